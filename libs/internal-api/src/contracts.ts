@@ -1,0 +1,53 @@
+/**
+ * Contracts of the internal /v1/ APIs, shared by servers and clients.
+ *
+ * Origin (content-addressed blobs):
+ *   HEAD   /v1/blobs/:digest                 200 + Content-Length | 404
+ *   GET    /v1/blobs/:digest  [Range]         200/206 stream | 404 | 416
+ *   PUT    /v1/blobs/:digest  (stream body)   201 (verified against :digest) | 400 digest mismatch
+ *   DELETE /v1/blobs/:digest                  202 | 404
+ *   POST   /v1/uploads                        201 {uploadId}
+ *   PATCH  /v1/uploads/:id  Content-Range     202 {offset}  (in order; 416 otherwise)
+ *   GET    /v1/uploads/:id                    200 {offset}
+ *   PUT    /v1/uploads/:id?digest=            201 (commit, verified)
+ *   DELETE /v1/uploads/:id                    204
+ *
+ * Build-index (repositories, tags, manifest membership, referrers); :repo is one
+ * URL-encoded path segment (names contain '/'):
+ *   GET    /v1/repositories?n&last                                  {repositories: string[]}
+ *   GET    /v1/repositories/:repo/tags?n&last                       {tags: string[]} | 404
+ *   GET    /v1/repositories/:repo/tags/:tag                         {digest} | 404
+ *   PUT    /v1/repositories/:repo/tags/:tag   {digest}              200 | 409 when manifest/blobs missing on origins
+ *   DELETE /v1/repositories/:repo/tags/:tag                         204 | 404
+ *   GET    /v1/repositories/:repo/manifests/:digest                 ManifestRecord | 404
+ *   PUT    /v1/repositories/:repo/manifests/:digest  ManifestRecord 200 | 409 when missing on origins
+ *   DELETE /v1/repositories/:repo/manifests/:digest                 204 | 404 (also drops tags pointing at it)
+ *   GET    /v1/repositories/:repo/referrers/:digest                 {manifests: ManifestRecord[]}
+ *
+ * Errors from every /v1/ endpoint: {error: {code, message, detail?}}.
+ */
+import { z } from 'zod';
+
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), detail: z.unknown().optional() }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export const uploadCreatedSchema = z.object({ uploadId: z.string() });
+export const uploadStatusSchema = z.object({ uploadId: z.string(), offset: z.number().int().nonnegative() });
+
+export const tagValueSchema = z.object({ digest: z.string() });
+export const tagListSchema = z.object({ tags: z.array(z.string()) });
+export const repositoryListSchema = z.object({ repositories: z.array(z.string()) });
+
+/** What the build-index knows of a manifest that belongs to a repository. */
+export const manifestRecordSchema = z.object({
+  digest: z.string(),
+  mediaType: z.string(),
+  size: z.number().int().nonnegative(),
+  artifactType: z.string().optional(),
+  subject: z.string().optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+export type ManifestRecord = z.infer<typeof manifestRecordSchema>;
+export const referrerListSchema = z.object({ manifests: z.array(manifestRecordSchema) });

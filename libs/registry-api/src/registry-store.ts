@@ -1,0 +1,62 @@
+/**
+ * The storage seam of the registry API. The fastify plugin speaks the OCI
+ * Distribution protocol; a `RegistryStore` answers with content. The proxy implements
+ * the read-write variant (origins + build-index), the agent the read-only one.
+ *
+ * Every `repo`, `tag` and `Digest` passed in has already been validated by the plugin.
+ * Content handed to `putBlob` has already been verified against its digest and size.
+ * Stores return `undefined` for "not found" and throw KrakenError subclasses for failures.
+ */
+import type { Readable } from 'node:stream';
+import type { Descriptor, Digest, ParsedManifest } from '@kraken/oci-content';
+
+export interface BlobStat {
+  readonly size: number;
+}
+
+/** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface StoredManifest {
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly bytes: Buffer;
+}
+
+export interface Page {
+  /** Maximum entries to return; undefined means all. */
+  readonly n?: number;
+  /** Return entries lexically after this one. */
+  readonly last?: string;
+}
+
+export interface ReadableRegistryStore {
+  statBlob(repo: string, digest: Digest): Promise<BlobStat | undefined>;
+  /** Streams the blob (or the given range of it); undefined when absent. */
+  readBlob(repo: string, digest: Digest, range?: ByteRange): Promise<Readable | undefined>;
+  /** Resolves a manifest by tag or digest. */
+  getManifest(repo: string, reference: { tag: string } | { digest: Digest }): Promise<StoredManifest | undefined>;
+  /** Tags of a repository in lexical order; undefined when the repository is unknown. */
+  listTags(repo: string, page: Page): Promise<string[] | undefined>;
+  /** Manifests in `repo` whose `subject` is `digest`, as descriptors (referrers API). */
+  listReferrers?(repo: string, digest: Digest): Promise<Descriptor[]>;
+  /** Repository names in lexical order (catalog API). */
+  listRepositories?(page: Page): Promise<string[]>;
+}
+
+export interface WritableRegistryStore extends ReadableRegistryStore {
+  /** Stores a verified blob. `open` may be called more than once (e.g. to retry). */
+  putBlob(repo: string, blob: { digest: Digest; size: number; open: () => Readable }): Promise<void>;
+  /** Makes a blob that exists elsewhere available in `repo`; false when it does not exist. */
+  mountBlob(fromRepo: string | undefined, toRepo: string, digest: Digest): Promise<boolean>;
+  /** Stores a manifest and, when `tag` is set, points the tag at it. */
+  putManifest(repo: string, manifest: StoredManifest, parsed: ParsedManifest, tag?: string): Promise<void>;
+  /** Deletes by digest (the manifest leaves the repository) or by tag (only the tag goes). Returns false when absent. */
+  deleteManifest?(repo: string, reference: { tag: string } | { digest: Digest }): Promise<boolean>;
+  deleteBlob?(repo: string, digest: Digest): Promise<boolean>;
+}
+
+export type RegistryStore = ReadableRegistryStore | WritableRegistryStore;

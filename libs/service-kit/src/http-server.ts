@@ -1,0 +1,52 @@
+/**
+ * The HTTP server every component runs: fastify with pino logging, request metrics,
+ * and the standard `/health`, `/readiness` and `/metrics` endpoints.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.js';
+import { runReadinessChecks, type ReadinessCheck } from './readiness.js';
+
+export interface HttpServerOptions {
+  logger: Logger;
+  metrics: Metrics;
+  readinessChecks?: readonly ReadinessCheck[];
+  /** Largest request body fastify itself will parse (JSON); streamed bodies are not limited here. */
+  bodyLimit?: number;
+  /** Requests slower than this are cut off by the server (ms); 0 disables. */
+  requestTimeoutMs?: number;
+}
+
+const QUIET_ROUTES = new Set(['/health', '/readiness', '/metrics']);
+
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    requestTimeout: options.requestTimeoutMs ?? 0,
+    // Digests and repository names never need case folding or trailing-slash games.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1024 },
+    forceCloseConnections: 'idle',
+  });
+  const requests = options.metrics.histogram('http_request_duration_seconds', 'HTTP request latency.', {
+    labelNames: ['method', 'route', 'status'] as const,
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (QUIET_ROUTES.has(route)) return;
+    requests.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/readiness', async (_request, reply) => {
+    const report = await runReadinessChecks(options.readinessChecks ?? []);
+    return reply.code(report.ready ? 200 : 503).send(report);
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const body = await options.metrics.registry.metrics();
+    return reply.type(options.metrics.registry.contentType).send(body);
+  });
+  return app;
+}

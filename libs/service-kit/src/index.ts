@@ -1,0 +1,21 @@
+/**
+ * @kraken/service-kit: the plumbing every component binary shares. Config loading
+ * with precise errors, pino logs, Prometheus metrics, /health, /readiness and
+ * /metrics, optional OpenTelemetry tracing, and signal-driven shutdown.
+ */
+export { ConfigError } from './errors.js';
+export { loadConfigFile, parseConfig, configPathFromArgv } from './config-loader.js';
+export { listenSchema, loggingSchema, tracingSchema } from './service-config.js';
+export type { ListenConfig, LoggingConfig, TracingConfig } from './service-config.js';
+export { createLogger, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { createMetrics } from './metrics.js';
+export type { Metrics } from './metrics.js';
+export { runReadinessChecks } from './readiness.js';
+export type { ReadinessCheck, ReadinessReport } from './readiness.js';
+export { createHttpServer } from './http-server.js';
+export type { HttpServerOptions } from './http-server.js';
+export { startTracing } from './tracing.js';
+export type { Tracing } from './tracing.js';
+export { runService } from './lifecycle.js';
+export type { Service, RunOptions } from './lifecycle.js';
