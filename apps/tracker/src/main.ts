@@ -1,0 +1,1 @@
+import { digestOf } from '@kraken/oci-content'; console.log(digestOf('x').value);

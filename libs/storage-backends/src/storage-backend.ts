@@ -1,0 +1,46 @@
+/**
+ * The storage backend interface: a flat key space of immutable-once-written objects.
+ * Keys are '/'-separated relative paths of safe segments ([A-Za-z0-9._-], no '.' or
+ * '..'); backends reject anything else with InvalidKeyError before touching storage.
+ * "Not found" is always ObjectNotFoundError (or `undefined` from `stat`).
+ */
+import type { Readable } from 'node:stream';
+
+export interface ObjectStat {
+  readonly size: number;
+  readonly modifiedAt: Date;
+}
+
+export interface ListPage {
+  readonly keys: string[];
+  /** Pass back as `continuationToken` for the next page; undefined on the last page. */
+  readonly continuationToken: string | undefined;
+}
+
+export interface ListOptions {
+  /** Only keys starting with this prefix. */
+  readonly prefix?: string;
+  /** Page size (default 1000). */
+  readonly limit?: number;
+  readonly continuationToken?: string;
+}
+
+export interface StorageBackend {
+  /** Name for logs, metrics and readiness reports, e.g. "fs:/var/lib/kraken". */
+  readonly name: string;
+  stat(key: string): Promise<ObjectStat | undefined>;
+  /** Streams the object or an inclusive byte range of it; rejects with ObjectNotFoundError. */
+  read(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * Writes the whole stream as the object's content. The object becomes visible only
+   * once complete and durable; a failed or aborted write leaves nothing behind.
+   */
+  write(key: string, source: Readable, options?: { signal?: AbortSignal }): Promise<ObjectStat>;
+  /** Keys in lexical order, paginated. */
+  list(options?: ListOptions): Promise<ListPage>;
+  /** Returns false when the key did not exist. */
+  delete(key: string): Promise<boolean>;
+  /** Verifies the backend is reachable and usable (readiness). */
+  check(signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
