@@ -1,1 +1,24 @@
-import { digestOf } from '@kraken/oci-content'; console.log(digestOf('x').value);
+import {
+  configPathFromArgv,
+  createLogger,
+  loadConfigFile,
+  runService,
+  startTracing,
+} from '@kraken/service-kit';
+import { createApp } from './app.js';
+import { configSchema } from './config.js';
+
+const config = await loadConfigFile(configSchema, configPathFromArgv(process.argv.slice(2)));
+const logger = createLogger('tracker', config.logging);
+const tracing = await startTracing('tracker', config.tracing);
+const app = createApp(config, { logger });
+process.exitCode = await runService(
+  {
+    start: () => app.start(),
+    close: async () => {
+      await app.close();
+      await tracing.close();
+    },
+  },
+  { logger },
+);

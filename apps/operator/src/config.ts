@@ -1,0 +1,13 @@
+/** Configuration of the operator binary. */
+import { z } from 'zod';
+import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+
+export const configSchema = z
+  .object({
+    listen: listenSchema(15010),
+    logging: loggingSchema,
+    tracing: tracingSchema,
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
