@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds the Go tools that tests and benchmarks run, at pinned versions, from the Go module proxy.
+# Each tool is built once per version into .cache/go-tools/<name>@<version>/ and linked as
+# .cache/bin/<name>; a rerun with the same pins only checks that the binary exists.
+#
+# Usage: tools/install/go-tools.sh               # build the default tools
+#        tools/install/go-tools.sh NAME...       # build the named tools
+#        tools/install/go-tools.sh --list        # print name, package and pinned version
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CACHE="$ROOT/.cache"
+BIN="$CACHE/bin"
+
+# name -> "<main package> <version>". A version of "-" marks a hook: the entry is known but not
+# pinned yet, so asking for it fails with a clear message instead of building an unpinned tool.
+declare -A TOOLS=(
+  # The OCI distribution-spec conformance suite. Its module has no release tags of its own (the
+  # v1.1.x tags name the repository root, whose module excludes conformance/), so the proxy serves
+  # only pseudo-versions; this is the newest one it serves. It tests against spec 1.1 by default.
+  [oci-conformance]="github.com/opencontainers/distribution-spec/conformance v0.0.0-20260831232431-97274622c111"
+  # S3-compatible storage backend for storage-backend tests (hook: pin a version when adopted).
+  [minio]="github.com/minio/minio -"
+  # GCS emulator for storage-backend tests (hook: pin a version when adopted).
+  [fake-gcs-server]="github.com/fsouza/fake-gcs-server -"
+)
+DEFAULT_TOOLS=(oci-conformance)
+
+if [[ "${1:-}" == "--list" ]]; then
+  for name in "${!TOOLS[@]}"; do printf '%s %s\n' "$name" "${TOOLS[$name]}"; done | sort
+  exit 0
+fi
+
+if (($# > 0)); then wanted=("$@"); else wanted=("${DEFAULT_TOOLS[@]}"); fi
+
+build_tool() {
+  local name="$1"
+  local spec="${TOOLS[$name]:-}"
+  if [[ -z "$spec" ]]; then
+    echo "go-tools: unknown tool '$name' (see --list)" >&2
+    return 1
+  fi
+  local pkg="${spec% *}" version="${spec##* }"
+  if [[ "$version" == "-" ]]; then
+    echo "go-tools: '$name' ($pkg) has no pinned version yet; pin one in $0" >&2
+    return 1
+  fi
+  local dir="$CACHE/go-tools/$name@$version"
+  local exe="$dir/${pkg##*/}"
+  if [[ ! -x "$exe" ]]; then
+    command -v go >/dev/null 2>&1 || { echo "go-tools: 'go' is not on PATH" >&2; return 1; }
+    echo "go-tools: building $name ($pkg@$version)"
+    local tmp="$dir.tmp.$$"
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    # `go install pkg@version` builds in module mode from the proxy without a go.mod here;
+    # -X main.Version records the pin in the conformance report.
+    GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -trimpath" go install -ldflags "-X main.Version=$version" "$pkg@$version"
+    rm -rf "$dir" && mv "$tmp" "$dir"
+  fi
+  # Relative, so the link survives moving the checkout.
+  ln -sfn "../go-tools/$name@$version/${pkg##*/}" "$BIN/$name"
+  echo "go-tools: $name $version -> .cache/bin/$name"
+}
+
+mkdir -p "$BIN"
+# Two checkouts of the same machine may install at once; serialize builds of the cache.
+exec 9>"$CACHE/go-tools.lock"
+flock 9
+for name in "${wanted[@]}"; do build_tool "$name"; done
