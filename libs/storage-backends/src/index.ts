@@ -1,1 +1,20 @@
-export {};
+/**
+ * @kraken/storage-backends: where blobs live. The StorageBackend interface (a flat,
+ * paginated key space of atomically written objects), the filesystem backend, the
+ * content-addressed store on top, and the config that selects a backend.
+ */
+export type { StorageBackend, ObjectStat, ListPage, ListOptions, ByteRange } from './storage-backend.js';
+export {
+  ObjectNotFoundError,
+  InvalidKeyError,
+  KeyConflictError,
+  InvalidRangeError,
+  StorageUnavailableError,
+} from './errors.js';
+export { validateObjectKey, isValidObjectKey, validateKeyPrefix, MAX_KEY_LENGTH, MAX_SEGMENT_LENGTH } from './object-key.js';
+export { createFilesystemBackend, FILESYSTEM_TEMP_DIR } from './filesystem-backend.js';
+export type { FilesystemBackendOptions } from './filesystem-backend.js';
+export { createContentStore, blobKey } from './content-store.js';
+export type { ContentStore, BlobStat, BlobWriteOptions, BlobWriteResult, BlobListPage } from './content-store.js';
+export { storageBackendSchema, filesystemBackendSchema, createBackend } from './backend-config.js';
+export type { StorageBackendConfig, FilesystemBackendConfig } from './backend-config.js';

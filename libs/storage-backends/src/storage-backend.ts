@@ -6,6 +6,12 @@
  */
 import type { Readable } from 'node:stream';
 
+/** An inclusive byte range, as in HTTP's `Range: bytes=start-end`. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
 export interface ObjectStat {
   readonly size: number;
   readonly modifiedAt: Date;
@@ -29,8 +35,12 @@ export interface StorageBackend {
   /** Name for logs, metrics and readiness reports, e.g. "fs:/var/lib/kraken". */
   readonly name: string;
   stat(key: string): Promise<ObjectStat | undefined>;
-  /** Streams the object or an inclusive byte range of it; rejects with ObjectNotFoundError. */
-  read(key: string, range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * Streams the object or an inclusive byte range of it; rejects with ObjectNotFoundError.
+   * An `end` past the object is clamped to its last byte; a `start` past it (or an end
+   * before the start) rejects with InvalidRangeError.
+   */
+  read(key: string, range?: ByteRange): Promise<Readable>;
   /**
    * Writes the whole stream as the object's content. The object becomes visible only
    * once complete and durable; a failed or aborted write leaves nothing behind.

@@ -1,0 +1,41 @@
+/**
+ * Storage backend selection: a zod discriminated union on `type` (one member per
+ * backend kind) and the factory that turns a parsed config into a StorageBackend.
+ * New kinds (s3, gcs, http, registry) add a schema member and a factory entry.
+ */
+import { z } from 'zod';
+import { createFilesystemBackend } from './filesystem-backend.js';
+import type { StorageBackend } from './storage-backend.js';
+
+export const filesystemBackendSchema = (defaultRoot = './data') =>
+  z
+    .object({
+      type: z.literal('filesystem').describe('Objects are files under a local directory.'),
+      root: z.string().min(1).default(defaultRoot).describe('Directory holding the objects; created when missing.'),
+    })
+    .strict()
+    .describe('Local filesystem backend.');
+
+/** The storage backend config block; `defaultRoot` is the component's default directory. */
+export const storageBackendSchema = (options: { defaultRoot?: string } = {}) =>
+  z
+    .discriminatedUnion('type', [filesystemBackendSchema(options.defaultRoot)])
+    .prefault({ type: 'filesystem' })
+    .describe('Where blobs are stored; `type` selects the backend.');
+
+export type StorageBackendConfig = z.output<ReturnType<typeof storageBackendSchema>>;
+export type FilesystemBackendConfig = z.output<ReturnType<typeof filesystemBackendSchema>>;
+
+type BackendFactories = {
+  [K in StorageBackendConfig['type']]: (config: Extract<StorageBackendConfig, { type: K }>) => StorageBackend;
+};
+
+const factories: BackendFactories = {
+  filesystem: (config) => createFilesystemBackend({ root: config.root }),
+};
+
+/** Builds the backend a parsed config selects. */
+export function createBackend(config: StorageBackendConfig): StorageBackend {
+  const factory = factories[config.type] as (c: StorageBackendConfig) => StorageBackend;
+  return factory(config);
+}

@@ -1,0 +1,14 @@
+/**
+ * Test fixtures of @kraken/storage-backends: the backend conformance suite and
+ * generated streams of known content. Import from `@kraken/storage-backends/testing`.
+ */
+export { describeStorageBackendConformance, UNSAFE_KEYS } from './backend-conformance.js';
+export type { BackendHarness, ConformanceOptions } from './backend-conformance.js';
+export {
+  generatedStream,
+  generatedSha256,
+  sha256OfStream,
+  failingStream,
+  stallingStream,
+  readAll,
+} from './generated-stream.js';
