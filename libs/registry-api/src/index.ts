@@ -1,1 +1,52 @@
-export {};
+/**
+ * @kraken/registry-api: the server side of the OCI Distribution Specification v1.1 as
+ * a fastify plugin, over a small storage seam (`RegistryStore`) and a disk-backed
+ * upload session store.
+ */
+export { registryApi, registerRegistryApi } from './registry-api-plugin.js';
+export type { RegistryApiOptions } from './registry-api-plugin.js';
+export type {
+  BlobStat,
+  ByteRange,
+  StoredManifest,
+  Page,
+  ReadableRegistryStore,
+  WritableRegistryStore,
+  RegistryStore,
+} from './registry-store.js';
+export { isWritableRegistryStore } from './registry-context.js';
+export { createFsUploadStore } from './fs-upload-store.js';
+export type { FsUploadStoreOptions } from './fs-upload-store.js';
+export type { UploadStore, UploadSession, AppendOptions, AppendResult, VerifiedUpload } from './upload-store.js';
+export { registryApiConfigSchema, uploadsConfigSchema, registryLimitsSchema } from './registry-api-config.js';
+export type { RegistryApiConfig, UploadsConfig, RegistryLimits } from './registry-api-config.js';
+export {
+  repositoryNameSchema,
+  tagSchema,
+  parseRepositoryName,
+  parseTag,
+  parseReference,
+  MAX_REPOSITORY_NAME_LENGTH,
+} from './registry-names.js';
+export type { Reference } from './registry-names.js';
+export { mapError } from './error-mapper.js';
+export type { OciErrorCode, OciErrorBody, OciErrorResponse } from './error-mapper.js';
+export {
+  NameInvalidError,
+  NameUnknownError,
+  TagInvalidError,
+  BlobUnknownError,
+  ManifestUnknownError,
+  ManifestBlobUnknownError,
+  ManifestTooLargeError,
+  UploadUnknownError,
+  UploadInvalidError,
+  RangeInvalidError,
+  PaginationInvalidError,
+  UnsupportedError,
+  EndpointNotFoundError,
+  RegistryOptionsError,
+  UnauthorizedError,
+  DeniedError,
+  TooManyRequestsError,
+} from './errors.js';

@@ -1,0 +1,143 @@
+/**
+ * The fastify plugin: one wildcard route under `/v2/`, dispatched by endpoint and
+ * method to the handlers, with the plugin's own body handling (request bodies are
+ * never buffered by fastify), OCI error responses and the API version header.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { silentLogger, type Logger, type Metrics } from '@kraken/service-kit';
+import { deleteBlob, getBlob } from './blob-routes.js';
+import { getBase, listReferrers, listRepositories, listTags } from './discovery-routes.js';
+import { mapError } from './error-mapper.js';
+import { EndpointNotFoundError, RegistryOptionsError, UnsupportedError } from './errors.js';
+import { deleteManifest, getManifest, putManifest } from './manifest-routes.js';
+import { registryLimitsSchema, type RegistryLimits } from './registry-api-config.js';
+import { isWritableRegistryStore, type RegistryContext } from './registry-context.js';
+import { createRegistryMetrics } from './registry-metrics.js';
+import { parseRegistryPath, type RegistryEndpoint } from './registry-path.js';
+import type { RegistryStore } from './registry-store.js';
+import { cancelUpload, completeUpload, getUploadStatus, patchUpload, startUpload } from './upload-routes.js';
+import type { UploadStore } from './upload-store.js';
+
+export interface RegistryApiOptions {
+  /** A ReadableRegistryStore makes the registry read-only (pushes and deletes answer 405 UNSUPPORTED). */
+  readonly store: RegistryStore;
+  /** Upload sessions; required when the store is writable. */
+  readonly uploads?: UploadStore;
+  readonly limits?: Partial<RegistryLimits>;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Register with `app.register(registryApi, options)`; routes live at `/v2/`, whatever the prefix. */
+export const registryApi: FastifyPluginAsync<RegistryApiOptions> = async (app, options) => {
+  const ctx = createContext(options);
+  const endpoints = new WeakMap<FastifyRequest, RegistryEndpoint>();
+
+  // Bodies are streams handed to the handlers untouched: blobs may be many GB, and a
+  // manifest is read with its own limit.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('docker-distribution-api-version', 'registry/2.0');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.request(operationOf(request, endpoints.get(request)), reply.statusCode);
+  });
+
+  app.setErrorHandler(async (err, request, reply) => {
+    const response = mapError(err, endpoints.get(request)?.kind);
+    if (response.statusCode >= 500) ctx.logger.error({ err, method: request.method, url: request.url }, 'registry request failed');
+    else ctx.logger.debug({ err, method: request.method, url: request.url }, 'registry request rejected');
+    if (reply.sent || reply.raw.headersSent) return;
+    // A body still in flight would otherwise be read to its end (possibly gigabytes)
+    // just to keep the connection alive.
+    if (!request.raw.complete) reply.header('connection', 'close');
+    reply
+      .code(response.statusCode)
+      .headers(response.headers)
+      .header('content-type', 'application/json')
+      .send(JSON.stringify(response.body));
+  });
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const endpoint = parseRegistryPath(request.raw.url ?? '/');
+    endpoints.set(request, endpoint);
+    await dispatch(ctx, request, reply, endpoint);
+    return reply;
+  };
+  app.route({ method: [...METHODS], url: '/v2', exposeHeadRoute: false, handler });
+  app.route({ method: [...METHODS], url: '/v2/*', exposeHeadRoute: false, handler });
+};
+
+/** Registers the plugin on `app` (encapsulated: its body parsing does not leak out). */
+export async function registerRegistryApi(app: FastifyInstance, options: RegistryApiOptions): Promise<void> {
+  await app.register(registryApi, options);
+}
+
+function createContext(options: RegistryApiOptions): RegistryContext {
+  const { store, uploads } = options;
+  const writable = isWritableRegistryStore(store) ? store : undefined;
+  if (writable !== undefined && uploads === undefined) {
+    throw new RegistryOptionsError('a writable store needs an upload store (options.uploads)');
+  }
+  return {
+    store,
+    writable: writable !== undefined && uploads !== undefined ? { store: writable, uploads } : undefined,
+    limits: registryLimitsSchema.parse(options.limits ?? {}),
+    metrics: createRegistryMetrics(options.metrics),
+    logger: options.logger ?? silentLogger(),
+  };
+}
+
+async function dispatch(
+  ctx: RegistryContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  endpoint: RegistryEndpoint,
+): Promise<void> {
+  const method = request.method;
+  const read = method === 'GET' || method === 'HEAD';
+  switch (endpoint.kind) {
+    case 'base':
+      if (read) return getBase(ctx, request, reply, endpoint);
+      break;
+    case 'catalog':
+      if (read) return listRepositories(ctx, request, reply, endpoint);
+      break;
+    case 'tags':
+      if (read) return listTags(ctx, request, reply, endpoint);
+      break;
+    case 'referrers':
+      if (read) return listReferrers(ctx, request, reply, endpoint);
+      break;
+    case 'manifest':
+      if (read) return getManifest(ctx, request, reply, endpoint);
+      if (method === 'PUT') return putManifest(ctx, request, reply, endpoint);
+      if (method === 'DELETE') return deleteManifest(ctx, request, reply, endpoint);
+      break;
+    case 'blob':
+      if (read) return getBlob(ctx, request, reply, endpoint);
+      if (method === 'DELETE') return deleteBlob(ctx, request, reply, endpoint);
+      break;
+    case 'uploads':
+      if (method === 'POST') return startUpload(ctx, request, reply, endpoint);
+      break;
+    case 'upload':
+      if (method === 'GET') return getUploadStatus(ctx, request, reply, endpoint);
+      if (method === 'PATCH') return patchUpload(ctx, request, reply, endpoint);
+      if (method === 'PUT') return completeUpload(ctx, request, reply, endpoint);
+      if (method === 'DELETE') return cancelUpload(ctx, request, reply, endpoint);
+      break;
+    case 'unknown':
+      throw new EndpointNotFoundError(`no registry endpoint at ${request.url.split('?')[0]?.slice(0, 200)}`);
+  }
+  throw new UnsupportedError(`${method} is not supported on this endpoint`);
+}
+
+/** Metric label: endpoint and method, e.g. `manifest_put`, `upload_patch`. */
+function operationOf(request: FastifyRequest, endpoint: RegistryEndpoint | undefined): string {
+  return endpoint === undefined ? 'invalid' : `${endpoint.kind}_${request.method.toLowerCase()}`;
+}
