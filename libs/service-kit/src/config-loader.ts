@@ -8,7 +8,10 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 
-export async function loadConfigFile<S extends z.ZodType>(schema: S, path: string | undefined): Promise<z.output<S>> {
+export async function loadConfigFile<S extends z.ZodType>(
+  schema: S,
+  path: string | undefined,
+): Promise<z.output<S>> {
   if (path === undefined) return parseConfig(schema, {}, 'defaults');
   let text: string;
   try {

@@ -19,3 +19,5 @@ export { startTracing } from './tracing.js';
 export type { Tracing } from './tracing.js';
 export { runService } from './lifecycle.js';
 export type { Service, RunOptions } from './lifecycle.js';
+export { runMain } from './service-main.js';
+export type { MainOptions } from './service-main.js';

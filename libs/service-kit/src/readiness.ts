@@ -13,7 +13,10 @@ export interface ReadinessReport {
   readonly checks: Record<string, { ok: boolean; error?: string }>;
 }
 
-export async function runReadinessChecks(checks: readonly ReadinessCheck[], timeoutMs = 2000): Promise<ReadinessReport> {
+export async function runReadinessChecks(
+  checks: readonly ReadinessCheck[],
+  timeoutMs = 2000,
+): Promise<ReadinessReport> {
   const entries = await Promise.all(
     checks.map(async (c) => {
       const signal = AbortSignal.timeout(timeoutMs);
@@ -21,7 +24,9 @@ export async function runReadinessChecks(checks: readonly ReadinessCheck[], time
         await Promise.race([
           c.check(signal),
           new Promise<never>((_, reject) =>
-            signal.addEventListener('abort', () => reject(new Error(`timed out after ${timeoutMs} ms`)), { once: true }),
+            signal.addEventListener('abort', () => reject(new Error(`timed out after ${timeoutMs} ms`)), {
+              once: true,
+            }),
           ),
         ]);
         return [c.name, { ok: true }] as const;

@@ -1,0 +1,67 @@
+/**
+ * The agent: a read-only registry on each host. Tags resolve through the build-index,
+ * content comes from the origins once and is then served from the local disk cache.
+ */
+import { createAgentRegistryStore, createBuildIndexClient, createOriginClient } from '@kraken/internal-api';
+import { registryApi } from '@kraken/registry-api';
+import { createHttpServer, createMetrics, type Logger } from '@kraken/service-kit';
+import { createContentStore, createFilesystemBackend } from '@kraken/storage-backends';
+import type { Config } from './config.js';
+
+export interface App {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Base URL once started. */
+  readonly url: string;
+}
+
+export function createApp(config: Config, deps: { logger: Logger }): App {
+  const metrics = createMetrics('agent');
+  const fetched = metrics.counter(
+    'blob_fetch_bytes_total',
+    'Bytes of content fetched into the local cache, by source.',
+    ['source'] as const,
+  );
+  const cacheHits = metrics.counter('blob_cache_reads_total', 'Blob reads served from the local cache.');
+  const origin = createOriginClient({ url: config.origin.url });
+  const buildIndex = createBuildIndexClient({ url: config.buildIndex.url });
+  const cacheBackend = createFilesystemBackend({ root: config.cache.dir });
+  const store = createAgentRegistryStore({
+    origin,
+    buildIndex,
+    cache: createContentStore({ backend: cacheBackend }),
+    tagTtlMs: config.cache.tagTtlSeconds * 1000,
+    onFetch: (event) => {
+      if (event.source === 'origin') fetched.inc({ source: 'origin' }, event.bytes ?? 0);
+      else cacheHits.inc();
+    },
+  });
+  const server = createHttpServer({
+    logger: deps.logger,
+    metrics,
+    readinessChecks: [
+      { name: 'cache', check: (signal) => cacheBackend.check(signal) },
+      { name: 'origin', check: (signal) => origin.ping(signal) },
+      { name: 'build-index', check: (signal) => buildIndex.ping(signal) },
+    ],
+  });
+  server.register(registryApi, { store, limits: config.registry.limits, logger: deps.logger, metrics });
+
+  let url = '';
+  let closing: Promise<void> | undefined;
+  return {
+    async start() {
+      url = await server.listen({ host: config.listen.host, port: config.listen.port });
+    },
+    close() {
+      closing ??= (async () => {
+        await server.close();
+        await Promise.all([origin.close(), buildIndex.close(), cacheBackend.close()]);
+      })();
+      return closing;
+    },
+    get url() {
+      return url;
+    },
+  };
+}

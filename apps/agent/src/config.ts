@@ -1,0 +1,47 @@
+/** Configuration of the agent binary, assembled from the libs' schemas. */
+import { z } from 'zod';
+import { registryLimitsSchema } from '@kraken/registry-api';
+import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+
+export const configSchema = z
+  .object({
+    listen: listenSchema(16000),
+    registry: z
+      .object({ limits: registryLimitsSchema })
+      .strict()
+      .prefault({})
+      .describe('OCI distribution API served on localhost (read-only).'),
+    cache: z
+      .object({
+        dir: z
+          .string()
+          .min(1)
+          .default('.devcluster/agent-0/cache')
+          .describe('Directory of the local blob cache.'),
+        tagTtlSeconds: z
+          .number()
+          .nonnegative()
+          .default(5)
+          .describe('How long a resolved tag is trusted before the build-index is asked again.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Local on-disk cache of pulled content.'),
+    origin: z
+      .object({ url: z.string().url().default('http://127.0.0.1:15002').describe('Base URL of an origin.') })
+      .strict()
+      .prefault({})
+      .describe('Where manifests and blobs are fetched from.'),
+    buildIndex: z
+      .object({
+        url: z.string().url().default('http://127.0.0.1:15004').describe('Base URL of a build-index.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Where tags are resolved.'),
+    logging: loggingSchema,
+    tracing: tracingSchema,
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;

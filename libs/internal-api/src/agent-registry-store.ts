@@ -1,0 +1,113 @@
+/**
+ * The read-only registry store behind an agent. Tags resolve through the build-index
+ * with a short-TTL cache that keeps answering with the last known digest while the
+ * build-index is unreachable. Content is immutable by digest, so manifests and blobs
+ * are kept in a local content-addressed cache: the first pull fetches from the
+ * origins (one download per digest however many clients ask at once), later pulls
+ * are served from disk. A blob enters the cache only after its digest is verified.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Digest } from '@kraken/oci-content';
+import type { ReadableRegistryStore, StoredManifest } from '@kraken/registry-api';
+import type { ContentStore } from '@kraken/storage-backends';
+import type { BuildIndexClient, OriginClient } from './client-types.js';
+import type { ManifestRecord } from './contracts.js';
+import { readManifestBytes } from './manifest-fetch.js';
+import { toReferrerDescriptor } from './manifest-record.js';
+
+export interface AgentRegistryStoreOptions {
+  origin: Pick<OriginClient, 'statBlob' | 'getBlob'>;
+  buildIndex: Pick<
+    BuildIndexClient,
+    'getTag' | 'getManifest' | 'listTags' | 'listReferrers' | 'listRepositories'
+  >;
+  /** Local on-disk cache of blobs and manifests. */
+  cache: ContentStore;
+  /** How long a resolved tag is trusted before it is revalidated (ms). */
+  tagTtlMs?: number;
+  /** Upper bound of cached tag and manifest-record entries. */
+  maxCachedEntries?: number;
+  /** Reports where content came from, for metrics. */
+  onFetch?: (event: { digest: Digest; source: 'cache' | 'origin'; bytes?: number }) => void;
+}
+
+export interface AgentRegistryStore extends ReadableRegistryStore {
+  /** Makes sure a blob is in the local cache, fetching it from the origins once. */
+  ensureCached(digest: Digest): Promise<boolean>;
+}
+
+export function createAgentRegistryStore(options: AgentRegistryStoreOptions): AgentRegistryStore {
+  const { origin, buildIndex, cache } = options;
+  const max = options.maxCachedEntries ?? 10_000;
+  const ttl = options.tagTtlMs ?? 5_000;
+
+  // Only hits are cached: a missing tag or manifest is asked again next time.
+  const tags = new LRUCache<string, Digest, { repo: string; tag: string }>({
+    max,
+    ttl,
+    allowStaleOnFetchRejection: true,
+    fetchMethod: async (_key, _stale, { context }) => buildIndex.getTag(context.repo, context.tag),
+  });
+  const records = new LRUCache<string, ManifestRecord, { repo: string; digest: Digest }>({
+    max,
+    ttl,
+    allowStaleOnFetchRejection: true,
+    fetchMethod: async (_key, _stale, { context }) => buildIndex.getManifest(context.repo, context.digest),
+  });
+  const inflight = new Map<string, Promise<boolean>>();
+
+  async function download(digest: Digest): Promise<boolean> {
+    const stream = await origin.getBlob(digest);
+    if (stream === undefined) return false;
+    const result = await cache.write(digest, stream);
+    options.onFetch?.({ digest, source: 'origin', bytes: result.size });
+    return true;
+  }
+
+  function ensureCached(digest: Digest): Promise<boolean> {
+    const pending = inflight.get(digest.value);
+    if (pending) return pending;
+    const job = (async () => {
+      if ((await cache.stat(digest)) !== undefined) return true;
+      return download(digest);
+    })().finally(() => inflight.delete(digest.value));
+    inflight.set(digest.value, job);
+    return job;
+  }
+
+  async function manifestByDigest(repo: string, digest: Digest): Promise<StoredManifest | undefined> {
+    const record = await records.fetch(`${repo}@${digest.value}`, { context: { repo, digest } });
+    if (record === undefined) return undefined;
+    if (!(await ensureCached(digest))) return undefined;
+    const bytes = await readManifestBytes(await cache.read(digest), digest);
+    return { digest, mediaType: record.mediaType, bytes };
+  }
+
+  return {
+    ensureCached,
+
+    async statBlob(_repo, digest) {
+      return (await cache.stat(digest)) ?? origin.statBlob(digest);
+    },
+
+    async readBlob(_repo, digest, range) {
+      if (!(await ensureCached(digest))) return undefined;
+      options.onFetch?.({ digest, source: 'cache' });
+      return cache.read(digest, range);
+    },
+
+    async getManifest(repo, reference) {
+      if ('digest' in reference) return manifestByDigest(repo, reference.digest);
+      const digest = await tags.fetch(`${repo}:${reference.tag}`, { context: { repo, tag: reference.tag } });
+      return digest === undefined ? undefined : manifestByDigest(repo, digest);
+    },
+
+    listTags: (repo, page) => buildIndex.listTags(repo, page),
+
+    listRepositories: (page) => buildIndex.listRepositories(page),
+
+    async listReferrers(repo, digest) {
+      return (await buildIndex.listReferrers(repo, digest)).map(toReferrerDescriptor);
+    },
+  };
+}
