@@ -13,7 +13,7 @@ export {
   referrerListSchema,
 } from './contracts.js';
 export type { ErrorBody, ManifestRecord } from './contracts.js';
-export type { OriginClient, BuildIndexClient } from './client-types.js';
+export type { OriginClient, OriginUploadClient, BuildIndexClient } from './client-types.js';
 export {
   InvalidRequestError,
   RemoteApiError,
@@ -24,6 +24,7 @@ export {
   UploadOutOfOrderError,
   UploadBusyError,
   TooManyUploadsError,
+  RequestAbortedError,
 } from './errors.js';
 export { errorResponse, installErrorHandler, errorFromResponse } from './error-body.js';
 export type { ErrorResponse, ResponseBody } from './error-body.js';
@@ -52,3 +53,13 @@ export {
   ManifestNotFoundError,
   CorruptIndexStateError,
 } from './build-index-errors.js';
+export { createProxyRegistryStore } from './proxy-registry-store.js';
+export type { ProxyRegistryStoreOptions } from './proxy-registry-store.js';
+export { createAgentRegistryStore } from './agent-registry-store.js';
+export type { AgentRegistryStore, AgentRegistryStoreOptions } from './agent-registry-store.js';
+export { createOriginRoutes } from './origin-routes.js';
+export type { OriginRoutesOptions } from './origin-routes.js';
+export { createOriginClient } from './origin-client.js';
+export type { OriginClientOptions } from './origin-client.js';
+export { originLimitsSchema } from './origin-limits.js';
+export type { OriginLimits } from './origin-limits.js';
