@@ -4,6 +4,7 @@
 //
 // Usage: node tools/conformance/seed.mjs --url http://127.0.0.1:15000 --repo conformance/repo1 [--tag seeded] [--layer-bytes 4096]
 // Output (stdout), one per line: export OCI_RO_DATA_TAGS=... / OCI_RO_DATA_MANIFESTS=... / OCI_RO_DATA_BLOBS=...
+/* global fetch, AbortSignal */
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
@@ -57,7 +58,9 @@ async function pushBlob(buf) {
   return { digest, size: buf.length };
 }
 
-const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+const config = Buffer.from(
+  JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+);
 const layer = randomBytes(layerBytes);
 const configDesc = await pushBlob(config);
 const layerDesc = await pushBlob(layer);
