@@ -43,7 +43,9 @@ export async function waitReady(component, timeoutMs = 30_000) {
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (component.child.exitCode !== null) {
-      throw new Error(`${component.name} exited with code ${component.child.exitCode}; see ${component.logFile}`);
+      throw new Error(
+        `${component.name} exited with code ${component.child.exitCode}; see ${component.logFile}`,
+      );
     }
     try {
       const res = await fetch(`${component.url}/readiness`, { signal: AbortSignal.timeout(2000) });

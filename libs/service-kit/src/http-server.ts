@@ -2,7 +2,7 @@
  * The HTTP server every component runs: fastify with pino logging, request metrics,
  * and the standard `/health`, `/readiness` and `/metrics` endpoints.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 import { runReadinessChecks, type ReadinessCheck } from './readiness.js';
@@ -22,7 +22,8 @@ const QUIET_ROUTES = new Set(['/health', '/readiness', '/metrics']);
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Requests are logged by the onResponse hook below, at debug level.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     requestTimeout: options.requestTimeoutMs ?? 0,
     // Digests and repository names never need case folding or trailing-slash games.

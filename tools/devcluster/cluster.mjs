@@ -1,0 +1,153 @@
+// Starts a local cluster of real component processes (origin, build-index, proxy,
+// agents) from the built apps, on fixed default ports or on free ones, with all
+// state under one directory. Used by `npm run devcluster`, the e2e tests and benchmarks.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startComponent, waitReady } from './processes.mjs';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Default ports of ARCHITECTURE.md. */
+export const DEFAULT_PORTS = {
+  proxy: 15000,
+  origin: 15002,
+  tracker: 15003,
+  buildIndex: 15004,
+  agents: [16000, 17000],
+};
+
+export async function freePort(host = '127.0.0.1') {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function pickPorts(mode, agentCount) {
+  if (mode === 'default') {
+    const agents = Array.from({ length: agentCount }, (_, i) => 16000 + i * 1000);
+    return { ...DEFAULT_PORTS, agents };
+  }
+  const take = () => freePort();
+  return {
+    proxy: await take(),
+    origin: await take(),
+    buildIndex: await take(),
+    agents: await Promise.all(Array.from({ length: agentCount }, take)),
+  };
+}
+
+/**
+ * Starts the cluster and waits until every component is ready.
+ * options: { dir, ports: 'default' | 'free', agents: number, logLevel, overrides: { origin, buildIndex, proxy, agent } }
+ * Returns { dir, endpoints, components, stop() }.
+ */
+export async function startCluster(options = {}) {
+  const dir = resolve(options.dir ?? join(repoRoot, '.devcluster'));
+  const agentCount = options.agents ?? 2;
+  const ports = await pickPorts(options.ports ?? 'free', agentCount);
+  const logLevel = options.logLevel ?? 'info';
+  const host = '127.0.0.1';
+  const url = (port) => `http://${host}:${port}`;
+  await mkdir(join(dir, 'config'), { recursive: true });
+  await mkdir(join(dir, 'logs'), { recursive: true });
+
+  const o = options.overrides ?? {};
+  const specs = [
+    {
+      name: 'origin-0',
+      app: 'origin',
+      port: ports.origin,
+      config: {
+        listen: { host, port: ports.origin },
+        storage: { type: 'filesystem', root: join(dir, 'origin-0', 'store') },
+        uploads: { dir: join(dir, 'origin-0', 'uploads') },
+        logging: { level: logLevel },
+        ...o.origin,
+      },
+    },
+    {
+      name: 'build-index-0',
+      app: 'build-index',
+      port: ports.buildIndex,
+      config: {
+        listen: { host, port: ports.buildIndex },
+        storage: { type: 'filesystem', root: join(dir, 'build-index-0') },
+        origin: { url: url(ports.origin) },
+        logging: { level: logLevel },
+        ...o.buildIndex,
+      },
+    },
+    {
+      name: 'proxy-0',
+      app: 'proxy',
+      port: ports.proxy,
+      config: {
+        listen: { host, port: ports.proxy },
+        registry: { uploads: { dir: join(dir, 'proxy-0', 'uploads') } },
+        origin: { url: url(ports.origin) },
+        buildIndex: { url: url(ports.buildIndex) },
+        logging: { level: logLevel },
+        ...o.proxy,
+      },
+    },
+    ...ports.agents.map((port, i) => ({
+      name: `agent-${i}`,
+      app: 'agent',
+      port,
+      config: {
+        listen: { host, port },
+        cache: { dir: join(dir, `agent-${i}`, 'cache') },
+        origin: { url: url(ports.origin) },
+        buildIndex: { url: url(ports.buildIndex) },
+        logging: { level: logLevel },
+        ...o.agent,
+      },
+    })),
+  ];
+
+  const components = [];
+  const stop = async () => {
+    await Promise.all(components.map((c) => c.stop()));
+  };
+  try {
+    // Dependencies first: origin, then build-index (checks the origin), then the rest.
+    for (const group of [['origin'], ['build-index'], ['proxy', 'agent']]) {
+      const started = [];
+      for (const spec of specs.filter((s) => group.includes(s.app))) {
+        const configFile = join(dir, 'config', `${spec.name}.yaml`);
+        // JSON is YAML: the binaries read it as their YAML config.
+        await writeFile(configFile, `${JSON.stringify(spec.config, null, 2)}\n`);
+        const component = startComponent({
+          name: spec.name,
+          app: spec.app,
+          configFile,
+          url: url(spec.port),
+          logFile: join(dir, 'logs', `${spec.name}.log`),
+          cwd: repoRoot,
+        });
+        components.push(component);
+        started.push(component);
+      }
+      await Promise.all(started.map((c) => waitReady(c)));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const endpoints = {
+    proxy: [url(ports.proxy)],
+    origin: [url(ports.origin)],
+    'build-index': [url(ports.buildIndex)],
+    agent: ports.agents.map(url),
+  };
+  await writeFile(join(dir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+  return { dir, endpoints, components, stop };
+}

@@ -1,0 +1,45 @@
+// `npm run devcluster`: the whole product on this machine with embedded defaults
+// (filesystem storage under .devcluster/, default ports), until Ctrl-C.
+import { join } from 'node:path';
+import { repoRoot, startCluster } from './cluster.mjs';
+
+const dir = join(repoRoot, '.devcluster');
+let cluster;
+try {
+  cluster = await startCluster({ dir, ports: 'default', agents: 2 });
+} catch (err) {
+  console.error(`devcluster failed to start: ${err.message}`);
+  process.exit(1);
+}
+const { endpoints } = cluster;
+const hostOf = (u) => new URL(u).host;
+console.log(`
+Kraken devcluster is running. State and logs: ${dir}
+Endpoints (also in ${join(dir, 'endpoints.json')}):
+${Object.entries(endpoints)
+  .map(([name, urls]) => `  ${name.padEnd(12)} ${urls.join('  ')}`)
+  .join('\n')}
+
+Push an image through the proxy, then pull it through an agent:
+  skopeo copy --dest-tls-verify=false docker://docker.io/library/busybox:latest docker://${hostOf(endpoints.proxy[0])}/library/busybox:latest
+  skopeo copy --src-tls-verify=false docker://${hostOf(endpoints.agent[0])}/library/busybox:latest oci:/tmp/busybox:latest
+
+Press Ctrl-C to stop.`);
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping devcluster...');
+  await cluster.stop();
+  console.log('stopped.');
+  process.exit(0);
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+for (const c of cluster.components) {
+  c.exited.then(({ code, signal }) => {
+    if (!stopping)
+      console.error(`${c.name} exited unexpectedly (code ${code}, signal ${signal}); see ${c.logFile}`);
+  });
+}
