@@ -81,6 +81,7 @@ function nextLink(path: string, n: number, last: string): string {
   return `<${path}?n=${n}&last=${encodeURIComponent(last)}>; rel="next"`;
 }
 
+/** Sent as bytes: fastify would append `; charset=utf-8` to a string, and clients compare the media type exactly. */
 function sendJson(reply: FastifyReply, contentType: string, body: unknown): void {
-  reply.code(200).header('content-type', contentType).send(JSON.stringify(body));
+  reply.code(200).header('content-type', contentType).send(Buffer.from(JSON.stringify(body)));
 }

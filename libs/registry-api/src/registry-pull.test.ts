@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MediaType } from '@kraken/oci-content';
-import { createTestRegistry, testBlob, testImageManifest, type TestRegistry } from '@kraken/registry-api/testing';
+import { createTestRegistry, testBlob, testImageManifest, type TestRegistry } from './testing/index.js';
 
 const REPO = 'library/ubuntu';
 
