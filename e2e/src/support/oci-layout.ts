@@ -53,7 +53,10 @@ async function writeImage(dir: string, layerSizes: number[], platform: { archite
     { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers },
     MediaType.ociManifest,
   );
-  return { manifest: { ...manifest, platform }, digests: [config.digest, ...layers.map((l) => l.digest), manifest.digest] };
+  return {
+    manifest: { ...manifest, platform },
+    digests: [config.digest, ...layers.map((l) => l.digest), manifest.digest],
+  };
 }
 
 async function init(dir: string) {
@@ -63,7 +66,10 @@ async function init(dir: string) {
 
 async function writeIndexJson(dir: string, manifest: Descriptor, tag: string) {
   const entry = { ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } };
-  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [entry] }));
+  await writeFile(
+    join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [entry] }),
+  );
 }
 
 /** A single-platform image with one layer per entry of `layerSizes`, tagged `tag`. */

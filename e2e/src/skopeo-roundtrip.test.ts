@@ -1,0 +1,65 @@
+/**
+ * A real image moves end to end: generated as an OCI layout (several layers, one of
+ * 100 MiB of random bytes), pushed with skopeo to the proxy, pulled with skopeo from
+ * every agent, and compared digest by digest. The same for a multi-arch index.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, hostOf, type Cluster } from './support/cluster.js';
+import { generateImage, generateMultiArchImage } from './support/oci-layout.js';
+import { layoutBlobDigests, layoutTopDigest } from './support/oci-layout-reader.js';
+import { skopeoCopy } from './support/skopeo.js';
+
+const MiB = 1024 * 1024;
+let work: string;
+let cluster: Cluster;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'kraken-e2e-'));
+  cluster = await startCluster({ dir: join(work, 'cluster'), agents: 2 });
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('skopeo round trip through proxy and agents', () => {
+  it('copies a single-platform image with a 100 MiB layer byte for byte', async () => {
+    const src = join(work, 'image');
+    const image = await generateImage(src, 'v1', [100 * MiB, 3 * MiB, 512 * 1024, 1024]);
+    const proxy = hostOf(cluster.endpoints.proxy[0]!);
+    await skopeoCopy(`oci:${src}:v1`, `docker://${proxy}/e2e/big-image:v1`);
+
+    const expected = [...image.digests].sort();
+    for (const [i, agentUrl] of cluster.endpoints.agent.entries()) {
+      const out = join(work, `pulled-${i}`);
+      await skopeoCopy(`docker://${hostOf(agentUrl)}/e2e/big-image:v1`, `oci:${out}:v1`);
+      expect(await layoutTopDigest(out)).toBe(image.manifest.digest);
+      expect(await layoutBlobDigests(out)).toEqual(expected);
+    }
+  });
+
+  it('copies a multi-arch index with every platform', async () => {
+    const src = join(work, 'multi');
+    const image = await generateMultiArchImage(
+      src,
+      'multi',
+      [
+        { architecture: 'amd64', os: 'linux' },
+        { architecture: 'arm64', os: 'linux' },
+      ],
+      [2 * MiB, 4096],
+    );
+    const proxy = hostOf(cluster.endpoints.proxy[0]!);
+    await skopeoCopy(`oci:${src}:multi`, `docker://${proxy}/e2e/multi-arch:multi`, ['--all']);
+
+    const agent = hostOf(cluster.endpoints.agent[1]!);
+    const out = join(work, 'multi-pulled');
+    await skopeoCopy(`docker://${agent}/e2e/multi-arch:multi`, `oci:${out}:multi`, ['--all']);
+    expect(await layoutTopDigest(out)).toBe(image.manifest.digest);
+    expect(await layoutBlobDigests(out)).toEqual([...image.digests].sort());
+  });
+});
