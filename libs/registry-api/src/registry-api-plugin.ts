@@ -30,6 +30,19 @@ export interface RegistryApiOptions {
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
+/** Headers a handler may have set about content it then failed to send. */
+const CONTENT_HEADERS = [
+  'content-length',
+  'docker-content-digest',
+  'etag',
+  'cache-control',
+  'accept-ranges',
+  'oci-subject',
+  'oci-tag',
+  'oci-filters-applied',
+  'link',
+];
+
 /** Register with `app.register(registryApi, options)`; routes live at `/v2/`, whatever the prefix. */
 export const registryApi: FastifyPluginAsync<RegistryApiOptions> = async (app, options) => {
   const ctx = createContext(options);
@@ -52,6 +65,7 @@ export const registryApi: FastifyPluginAsync<RegistryApiOptions> = async (app, o
     if (response.statusCode >= 500) ctx.logger.error({ err, method: request.method, url: request.url }, 'registry request failed');
     else ctx.logger.debug({ err, method: request.method, url: request.url }, 'registry request rejected');
     if (reply.sent || reply.raw.headersSent) return;
+    for (const name of CONTENT_HEADERS) reply.removeHeader(name);
     // A body still in flight would otherwise be read to its end (possibly gigabytes)
     // just to keep the connection alive.
     if (!request.raw.complete) reply.header('connection', 'close');

@@ -308,3 +308,28 @@ describe('registry API: content discovery', () => {
     expect(bad.json().errors[0].code).toBe('DIGEST_INVALID');
   });
 });
+
+describe('registry API: default manifest limit', () => {
+  it('accepts a manifest of almost 4 MiB, as the conformance suite pushes', async () => {
+    const registry = await createTestRegistry();
+    try {
+      const config = testBlob('{}');
+      registry.store.seedBlob(REPO, config.digest, config.bytes);
+      const annotations: Record<string, string> = {};
+      for (let i = 0; i < 390; i++) annotations[`large-annotation-${i}`] = 'A'.repeat(10_000);
+      const manifest = testImageManifest({ config, annotations });
+      expect(manifest.bytes.byteLength).toBeGreaterThan(3_900_000);
+      const res = await registry.app.inject({
+        method: 'PUT',
+        url: `/v2/${REPO}/manifests/large-manifest`,
+        headers: { 'content-type': manifest.mediaType },
+        payload: manifest.bytes,
+      });
+      expect(res.statusCode).toBe(201);
+      const get = await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/manifests/large-manifest` });
+      expect(get.rawPayload.equals(manifest.bytes)).toBe(true);
+    } finally {
+      await registry.close();
+    }
+  });
+});

@@ -153,3 +153,26 @@ describe('registry API: pull', () => {
     expect(res.statusCode).toBe(200);
   });
 });
+
+describe('registry API: store failures', () => {
+  it('answers a failing store with a bare 500 and no stale content headers', async () => {
+    const registry = await createTestRegistry();
+    try {
+      const blob = testBlob('content');
+      registry.store.seedBlob(REPO, blob.digest, blob.bytes);
+      registry.store.readBlob = async () => {
+        throw new Error('EIO: /var/lib/kraken/blobs/sha256/ab/secret');
+      };
+      const res = await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/blobs/${blob.digest.value}` });
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['docker-content-digest']).toBeUndefined();
+      expect(res.headers['docker-distribution-api-version']).toBe('registry/2.0');
+      expect(res.body).not.toContain('secret');
+      expect(res.json().errors[0].code).toBe('UNKNOWN');
+      // And it keeps serving.
+      expect((await registry.app.inject({ method: 'HEAD', url: `/v2/${REPO}/blobs/${blob.digest.value}` })).statusCode).toBe(200);
+    } finally {
+      await registry.close();
+    }
+  });
+});
