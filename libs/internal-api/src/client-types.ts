@@ -19,6 +19,27 @@ export interface OriginClient {
   close(): Promise<void>;
 }
 
+/**
+ * Chunked uploads to an origin (POST/PATCH/PUT /v1/uploads), for writers that receive
+ * a blob in pieces. Kept apart from OriginClient so consumers that only read or PUT
+ * whole blobs (and their fakes) need not implement it.
+ */
+export interface OriginUploadClient {
+  /** Opens a chunked upload session and returns its id. */
+  createUpload(signal?: AbortSignal): Promise<string>;
+  /**
+   * Appends a chunk that must start at the session's current offset (else a 416
+   * KRAKEN_UPLOAD_OUT_OF_ORDER error); returns the new offset.
+   */
+  uploadChunk(uploadId: string, body: Readable, options: { start: number; size?: number; signal?: AbortSignal }): Promise<number>;
+  /** The session's current offset; undefined when there is no such session. */
+  uploadOffset(uploadId: string, signal?: AbortSignal): Promise<number | undefined>;
+  /** Verifies the uploaded bytes against `digest` and stores the blob, ending the session. */
+  commitUpload(uploadId: string, digest: Digest, signal?: AbortSignal): Promise<void>;
+  /** Returns false when there was no such session. */
+  cancelUpload(uploadId: string): Promise<boolean>;
+}
+
 export interface BuildIndexClient {
   getTag(repo: string, tag: string, signal?: AbortSignal): Promise<Digest | undefined>;
   /** Refused with a TagRejectedError (409) when the manifest or a blob it references is missing on the origins. */

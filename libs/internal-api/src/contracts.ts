@@ -7,9 +7,9 @@
  *   PUT    /v1/blobs/:digest  (stream body)   201 (verified against :digest) | 400 digest mismatch
  *   DELETE /v1/blobs/:digest                  202 | 404
  *   POST   /v1/uploads                        201 {uploadId}
- *   PATCH  /v1/uploads/:id  Content-Range     202 {offset}  (in order; 416 otherwise)
- *   GET    /v1/uploads/:id                    200 {offset}
- *   PUT    /v1/uploads/:id?digest=            201 (commit, verified)
+ *   PATCH  /v1/uploads/:id  Content-Range or Upload-Offset  202 {uploadId, offset}  (in order; 416 otherwise)
+ *   GET    /v1/uploads/:id                    200 {uploadId, offset}
+ *   PUT    /v1/uploads/:id?digest=  [body]    201 (commit, verified; an optional body is the last chunk)
  *   DELETE /v1/uploads/:id                    204
  *
  * Build-index (repositories, tags, manifest membership, referrers); :repo is one

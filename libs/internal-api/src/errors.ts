@@ -83,3 +83,10 @@ export class TooManyUploadsError extends KrakenError {
     });
   }
 }
+
+/** The client went away before its request body was complete; nobody reads the answer. */
+export class RequestAbortedError extends KrakenError {
+  constructor(cause?: unknown) {
+    super('KRAKEN_REQUEST_ABORTED', 'the client aborted the request', { statusCode: 400, cause });
+  }
+}
