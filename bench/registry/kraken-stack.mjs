@@ -30,6 +30,7 @@ const configs = {
   origin: ({ port, dir }) => ({
     listen: listen(port),
     storage: { type: 'filesystem', root: join(dir, 'storage') },
+    uploads: { dir: join(dir, 'uploads') },
     logging,
   }),
   'build-index': ({ port, dir, originUrl }) => ({
