@@ -170,10 +170,14 @@ describe('fs upload store', () => {
     expect((await readdir(dir)).sort()).toEqual(['notes.txt']);
   });
 
-  it('sweeps periodically once started, until closed', async () => {
+  it('sweeps at start and periodically after, until closed', async () => {
+    const stale = await store.create(REPO);
+    time += 61_000;
     const timers = { setInterval: vi.fn(setInterval), clearInterval: vi.fn(clearInterval) };
     const swept = open({ timers, sweepIntervalSeconds: 5 });
     swept.start();
+    await vi.waitFor(async () => expect(await readdir(dir)).toEqual([]));
+    expect(await store.get(REPO, stale.id)).toBeUndefined();
     swept.start();
     expect(timers.setInterval).toHaveBeenCalledTimes(1);
     expect(timers.setInterval.mock.calls[0]?.[1]).toBe(5000);

@@ -330,9 +330,12 @@ export function createFsUploadStore(options: FsUploadStoreOptions): UploadStore 
 
     start() {
       if (timer !== undefined) return;
-      timer = timers.setInterval(() => {
+      const sweepLogged = (): void => {
         sweep().catch((err: unknown) => options.logger?.warn({ err }, 'upload session sweep failed'));
-      }, sweepMs);
+      };
+      // Right away too: a restart may have left expired sessions behind.
+      sweepLogged();
+      timer = timers.setInterval(sweepLogged, sweepMs);
       timer.unref?.();
     },
 

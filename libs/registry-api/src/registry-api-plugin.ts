@@ -21,7 +21,7 @@ import type { UploadStore } from './upload-store.js';
 export interface RegistryApiOptions {
   /** A ReadableRegistryStore makes the registry read-only (pushes and deletes answer 405 UNSUPPORTED). */
   readonly store: RegistryStore;
-  /** Upload sessions; required when the store is writable. */
+  /** Upload sessions; required when the store is writable. Swept from `onReady` until `onClose`. */
   readonly uploads?: UploadStore;
   readonly limits?: Partial<RegistryLimits>;
   readonly logger?: Logger;
@@ -52,6 +52,13 @@ export const registryApi: FastifyPluginAsync<RegistryApiOptions> = async (app, o
   // manifest is read with its own limit.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  const uploads = ctx.writable?.uploads;
+  if (uploads !== undefined) {
+    // Expired sessions are swept while the server runs; sessions on disk outlive it.
+    app.addHook('onReady', async () => uploads.start());
+    app.addHook('onClose', async () => uploads.close());
+  }
 
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');

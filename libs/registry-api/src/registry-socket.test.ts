@@ -106,6 +106,13 @@ describe('registry API over a socket', () => {
     expect(JSON.parse(res.body.toString()).errors[0].code).toBe(code);
   });
 
+  it('keeps the connection alive across ordinary errors', async () => {
+    const missing = testBlob('missing').digest.value;
+    const res = await request('HEAD', `/v2/${REPO}/blobs/${missing}`, { headers: { connection: 'keep-alive' } });
+    expect(res.status).toBe(404);
+    expect(res.headers['connection']).toBe('keep-alive');
+  });
+
   it('rejects names longer than 255 characters', async () => {
     const name = `${'a'.repeat(200)}/${'b'.repeat(60)}`;
     const res = await raw(`GET /v2/${name}/tags/list HTTP/1.1`);

@@ -62,7 +62,7 @@ export interface UploadStore {
   cancel(repo: string, id: string): Promise<boolean>;
   /** Removes expired sessions (and leftovers of a crash); returns how many. */
   sweep(): Promise<number>;
-  /** Starts periodic sweeping. */
+  /** Sweeps now and then periodically. Idempotent. */
   start(): void;
   /** Stops sweeping; sessions on disk survive for the next start. Idempotent. */
   close(): Promise<void>;
