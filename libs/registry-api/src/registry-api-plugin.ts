@@ -68,15 +68,21 @@ export const registryApi: FastifyPluginAsync<RegistryApiOptions> = async (app, o
   });
 
   app.setErrorHandler(async (err, request, reply) => {
+    const where = { method: request.method, url: request.url };
+    if (reply.raw.destroyed || request.raw.socket?.destroyed === true) {
+      // The client hung up (e.g. mid-upload); there is nobody to answer and nothing wrong here.
+      ctx.logger.debug({ err, ...where }, 'client disconnected');
+      return reply;
+    }
     const response = mapError(err, endpoints.get(request)?.kind);
-    if (response.statusCode >= 500) ctx.logger.error({ err, method: request.method, url: request.url }, 'registry request failed');
-    else ctx.logger.debug({ err, method: request.method, url: request.url }, 'registry request rejected');
-    if (reply.sent || reply.raw.headersSent) return;
+    if (response.statusCode >= 500) ctx.logger.error({ err, ...where }, 'registry request failed');
+    else ctx.logger.debug({ err, ...where }, 'registry request rejected');
+    if (reply.sent || reply.raw.headersSent) return reply;
     for (const name of CONTENT_HEADERS) reply.removeHeader(name);
     // A body still in flight would otherwise be read to its end (possibly gigabytes)
     // just to keep the connection alive.
     if (!request.raw.complete) reply.header('connection', 'close');
-    reply
+    return reply
       .code(response.statusCode)
       .headers(response.headers)
       .header('content-type', 'application/json')
