@@ -202,3 +202,23 @@ describe('fs upload store', () => {
     }
   });
 });
+
+describe('fs upload store ids', () => {
+  it('never reuses or clobbers an existing session when ids collide', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kraken-uploads-'));
+    try {
+      const fixed = () => 'fixed-session-id-0001';
+      const first = createFsUploadStore({ dir, randomId: fixed });
+      const s = await first.create(REPO);
+      await first.append(REPO, s.id, Readable.from([Buffer.from('kept')]));
+      await expect(first.create(REPO)).rejects.toThrow(/unusable session id/);
+      // Another process that does not know the session yet.
+      const second = createFsUploadStore({ dir, randomId: fixed });
+      await expect(second.create(REPO)).rejects.toMatchObject({ code: 'EEXIST' });
+      expect((await first.get(REPO, s.id))?.offset).toBe(4);
+      expect((await second.get(REPO, s.id))?.offset).toBe(4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

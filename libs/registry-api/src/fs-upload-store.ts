@@ -170,7 +170,14 @@ export function createFsUploadStore(options: FsUploadStoreOptions): UploadStore 
     return verify.digest;
   }
 
-  const snapshot = (s: SessionState): UploadSession => ({ ...s.meta, offset: s.offset });
+  const snapshot = ({ meta, offset }: SessionState): UploadSession => ({
+    id: meta.id,
+    repo: meta.repo,
+    offset,
+    algorithm: meta.algorithm,
+    createdAt: meta.createdAt,
+    updatedAt: meta.updatedAt,
+  });
 
   async function sweep(): Promise<number> {
     let removed = 0;
@@ -218,7 +225,7 @@ export function createFsUploadStore(options: FsUploadStoreOptions): UploadStore 
       }
       await ensureDir();
       const id = randomId();
-      if (!SESSION_ID.test(id)) throw new Error('randomId produced an id that is not path-safe');
+      if (!SESSION_ID.test(id) || sessions.has(id)) throw new Error('randomId produced an unusable session id');
       const at = now();
       const meta: SessionMeta = {
         version: 1,
@@ -228,16 +235,26 @@ export function createFsUploadStore(options: FsUploadStoreOptions): UploadStore 
         createdAt: at,
         updatedAt: at,
       };
-      await writeFile(files(id).data, new Uint8Array(0), { flag: 'wx' });
-      await writeMeta(meta);
+      // Registered (and busy) before its files exist, so a concurrent sweep leaves it alone.
       const state: SessionState = {
         meta,
         offset: 0,
         digester: createDigester(meta.algorithm),
-        busy: undefined,
+        busy: new AbortController(),
         discard: false,
       };
       sessions.set(id, state);
+      try {
+        await writeFile(files(id).data, new Uint8Array(0), { flag: 'wx' });
+        await writeMeta(meta);
+      } catch (err) {
+        // Never remove files this call did not create (an id that already existed on disk).
+        if ((err as NodeJS.ErrnoException | null)?.code === 'EEXIST') sessions.delete(id);
+        else state.discard = true;
+        throw err;
+      } finally {
+        await release(state);
+      }
       return snapshot(state);
     },
 

@@ -55,10 +55,6 @@ export function parseDigestParam(input: unknown, what: string): Digest {
   return parseDigest(input);
 }
 
-export function referenceString(reference: Reference): string {
-  return 'tag' in reference ? reference.tag : reference.digest.value;
-}
-
 function shorten(s: string): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
