@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
-  await rm(work, { recursive: true, force: true });
+  if (!process.env.KEEP_E2E) await rm(work, { recursive: true, force: true });
 });
 
 describe('skopeo round trip through proxy and agents', () => {

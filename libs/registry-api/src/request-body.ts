@@ -26,19 +26,41 @@ export function bodyStream(request: FastifyRequest): Readable {
 
 /**
  * Reads the whole body into memory, failing with `tooLarge()` as soon as more than
- * `limit` bytes are declared or arrive. The request is not destroyed on failure, so
- * the error can still be answered.
+ * `limit` bytes are declared or arrive. Before failing, a body of up to `drainLimit`
+ * bytes (default 4 × limit) is read and discarded: a client still sending when the
+ * server answers and closes sees a broken pipe instead of the 413, so draining a
+ * modest excess is what lets a real client report the real error.
  */
-export async function readBoundedBody(request: FastifyRequest, limit: number, tooLarge: () => Error): Promise<Buffer> {
+export async function readBoundedBody(
+  request: FastifyRequest,
+  limit: number,
+  tooLarge: () => Error,
+  drainLimit = limit * 4,
+): Promise<Buffer> {
   const declared = declaredLength(request);
-  if (declared !== undefined && declared > limit) throw tooLarge();
+  if (declared !== undefined && declared > limit) {
+    if (declared <= drainLimit) await discard(request, drainLimit);
+    throw tooLarge();
+  }
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of request.raw.iterator({ destroyOnReturn: false })) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
     total += buffer.byteLength;
-    if (total > limit) throw tooLarge();
+    if (total > limit) {
+      await discard(request, drainLimit - total);
+      throw tooLarge();
+    }
     chunks.push(buffer);
   }
   return Buffer.concat(chunks, total);
+}
+
+/** Reads and drops up to `maxBytes` more of the body; stops early past that bound. */
+async function discard(request: FastifyRequest, maxBytes: number): Promise<void> {
+  let seen = 0;
+  for await (const chunk of request.raw.iterator({ destroyOnReturn: false })) {
+    seen += (chunk as Uint8Array).byteLength;
+    if (seen > maxBytes) return;
+  }
 }
