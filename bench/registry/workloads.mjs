@@ -4,9 +4,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
+import { Agent, interceptors, request } from 'undici';
 
 const MB = 1e6;
+
+// Registries may answer a blob GET with a redirect to where the bytes are (as distribution does
+// with object storage); follow it as registry clients do.
+const downloadAgent = (connections) =>
+  new Agent({ connections }).compose(interceptors.redirect({ maxRedirections: 3 }));
 
 async function expectStatus(res, expected, what) {
   if (res.statusCode !== expected) {
@@ -77,14 +82,11 @@ export async function pushManifest({ base, repo, tag, config, manifest }) {
 
 /** Untimed: downloads each blob once and checks its digest, so timed runs read verified content. */
 export async function verifyBlobs({ base, repo, blobs, signal }) {
-  const dispatcher = new Agent({ connections: 1 });
+  const dispatcher = downloadAgent(1);
   try {
     for (const blob of blobs) {
       signal.throwIfAborted();
-      const res = await request(`${base}/v2/${repo}/blobs/${blob.digest}`, {
-        dispatcher,
-        maxRedirections: 0,
-      });
+      const res = await request(`${base}/v2/${repo}/blobs/${blob.digest}`, { dispatcher });
       await expectStatus(res, 200, `GET blob ${blob.digest}`);
       const hash = createHash('sha256');
       for await (const chunk of res.body) hash.update(chunk);
@@ -98,7 +100,7 @@ export async function verifyBlobs({ base, repo, blobs, signal }) {
 
 /** Downloads every blob `rounds` times with `concurrency` GETs in flight; counts every byte. */
 export async function measureBlobGet({ base, repo, blobs, rounds, concurrency, signal }) {
-  const dispatcher = new Agent({ connections: concurrency });
+  const dispatcher = downloadAgent(concurrency);
   try {
     let bytes = 0;
     const t0 = performance.now();
