@@ -54,7 +54,9 @@ describe('build-index client', () => {
     const missing = [digestOf('a').value, digestOf('b').value];
     const c = await stub((app) => {
       app.put('/v1/repositories/:repo/tags/:tag', async (_request, reply) =>
-        reply.code(409).send({ error: { code: 'KRAKEN_TAG_REJECTED', message: 'missing', detail: { missing } } }),
+        reply
+          .code(409)
+          .send({ error: { code: 'KRAKEN_TAG_REJECTED', message: 'missing', detail: { missing } } }),
       );
     });
     const err = await c.putTag('app', 'v1', digestOf('m')).catch((e: unknown) => e);
@@ -76,7 +78,10 @@ describe('build-index client', () => {
         reply.code(500).send({ error: { code: 'KRAKEN_INTERNAL', message: 'internal error' } }),
       );
     });
-    await expect(c.getManifest('app', digestOf('m'))).rejects.toMatchObject({ code: 'KRAKEN_INTERNAL', statusCode: 500 });
+    await expect(c.getManifest('app', digestOf('m'))).rejects.toMatchObject({
+      code: 'KRAKEN_INTERNAL',
+      statusCode: 500,
+    });
   });
 
   it('pings /readiness', async () => {

@@ -49,7 +49,11 @@ export function createBuildIndexClient(options: BuildIndexClientOptions): BuildI
   });
   const prefix = base.pathname.replace(/\/+$/, '');
 
-  const send = async (method: Method, path: string, sendOptions: SendOptions = {}): Promise<Dispatcher.ResponseData> => {
+  const send = async (
+    method: Method,
+    path: string,
+    sendOptions: SendOptions = {},
+  ): Promise<Dispatcher.ResponseData> => {
     const query = new URLSearchParams();
     if (sendOptions.query?.n !== undefined) query.set('n', String(sendOptions.query.n));
     if (sendOptions.query?.last !== undefined) query.set('last', sendOptions.query.last);
@@ -80,13 +84,22 @@ export function createBuildIndexClient(options: BuildIndexClientOptions): BuildI
     throw typed(await errorFromResponse(response.statusCode, response.body));
   };
 
-  const getJson = async <T>(path: string, schema: z.ZodType<T>, sendOptions: SendOptions = {}): Promise<T | undefined> => {
+  const getJson = async <T>(
+    path: string,
+    schema: z.ZodType<T>,
+    sendOptions: SendOptions = {},
+  ): Promise<T | undefined> => {
     const body = await request('GET', path, 200, sendOptions);
     return body === undefined ? undefined : readJson(body, schema, `GET ${path}`);
   };
 
   /** True on `ok`, false on 404. */
-  const exchange = async (method: Method, path: string, ok: number, sendOptions: SendOptions = {}): Promise<boolean> => {
+  const exchange = async (
+    method: Method,
+    path: string,
+    ok: number,
+    sendOptions: SendOptions = {},
+  ): Promise<boolean> => {
     const body = await request(method, path, ok, sendOptions);
     if (body === undefined) return false;
     await body.dump();
@@ -95,7 +108,8 @@ export function createBuildIndexClient(options: BuildIndexClientOptions): BuildI
 
   const repoPath = (repo: string) => `/v1/repositories/${encodeURIComponent(repo)}`;
   const tagPath = (repo: string, tag: string) => `${repoPath(repo)}/tags/${encodeURIComponent(tag)}`;
-  const manifestPath = (repo: string, digest: string) => `${repoPath(repo)}/manifests/${encodeURIComponent(digest)}`;
+  const manifestPath = (repo: string, digest: string) =>
+    `${repoPath(repo)}/manifests/${encodeURIComponent(digest)}`;
 
   return {
     async getTag(repo, tag, signal) {
@@ -106,7 +120,8 @@ export function createBuildIndexClient(options: BuildIndexClientOptions): BuildI
     async putTag(repo, tag, digest) {
       const path = tagPath(repo, tag);
       // Here 404 cannot mean "no such tag": the route itself is missing.
-      if (!(await exchange('PUT', path, 200, { body: { digest: digest.value } }))) throw unexpected404(`PUT ${path}`);
+      if (!(await exchange('PUT', path, 200, { body: { digest: digest.value } })))
+        throw unexpected404(`PUT ${path}`);
     },
 
     async deleteTag(repo, tag) {
@@ -149,9 +164,13 @@ export function createBuildIndexClient(options: BuildIndexClientOptions): BuildI
       const response = await send('GET', '/readiness', { signal });
       await response.body.dump();
       if (response.statusCode !== 200) {
-        throw new RemoteApiError('KRAKEN_NOT_READY', `build-index ${base.origin} is not ready (HTTP ${response.statusCode})`, {
-          statusCode: 503,
-        });
+        throw new RemoteApiError(
+          'KRAKEN_NOT_READY',
+          `build-index ${base.origin} is not ready (HTTP ${response.statusCode})`,
+          {
+            statusCode: 503,
+          },
+        );
       }
     },
 
@@ -163,7 +182,10 @@ export function createBuildIndexClient(options: BuildIndexClientOptions): BuildI
 
 /** Turns the 409 refusals into their typed errors; other codes stay RemoteApiError. */
 function typed(err: RemoteApiError): Error {
-  if (err.statusCode === 409 && (err.code === 'KRAKEN_TAG_REJECTED' || err.code === 'KRAKEN_MANIFEST_REJECTED')) {
+  if (
+    err.statusCode === 409 &&
+    (err.code === 'KRAKEN_TAG_REJECTED' || err.code === 'KRAKEN_MANIFEST_REJECTED')
+  ) {
     const missing = (err.detail as { missing?: unknown } | undefined)?.missing;
     const digests = Array.isArray(missing) ? missing.filter((d): d is string => typeof d === 'string') : [];
     return err.code === 'KRAKEN_TAG_REJECTED'
@@ -177,7 +199,11 @@ function unexpected404(what: string): RemoteApiError {
   return new RemoteApiError('KRAKEN_HTTP_404', `${what}: unexpected HTTP 404`, { statusCode: 404 });
 }
 
-async function readJson<T>(body: Dispatcher.ResponseData['body'], schema: z.ZodType<T>, what: string): Promise<T> {
+async function readJson<T>(
+  body: Dispatcher.ResponseData['body'],
+  schema: z.ZodType<T>,
+  what: string,
+): Promise<T> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -195,10 +221,16 @@ async function readJson<T>(body: Dispatcher.ResponseData['body'], schema: z.ZodT
     throw invalidResponse(what, 'not JSON');
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw invalidResponse(what, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw invalidResponse(
+      what,
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
   return parsed.data;
 }
 
 function invalidResponse(what: string, reason: string): RemoteApiError {
-  return new RemoteApiError('KRAKEN_INVALID_RESPONSE', `${what}: invalid response: ${reason}`, { statusCode: 502 });
+  return new RemoteApiError('KRAKEN_INVALID_RESPONSE', `${what}: invalid response: ${reason}`, {
+    statusCode: 502,
+  });
 }

@@ -46,13 +46,18 @@ export class ManifestRejectedError extends KrakenError {
 /** A stored object that cannot be what the build-index wrote: a bug or outside tampering. */
 export class CorruptIndexStateError extends KrakenError {
   constructor(key: string, reason: string) {
-    super('KRAKEN_BUILD_INDEX_CORRUPT_STATE', `stored object ${key} is unreadable: ${reason}`, { statusCode: 500 });
+    super('KRAKEN_BUILD_INDEX_CORRUPT_STATE', `stored object ${key} is unreadable: ${reason}`, {
+      statusCode: 500,
+    });
   }
 }
 
 export class RepositoryNotFoundError extends KrakenError {
   constructor(repo: string) {
-    super('KRAKEN_REPOSITORY_NOT_FOUND', `repository ${repo} not found`, { statusCode: 404, detail: { repo } });
+    super('KRAKEN_REPOSITORY_NOT_FOUND', `repository ${repo} not found`, {
+      statusCode: 404,
+      detail: { repo },
+    });
   }
 }
 

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isValidObjectKey } from '@kraken/storage-backends';
 import { digestOf } from '@kraken/oci-content';
-import { catalogKey, decodeCatalogName, encodeCatalogName, manifestKey, referrerKey, tagKey } from './build-index-keys.js';
+import {
+  catalogKey,
+  decodeCatalogName,
+  encodeCatalogName,
+  manifestKey,
+  referrerKey,
+  tagKey,
+} from './build-index-keys.js';
 import { MAX_REPOSITORY_NAME_LENGTH } from './build-index-names.js';
 
 const component = fc.stringMatching(/^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/);
@@ -30,11 +37,11 @@ describe('catalog name encoding', () => {
       }),
     );
     // The case a naive path layout gets wrong: '-' sorts before '/'.
-    expect([encodeCatalogName('a/b'), encodeCatalogName('a-b'), encodeCatalogName('a')].sort().map(decodeCatalogName)).toEqual([
-      'a',
-      'a-b',
-      'a/b',
-    ]);
+    expect(
+      [encodeCatalogName('a/b'), encodeCatalogName('a-b'), encodeCatalogName('a')]
+        .sort()
+        .map(decodeCatalogName),
+    ).toEqual(['a', 'a-b', 'a/b']);
   });
 });
 

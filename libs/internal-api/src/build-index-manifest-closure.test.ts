@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { ContentTooLargeError, DigestMismatchError, InvalidManifestError, MAX_MANIFEST_BYTES, digestOf } from '@kraken/oci-content';
+import {
+  ContentTooLargeError,
+  DigestMismatchError,
+  InvalidManifestError,
+  MAX_MANIFEST_BYTES,
+  digestOf,
+} from '@kraken/oci-content';
 import { createManifestClosureCheck } from './build-index-manifest-closure.js';
 import { createFakeOrigin, imageIndex, imageManifest, storeImage } from './build-index-test-fixtures.js';
 
@@ -30,7 +36,9 @@ describe('manifest closure check', () => {
     origin.remove(digestOf('l1'));
     origin.remove(digestOf('l3'));
     const result = await createManifestClosureCheck({ origin })(image.digest);
-    expect(result.missing.map((d) => d.value).sort()).toEqual([digestOf('l1').value, digestOf('l3').value].sort());
+    expect(result.missing.map((d) => d.value).sort()).toEqual(
+      [digestOf('l1').value, digestOf('l3').value].sort(),
+    );
   });
 
   it('follows indexes into child manifests, and nested indexes', async () => {
@@ -69,8 +77,12 @@ describe('manifest closure check', () => {
       origin.put(top.bytes);
     }
     // Four levels of index above the image: fine with maxDepth 4, refused with 3.
-    await expect(createManifestClosureCheck({ origin, maxDepth: 4 })(top.digest)).resolves.toMatchObject({ missing: [] });
-    await expect(createManifestClosureCheck({ origin, maxDepth: 3 })(top.digest)).rejects.toThrow(/deeper than 3 levels/);
+    await expect(createManifestClosureCheck({ origin, maxDepth: 4 })(top.digest)).resolves.toMatchObject({
+      missing: [],
+    });
+    await expect(createManifestClosureCheck({ origin, maxDepth: 3 })(top.digest)).rejects.toThrow(
+      /deeper than 3 levels/,
+    );
   });
 
   it('refuses an index graph with more manifests than allowed', async () => {
@@ -79,20 +91,30 @@ describe('manifest closure check', () => {
     children.forEach((c) => storeImage(origin, c));
     const index = imageIndex(children);
     origin.put(index.bytes);
-    await expect(createManifestClosureCheck({ origin, maxManifests: 6 })(index.digest)).resolves.toMatchObject({ missing: [] });
-    await expect(createManifestClosureCheck({ origin, maxManifests: 5 })(index.digest)).rejects.toThrow(InvalidManifestError);
+    await expect(
+      createManifestClosureCheck({ origin, maxManifests: 6 })(index.digest),
+    ).resolves.toMatchObject({ missing: [] });
+    await expect(createManifestClosureCheck({ origin, maxManifests: 5 })(index.digest)).rejects.toThrow(
+      InvalidManifestError,
+    );
   });
 
   it('stats each blob once and keeps origin requests within the concurrency bound', async () => {
     const origin = createFakeOrigin();
     const children = Array.from({ length: 4 }, (_, i) =>
-      imageManifest({ config: `c${i}`, layers: ['shared', ...Array.from({ length: 10 }, (_, j) => `l${i}-${j}`)] }),
+      imageManifest({
+        config: `c${i}`,
+        layers: ['shared', ...Array.from({ length: 10 }, (_, j) => `l${i}-${j}`)],
+      }),
     );
     children.forEach((c) => storeImage(origin, c));
     const index = imageIndex(children);
     origin.put(index.bytes);
     let stats = 0;
-    const counting = { ...origin, statBlob: (...args: Parameters<typeof origin.statBlob>) => (stats++, origin.statBlob(...args)) };
+    const counting = {
+      ...origin,
+      statBlob: (...args: Parameters<typeof origin.statBlob>) => (stats++, origin.statBlob(...args)),
+    };
     const result = await createManifestClosureCheck({ origin: counting, concurrency: 3 })(index.digest);
     expect(result.missing).toEqual([]);
     expect(stats).toBe(4 * 11 + 1);
@@ -108,14 +130,24 @@ describe('manifest closure check', () => {
 
   it('verifies the manifest bytes against the digest and caps their size', async () => {
     const image = imageManifest({ config: 'c', layers: [] });
-    const lying = { statBlob: async () => ({ size: 1 }), getBlob: async () => Readable.from([Buffer.from('{"other":1}')]) };
-    await expect(createManifestClosureCheck({ origin: lying })(image.digest)).rejects.toThrow(DigestMismatchError);
+    const lying = {
+      statBlob: async () => ({ size: 1 }),
+      getBlob: async () => Readable.from([Buffer.from('{"other":1}')]),
+    };
+    await expect(createManifestClosureCheck({ origin: lying })(image.digest)).rejects.toThrow(
+      DigestMismatchError,
+    );
     const huge = {
       statBlob: async () => ({ size: 1 }),
-      getBlob: async () => Readable.from((function* () {
-        for (let i = 0; i <= MAX_MANIFEST_BYTES / 65536; i++) yield Buffer.alloc(65536, 0x20);
-      })()),
+      getBlob: async () =>
+        Readable.from(
+          (function* () {
+            for (let i = 0; i <= MAX_MANIFEST_BYTES / 65536; i++) yield Buffer.alloc(65536, 0x20);
+          })(),
+        ),
     };
-    await expect(createManifestClosureCheck({ origin: huge })(image.digest)).rejects.toThrow(ContentTooLargeError);
+    await expect(createManifestClosureCheck({ origin: huge })(image.digest)).rejects.toThrow(
+      ContentTooLargeError,
+    );
   });
 });

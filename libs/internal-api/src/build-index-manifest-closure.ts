@@ -41,7 +41,10 @@ export interface ManifestClosureCheckOptions {
   readonly signal?: AbortSignal;
 }
 
-export type ManifestClosureCheck = (digest: Digest, options?: ManifestClosureCheckOptions) => Promise<ManifestClosure>;
+export type ManifestClosureCheck = (
+  digest: Digest,
+  options?: ManifestClosureCheckOptions,
+) => Promise<ManifestClosure>;
 
 export function createManifestClosureCheck(options: ManifestClosureOptions): ManifestClosureCheck {
   const { origin } = options;
@@ -86,11 +89,15 @@ export function createManifestClosureCheck(options: ManifestClosureOptions): Man
         // `seen` is also the cycle guard: a digest is visited at most once per check.
         if (seen.has(child.value)) continue;
         if (depth >= maxDepth) {
-          throw new InvalidManifestError(`image index ${digest.value} nests manifests deeper than ${maxDepth} levels`);
+          throw new InvalidManifestError(
+            `image index ${digest.value} nests manifests deeper than ${maxDepth} levels`,
+          );
         }
         seen.add(child.value);
         if (++manifestCount > maxManifests) {
-          throw new InvalidManifestError(`manifest ${rootDigest.value} references more than ${maxManifests} manifests`);
+          throw new InvalidManifestError(
+            `manifest ${rootDigest.value} references more than ${maxManifests} manifests`,
+          );
         }
         work.push(visitManifest(child, depth + 1, descriptor.mediaType));
       }

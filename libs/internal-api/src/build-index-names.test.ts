@@ -1,14 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRepositoryNameError, InvalidTagError } from './build-index-errors.js';
-import { MAX_REPOSITORY_NAME_LENGTH, isRepositoryName, parseRepositoryName, parseTag } from './build-index-names.js';
+import {
+  MAX_REPOSITORY_NAME_LENGTH,
+  isRepositoryName,
+  parseRepositoryName,
+  parseTag,
+} from './build-index-names.js';
 
 describe('parseRepositoryName', () => {
-  it.each(['ubuntu', 'library/ubuntu', 'a/b/c', 'my-app', 'my--app', 'my.app', 'my_app', 'my__app', 'a0/b1.c_d-e'])(
-    'accepts %j',
-    (name) => {
-      expect(parseRepositoryName(name)).toBe(name);
-    },
-  );
+  it.each([
+    'ubuntu',
+    'library/ubuntu',
+    'a/b/c',
+    'my-app',
+    'my--app',
+    'my.app',
+    'my_app',
+    'my__app',
+    'a0/b1.c_d-e',
+  ])('accepts %j', (name) => {
+    expect(parseRepositoryName(name)).toBe(name);
+  });
 
   it.each([
     ['', 'empty'],
@@ -33,7 +45,9 @@ describe('parseRepositoryName', () => {
   });
 
   it('enforces the length limit', () => {
-    expect(parseRepositoryName('a'.repeat(MAX_REPOSITORY_NAME_LENGTH))).toHaveLength(MAX_REPOSITORY_NAME_LENGTH);
+    expect(parseRepositoryName('a'.repeat(MAX_REPOSITORY_NAME_LENGTH))).toHaveLength(
+      MAX_REPOSITORY_NAME_LENGTH,
+    );
     expect(() => parseRepositoryName('a'.repeat(MAX_REPOSITORY_NAME_LENGTH + 1))).toThrow(/exceeds 255/);
   });
 });

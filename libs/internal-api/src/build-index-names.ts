@@ -14,22 +14,27 @@ const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 
 /** Returns the name when it is a valid repository name; throws InvalidRepositoryNameError otherwise. */
 export function parseRepositoryName(input: string): string {
-  if (typeof input !== 'string' || input.length === 0) throw new InvalidRepositoryNameError('repository name is missing');
+  if (typeof input !== 'string' || input.length === 0)
+    throw new InvalidRepositoryNameError('repository name is missing');
   if (input.length > MAX_REPOSITORY_NAME_LENGTH) {
     throw new InvalidRepositoryNameError(`repository name exceeds ${MAX_REPOSITORY_NAME_LENGTH} characters`);
   }
-  if (!REPOSITORY_NAME.test(input)) throw new InvalidRepositoryNameError(`invalid repository name "${truncate(input)}"`);
+  if (!REPOSITORY_NAME.test(input))
+    throw new InvalidRepositoryNameError(`invalid repository name "${truncate(input)}"`);
   return input;
 }
 
 /** Returns the tag when it is valid; throws InvalidTagError otherwise. */
 export function parseTag(input: string): string {
-  if (typeof input !== 'string' || !TAG.test(input)) throw new InvalidTagError(`invalid tag "${truncate(String(input))}"`);
+  if (typeof input !== 'string' || !TAG.test(input))
+    throw new InvalidTagError(`invalid tag "${truncate(String(input))}"`);
   return input;
 }
 
 export function isRepositoryName(input: string): boolean {
-  return typeof input === 'string' && input.length <= MAX_REPOSITORY_NAME_LENGTH && REPOSITORY_NAME.test(input);
+  return (
+    typeof input === 'string' && input.length <= MAX_REPOSITORY_NAME_LENGTH && REPOSITORY_NAME.test(input)
+  );
 }
 
 export function isTag(input: string): boolean {

@@ -11,7 +11,13 @@ import { createBuildIndexClient } from './build-index-client.js';
 import { createBuildIndexRoutes } from './build-index-routes.js';
 import { ManifestRejectedError, TagRejectedError } from './build-index-errors.js';
 import { RemoteApiError } from './errors.js';
-import { createFakeOrigin, imageIndex, imageManifest, storeImage, type FakeOrigin } from './build-index-test-fixtures.js';
+import {
+  createFakeOrigin,
+  imageIndex,
+  imageManifest,
+  storeImage,
+  type FakeOrigin,
+} from './build-index-test-fixtures.js';
 
 let dir: string;
 let app: FastifyInstance;
@@ -123,7 +129,9 @@ describe('build-index tags', () => {
     origin.put('arm64-config');
     await client.putTag('multi', 'v1', index.digest);
     expect((await client.getTag('multi', 'v1'))?.value).toBe(index.digest.value);
-    const rejections = await metrics.registry.getSingleMetricAsString('kraken_build_index_tag_rejections_total');
+    const rejections = await metrics.registry.getSingleMetricAsString(
+      'kraken_build_index_tag_rejections_total',
+    );
     expect(rejections).toContain('kraken_build_index_tag_rejections_total{kind="tag"} 1');
   });
 
@@ -132,7 +140,9 @@ describe('build-index tags', () => {
     await client.putTag('app', 'v1', image.digest);
     await client.getTag('app', 'v1');
     await client.getTag('app', 'nope');
-    expect(await metrics.registry.getSingleMetricAsString('kraken_build_index_tag_puts_total')).toContain(' 1');
+    expect(await metrics.registry.getSingleMetricAsString('kraken_build_index_tag_puts_total')).toContain(
+      ' 1',
+    );
     const gets = await metrics.registry.getSingleMetricAsString('kraken_build_index_tag_gets_total');
     expect(gets).toContain('result="hit"} 1');
     expect(gets).toContain('result="miss"} 1');
@@ -142,7 +152,11 @@ describe('build-index tags', () => {
 describe('build-index manifest records and referrers', () => {
   it('round-trips a record, refuses missing content, and drops tags on delete', async () => {
     const image = pushedImage();
-    const record = { digest: image.digest.value, mediaType: MediaType.ociManifest, size: image.bytes.byteLength };
+    const record = {
+      digest: image.digest.value,
+      mediaType: MediaType.ociManifest,
+      size: image.bytes.byteLength,
+    };
     await client.putManifest('app', record);
     expect(await client.getManifest('app', image.digest)).toEqual(record);
     await client.putTag('app', 'v1', image.digest);
@@ -157,7 +171,11 @@ describe('build-index manifest records and referrers', () => {
 
     const missing = imageManifest({ config: 'x', layers: ['y'] });
     const err = await client
-      .putManifest('app', { digest: missing.digest.value, mediaType: MediaType.ociManifest, size: missing.bytes.byteLength })
+      .putManifest('app', {
+        digest: missing.digest.value,
+        mediaType: MediaType.ociManifest,
+        size: missing.bytes.byteLength,
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManifestRejectedError);
     expect((err as ManifestRejectedError).missing).toEqual([missing.digest.value]);
@@ -165,7 +183,11 @@ describe('build-index manifest records and referrers', () => {
 
   it('refuses a record that contradicts its manifest', async () => {
     const image = pushedImage();
-    const base = { digest: image.digest.value, mediaType: MediaType.ociManifest, size: image.bytes.byteLength };
+    const base = {
+      digest: image.digest.value,
+      mediaType: MediaType.ociManifest,
+      size: image.bytes.byteLength,
+    };
     for (const [record, code] of [
       [{ ...base, size: base.size + 1 }, 'KRAKEN_INVALID_MANIFEST_RECORD'],
       [{ ...base, mediaType: MediaType.ociIndex }, 'KRAKEN_INVALID_MANIFEST'],
@@ -187,7 +209,12 @@ describe('build-index manifest records and referrers', () => {
 
   it('lists referrers of a subject', async () => {
     const subject = pushedImage();
-    const signature = imageManifest({ config: 'sig-config', layers: ['sig'], subject, artifactType: 'application/vnd.example.sig' });
+    const signature = imageManifest({
+      config: 'sig-config',
+      layers: ['sig'],
+      subject,
+      artifactType: 'application/vnd.example.sig',
+    });
     storeImage(origin, signature);
     const unrelated = pushedImage(['unrelated']);
     await client.putTag('app', 'v1', subject.digest);
@@ -214,7 +241,9 @@ describe('build-index manifest records and referrers', () => {
     const sbom = imageManifest({ config: 'sbom-config', layers: ['sbom'], subject });
     storeImage(origin, sbom);
     await client.putTag('app', 'sha256-sbom', sbom.digest);
-    expect((await client.listReferrers('app', subject.digest)).map((r) => r.digest)).toEqual([sbom.digest.value]);
+    expect((await client.listReferrers('app', subject.digest)).map((r) => r.digest)).toEqual([
+      sbom.digest.value,
+    ]);
   });
 });
 
@@ -304,8 +333,16 @@ describe('build-index input validation', () => {
       // Dot segments are normalised away before routing (404); everything else is 400.
       expect([400, 404], url).toContain(response.statusCode);
     }
-    const record = { digest: image.digest.value, mediaType: MediaType.ociManifest, size: image.bytes.byteLength };
-    const response = await app.inject({ method: 'PUT', url: '/v1/repositories/app/manifests/sha256:..', payload: record });
+    const record = {
+      digest: image.digest.value,
+      mediaType: MediaType.ociManifest,
+      size: image.bytes.byteLength,
+    };
+    const response = await app.inject({
+      method: 'PUT',
+      url: '/v1/repositories/app/manifests/sha256:..',
+      payload: record,
+    });
     expect(response.statusCode).toBe(400);
     expect(await readdir(dir)).toEqual([]);
   });

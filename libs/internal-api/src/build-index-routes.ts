@@ -53,7 +53,10 @@ const tagParams = z.object({ repo: z.string(), tag: z.string() });
 const digestParams = z.object({ repo: z.string(), digest: z.string() });
 
 export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): FastifyPluginAsync {
-  const store = createBuildIndexStore({ backend: options.backend, ...(options.now ? { now: options.now } : {}) });
+  const store = createBuildIndexStore({
+    backend: options.backend,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const checkClosure = createManifestClosureCheck({ origin: options.origin, ...options.closure });
   const log = options.logger.child({ component: 'build-index-routes' });
   const tagPuts = options.metrics.counter('tag_puts_total', 'Tags written.');
@@ -106,11 +109,15 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
       if (closure.root === undefined || closure.missing.length > 0) {
         tagRejections.inc({ kind: 'tag' });
         const missing = closure.missing.map((d) => d.value);
-        throw new TagRejectedError(`tag ${repo}:${tag} refused: missing on the origins: ${missing.join(', ')}`, missing);
+        throw new TagRejectedError(
+          `tag ${repo}:${tag} refused: missing on the origins: ${missing.join(', ')}`,
+          missing,
+        );
       }
       // A tagged manifest is a member of its repository, so GET by digest and the
       // referrers list see it without a separate record write.
-      if ((await store.getManifest(repo, digest)) === undefined) await store.putManifest(repo, recordOf(digest, closure.root));
+      if ((await store.getManifest(repo, digest)) === undefined)
+        await store.putManifest(repo, recordOf(digest, closure.root));
       const value = await store.putTag(repo, tag, digest);
       tagPuts.inc();
       log.info({ repo, tag, digest: digest.value }, 'tag updated');
@@ -191,13 +198,17 @@ function digestOf(params: unknown): { repo: string; digest: Digest } {
 
 function pageOf(query: unknown): BuildIndexPage {
   const parsed = pageQuerySchema.safeParse(query ?? {});
-  if (!parsed.success) throw new InvalidRequestError('invalid pagination: n must be an integer 0..10000', { issues: parsed.error.issues });
+  if (!parsed.success)
+    throw new InvalidRequestError('invalid pagination: n must be an integer 0..10000', {
+      issues: parsed.error.issues,
+    });
   const { n, last } = parsed.data;
   return { ...(n !== undefined ? { n } : {}), ...(last !== undefined ? { last } : {}) };
 }
 
 function bodyOf<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new InvalidRequestError('request body failed validation', { issues: parsed.error.issues });
+  if (!parsed.success)
+    throw new InvalidRequestError('request body failed validation', { issues: parsed.error.issues });
   return parsed.data;
 }

@@ -104,13 +104,21 @@ export function createBuildIndexStore(options: BuildIndexStoreOptions): BuildInd
   };
 
   /** Names after `prefix` of every key under it, lexically after `page.last`, up to `page.n`. */
-  const listNames = async (prefix: string, page: BuildIndexPage, decode = (s: string) => s): Promise<string[]> => {
+  const listNames = async (
+    prefix: string,
+    page: BuildIndexPage,
+    decode = (s: string) => s,
+  ): Promise<string[]> => {
     const names: string[] = [];
     if (page.n === 0) return names;
     let continuationToken: string | undefined;
     // The backend cannot start a listing at a key, so pages before `last` are skipped here.
     do {
-      const result = await backend.list({ prefix, limit: LIST_PAGE, ...(continuationToken ? { continuationToken } : {}) });
+      const result = await backend.list({
+        prefix,
+        limit: LIST_PAGE,
+        ...(continuationToken ? { continuationToken } : {}),
+      });
       for (const key of result.keys) {
         const name = decode(key.slice(prefix.length));
         if (page.last !== undefined && name <= page.last) continue;
@@ -132,7 +140,8 @@ export function createBuildIndexStore(options: BuildIndexStoreOptions): BuildInd
     await ensureRepository(repo);
     await writeJson(manifestKey(repo, digest), record);
     // The referrer entry goes second: a referrer listed is always a member.
-    if (record.subject !== undefined) await writeJson(referrerKey(repo, parseDigest(record.subject), digest), record);
+    if (record.subject !== undefined)
+      await writeJson(referrerKey(repo, parseDigest(record.subject), digest), record);
   };
 
   return {
@@ -178,13 +187,18 @@ export function createBuildIndexStore(options: BuildIndexStoreOptions): BuildInd
         await Promise.all(
           tags.slice(i, i + SCAN_CONCURRENCY).map(async (tag) => {
             const value = await readJson(tagKey(repo, tag), storedTagSchema);
-            if (value?.digest === digest.value && (await backend.delete(tagKey(repo, tag)))) droppedTags.push(tag);
+            if (value?.digest === digest.value && (await backend.delete(tagKey(repo, tag))))
+              droppedTags.push(tag);
           }),
         );
       }
-      if (record?.subject !== undefined) await backend.delete(referrerKey(repo, parseDigest(record.subject), digest));
+      if (record?.subject !== undefined)
+        await backend.delete(referrerKey(repo, parseDigest(record.subject), digest));
       const deleted = await backend.delete(manifestKey(repo, digest));
-      return { existed: deleted || record !== undefined || droppedTags.length > 0, droppedTags: droppedTags.sort() };
+      return {
+        existed: deleted || record !== undefined || droppedTags.length > 0,
+        droppedTags: droppedTags.sort(),
+      };
     },
 
     async listReferrers(repo, subject) {

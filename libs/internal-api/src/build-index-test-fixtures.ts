@@ -82,15 +82,28 @@ export function imageManifest(options: {
   artifactType?: string;
   annotations?: Record<string, string>;
 }): BuiltManifest & { readonly blobs: readonly { digest: Digest; bytes: Buffer }[] } {
-  const blobs = [options.config, ...options.layers].map((c) => ({ digest: digestOf(c), bytes: Buffer.from(c) }));
+  const blobs = [options.config, ...options.layers].map((c) => ({
+    digest: digestOf(c),
+    bytes: Buffer.from(c),
+  }));
   const [config, ...layers] = blobs;
   const document = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
     ...(options.artifactType ? { artifactType: options.artifactType } : {}),
     config: descriptor(MediaType.ociConfig, config!.digest, config!.bytes.byteLength),
-    layers: layers.map((l) => descriptor('application/vnd.oci.image.layer.v1.tar', l.digest, l.bytes.byteLength)),
-    ...(options.subject ? { subject: descriptor(options.subject.mediaType, options.subject.digest, options.subject.bytes.byteLength) } : {}),
+    layers: layers.map((l) =>
+      descriptor('application/vnd.oci.image.layer.v1.tar', l.digest, l.bytes.byteLength),
+    ),
+    ...(options.subject
+      ? {
+          subject: descriptor(
+            options.subject.mediaType,
+            options.subject.digest,
+            options.subject.bytes.byteLength,
+          ),
+        }
+      : {}),
     ...(options.annotations ? { annotations: options.annotations } : {}),
   };
   const bytes = Buffer.from(JSON.stringify(document));

@@ -1,0 +1,157 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { digestOf, MediaType, type Digest } from '@kraken/oci-content';
+import {
+  createBuildIndexClient,
+  createOriginClient,
+  createOriginRoutes,
+  TagRejectedError,
+  type BuildIndexClient,
+  type OriginClient,
+} from '@kraken/internal-api';
+import { createMetrics, parseConfig, silentLogger } from '@kraken/service-kit';
+import { createContentStore, createFilesystemBackend } from '@kraken/storage-backends';
+import { createApp, type App } from './app.js';
+import { configSchema } from './config.js';
+
+let dir: string;
+let origin: FastifyInstance;
+let originUrl: string;
+let originClient: OriginClient;
+let app: App;
+let client: BuildIndexClient;
+
+/** A real origin in this process, on an ephemeral port. */
+async function startOrigin(port = 0): Promise<void> {
+  origin = Fastify();
+  await origin.register(
+    createOriginRoutes({
+      store: createContentStore({ backend: createFilesystemBackend({ root: join(dir, 'origin') }) }),
+      uploadsDir: join(dir, 'origin-uploads'),
+      logger: silentLogger(),
+      metrics: createMetrics('origin', { defaultMetrics: false }),
+    }),
+  );
+  origin.get('/readiness', async () => ({ ready: true }));
+  originUrl = await origin.listen({ host: '127.0.0.1', port });
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'build-index-app-'));
+  await startOrigin();
+  originClient = createOriginClient({ url: originUrl });
+  const config = parseConfig(configSchema, {
+    listen: { port: 0 },
+    storage: { type: 'filesystem', root: join(dir, 'build-index') },
+    origin: { url: originUrl },
+    logging: { level: 'silent' },
+  });
+  app = createApp(config, { logger: silentLogger() });
+  await app.start();
+  client = createBuildIndexClient({ url: app.url });
+});
+
+afterEach(async () => {
+  await client.close();
+  await app.close();
+  await originClient.close();
+  await origin.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function upload(content: string | Buffer): Promise<Digest> {
+  const digest = digestOf(content);
+  await originClient.putBlob(digest, Readable.from([Buffer.from(content)]));
+  return digest;
+}
+
+/** Pushes an image to the origin, leaving out the blobs listed in `skip`. */
+async function pushImage(layers: string[], skip: string[] = []): Promise<Digest> {
+  const config = '{"architecture":"amd64"}';
+  for (const blob of [config, ...layers]) if (!skip.includes(blob)) await upload(blob);
+  const descriptor = (c: string, mediaType: string) => ({
+    mediaType,
+    digest: digestOf(c).value,
+    size: Buffer.byteLength(c),
+  });
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: descriptor(config, MediaType.ociConfig),
+    layers: layers.map((l) => descriptor(l, 'application/vnd.oci.image.layer.v1.tar')),
+  });
+  return upload(manifest);
+}
+
+describe('build-index app', () => {
+  it('serves health, readiness and metrics', async () => {
+    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    const readiness = await fetch(`${app.url}/readiness`);
+    expect(readiness.status).toBe(200);
+    const report = (await readiness.json()) as { checks: Record<string, { ok: boolean }> };
+    expect(report.checks).toEqual({ origin: { ok: true }, storage: { ok: true } });
+    await client.ping();
+
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toContain('kraken_build_index_tag_puts_total');
+    expect(metrics).toContain('kraken_build_index_tag_rejections_total');
+  });
+
+  it('is not ready while the origin is down, and names it', async () => {
+    const { port } = new URL(originUrl);
+    await origin.close();
+    const readiness = await fetch(`${app.url}/readiness`);
+    expect(readiness.status).toBe(503);
+    const report = (await readiness.json()) as { checks: Record<string, { ok: boolean; error?: string }> };
+    expect(report.checks.origin?.ok).toBe(false);
+    expect(report.checks.origin?.error).toContain(originUrl.replace(/\/$/, ''));
+    expect(report.checks.storage?.ok).toBe(true);
+    await expect(client.ping()).rejects.toMatchObject({ code: 'KRAKEN_NOT_READY' });
+    await startOrigin(Number(port));
+    expect((await fetch(`${app.url}/readiness`)).status).toBe(200);
+  });
+
+  it('round-trips a tag checked against the real origin', async () => {
+    const digest = await pushImage(['layer-1', 'layer-2']);
+    await client.putTag('team/app', 'v1', digest);
+    expect((await client.getTag('team/app', 'v1'))?.value).toBe(digest.value);
+    expect(await client.listTags('team/app')).toEqual(['v1']);
+    expect(await client.listRepositories()).toEqual(['team/app']);
+    expect((await client.getManifest('team/app', digest))?.mediaType).toBe(MediaType.ociManifest);
+
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/^kraken_build_index_tag_puts_total 1$/m);
+    expect(metrics).toMatch(/^kraken_build_index_tag_gets_total\{result="hit"\} 1$/m);
+  });
+
+  it('refuses a tag whose layer never reached the origin', async () => {
+    const digest = await pushImage(['layer-1', 'lost-layer'], ['lost-layer']);
+    const err = await client.putTag('team/app', 'v1', digest).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TagRejectedError);
+    expect((err as TagRejectedError).missing).toEqual([digestOf('lost-layer').value]);
+    expect(await client.getTag('team/app', 'v1')).toBeUndefined();
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/^kraken_build_index_tag_rejections_total\{kind="tag"\} 1$/m);
+  });
+
+  it('keeps tags across a restart on the same storage', async () => {
+    const digest = await pushImage(['layer-1']);
+    await client.putTag('app', 'stable', digest);
+    await client.close();
+    await app.close();
+    await app.close();
+    const config = parseConfig(configSchema, {
+      listen: { port: 0 },
+      storage: { type: 'filesystem', root: join(dir, 'build-index') },
+      origin: { url: originUrl },
+    });
+    app = createApp(config, { logger: silentLogger() });
+    await app.start();
+    client = createBuildIndexClient({ url: app.url });
+    expect((await client.getTag('app', 'stable'))?.value).toBe(digest.value);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfigFile, parseConfig } from '@kraken/service-kit';
+import { configSchema } from './config.js';
+
+describe('build-index config', () => {
+  it('has devcluster defaults for every key', () => {
+    const config = parseConfig(configSchema, {});
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 15004 });
+    expect(config.storage).toEqual({ type: 'filesystem', root: '.devcluster/build-index-0' });
+    expect(config.origin.url).toBe('http://127.0.0.1:15002');
+    expect(config.contentCheck).toEqual({ concurrency: 8, maxIndexDepth: 4, maxManifests: 256 });
+    expect(config.logging.level).toBe('info');
+    expect(config.tracing.enabled).toBe(false);
+  });
+
+  it('names an unknown key, also nested', () => {
+    expect(() => parseConfig(configSchema, { listne: {} })).toThrow(/listne: unknown key/);
+    expect(() => parseConfig(configSchema, { origin: { uri: 'http://x' } })).toThrow(
+      /origin\.uri: unknown key/,
+    );
+  });
+
+  it('names a bad value', () => {
+    expect(() => parseConfig(configSchema, { origin: { url: 'not a url' } })).toThrow(ConfigError);
+    expect(() => parseConfig(configSchema, { listen: { port: 'x' } })).toThrow(/listen\.port/);
+    expect(() => parseConfig(configSchema, { storage: { type: 'tape' } })).toThrow(/storage/);
+  });
+
+  it('loads YAML from a file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'build-index-config-'));
+    try {
+      const path = join(dir, 'config.yaml');
+      await writeFile(
+        path,
+        'listen:\n  port: 25004\nstorage:\n  type: filesystem\n  root: /var/lib/kraken/build-index\n',
+      );
+      const config = await loadConfigFile(configSchema, path);
+      expect(config.listen.port).toBe(25004);
+      expect(config.storage.root).toBe('/var/lib/kraken/build-index');
+      await writeFile(path, 'contentCheck:\n  maxDepth: 3\n');
+      await expect(loadConfigFile(configSchema, path)).rejects.toThrow(/contentCheck\.maxDepth: unknown key/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

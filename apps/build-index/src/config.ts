@@ -1,0 +1,69 @@
+/** Configuration of the build-index binary, assembled from the libs' schemas. */
+import { z } from 'zod';
+import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+import { storageBackendSchema } from '@kraken/storage-backends';
+
+const originSchema = z
+  .object({
+    url: z
+      .url()
+      .default('http://127.0.0.1:15002')
+      .describe('Base URL of the origin that tag writes are checked against.'),
+    connections: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(16)
+      .describe('Keep-alive connections to the origin.'),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(30_000)
+      .describe('Time allowed for an origin response to start, and for each pause in its body (ms).'),
+  })
+  .strict()
+  .prefault({})
+  .describe('The origin holding manifests and blobs.');
+
+const contentCheckSchema = z
+  .object({
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(8)
+      .describe('Origin requests in flight at once per tag write.'),
+    maxIndexDepth: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .default(4)
+      .describe('Deepest image-index nesting followed.'),
+    maxManifests: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(256)
+      .describe('Most manifests one tag write may reference (through indexes) before it is refused.'),
+  })
+  .strict()
+  .prefault({})
+  .describe('The check that a tag only points at content present on the origin.');
+
+export const configSchema = z
+  .object({
+    listen: listenSchema(15004),
+    storage: storageBackendSchema({ defaultRoot: '.devcluster/build-index-0' }),
+    origin: originSchema,
+    contentCheck: contentCheckSchema,
+    logging: loggingSchema,
+    tracing: tracingSchema,
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
