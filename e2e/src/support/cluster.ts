@@ -1,32 +1,13 @@
 /**
- * Typed access to the devcluster launcher (tools/devcluster/cluster.mjs), so e2e tests
- * run the very processes `npm run devcluster` runs, on free ports.
+ * The devcluster launcher, so e2e tests run the very processes `npm run devcluster`
+ * runs, on free ports and quiet logs.
  */
-import { startCluster as startClusterJs } from '../../../tools/devcluster/cluster.mjs';
+import { startCluster as start, type Cluster, type ClusterOptions } from '@kraken/devcluster';
 
-export interface Component {
-  readonly name: string;
-  readonly app: string;
-  readonly url: string;
-  readonly logFile: string;
-  stop(signal?: NodeJS.Signals): Promise<unknown>;
-}
+export type { Cluster };
 
-export interface Cluster {
-  readonly dir: string;
-  readonly endpoints: { proxy: string[]; origin: string[]; 'build-index': string[]; agent: string[] };
-  readonly components: Component[];
-  stop(): Promise<void>;
-}
-
-export interface ClusterOptions {
-  dir: string;
-  agents?: number;
-  logLevel?: string;
-}
-
-export function startCluster(options: ClusterOptions): Promise<Cluster> {
-  return startClusterJs({ ports: 'free', logLevel: 'warn', ...options }) as Promise<Cluster>;
+export function startCluster(options: ClusterOptions & { dir: string }): Promise<Cluster> {
+  return start({ ports: 'free', logLevel: 'warn', ...options });
 }
 
 /** host:port of a URL, as skopeo's docker:// references want it. */

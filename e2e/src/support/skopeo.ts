@@ -8,7 +8,15 @@ export async function skopeoCopy(source: string, destination: string, extra: str
   // Digests must survive the trip unchanged: no recompression, no manifest conversion.
   const preserve = ['--preserve-digests'];
   if (destination.startsWith('oci:')) preserve.push('--dest-oci-accept-uncompressed-layers');
-  const args = ['copy', '--src-tls-verify=false', '--dest-tls-verify=false', ...preserve, ...extra, source, destination];
+  const args = [
+    'copy',
+    '--src-tls-verify=false',
+    '--dest-tls-verify=false',
+    ...preserve,
+    ...extra,
+    source,
+    destination,
+  ];
   try {
     await run('skopeo', args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
   } catch (err) {

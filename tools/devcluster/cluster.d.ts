@@ -1,0 +1,45 @@
+/** Types of cluster.mjs: a local cluster of real component processes. */
+export interface Component {
+  readonly name: string;
+  readonly app: string;
+  readonly url: string;
+  readonly logFile: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<unknown>;
+}
+
+export interface Endpoints {
+  proxy: string[];
+  origin: string[];
+  'build-index': string[];
+  agent: string[];
+}
+
+export interface Cluster {
+  readonly dir: string;
+  readonly endpoints: Endpoints;
+  readonly components: Component[];
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /** State, configs and logs go here (default: <repo>/.devcluster). */
+  dir?: string;
+  /** 'default' uses the documented ports; 'free' picks free loopback ports. */
+  ports?: 'default' | 'free';
+  agents?: number;
+  logLevel?: string;
+  /** Extra config keys per component kind, merged over the generated config. */
+  overrides?: { origin?: object; buildIndex?: object; proxy?: object; agent?: object };
+}
+
+export const repoRoot: string;
+export const DEFAULT_PORTS: {
+  proxy: number;
+  origin: number;
+  tracker: number;
+  buildIndex: number;
+  agents: number[];
+};
+export function freePort(host?: string): Promise<number>;
+export function startCluster(options?: ClusterOptions): Promise<Cluster>;
