@@ -44,7 +44,8 @@ describe('origin app', () => {
       await client.putBlob(digest, Readable.from([Buffer.from('app round trip')]), { size: 14 });
       expect(await client.statBlob(digest)).toEqual({ size: 14 });
       const chunks: Buffer[] = [];
-      for await (const chunk of (await client.getBlob(digest))!) chunks.push(Buffer.from(chunk as Uint8Array));
+      for await (const chunk of (await client.getBlob(digest))!)
+        chunks.push(Buffer.from(chunk as Uint8Array));
       expect(Buffer.concat(chunks).toString()).toBe('app round trip');
       await client.ping();
     } finally {

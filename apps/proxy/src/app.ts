@@ -28,7 +28,12 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     ],
   });
   server.register(registryApi, {
-    store: createProxyRegistryStore({ origin, buildIndex }),
+    store: createProxyRegistryStore({
+      origin,
+      buildIndex,
+      cacheTtlMs: config.cache.ttlSeconds * 1000,
+      manifestCacheBytes: config.cache.manifestBytes,
+    }),
     uploads,
     limits: config.registry.limits,
     logger: deps.logger,

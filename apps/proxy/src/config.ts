@@ -19,6 +19,25 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Where tags and repository membership are written.'),
+    cache: z
+      .object({
+        ttlSeconds: z
+          .number()
+          .nonnegative()
+          .default(2)
+          .describe(
+            'How long a tag or repository membership read from the build-index is trusted. Pushes through this proxy are visible at once; pushes through other proxies after at most this long.',
+          ),
+        manifestBytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(32 * 1024 * 1024)
+          .describe('Memory for cached manifest documents (immutable by digest).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('In-memory caches of the read path.'),
     logging: loggingSchema,
     tracing: tracingSchema,
   })

@@ -6,14 +6,13 @@
  * origins (one download per digest however many clients ask at once), later pulls
  * are served from disk. A blob enters the cache only after its digest is verified.
  */
-import { LRUCache } from 'lru-cache';
 import type { Digest } from '@kraken/oci-content';
-import type { ReadableRegistryStore, StoredManifest } from '@kraken/registry-api';
+import type { ReadableRegistryStore } from '@kraken/registry-api';
 import type { ContentStore } from '@kraken/storage-backends';
 import type { BuildIndexClient, OriginClient } from './client-types.js';
-import type { ManifestRecord } from './contracts.js';
 import { readManifestBytes } from './manifest-fetch.js';
 import { toReferrerDescriptor } from './manifest-record.js';
+import { createManifestResolver } from './manifest-resolver.js';
 
 export interface AgentRegistryStoreOptions {
   origin: Pick<OriginClient, 'statBlob' | 'getBlob'>;
@@ -38,22 +37,7 @@ export interface AgentRegistryStore extends ReadableRegistryStore {
 
 export function createAgentRegistryStore(options: AgentRegistryStoreOptions): AgentRegistryStore {
   const { origin, buildIndex, cache } = options;
-  const max = options.maxCachedEntries ?? 10_000;
-  const ttl = options.tagTtlMs ?? 5_000;
 
-  // Only hits are cached: a missing tag or manifest is asked again next time.
-  const tags = new LRUCache<string, Digest, { repo: string; tag: string }>({
-    max,
-    ttl,
-    allowStaleOnFetchRejection: true,
-    fetchMethod: async (_key, _stale, { context }) => buildIndex.getTag(context.repo, context.tag),
-  });
-  const records = new LRUCache<string, ManifestRecord, { repo: string; digest: Digest }>({
-    max,
-    ttl,
-    allowStaleOnFetchRejection: true,
-    fetchMethod: async (_key, _stale, { context }) => buildIndex.getManifest(context.repo, context.digest),
-  });
   const inflight = new Map<string, Promise<boolean>>();
 
   async function download(digest: Digest): Promise<boolean> {
@@ -75,13 +59,13 @@ export function createAgentRegistryStore(options: AgentRegistryStoreOptions): Ag
     return job;
   }
 
-  async function manifestByDigest(repo: string, digest: Digest): Promise<StoredManifest | undefined> {
-    const record = await records.fetch(`${repo}@${digest.value}`, { context: { repo, digest } });
-    if (record === undefined) return undefined;
-    if (!(await ensureCached(digest))) return undefined;
-    const bytes = await readManifestBytes(await cache.read(digest), digest);
-    return { digest, mediaType: record.mediaType, bytes };
-  }
+  const manifests = createManifestResolver({
+    buildIndex,
+    loadBytes: async (digest) =>
+      (await ensureCached(digest)) ? readManifestBytes(await cache.read(digest), digest) : undefined,
+    ttlMs: options.tagTtlMs ?? 5_000,
+    ...(options.maxCachedEntries === undefined ? {} : { maxEntries: options.maxCachedEntries }),
+  });
 
   return {
     ensureCached,
@@ -96,11 +80,7 @@ export function createAgentRegistryStore(options: AgentRegistryStoreOptions): Ag
       return cache.read(digest, range);
     },
 
-    async getManifest(repo, reference) {
-      if ('digest' in reference) return manifestByDigest(repo, reference.digest);
-      const digest = await tags.fetch(`${repo}:${reference.tag}`, { context: { repo, tag: reference.tag } });
-      return digest === undefined ? undefined : manifestByDigest(repo, digest);
-    },
+    getManifest: (repo, reference) => manifests.resolve(repo, reference),
 
     listTags: (repo, page) => buildIndex.listTags(repo, page),
 

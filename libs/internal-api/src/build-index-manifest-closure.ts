@@ -13,6 +13,7 @@ import {
   MAX_MANIFEST_BYTES,
   parseDigest,
   parseManifest,
+  requiredBlobs,
   type Digest,
   type ParsedManifest,
 } from '@kraken/oci-content';
@@ -78,7 +79,7 @@ export function createManifestClosureCheck(options: ManifestClosureOptions): Man
       }
       const parsed = parseManifest(bytes, contentType);
       const work: Promise<unknown>[] = [];
-      for (const descriptor of parsed.blobs) {
+      for (const descriptor of requiredBlobs(parsed)) {
         const blob = parseDigest(descriptor.digest);
         if (seen.has(blob.value)) continue;
         seen.add(blob.value);

@@ -5,7 +5,7 @@
  * refused with 409 and the list of missing digests.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { parseDigest, type Digest } from '@kraken/oci-content';
+import { MAX_MANIFEST_BYTES, parseDigest, type Digest } from '@kraken/oci-content';
 import type { Logger, Metrics } from '@kraken/service-kit';
 import type { StorageBackend } from '@kraken/storage-backends';
 import { z } from 'zod';
@@ -40,6 +40,12 @@ export interface BuildIndexRoutesOptions {
     readonly maxManifests?: number;
   };
 }
+
+/**
+ * A record carries the manifest's annotations, which may fill most of a 4 MiB
+ * manifest; JSON escaping can double that.
+ */
+const MAX_RECORD_BYTES = 2 * MAX_MANIFEST_BYTES + 64 * 1024;
 
 /** Largest page a client may ask for with `n`. */
 export const MAX_PAGE_SIZE = 10_000;
@@ -138,7 +144,7 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
       return record;
     });
 
-    app.put('/v1/repositories/:repo/manifests/:digest', async (request) => {
+    app.put('/v1/repositories/:repo/manifests/:digest', { bodyLimit: MAX_RECORD_BYTES }, async (request) => {
       const { repo, digest } = digestOf(request.params);
       const record = bodyOf(manifestRecordSchema, request.body);
       if (record.digest !== digest.value) {

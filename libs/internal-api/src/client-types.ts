@@ -10,7 +10,10 @@ import type { ManifestRecord } from './contracts.js';
 export interface OriginClient {
   statBlob(digest: Digest, signal?: AbortSignal): Promise<{ size: number } | undefined>;
   /** Streams the blob or an inclusive byte range of it; undefined when absent. */
-  getBlob(digest: Digest, options?: { range?: { start: number; end: number }; signal?: AbortSignal }): Promise<Readable | undefined>;
+  getBlob(
+    digest: Digest,
+    options?: { range?: { start: number; end: number }; signal?: AbortSignal },
+  ): Promise<Readable | undefined>;
   /** Uploads a blob with one streamed PUT; the origin verifies the digest before it becomes visible. */
   putBlob(digest: Digest, body: Readable, options?: { size?: number; signal?: AbortSignal }): Promise<void>;
   deleteBlob(digest: Digest): Promise<boolean>;
@@ -31,7 +34,11 @@ export interface OriginUploadClient {
    * Appends a chunk that must start at the session's current offset (else a 416
    * KRAKEN_UPLOAD_OUT_OF_ORDER error); returns the new offset.
    */
-  uploadChunk(uploadId: string, body: Readable, options: { start: number; size?: number; signal?: AbortSignal }): Promise<number>;
+  uploadChunk(
+    uploadId: string,
+    body: Readable,
+    options: { start: number; size?: number; signal?: AbortSignal },
+  ): Promise<number>;
   /** The session's current offset; undefined when there is no such session. */
   uploadOffset(uploadId: string, signal?: AbortSignal): Promise<number | undefined>;
   /** Verifies the uploaded bytes against `digest` and stores the blob, ending the session. */

@@ -22,8 +22,17 @@ describe('error bodies', () => {
   it('turns validation errors into 400 and hides internal failures', () => {
     const zodError = z.object({ a: z.string() }).safeParse({}).error;
     expect(errorResponse(zodError).statusCode).toBe(400);
-    expect(errorResponse(Object.assign(new Error('bad media type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' })))
-      .toEqual({ statusCode: 415, body: { error: { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', message: 'bad media type' } } });
+    expect(
+      errorResponse(
+        Object.assign(new Error('bad media type'), {
+          statusCode: 415,
+          code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+        }),
+      ),
+    ).toEqual({
+      statusCode: 415,
+      body: { error: { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', message: 'bad media type' } },
+    });
     expect(errorResponse(new Error('disk exploded at /secret/path'))).toEqual({
       statusCode: 500,
       body: { error: { code: 'KRAKEN_INTERNAL', message: 'internal error' } },
@@ -46,9 +55,11 @@ describe('error bodies', () => {
     const html = await errorFromResponse(502, Readable.from([Buffer.from('<html>bad gateway</html>')]));
     expect(html).toMatchObject({ code: 'KRAKEN_HTTP_502', statusCode: 502 });
     expect(html.message).toContain('bad gateway');
-    const huge = Readable.from((function* () {
-      for (let i = 0; i < 1000; i++) yield Buffer.alloc(1024, 120);
-    })());
+    const huge = Readable.from(
+      (function* () {
+        for (let i = 0; i < 1000; i++) yield Buffer.alloc(1024, 120);
+      })(),
+    );
     const err = await errorFromResponse(500, huge);
     expect(err.message.length).toBeLessThan(300);
     expect(huge.destroyed).toBe(true);

@@ -23,7 +23,10 @@ export function errorResponse(err: unknown): ErrorResponse {
     return { statusCode: err.statusCode, body: bodyOf(err.code, err.message, err.detail) };
   }
   if (err instanceof z.ZodError) {
-    return { statusCode: 400, body: bodyOf('KRAKEN_INVALID_REQUEST', 'request failed validation', { issues: err.issues }) };
+    return {
+      statusCode: 400,
+      body: bodyOf('KRAKEN_INVALID_REQUEST', 'request failed validation', { issues: err.issues }),
+    };
   }
   // fastify's own client errors (unsupported media type, bad JSON, ...) carry a 4xx status.
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
@@ -31,7 +34,10 @@ export function errorResponse(err: unknown): ErrorResponse {
     const code = (err as { code?: unknown }).code;
     return {
       statusCode: status,
-      body: bodyOf(typeof code === 'string' ? code : 'KRAKEN_INVALID_REQUEST', (err as Error).message ?? 'bad request'),
+      body: bodyOf(
+        typeof code === 'string' ? code : 'KRAKEN_INVALID_REQUEST',
+        (err as Error).message ?? 'bad request',
+      ),
     };
   }
   return { statusCode: 500, body: bodyOf('KRAKEN_INTERNAL', 'internal error') };
@@ -69,12 +75,19 @@ export async function errorFromResponse(statusCode: number, body: ResponseBody):
     parsed = undefined;
   }
   if (parsed !== undefined) {
-    return new RemoteApiError(parsed.error.code, parsed.error.message, { statusCode, detail: parsed.error.detail });
+    return new RemoteApiError(parsed.error.code, parsed.error.message, {
+      statusCode,
+      detail: parsed.error.detail,
+    });
   }
   const snippet = text.length > 200 ? `${text.slice(0, 197)}...` : text;
-  return new RemoteApiError(`KRAKEN_HTTP_${statusCode}`, `unexpected HTTP ${statusCode}${snippet ? `: ${snippet}` : ''}`, {
-    statusCode,
-  });
+  return new RemoteApiError(
+    `KRAKEN_HTTP_${statusCode}`,
+    `unexpected HTTP ${statusCode}${snippet ? `: ${snippet}` : ''}`,
+    {
+      statusCode,
+    },
+  );
 }
 
 function bodyOf(code: string, message: string, detail?: unknown): ErrorBody {

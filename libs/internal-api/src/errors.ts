@@ -50,17 +50,24 @@ export class RangeNotSatisfiableError extends KrakenError {
 /** No upload session with this id (never created, committed, cancelled or expired). */
 export class UploadNotFoundError extends KrakenError {
   constructor(uploadId: string) {
-    super('KRAKEN_UPLOAD_NOT_FOUND', `upload ${uploadId} not found`, { statusCode: 404, detail: { uploadId } });
+    super('KRAKEN_UPLOAD_NOT_FOUND', `upload ${uploadId} not found`, {
+      statusCode: 404,
+      detail: { uploadId },
+    });
   }
 }
 
 /** A chunk that does not start where the upload currently ends. */
 export class UploadOutOfOrderError extends KrakenError {
   constructor(uploadId: string, offset: number, start: number) {
-    super('KRAKEN_UPLOAD_OUT_OF_ORDER', `upload ${uploadId} is at offset ${offset}, chunk starts at ${start}`, {
-      statusCode: 416,
-      detail: { uploadId, offset },
-    });
+    super(
+      'KRAKEN_UPLOAD_OUT_OF_ORDER',
+      `upload ${uploadId} is at offset ${offset}, chunk starts at ${start}`,
+      {
+        statusCode: 416,
+        detail: { uploadId, offset },
+      },
+    );
   }
 }
 

@@ -33,7 +33,12 @@ export type { BuildIndexRoutesOptions } from './build-index-routes.js';
 export { createBuildIndexClient } from './build-index-client.js';
 export type { BuildIndexClientOptions } from './build-index-client.js';
 export { createBuildIndexStore } from './build-index-store.js';
-export type { BuildIndexStore, BuildIndexStoreOptions, BuildIndexPage, StoredTag } from './build-index-store.js';
+export type {
+  BuildIndexStore,
+  BuildIndexStoreOptions,
+  BuildIndexPage,
+  StoredTag,
+} from './build-index-store.js';
 export { createManifestClosureCheck } from './build-index-manifest-closure.js';
 export type {
   ManifestClosure,
@@ -41,7 +46,13 @@ export type {
   ManifestClosureCheckOptions,
   ManifestClosureOptions,
 } from './build-index-manifest-closure.js';
-export { parseRepositoryName, parseTag, isRepositoryName, isTag, MAX_REPOSITORY_NAME_LENGTH } from './build-index-names.js';
+export {
+  parseRepositoryName,
+  parseTag,
+  isRepositoryName,
+  isTag,
+  MAX_REPOSITORY_NAME_LENGTH,
+} from './build-index-names.js';
 export {
   InvalidRepositoryNameError,
   InvalidTagError,

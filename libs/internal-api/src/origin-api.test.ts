@@ -50,7 +50,10 @@ async function startOrigin(limits: Partial<OriginLimits> = {}, ready = true): Pr
     ...real,
     write: (...args) => {
       const result = real.write(...args);
-      const settled = result.then(() => 'stored', (err: unknown) => err);
+      const settled = result.then(
+        () => 'stored',
+        (err: unknown) => err,
+      );
       for (const resolve of waiting.splice(0)) resolve({ settled });
       return result;
     },
@@ -63,7 +66,14 @@ async function startOrigin(limits: Partial<OriginLimits> = {}, ready = true): Pr
   const app: FastifyInstance = createHttpServer({
     logger,
     metrics,
-    readinessChecks: [{ name: 'storage', check: async () => { if (!ready) throw new Error('disk gone'); } }],
+    readinessChecks: [
+      {
+        name: 'storage',
+        check: async () => {
+          if (!ready) throw new Error('disk gone');
+        },
+      },
+    ],
   });
   await app.register(
     createOriginRoutes({
@@ -111,14 +121,23 @@ describe('origin API (routes + client)', () => {
     expect(temp).toEqual([]);
   }
 
-  async function raw(method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}) {
+  async function raw(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: string } = {},
+  ) {
     const response = await request(`${h.url}${path}`, {
       method: method as 'GET',
       ...(options.headers ? { headers: options.headers } : {}),
       ...(options.body !== undefined ? { body: options.body } : {}),
     });
     const text = await response.body.text();
-    return { status: response.statusCode, headers: response.headers, text, json: () => JSON.parse(text) as unknown };
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      text,
+      json: () => JSON.parse(text) as unknown,
+    };
   }
 
   it('stores, stats, streams and deletes a blob', async () => {
@@ -144,8 +163,12 @@ describe('origin API (routes + client)', () => {
   it('serves byte ranges', async () => {
     const digest = digestOf('0123456789');
     await h.client.putBlob(digest, body('0123456789'));
-    expect((await readAll((await h.client.getBlob(digest, { range: { start: 3, end: 6 } }))!)).toString()).toBe('3456');
-    expect((await readAll((await h.client.getBlob(digest, { range: { start: 8, end: 50 } }))!)).toString()).toBe('89');
+    expect(
+      (await readAll((await h.client.getBlob(digest, { range: { start: 3, end: 6 } }))!)).toString(),
+    ).toBe('3456');
+    expect(
+      (await readAll((await h.client.getBlob(digest, { range: { start: 8, end: 50 } }))!)).toString(),
+    ).toBe('89');
     await expect(h.client.getBlob(digest, { range: { start: 10, end: 12 } })).rejects.toMatchObject({
       code: 'KRAKEN_RANGE_NOT_SATISFIABLE',
       statusCode: 416,
@@ -175,7 +198,10 @@ describe('origin API (routes + client)', () => {
   });
 
   /** A body that sends some data, then waits until the origin is writing before `then` runs. */
-  function bodyFailingOnceWriting(then: (stream: Readable) => void): { source: Readable; written: Promise<unknown> } {
+  function bodyFailingOnceWriting(then: (stream: Readable) => void): {
+    source: Readable;
+    written: Promise<unknown>;
+  } {
     const writing = h.nextWrite();
     let sent = false;
     const source = new Readable({
@@ -218,7 +244,9 @@ describe('origin API (routes + client)', () => {
     expect(metrics).toContain('kraken_origin_blobs_stored_total 1');
     // Served bytes are counted when the server's read stream ends, which can trail
     // the client's last byte within this one process.
-    await expect.poll(() => h.metrics.registry.metrics()).toContain(`kraken_origin_blob_bytes_served_total ${size}`);
+    await expect
+      .poll(() => h.metrics.registry.metrics())
+      .toContain(`kraken_origin_blob_bytes_served_total ${size}`);
   });
 
   it('rejects digests that are malformed or try to traverse with 400', async () => {
@@ -249,7 +277,11 @@ describe('origin API (routes + client)', () => {
     const response = await raw('GET', `/v1/blobs/${digest.value}`);
     expect(response.status).toBe(404);
     expect(response.json()).toEqual({
-      error: { code: 'KRAKEN_BLOB_NOT_FOUND', message: `blob ${digest.value} not found`, detail: { digest: digest.value } },
+      error: {
+        code: 'KRAKEN_BLOB_NOT_FOUND',
+        message: `blob ${digest.value} not found`,
+        detail: { digest: digest.value },
+      },
     });
   });
 
@@ -277,12 +309,21 @@ describe('origin API (routes + client)', () => {
   it('takes Content-Range chunks and a last chunk on commit', async () => {
     const digest = digestOf('abcdefgh');
     const id = await h.client.createUpload();
-    const patch = await raw('PATCH', `/v1/uploads/${id}`, { headers: { 'content-range': '0-3' }, body: 'abcd' });
+    const patch = await raw('PATCH', `/v1/uploads/${id}`, {
+      headers: { 'content-range': '0-3' },
+      body: 'abcd',
+    });
     expect(patch).toMatchObject({ status: 202 });
     expect(patch.json()).toEqual({ uploadId: id, offset: 4 });
-    const gap = await raw('PATCH', `/v1/uploads/${id}`, { headers: { 'content-range': 'bytes 6-7/*' }, body: 'gh' });
+    const gap = await raw('PATCH', `/v1/uploads/${id}`, {
+      headers: { 'content-range': 'bytes 6-7/*' },
+      body: 'gh',
+    });
     expect(gap.status).toBe(416);
-    const lying = await raw('PATCH', `/v1/uploads/${id}`, { headers: { 'content-range': '4-9' }, body: 'ef' });
+    const lying = await raw('PATCH', `/v1/uploads/${id}`, {
+      headers: { 'content-range': '4-9' },
+      body: 'ef',
+    });
     expect(lying.status).toBe(400);
     const commit = await raw('PUT', `/v1/uploads/${id}?digest=${digest.value}`, { body: 'efgh' });
     expect(commit.status).toBe(201);
@@ -293,7 +334,9 @@ describe('origin API (routes + client)', () => {
     const id = await h.client.createUpload();
     await h.client.uploadChunk(id, body('real content'), { start: 0 });
     const claimed = digestOf('other content');
-    await expect(h.client.commitUpload(id, claimed)).rejects.toMatchObject({ code: 'KRAKEN_DIGEST_MISMATCH' });
+    await expect(h.client.commitUpload(id, claimed)).rejects.toMatchObject({
+      code: 'KRAKEN_DIGEST_MISMATCH',
+    });
     expect(await h.client.statBlob(claimed)).toBeUndefined();
     expect(await h.client.uploadOffset(id)).toBe(12);
     expect(await h.client.cancelUpload(id)).toBe(true);
@@ -308,10 +351,14 @@ describe('origin API (routes + client)', () => {
   it('cuts a chunk that fails half-way back off the session', async () => {
     const id = await h.client.createUpload();
     await h.client.uploadChunk(id, body('kept'), { start: 0 });
-    await expect(h.client.uploadChunk(id, failingStream(100_000), { start: 4 })).rejects.toThrow('source failed');
+    await expect(h.client.uploadChunk(id, failingStream(100_000), { start: 4 })).rejects.toThrow(
+      'source failed',
+    );
     // The server notices the disconnect on its own schedule; the session is busy until then.
     await expect.poll(() => h.client.uploadOffset(id)).toBe(4);
-    await expect.poll(() => h.client.uploadChunk(id, body('more'), { start: 4 }).catch((e: unknown) => e)).toBe(8);
+    await expect
+      .poll(() => h.client.uploadChunk(id, body('more'), { start: 4 }).catch((e: unknown) => e))
+      .toBe(8);
   });
 
   it('lets one request at a time write to a session', async () => {
@@ -319,12 +366,20 @@ describe('origin API (routes + client)', () => {
     const controller = new AbortController();
     let stalled!: () => void;
     const stalledOnce = new Promise<void>((resolve) => (stalled = resolve));
-    const first = h.client.uploadChunk(id, stallingStream(1024, () => stalled()), { start: 0, signal: controller.signal });
+    const first = h.client.uploadChunk(
+      id,
+      stallingStream(1024, () => stalled()),
+      { start: 0, signal: controller.signal },
+    );
     await stalledOnce;
     // A probe at a wrong offset never writes: it reports busy once the first chunk is
     // being written, and out-of-order until then.
     await expect
-      .poll(() => h.client.uploadChunk(id, body('x'), { start: 999 }).catch((e: unknown) => (e as { code?: string }).code))
+      .poll(() =>
+        h.client
+          .uploadChunk(id, body('x'), { start: 999 })
+          .catch((e: unknown) => (e as { code?: string }).code),
+      )
       .toBe('KRAKEN_UPLOAD_BUSY');
     controller.abort();
     await expect(first).rejects.toMatchObject({ name: 'AbortError' });
@@ -332,7 +387,12 @@ describe('origin API (routes + client)', () => {
   });
 
   it('rejects malformed upload ids and digests before touching disk', async () => {
-    for (const id of ['..%2F..%2Fetc', 'not-a-uuid', '%2e', `${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(11)}%2F`]) {
+    for (const id of [
+      '..%2F..%2Fetc',
+      'not-a-uuid',
+      '%2e',
+      `${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(11)}%2F`,
+    ]) {
       const response = await raw('GET', `/v1/uploads/${id}`);
       expect(response.status, id).toBe(400);
       expect(response.json()).toMatchObject({ error: { code: 'KRAKEN_INVALID_REQUEST' } });
@@ -342,7 +402,9 @@ describe('origin API (routes + client)', () => {
     expect((await raw('PUT', `/v1/uploads/${id}?digest=sha256:..%2F..`)).json()).toMatchObject({
       error: { code: 'KRAKEN_INVALID_DIGEST' },
     });
-    expect((await raw('PATCH', `/v1/uploads/${id}`, { headers: { 'upload-offset': '-1' }, body: 'x' })).status).toBe(400);
+    expect(
+      (await raw('PATCH', `/v1/uploads/${id}`, { headers: { 'upload-offset': '-1' }, body: 'x' })).status,
+    ).toBe(400);
   });
 
   it('answers readiness through ping and reports an unreachable origin', async () => {
@@ -372,7 +434,9 @@ describe('origin API limits', () => {
     });
     const id = await h.client.createUpload();
     await h.client.uploadChunk(id, body(Buffer.alloc(60)), { start: 0, size: 60 });
-    await expect(h.client.uploadChunk(id, body(Buffer.alloc(60)), { start: 60, size: 60 })).rejects.toMatchObject({
+    await expect(
+      h.client.uploadChunk(id, body(Buffer.alloc(60)), { start: 60, size: 60 }),
+    ).rejects.toMatchObject({
       code: 'KRAKEN_CONTENT_TOO_LARGE',
     });
     expect(await h.client.uploadOffset(id)).toBe(60);
@@ -382,7 +446,10 @@ describe('origin API limits', () => {
     h = await startOrigin({ maxUploadSessions: 2, uploadTtlSeconds: 60 });
     const first = await h.client.createUpload();
     await h.client.createUpload();
-    await expect(h.client.createUpload()).rejects.toMatchObject({ code: 'KRAKEN_TOO_MANY_UPLOADS', statusCode: 429 });
+    await expect(h.client.createUpload()).rejects.toMatchObject({
+      code: 'KRAKEN_TOO_MANY_UPLOADS',
+      statusCode: 429,
+    });
     h.clock.now += 61_000;
     const third = await h.client.createUpload();
     expect(await h.client.uploadOffset(first)).toBeUndefined();
@@ -390,4 +457,3 @@ describe('origin API limits', () => {
     expect(await readdir(h.uploadsDir)).toEqual([third]);
   });
 });
-

@@ -43,7 +43,11 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
     bodyTimeout: options.bodyTimeoutMs ?? 60_000,
   });
 
-  const send = async (method: Method, path: string, sendOptions: SendOptions = {}): Promise<Dispatcher.ResponseData> => {
+  const send = async (
+    method: Method,
+    path: string,
+    sendOptions: SendOptions = {},
+  ): Promise<Dispatcher.ResponseData> => {
     try {
       return await pool.request({
         method,
@@ -73,7 +77,12 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
   };
 
   /** Like `call`, for calls where 404 is an error too (the session or route is gone). */
-  const callStrict = async (method: Method, path: string, ok: readonly number[], sendOptions: SendOptions = {}) => {
+  const callStrict = async (
+    method: Method,
+    path: string,
+    ok: readonly number[],
+    sendOptions: SendOptions = {},
+  ) => {
     const response = await send(method, path, sendOptions);
     if (ok.includes(response.statusCode)) return response;
     throw await errorFromResponse(response.statusCode, response.body);
@@ -92,7 +101,8 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
       if (response === undefined) return undefined;
       await response.body.dump();
       const size = Number(response.headers['content-length']);
-      if (!Number.isSafeInteger(size) || size < 0) throw invalidResponse(`HEAD ${blobPath(digest)}`, 'no Content-Length');
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw invalidResponse(`HEAD ${blobPath(digest)}`, 'no Content-Length');
       return { size };
     },
 
@@ -138,7 +148,9 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
     async uploadOffset(uploadId, signal) {
       const path = uploadPath(uploadId);
       const response = await call('GET', path, [200], { signal });
-      return response === undefined ? undefined : (await readJson(response.body, uploadStatusSchema, `GET ${path}`)).offset;
+      return response === undefined
+        ? undefined
+        : (await readJson(response.body, uploadStatusSchema, `GET ${path}`)).offset;
     },
 
     async commitUpload(uploadId, digest, signal) {
@@ -160,7 +172,9 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
         return;
       }
       const err = await errorFromResponse(response.statusCode, response.body);
-      throw new RemoteApiError('KRAKEN_NOT_READY', `origin ${base.origin} is not ready: ${err.message}`, { statusCode: 503 });
+      throw new RemoteApiError('KRAKEN_NOT_READY', `origin ${base.origin} is not ready: ${err.message}`, {
+        statusCode: 503,
+      });
     },
 
     async close() {
@@ -169,7 +183,11 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
   };
 }
 
-async function readJson<T>(body: Dispatcher.ResponseData['body'], schema: z.ZodType<T>, what: string): Promise<T> {
+async function readJson<T>(
+  body: Dispatcher.ResponseData['body'],
+  schema: z.ZodType<T>,
+  what: string,
+): Promise<T> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -192,5 +210,7 @@ async function readJson<T>(body: Dispatcher.ResponseData['body'], schema: z.ZodT
 }
 
 function invalidResponse(what: string, reason: string): RemoteApiError {
-  return new RemoteApiError('KRAKEN_INVALID_RESPONSE', `${what}: invalid response: ${reason}`, { statusCode: 502 });
+  return new RemoteApiError('KRAKEN_INVALID_RESPONSE', `${what}: invalid response: ${reason}`, {
+    statusCode: 502,
+  });
 }

@@ -35,7 +35,8 @@ export function parseRangeHeader(header: string | undefined, size: number): Byte
 /** Parses an upload chunk's `Content-Range` (`bytes 0-99/*`, `0-99`). */
 export function parseContentRange(header: string): ByteRange {
   const match = CONTENT_RANGE.exec(header.trim());
-  if (match === null) throw new InvalidRequestError(`malformed Content-Range header "${header.slice(0, 100)}"`);
+  if (match === null)
+    throw new InvalidRequestError(`malformed Content-Range header "${header.slice(0, 100)}"`);
   const start = safeInteger(match[1] ?? '', header);
   const end = safeInteger(match[2] ?? '', header);
   if (end < start) throw new InvalidRequestError(`Content-Range "${header}" ends before it starts`);
@@ -44,6 +45,7 @@ export function parseContentRange(header: string): ByteRange {
 
 function safeInteger(text: string, header: string): number {
   const n = Number(text);
-  if (!Number.isSafeInteger(n)) throw new InvalidRequestError(`range bound out of bounds in "${header.slice(0, 100)}"`);
+  if (!Number.isSafeInteger(n))
+    throw new InvalidRequestError(`range bound out of bounds in "${header.slice(0, 100)}"`);
   return n;
 }

@@ -12,7 +12,13 @@ import { z } from 'zod';
 import type { Readable } from 'node:stream';
 import { uploadCreatedSchema, uploadStatusSchema } from './contracts.js';
 import { installErrorHandler } from './error-body.js';
-import { BlobNotFoundError, InvalidRequestError, RangeNotSatisfiableError, RequestAbortedError, UploadNotFoundError } from './errors.js';
+import {
+  BlobNotFoundError,
+  InvalidRequestError,
+  RangeNotSatisfiableError,
+  RequestAbortedError,
+  UploadNotFoundError,
+} from './errors.js';
 import { originLimitsSchema, type OriginLimits } from './origin-limits.js';
 import { parseContentRange, parseRangeHeader } from './origin-range.js';
 import { createUploadSessions } from './origin-upload-sessions.js';
@@ -42,9 +48,15 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   const log = options.logger.child({ component: 'origin-routes' });
-  const blobsStored = options.metrics.counter('blobs_stored_total', 'Blobs newly stored (PUT or upload commit).');
+  const blobsStored = options.metrics.counter(
+    'blobs_stored_total',
+    'Blobs newly stored (PUT or upload commit).',
+  );
   const bytesStored = options.metrics.counter('blob_bytes_stored_total', 'Bytes of newly stored blobs.');
-  const bytesServed = options.metrics.counter('blob_bytes_served_total', 'Blob bytes sent in full or ranged GETs.');
+  const bytesServed = options.metrics.counter(
+    'blob_bytes_served_total',
+    'Blob bytes sent in full or ranged GETs.',
+  );
   const blobsDeleted = options.metrics.counter('blobs_deleted_total', 'Blobs deleted.');
 
   const recordStored = (result: { size: number; created: boolean }) => {
@@ -84,22 +96,33 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
       } catch (err) {
         // Deleted (or replaced) between stat and read.
         if (err instanceof ObjectNotFoundError) throw new BlobNotFoundError(digest.value);
-        if (err instanceof InvalidRangeError) throw new RangeNotSatisfiableError(err.size, request.headers.range ?? '');
+        if (err instanceof InvalidRangeError)
+          throw new RangeNotSatisfiableError(err.size, request.headers.range ?? '');
         throw err;
       }
       const length = range === undefined ? stat.size : range.end - range.start + 1;
       body.once('end', () => bytesServed.inc(length));
-      reply.header('content-type', 'application/octet-stream').header('accept-ranges', 'bytes').header('content-length', length);
+      reply
+        .header('content-type', 'application/octet-stream')
+        .header('accept-ranges', 'bytes')
+        .header('content-length', length);
       if (range === undefined) return reply.code(200).send(body);
-      return reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${stat.size}`).send(body);
+      return reply
+        .code(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${stat.size}`)
+        .send(body);
     });
 
     app.put('/v1/blobs/:digest', async (request, reply) => {
       const digest = parseDigest(digestParams.parse(request.params).digest);
       const size = declaredLength(request);
-      if (size !== undefined && size > limits.maxBlobBytes) throw new ContentTooLargeError(limits.maxBlobBytes, 'blob');
+      if (size !== undefined && size > limits.maxBlobBytes)
+        throw new ContentTooLargeError(limits.maxBlobBytes, 'blob');
       const result = await streamed(request, () =>
-        store.write(digest, request.raw, { maxSize: limits.maxBlobBytes, ...(size === undefined ? {} : { size }) }),
+        store.write(digest, request.raw, {
+          maxSize: limits.maxBlobBytes,
+          ...(size === undefined ? {} : { size }),
+        }),
       );
       recordStored(result);
       log.debug({ digest: digest.value, size: result.size, created: result.created }, 'blob stored');
@@ -116,12 +139,17 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
 
     app.post('/v1/uploads', async (_request, reply) => {
       const uploadId = await uploads.create();
-      return reply.code(201).header('location', `/v1/uploads/${uploadId}`).send(uploadCreatedSchema.parse({ uploadId }));
+      return reply
+        .code(201)
+        .header('location', `/v1/uploads/${uploadId}`)
+        .send(uploadCreatedSchema.parse({ uploadId }));
     });
 
     app.get('/v1/uploads/:id', async (request, reply) => {
       const { id } = uploadParams.parse(request.params);
-      return reply.code(200).send(uploadStatusSchema.parse({ uploadId: id, offset: await uploads.offset(id) }));
+      return reply
+        .code(200)
+        .send(uploadStatusSchema.parse({ uploadId: id, offset: await uploads.offset(id) }));
     });
 
     app.patch('/v1/uploads/:id', async (request, reply) => {
@@ -190,7 +218,8 @@ function declaredLength(request: FastifyRequest): number | undefined {
   const header = request.headers['content-length'];
   if (header === undefined) return undefined;
   const length = Number(header);
-  if (!Number.isSafeInteger(length) || length < 0) throw new InvalidRequestError(`invalid Content-Length "${header}"`);
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new InvalidRequestError(`invalid Content-Length "${header}"`);
   return length;
 }
 

@@ -137,7 +137,8 @@ export function createUploadSessions(options: UploadSessionsOptions): UploadSess
           throw new UploadOutOfOrderError(id, session.offset, chunk.start);
         }
         const room = limits.maxBlobBytes - session.offset;
-        if (chunk.length !== undefined && chunk.length > room) throw new ContentTooLargeError(limits.maxBlobBytes, 'upload');
+        if (chunk.length !== undefined && chunk.length > room)
+          throw new ContentTooLargeError(limits.maxBlobBytes, 'upload');
         const path = join(dir, id);
         const counter = new ChunkCounter(room, limits.maxBlobBytes);
         try {
@@ -148,7 +149,9 @@ export function createUploadSessions(options: UploadSessionsOptions): UploadSess
             chunk.signal === undefined ? {} : { signal: chunk.signal },
           );
           if (chunk.length !== undefined && counter.bytes !== chunk.length) {
-            throw new InvalidRequestError(`chunk has ${counter.bytes} bytes, its headers announced ${chunk.length}`);
+            throw new InvalidRequestError(
+              `chunk has ${counter.bytes} bytes, its headers announced ${chunk.length}`,
+            );
           }
         } catch (err) {
           await truncate(path, session.offset);

@@ -3,41 +3,47 @@
  * the origins (content-addressed, shared by every repository); which manifests belong
  * to a repository, its tags and its referrers live in the build-index. Manifests are
  * written to the origins before the build-index learns of them, so the build-index can
- * check that everything a tag points at exists.
+ * check that everything a tag points at exists. Reads of manifests go through a
+ * ManifestResolver, so a hot tag costs no round trip to the build-index or origins.
  */
 import { Readable } from 'node:stream';
-import type { Digest, ParsedManifest } from '@kraken/oci-content';
+import type { ParsedManifest } from '@kraken/oci-content';
 import type { StoredManifest, WritableRegistryStore } from '@kraken/registry-api';
 import type { BuildIndexClient, OriginClient } from './client-types.js';
-import { toManifestRecord, toReferrerDescriptor } from './manifest-record.js';
 import { readManifestBytes } from './manifest-fetch.js';
+import { toManifestRecord, toReferrerDescriptor } from './manifest-record.js';
+import { createManifestResolver } from './manifest-resolver.js';
 
 export interface ProxyRegistryStoreOptions {
   origin: OriginClient;
   buildIndex: BuildIndexClient;
+  /**
+   * How long this proxy trusts a tag or membership it has read (ms). Writes through
+   * this proxy are visible at once; writes through another proxy after at most this long.
+   */
+  cacheTtlMs?: number;
+  /** Memory for cached manifest documents (bytes). */
+  manifestCacheBytes?: number;
 }
 
 export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): WritableRegistryStore {
   const { origin, buildIndex } = options;
-
-  async function manifestByDigest(repo: string, digest: Digest): Promise<StoredManifest | undefined> {
-    const record = await buildIndex.getManifest(repo, digest);
-    if (record === undefined) return undefined;
-    const stream = await origin.getBlob(digest);
-    if (stream === undefined) return undefined;
-    return { digest, mediaType: record.mediaType, bytes: await readManifestBytes(stream, digest) };
-  }
+  const manifests = createManifestResolver({
+    buildIndex,
+    loadBytes: async (digest) => {
+      const stream = await origin.getBlob(digest);
+      return stream === undefined ? undefined : readManifestBytes(stream, digest);
+    },
+    ...(options.cacheTtlMs === undefined ? {} : { ttlMs: options.cacheTtlMs }),
+    ...(options.manifestCacheBytes === undefined ? {} : { maxCachedBytes: options.manifestCacheBytes }),
+  });
 
   return {
     statBlob: (_repo, digest) => origin.statBlob(digest),
 
     readBlob: (_repo, digest, range) => origin.getBlob(digest, range === undefined ? {} : { range }),
 
-    async getManifest(repo, reference) {
-      if ('digest' in reference) return manifestByDigest(repo, reference.digest);
-      const digest = await buildIndex.getTag(repo, reference.tag);
-      return digest === undefined ? undefined : manifestByDigest(repo, digest);
-    },
+    getManifest: (repo, reference) => manifests.resolve(repo, reference),
 
     listTags: (repo, page) => buildIndex.listTags(repo, page),
 
@@ -47,7 +53,7 @@ export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): Wr
       return (await buildIndex.listReferrers(repo, digest)).map(toReferrerDescriptor);
     },
 
-    async putBlob(_repo, blob: { digest: Digest; size: number; open: () => Readable }) {
+    async putBlob(_repo, blob) {
       // Content-addressed: a blob the origins already hold needs no second upload.
       const existing = await origin.statBlob(blob.digest);
       if (existing?.size === blob.size) return;
@@ -64,14 +70,22 @@ export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): Wr
           size: manifest.bytes.length,
         });
       }
-      await buildIndex.putManifest(repo, toManifestRecord(manifest, parsed));
+      const record = toManifestRecord(manifest, parsed);
+      // The record first: it carries the media type the client declared, which a tag
+      // write alone would have to guess from the document.
+      await buildIndex.putManifest(repo, record);
       if (tag !== undefined) await buildIndex.putTag(repo, tag, manifest.digest);
+      manifests.rememberManifest(repo, record, manifest.bytes, manifest.digest);
+      if (tag !== undefined) manifests.rememberTag(repo, tag, manifest.digest);
     },
 
-    deleteManifest(repo, reference) {
-      return 'digest' in reference
-        ? buildIndex.deleteManifest(repo, reference.digest)
-        : buildIndex.deleteTag(repo, reference.tag);
+    async deleteManifest(repo, reference) {
+      if ('digest' in reference) {
+        manifests.forgetManifest(repo, reference.digest);
+        return buildIndex.deleteManifest(repo, reference.digest);
+      }
+      manifests.forgetTag(repo, reference.tag);
+      return buildIndex.deleteTag(repo, reference.tag);
     },
   };
 }

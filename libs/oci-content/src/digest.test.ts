@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { DigestVerifyStream, digestOf, parseDigest, tryParseDigest, InvalidDigestError, DigestMismatchError } from './index.js';
+import {
+  DigestVerifyStream,
+  digestOf,
+  parseDigest,
+  tryParseDigest,
+  InvalidDigestError,
+  DigestMismatchError,
+} from './index.js';
 
 const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
 
@@ -34,7 +41,9 @@ describe('DigestVerifyStream', () => {
   });
   it('fails on a digest mismatch before the end', async () => {
     const v = new DigestVerifyStream({ expected: digestOf('xyz') });
-    await expect(pipeline(Readable.from([Buffer.from('abc')]), v, sink())).rejects.toBeInstanceOf(DigestMismatchError);
+    await expect(pipeline(Readable.from([Buffer.from('abc')]), v, sink())).rejects.toBeInstanceOf(
+      DigestMismatchError,
+    );
   });
   it('fails once the size cap is crossed', async () => {
     const v = new DigestVerifyStream({ maxSize: 2 });

@@ -24,9 +24,11 @@ export const SUPPORTED_DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['sha256'
 
 /** Parses and validates a digest string; throws InvalidDigestError with the reason. */
 export function parseDigest(input: string): Digest {
-  if (typeof input !== 'string' || input.length > 200) throw new InvalidDigestError('digest is missing or too long');
+  if (typeof input !== 'string' || input.length > 200)
+    throw new InvalidDigestError('digest is missing or too long');
   const colon = input.indexOf(':');
-  if (colon <= 0 || !GENERAL.test(input)) throw new InvalidDigestError(`malformed digest "${truncate(input)}"`);
+  if (colon <= 0 || !GENERAL.test(input))
+    throw new InvalidDigestError(`malformed digest "${truncate(input)}"`);
   const algorithm = input.slice(0, colon);
   const hex = input.slice(colon + 1);
   if (algorithm !== 'sha256' && algorithm !== 'sha512') {

@@ -76,7 +76,8 @@ export class DigestVerifyStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
     this.#digester.update(chunk);
     const { maxSize, expectedSize } = this.#options;
-    if (maxSize !== undefined && this.#digester.bytes > maxSize) return callback(new ContentTooLargeError(maxSize));
+    if (maxSize !== undefined && this.#digester.bytes > maxSize)
+      return callback(new ContentTooLargeError(maxSize));
     if (expectedSize !== undefined && this.#digester.bytes > expectedSize) {
       return callback(new SizeMismatchError(expectedSize, this.#digester.bytes));
     }

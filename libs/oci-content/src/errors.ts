@@ -8,7 +8,11 @@ export class KrakenError extends Error {
   readonly statusCode: number | undefined;
   readonly detail: unknown;
 
-  constructor(code: string, message: string, options: { statusCode?: number; cause?: unknown; detail?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { statusCode?: number; cause?: unknown; detail?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -52,6 +56,9 @@ export class SizeMismatchError extends KrakenError {
 /** Content larger than the limit configured for it. */
 export class ContentTooLargeError extends KrakenError {
   constructor(limit: number, what = 'content') {
-    super('KRAKEN_CONTENT_TOO_LARGE', `${what} exceeds the limit of ${limit} bytes`, { statusCode: 413, detail: { limit } });
+    super('KRAKEN_CONTENT_TOO_LARGE', `${what} exceeds the limit of ${limit} bytes`, {
+      statusCode: 413,
+      detail: { limit },
+    });
   }
 }

@@ -3,9 +3,21 @@
  * Digests (sha256, sha512) parsed once at the edge, streaming verification,
  * media types and manifest references.
  */
-export { KrakenError, InvalidDigestError, DigestMismatchError, SizeMismatchError, ContentTooLargeError } from './errors.js';
+export {
+  KrakenError,
+  InvalidDigestError,
+  DigestMismatchError,
+  SizeMismatchError,
+  ContentTooLargeError,
+} from './errors.js';
 export type { Digest, DigestAlgorithm } from './digest.js';
-export { parseDigest, tryParseDigest, isDigest, digestFromHex, SUPPORTED_DIGEST_ALGORITHMS } from './digest.js';
+export {
+  parseDigest,
+  tryParseDigest,
+  isDigest,
+  digestFromHex,
+  SUPPORTED_DIGEST_ALGORITHMS,
+} from './digest.js';
 export type { Digester, VerifyOptions } from './digester.js';
 export { createDigester, digestOf, DigestVerifyStream } from './digester.js';
 export {
@@ -14,6 +26,13 @@ export {
   IMAGE_MANIFEST_MEDIA_TYPES,
   MANIFEST_MEDIA_TYPES,
   MAX_MANIFEST_BYTES,
+  NON_DISTRIBUTABLE_MEDIA_TYPES,
 } from './media-types.js';
 export type { Descriptor, ParsedManifest } from './manifest.js';
-export { parseManifest, referencedDigests, descriptorSchema, InvalidManifestError } from './manifest.js';
+export {
+  parseManifest,
+  referencedDigests,
+  requiredBlobs,
+  descriptorSchema,
+  InvalidManifestError,
+} from './manifest.js';

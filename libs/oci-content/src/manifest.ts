@@ -6,7 +6,12 @@
 import { z } from 'zod';
 import { parseDigest, type Digest } from './digest.js';
 import { KrakenError } from './errors.js';
-import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MediaType } from './media-types.js';
+import {
+  INDEX_MEDIA_TYPES,
+  MANIFEST_MEDIA_TYPES,
+  MediaType,
+  NON_DISTRIBUTABLE_MEDIA_TYPES,
+} from './media-types.js';
 
 export class InvalidManifestError extends KrakenError {
   constructor(message: string, detail?: unknown) {
@@ -103,7 +108,8 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
   }
   if (INDEX_MEDIA_TYPES.has(mediaType)) {
     const parsed = indexSchema.safeParse(json);
-    if (!parsed.success) throw new InvalidManifestError('invalid image index', { issues: parsed.error.issues });
+    if (!parsed.success)
+      throw new InvalidManifestError('invalid image index', { issues: parsed.error.issues });
     return {
       mediaType,
       kind: 'index',
@@ -115,7 +121,8 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
     };
   }
   const parsed = imageManifestSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidManifestError('invalid image manifest', { issues: parsed.error.issues });
+  if (!parsed.success)
+    throw new InvalidManifestError('invalid image manifest', { issues: parsed.error.issues });
   const m = parsed.data;
   return {
     mediaType,
@@ -131,4 +138,9 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
 /** Digests of every descriptor the manifest references directly. */
 export function referencedDigests(manifest: ParsedManifest): Digest[] {
   return [...manifest.blobs, ...manifest.manifests].map((d) => parseDigest(d.digest));
+}
+
+/** The blobs a registry must hold before accepting the manifest: all but non-distributable layers. */
+export function requiredBlobs(manifest: ParsedManifest): Descriptor[] {
+  return manifest.blobs.filter((d) => !NON_DISTRIBUTABLE_MEDIA_TYPES.has(d.mediaType));
 }

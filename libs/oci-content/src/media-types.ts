@@ -9,12 +9,32 @@ export const MediaType = {
 } as const;
 
 /** Media types whose documents list other manifests (image indexes). */
-export const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([MediaType.ociIndex, MediaType.dockerManifestList]);
+export const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  MediaType.ociIndex,
+  MediaType.dockerManifestList,
+]);
 
 /** Media types whose documents describe one image (config + layers). */
-export const IMAGE_MANIFEST_MEDIA_TYPES: ReadonlySet<string> = new Set([MediaType.ociManifest, MediaType.dockerManifest]);
+export const IMAGE_MANIFEST_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  MediaType.ociManifest,
+  MediaType.dockerManifest,
+]);
 
-export const MANIFEST_MEDIA_TYPES: ReadonlySet<string> = new Set([...INDEX_MEDIA_TYPES, ...IMAGE_MANIFEST_MEDIA_TYPES]);
+export const MANIFEST_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  ...INDEX_MEDIA_TYPES,
+  ...IMAGE_MANIFEST_MEDIA_TYPES,
+]);
 
 /** Hard limit for manifest documents, as the distribution spec recommends. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Layers that by definition are fetched from elsewhere (their descriptor's `urls`),
+ * so a registry must not require them to be present.
+ */
+export const NON_DISTRIBUTABLE_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+]);

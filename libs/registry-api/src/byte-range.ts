@@ -22,7 +22,8 @@ export function resolveReadRange(header: string | undefined, size: number): Byte
   const first = match[1] ?? '';
   const last = match[2] ?? '';
   if (first === '' && last === '') return undefined;
-  const unsatisfiable = (): RangeInvalidError => new RangeInvalidError(`range ${header} is not satisfiable`, size);
+  const unsatisfiable = (): RangeInvalidError =>
+    new RangeInvalidError(`range ${header} is not satisfiable`, size);
   if (first === '') {
     // Suffix range: the last N bytes.
     const suffix = toSafeInteger(last);

@@ -4,7 +4,12 @@
  */
 import type { FastifyReply } from 'fastify';
 import { MediaType, type Digest } from '@kraken/oci-content';
-import { EndpointNotFoundError, NameUnknownError, PaginationInvalidError, UnsupportedError } from './errors.js';
+import {
+  EndpointNotFoundError,
+  NameUnknownError,
+  PaginationInvalidError,
+  UnsupportedError,
+} from './errors.js';
 import type { EndpointHandler, RegistryContext } from './registry-context.js';
 import { isTag, repositoryNameSchema } from './registry-names.js';
 import type { Page } from './registry-store.js';
@@ -38,7 +43,8 @@ export const listReferrers: EndpointHandler<{ readonly repo: string; readonly di
   reply,
   { repo, digest },
 ) => {
-  if (ctx.store.listReferrers === undefined) throw new EndpointNotFoundError('the referrers API is not available');
+  if (ctx.store.listReferrers === undefined)
+    throw new EndpointNotFoundError('the referrers API is not available');
   const artifactType = single(queryOf(request)['artifactType']);
   let manifests = await ctx.store.listReferrers(repo, digest);
   if (artifactType !== undefined && artifactType !== '') {
@@ -62,7 +68,8 @@ function parsePage(ctx: RegistryContext, query: Query, validLast: (s: string) =>
     if (!/^\d{1,9}$/.test(nParam)) throw new PaginationInvalidError(`invalid n "${nParam.slice(0, 32)}"`);
     n = Math.min(Number(nParam), ctx.limits.maxPageSize);
   }
-  if (last !== undefined && !validLast(last)) throw new PaginationInvalidError(`invalid last "${last.slice(0, 64)}"`);
+  if (last !== undefined && !validLast(last))
+    throw new PaginationInvalidError(`invalid last "${last.slice(0, 64)}"`);
   return { n, last };
 }
 
@@ -83,5 +90,8 @@ function nextLink(path: string, n: number, last: string): string {
 
 /** Sent as bytes: fastify would append `; charset=utf-8` to a string, and clients compare the media type exactly. */
 function sendJson(reply: FastifyReply, contentType: string, body: unknown): void {
-  reply.code(200).header('content-type', contentType).send(Buffer.from(JSON.stringify(body)));
+  reply
+    .code(200)
+    .header('content-type', contentType)
+    .send(Buffer.from(JSON.stringify(body)));
 }

@@ -32,7 +32,11 @@ describe('error mapper', () => {
     [new TooManyRequestsError(), 429, 'TOOMANYREQUESTS'],
     // Codes of errors thrown by stores built on other libs.
     [new KrakenError('KRAKEN_BLOB_NOT_FOUND', 'blob x not found', { statusCode: 404 }), 404, 'BLOB_UNKNOWN'],
-    [new KrakenError('KRAKEN_MANIFEST_REJECTED', 'missing', { statusCode: 409 }), 400, 'MANIFEST_BLOB_UNKNOWN'],
+    [
+      new KrakenError('KRAKEN_MANIFEST_REJECTED', 'missing', { statusCode: 409 }),
+      400,
+      'MANIFEST_BLOB_UNKNOWN',
+    ],
     [new KrakenError('KRAKEN_INVALID_RANGE', 'range', { statusCode: 416 }), 416, 'RANGE_INVALID'],
   ])('maps %s', (err, status, code) => {
     const response = mapError(err);
@@ -66,7 +70,10 @@ describe('error mapper', () => {
     expect(response.body.errors[0]?.code).toBe('UNKNOWN');
 
     const unavailable = mapError(
-      new KrakenError('KRAKEN_STORAGE_UNAVAILABLE', 'backend s3://bucket-name is unavailable', { statusCode: 503, detail: { x: 1 } }),
+      new KrakenError('KRAKEN_STORAGE_UNAVAILABLE', 'backend s3://bucket-name is unavailable', {
+        statusCode: 503,
+        detail: { x: 1 },
+      }),
     );
     expect(unavailable.statusCode).toBe(503);
     expect(JSON.stringify(unavailable.body)).not.toContain('bucket-name');

@@ -34,7 +34,11 @@ export type OciErrorCode =
   | 'UNKNOWN';
 
 export interface OciErrorBody {
-  readonly errors: ReadonlyArray<{ readonly code: OciErrorCode; readonly message: string; readonly detail?: unknown }>;
+  readonly errors: ReadonlyArray<{
+    readonly code: OciErrorCode;
+    readonly message: string;
+    readonly detail?: unknown;
+  }>;
 }
 
 export interface OciErrorResponse {
@@ -118,7 +122,9 @@ export function mapError(err: unknown, endpoint?: EndpointKind): OciErrorRespons
 
 function statusOf(err: unknown): number {
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599
+    ? status
+    : 500;
 }
 
 function fallbackCode(status: number, endpoint: EndpointKind | undefined): OciErrorCode {

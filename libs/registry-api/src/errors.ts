@@ -15,7 +15,10 @@ export class NameInvalidError extends KrakenError {
 /** A repository the store does not know. */
 export class NameUnknownError extends KrakenError {
   constructor(repo: string) {
-    super('KRAKEN_REGISTRY_NAME_UNKNOWN', `repository ${repo} is not known`, { statusCode: 404, detail: { name: repo } });
+    super('KRAKEN_REGISTRY_NAME_UNKNOWN', `repository ${repo} is not known`, {
+      statusCode: 404,
+      detail: { name: repo },
+    });
   }
 }
 
@@ -28,7 +31,10 @@ export class TagInvalidError extends KrakenError {
 
 export class BlobUnknownError extends KrakenError {
   constructor(digest: string) {
-    super('KRAKEN_REGISTRY_BLOB_UNKNOWN', `blob ${digest} is not known`, { statusCode: 404, detail: { digest } });
+    super('KRAKEN_REGISTRY_BLOB_UNKNOWN', `blob ${digest} is not known`, {
+      statusCode: 404,
+      detail: { digest },
+    });
   }
 }
 
@@ -46,10 +52,14 @@ export class ManifestBlobUnknownError extends KrakenError {
   readonly missing: readonly string[];
 
   constructor(missing: readonly string[]) {
-    super('KRAKEN_REGISTRY_MANIFEST_BLOB_UNKNOWN', `manifest references unknown content: ${missing.join(', ')}`, {
-      statusCode: 400,
-      detail: { missing },
-    });
+    super(
+      'KRAKEN_REGISTRY_MANIFEST_BLOB_UNKNOWN',
+      `manifest references unknown content: ${missing.join(', ')}`,
+      {
+        statusCode: 400,
+        detail: { missing },
+      },
+    );
     this.missing = missing;
   }
 }
@@ -66,7 +76,10 @@ export class ManifestTooLargeError extends KrakenError {
 
 export class UploadUnknownError extends KrakenError {
   constructor(id: string) {
-    super('KRAKEN_REGISTRY_UPLOAD_UNKNOWN', 'blob upload session is not known', { statusCode: 404, detail: { id } });
+    super('KRAKEN_REGISTRY_UPLOAD_UNKNOWN', 'blob upload session is not known', {
+      statusCode: 404,
+      detail: { id },
+    });
   }
 }
 

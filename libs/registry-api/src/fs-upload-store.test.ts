@@ -61,7 +61,9 @@ describe('fs upload store', () => {
   it('rejects a chunk at the wrong offset with the current size', async () => {
     const s = await store.create(REPO);
     await store.append(REPO, s.id, Readable.from([Buffer.from('abc')]));
-    const err = await store.append(REPO, s.id, Readable.from([Buffer.from('x')]), { offset: 5 }).catch((e: unknown) => e);
+    const err = await store
+      .append(REPO, s.id, Readable.from([Buffer.from('x')]), { offset: 5 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RangeInvalidError);
     expect((err as RangeInvalidError).size).toBe(3);
   });
@@ -76,7 +78,9 @@ describe('fs upload store', () => {
     await expect(pending).rejects.toThrow('client went away');
     expect((await store.get(REPO, s.id))?.offset).toBe(5);
     // Declared length not met: also rolled back.
-    await expect(store.append(REPO, s.id, Readable.from([Buffer.from('short')]), { length: 9 })).rejects.toThrow(/expected 9/);
+    await expect(
+      store.append(REPO, s.id, Readable.from([Buffer.from('short')]), { length: 9 }),
+    ).rejects.toThrow(/expected 9/);
     await store.append(REPO, s.id, Readable.from([Buffer.from('data')]));
     expect((await commitAll(s.id, digestOf('good data'))).toString()).toBe('good data');
   });
@@ -84,7 +88,9 @@ describe('fs upload store', () => {
   it('enforces the upload cap while streaming', async () => {
     const s = await store.create(REPO);
     await expect(
-      store.append(REPO, s.id, Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), { maxTotalBytes: 1000 }),
+      store.append(REPO, s.id, Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), {
+        maxTotalBytes: 1000,
+      }),
     ).rejects.toMatchObject({ code: 'KRAKEN_CONTENT_TOO_LARGE' });
     expect((await store.get(REPO, s.id))?.offset).toBe(0);
   });
@@ -94,7 +100,9 @@ describe('fs upload store', () => {
     const slow = new PassThrough();
     const first = store.append(REPO, s.id, slow);
     await vi.waitFor(async () => {
-      await expect(store.append(REPO, s.id, Readable.from([Buffer.from('x')]))).rejects.toBeInstanceOf(UploadInvalidError);
+      await expect(store.append(REPO, s.id, Readable.from([Buffer.from('x')]))).rejects.toBeInstanceOf(
+        UploadInvalidError,
+      );
     });
     slow.end(Buffer.from('done'));
     await expect(first).resolves.toMatchObject({ bytes: 4 });

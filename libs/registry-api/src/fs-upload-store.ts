@@ -225,7 +225,8 @@ export function createFsUploadStore(options: FsUploadStoreOptions): UploadStore 
       }
       await ensureDir();
       const id = randomId();
-      if (!SESSION_ID.test(id) || sessions.has(id)) throw new Error('randomId produced an unusable session id');
+      if (!SESSION_ID.test(id) || sessions.has(id))
+        throw new Error('randomId produced an unusable session id');
       const at = now();
       const meta: SessionMeta = {
         version: 1,
@@ -268,7 +269,10 @@ export function createFsUploadStore(options: FsUploadStoreOptions): UploadStore 
       const start = s.offset;
       try {
         if (appendOptions.offset !== undefined && appendOptions.offset !== start) {
-          throw new RangeInvalidError(`chunk starts at byte ${appendOptions.offset} but the upload is at ${start}`, start);
+          throw new RangeInvalidError(
+            `chunk starts at byte ${appendOptions.offset} but the upload is at ${start}`,
+            start,
+          );
         }
         const { maxTotalBytes, length } = appendOptions;
         const remaining = maxTotalBytes === undefined ? undefined : maxTotalBytes - start;

@@ -17,7 +17,13 @@ export type {
 export { isWritableRegistryStore } from './registry-context.js';
 export { createFsUploadStore } from './fs-upload-store.js';
 export type { FsUploadStoreOptions } from './fs-upload-store.js';
-export type { UploadStore, UploadSession, AppendOptions, AppendResult, VerifiedUpload } from './upload-store.js';
+export type {
+  UploadStore,
+  UploadSession,
+  AppendOptions,
+  AppendResult,
+  VerifiedUpload,
+} from './upload-store.js';
 export { registryApiConfigSchema, uploadsConfigSchema, registryLimitsSchema } from './registry-api-config.js';
 export type { RegistryApiConfig, UploadsConfig, RegistryLimits } from './registry-api-config.js';
 export {

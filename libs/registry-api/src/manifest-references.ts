@@ -4,16 +4,9 @@
  * definition) and the child manifests of an index. A `subject` is exempt: the spec
  * lets referrers arrive before the manifest they refer to.
  */
-import { parseDigest, type Descriptor, type ParsedManifest } from '@kraken/oci-content';
+import { parseDigest, requiredBlobs, type Descriptor, type ParsedManifest } from '@kraken/oci-content';
 import { ManifestBlobUnknownError } from './errors.js';
 import type { ReadableRegistryStore } from './registry-store.js';
-
-const NON_DISTRIBUTABLE_LAYERS: ReadonlySet<string> = new Set([
-  'application/vnd.oci.image.layer.nondistributable.v1.tar',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
-  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
-]);
 
 /** Lookups in flight at once; manifests may list hundreds of layers. */
 const CONCURRENCY = 8;
@@ -24,9 +17,12 @@ export async function checkManifestReferences(
   repo: string,
   manifest: ParsedManifest,
 ): Promise<void> {
-  const blobs = manifest.blobs.filter((d) => !NON_DISTRIBUTABLE_LAYERS.has(d.mediaType));
+  const blobs = requiredBlobs(manifest);
   const missing = [
-    ...(await findMissing(blobs, async (d) => (await store.statBlob(repo, parseDigest(d.digest))) !== undefined)),
+    ...(await findMissing(
+      blobs,
+      async (d) => (await store.statBlob(repo, parseDigest(d.digest))) !== undefined,
+    )),
     ...(await findMissing(manifest.manifests, async (d) => {
       return (await store.getManifest(repo, { digest: parseDigest(d.digest) })) !== undefined;
     })),

@@ -18,7 +18,12 @@ type ManifestEndpoint = { readonly repo: string; readonly reference: string };
 /** More tags than this in one push by digest is refused rather than applied one by one. */
 const MAX_TAG_PARAMS = 32;
 
-export const getManifest: EndpointHandler<ManifestEndpoint> = async (ctx, request, reply, { repo, reference }) => {
+export const getManifest: EndpointHandler<ManifestEndpoint> = async (
+  ctx,
+  request,
+  reply,
+  { repo, reference },
+) => {
   const ref = readReference(reference);
   const manifest = await ctx.store.getManifest(repo, ref);
   if (manifest === undefined) throw new ManifestUnknownError(reference);
@@ -35,7 +40,12 @@ export const getManifest: EndpointHandler<ManifestEndpoint> = async (ctx, reques
   reply.send(manifest.bytes);
 };
 
-export const putManifest: EndpointHandler<ManifestEndpoint> = async (ctx, request, reply, { repo, reference }) => {
+export const putManifest: EndpointHandler<ManifestEndpoint> = async (
+  ctx,
+  request,
+  reply,
+  { repo, reference },
+) => {
   const { store } = requireWritable(ctx);
   const ref = parseReference(reference);
   const tags = 'tag' in ref ? [ref.tag] : tagParams(all(queryOf(request)['tag']));
@@ -43,14 +53,18 @@ export const putManifest: EndpointHandler<ManifestEndpoint> = async (ctx, reques
   const bytes = await readBoundedBody(request, limit, () => new ManifestTooLargeError(limit));
   ctx.metrics.bytesReceived('manifest', bytes.byteLength);
   const digest = 'digest' in ref ? digestOf(bytes, ref.digest.algorithm) : digestOf(bytes);
-  if ('digest' in ref && digest.value !== ref.digest.value) throw new DigestMismatchError(ref.digest.value, digest.value);
+  if ('digest' in ref && digest.value !== ref.digest.value)
+    throw new DigestMismatchError(ref.digest.value, digest.value);
   const parsed = parseManifest(bytes, header(request, 'content-type'));
   await checkManifestReferences(store, repo, parsed);
   const stored = { digest, mediaType: parsed.mediaType, bytes };
   if (tags.length === 0) await store.putManifest(repo, stored, parsed);
   for (const tag of tags) await store.putManifest(repo, stored, parsed, tag);
   ctx.logger.debug({ repo, digest: digest.value, tags }, 'manifest pushed');
-  reply.code(201).header('location', manifestLocation(repo, digest)).header('docker-content-digest', digest.value);
+  reply
+    .code(201)
+    .header('location', manifestLocation(repo, digest))
+    .header('docker-content-digest', digest.value);
   // Only a registry with the referrers API may claim to have processed the subject.
   if (parsed.subject !== undefined && ctx.store.listReferrers !== undefined) {
     reply.header('oci-subject', parseDigest(parsed.subject.digest).value);
@@ -59,9 +73,15 @@ export const putManifest: EndpointHandler<ManifestEndpoint> = async (ctx, reques
   reply.send();
 };
 
-export const deleteManifest: EndpointHandler<ManifestEndpoint> = async (ctx, _request, reply, { repo, reference }) => {
+export const deleteManifest: EndpointHandler<ManifestEndpoint> = async (
+  ctx,
+  _request,
+  reply,
+  { repo, reference },
+) => {
   const { store } = requireWritable(ctx);
-  if (store.deleteManifest === undefined) throw new UnsupportedError('manifest and tag deletion are disabled');
+  if (store.deleteManifest === undefined)
+    throw new UnsupportedError('manifest and tag deletion are disabled');
   const ref = readReference(reference);
   if (!(await store.deleteManifest(repo, ref))) throw new ManifestUnknownError(reference);
   reply.code(202).send();
@@ -78,6 +98,7 @@ function readReference(reference: string): Reference {
 }
 
 function tagParams(values: string[]): string[] {
-  if (values.length > MAX_TAG_PARAMS) throw new UnsupportedError(`at most ${MAX_TAG_PARAMS} tag parameters are accepted`);
+  if (values.length > MAX_TAG_PARAMS)
+    throw new UnsupportedError(`at most ${MAX_TAG_PARAMS} tag parameters are accepted`);
   return [...new Set(values.map(parseTag))];
 }

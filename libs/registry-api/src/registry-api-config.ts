@@ -13,7 +13,9 @@ export const uploadsConfigSchema = z
       .string()
       .min(1)
       .default('/tmp/kraken/uploads')
-      .describe('Directory for blob upload sessions (one temporary file per session). Use a disk with room for the largest concurrent uploads.'),
+      .describe(
+        'Directory for blob upload sessions (one temporary file per session). Use a disk with room for the largest concurrent uploads.',
+      ),
     ttlSeconds: z
       .number()
       .int()

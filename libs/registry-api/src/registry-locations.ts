@@ -20,7 +20,10 @@ export function uploadLocation(repo: string, id: string): string {
 }
 
 /** Headers describing an upload session whose next chunk starts at `offset`. */
-export function setUploadHeaders(reply: FastifyReply, session: { repo: string; id: string; offset: number }): FastifyReply {
+export function setUploadHeaders(
+  reply: FastifyReply,
+  session: { repo: string; id: string; offset: number },
+): FastifyReply {
   return reply
     .header('location', uploadLocation(session.repo, session.id))
     .header('range', uploadRange(session.offset))

@@ -22,7 +22,12 @@ async function seed(registry: TestRegistry): Promise<void> {
   registry.store.seedBlob(REPO, layer.digest, layer.bytes);
   const parsed = parseManifest(manifest.bytes);
   for (const tag of ['v1', 'latest']) {
-    await registry.store.putManifest(REPO, { digest: manifest.digest, mediaType: manifest.mediaType, bytes: manifest.bytes }, parsed, tag);
+    await registry.store.putManifest(
+      REPO,
+      { digest: manifest.digest, mediaType: manifest.mediaType, bytes: manifest.bytes },
+      parsed,
+      tag,
+    );
   }
 }
 
@@ -35,15 +40,24 @@ describe('registry API: content management', () => {
     await seed(registry);
     const res = await registry.app.inject({ method: 'DELETE', url: `/v2/${REPO}/manifests/v1` });
     expect(res.statusCode).toBe(202);
-    expect((await registry.app.inject({ method: 'HEAD', url: `/v2/${REPO}/manifests/v1` })).statusCode).toBe(404);
-    expect((await registry.app.inject({ method: 'HEAD', url: `/v2/${REPO}/manifests/latest` })).statusCode).toBe(200);
-    expect((await registry.app.inject({ method: 'DELETE', url: `/v2/${REPO}/manifests/v1` })).statusCode).toBe(404);
+    expect((await registry.app.inject({ method: 'HEAD', url: `/v2/${REPO}/manifests/v1` })).statusCode).toBe(
+      404,
+    );
+    expect(
+      (await registry.app.inject({ method: 'HEAD', url: `/v2/${REPO}/manifests/latest` })).statusCode,
+    ).toBe(200);
+    expect(
+      (await registry.app.inject({ method: 'DELETE', url: `/v2/${REPO}/manifests/v1` })).statusCode,
+    ).toBe(404);
   });
 
   it('deletes a manifest by digest together with its tags', async () => {
     registry = await createTestRegistry();
     await seed(registry);
-    const res = await registry.app.inject({ method: 'DELETE', url: `/v2/${REPO}/manifests/${manifest.digest.value}` });
+    const res = await registry.app.inject({
+      method: 'DELETE',
+      url: `/v2/${REPO}/manifests/${manifest.digest.value}`,
+    });
     expect(res.statusCode).toBe(202);
     for (const ref of ['latest', manifest.digest.value]) {
       const get = await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/manifests/${ref}` });
@@ -52,7 +66,10 @@ describe('registry API: content management', () => {
     }
     const tags = await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/tags/list` });
     expect(tags.json().tags).toEqual([]);
-    const again = await registry.app.inject({ method: 'DELETE', url: `/v2/${REPO}/manifests/${manifest.digest.value}` });
+    const again = await registry.app.inject({
+      method: 'DELETE',
+      url: `/v2/${REPO}/manifests/${manifest.digest.value}`,
+    });
     expect(again.statusCode).toBe(404);
     expect(again.json().errors[0].code).toBe('MANIFEST_UNKNOWN');
   });
@@ -87,8 +104,13 @@ describe('registry API: read-only mode', () => {
   it('serves pulls and answers every push or delete with 405 UNSUPPORTED', async () => {
     registry = await createTestRegistry({ readOnly: true });
     await seed(registry);
-    expect((await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/manifests/latest` })).statusCode).toBe(200);
-    expect((await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/blobs/${layer.digest.value}` })).statusCode).toBe(200);
+    expect(
+      (await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/manifests/latest` })).statusCode,
+    ).toBe(200);
+    expect(
+      (await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/blobs/${layer.digest.value}` }))
+        .statusCode,
+    ).toBe(200);
     expect((await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/tags/list` })).statusCode).toBe(200);
 
     const id = '0b7e6a0e-5f2a-4e43-9d5c-8d1f8d6c2a11';
@@ -114,14 +136,20 @@ describe('registry API: read-only mode', () => {
       expect({ method, url, status: res.statusCode }).toEqual({ method, url, status: 405 });
       expect(res.json().errors[0].code).toBe('UNSUPPORTED');
     }
-    expect(registry.store.dump()[REPO]?.tags).toEqual({ latest: manifest.digest.value, v1: manifest.digest.value });
+    expect(registry.store.dump()[REPO]?.tags).toEqual({
+      latest: manifest.digest.value,
+      v1: manifest.digest.value,
+    });
   });
 
   it('answers 404 on referrers and sends no OCI-Subject when the store has no referrers API', async () => {
     const full = createMemoryRegistryStore();
     const { listReferrers: _r, ...withoutReferrers } = full;
     registry = await createTestRegistry({ servedStore: withoutReferrers });
-    const res = await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/referrers/${manifest.digest.value}` });
+    const res = await registry.app.inject({
+      method: 'GET',
+      url: `/v2/${REPO}/referrers/${manifest.digest.value}`,
+    });
     expect(res.statusCode).toBe(404);
 
     full.seedBlob(REPO, config.digest, config.bytes);
@@ -140,7 +168,9 @@ describe('registry API: read-only mode', () => {
 describe('registry API: options', () => {
   it('refuses a writable store without an upload store', async () => {
     const app = Fastify();
-    await expect(registerRegistryApi(app, { store: createMemoryRegistryStore() })).rejects.toThrow(/upload store/);
+    await expect(registerRegistryApi(app, { store: createMemoryRegistryStore() })).rejects.toThrow(
+      /upload store/,
+    );
     await app.close();
   });
 });
@@ -153,9 +183,16 @@ describe('registry API: metrics', () => {
     const metrics = createMetrics('test', { defaultMetrics: false });
     registry = await createTestRegistry({ metrics });
     const blob = testBlob(Buffer.alloc(1000, 1));
-    await registry.app.inject({ method: 'POST', url: `/v2/${REPO}/blobs/uploads/?digest=${blob.digest.value}`, payload: blob.bytes });
+    await registry.app.inject({
+      method: 'POST',
+      url: `/v2/${REPO}/blobs/uploads/?digest=${blob.digest.value}`,
+      payload: blob.bytes,
+    });
     await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/blobs/${blob.digest.value}` });
-    await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/blobs/${testBlob('missing').digest.value}` });
+    await registry.app.inject({
+      method: 'GET',
+      url: `/v2/${REPO}/blobs/${testBlob('missing').digest.value}`,
+    });
     const text = await metrics.registry.metrics();
     expect(text).toContain('kraken_test_registry_requests_total{operation="uploads_post",status="201"} 1');
     expect(text).toContain('kraken_test_registry_requests_total{operation="blob_get",status="200"} 1');

@@ -53,7 +53,9 @@ describe('registry API: manifest push', () => {
     expect(res.statusCode).toBe(201);
     expect(res.headers['docker-content-digest']).toBe(sha512.value);
 
-    const tampered = await put(manifest.digest.value, { bytes: Buffer.concat([manifest.bytes, Buffer.from('  ')]) });
+    const tampered = await put(manifest.digest.value, {
+      bytes: Buffer.concat([manifest.bytes, Buffer.from('  ')]),
+    });
     expect(tampered.statusCode).toBe(400);
     expect(tampered.json().errors[0].code).toBe('DIGEST_INVALID');
     const malformed = await put('sha256:baddigeststring', manifest);
@@ -74,7 +76,11 @@ describe('registry API: manifest push', () => {
   });
 
   it('rejects malformed manifests with MANIFEST_INVALID', async () => {
-    const cases = [Buffer.from('{"schemaVersion": 2, "config": '), Buffer.from('[]'), Buffer.from('{"schemaVersion":2}')];
+    const cases = [
+      Buffer.from('{"schemaVersion": 2, "config": '),
+      Buffer.from('[]'),
+      Buffer.from('{"schemaVersion":2}'),
+    ];
     for (const bytes of cases) {
       const res = await put('bad', { bytes });
       expect(res.statusCode).toBe(400);
@@ -115,10 +121,15 @@ describe('registry API: manifest push', () => {
 
   it('requires the child manifests of an index to exist', async () => {
     const child = testImageManifest({ config, layers: [layer] });
-    const index = testIndex({ manifests: [descriptorOf(child, child.mediaType, { platform: { os: 'linux', architecture: 'amd64' } })] });
+    const index = testIndex({
+      manifests: [descriptorOf(child, child.mediaType, { platform: { os: 'linux', architecture: 'amd64' } })],
+    });
     const early = await put('multi', index);
     expect(early.statusCode).toBe(400);
-    expect(early.json().errors[0]).toMatchObject({ code: 'MANIFEST_BLOB_UNKNOWN', detail: { missing: [child.digest.value] } });
+    expect(early.json().errors[0]).toMatchObject({
+      code: 'MANIFEST_BLOB_UNKNOWN',
+      detail: { missing: [child.digest.value] },
+    });
     expect((await put(child.digest.value, child)).statusCode).toBe(201);
     expect((await put('multi', index)).statusCode).toBe(201);
     const get = await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/manifests/multi` });
@@ -257,11 +268,18 @@ describe('registry API: content discovery', () => {
       subject: subjectDescriptor,
       annotations: { 'org.example.kind': 'signature' },
     });
-    const index = testIndex({ manifests: [], subject: subjectDescriptor, annotations: { 'org.example.kind': 'index' } });
+    const index = testIndex({
+      manifests: [],
+      subject: subjectDescriptor,
+      annotations: { 'org.example.kind': 'index' },
+    });
     const unrelated = testImageManifest({ config, annotations: { unrelated: 'yes' } });
     for (const m of [sbom, signature, index, unrelated]) await push(m.digest.value, m);
 
-    const res = await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/referrers/${subject.digest.value}` });
+    const res = await registry.app.inject({
+      method: 'GET',
+      url: `/v2/${REPO}/referrers/${subject.digest.value}`,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe(MediaType.ociIndex);
     expect(res.headers['oci-filters-applied']).toBeUndefined();
@@ -277,7 +295,10 @@ describe('registry API: content discovery', () => {
           artifactType: 'application/vnd.example.sbom',
           annotations: { 'org.example.kind': 'sbom' },
         },
-        expect.objectContaining({ digest: signature.digest.value, artifactType: 'application/vnd.example.signature.config' }),
+        expect.objectContaining({
+          digest: signature.digest.value,
+          artifactType: 'application/vnd.example.signature.config',
+        }),
         {
           mediaType: MediaType.ociIndex,
           digest: index.digest.value,

@@ -18,14 +18,24 @@ const NOOP: RegistryMetrics = {
 
 export function createRegistryMetrics(metrics: Metrics | undefined): RegistryMetrics {
   if (metrics === undefined) return NOOP;
-  const requests = counter(metrics, 'registry_requests_total', 'Registry API requests by operation and status.', [
-    'operation',
-    'status',
-  ]);
-  const served = counter(metrics, 'registry_bytes_served_total', 'Bytes of blobs and manifests sent to clients.', ['kind']);
-  const received = counter(metrics, 'registry_bytes_received_total', 'Bytes of blobs and manifests received from clients.', [
-    'kind',
-  ]);
+  const requests = counter(
+    metrics,
+    'registry_requests_total',
+    'Registry API requests by operation and status.',
+    ['operation', 'status'],
+  );
+  const served = counter(
+    metrics,
+    'registry_bytes_served_total',
+    'Bytes of blobs and manifests sent to clients.',
+    ['kind'],
+  );
+  const received = counter(
+    metrics,
+    'registry_bytes_received_total',
+    'Bytes of blobs and manifests received from clients.',
+    ['kind'],
+  );
   return {
     request(operation, status) {
       requests.inc({ operation, status: String(status) });

@@ -35,16 +35,24 @@ describe('registry paths', () => {
     '/v2/a--/tags/list',
     '/v2/a/manifests/..',
   ])('rejects %s as NAME_INVALID', (url) => {
-    expect(() => parseRegistryPath(url)).toThrow(expect.objectContaining({ code: 'KRAKEN_REGISTRY_NAME_INVALID' }));
+    expect(() => parseRegistryPath(url)).toThrow(
+      expect.objectContaining({ code: 'KRAKEN_REGISTRY_NAME_INVALID' }),
+    );
   });
 
   it('decodes only an encoded colon', () => {
-    expect(parseRegistryPath(`/v2/a/blobs/${digest.value.replace(':', '%3a')}`)).toEqual({ kind: 'blob', repo: 'a', digest });
+    expect(parseRegistryPath(`/v2/a/blobs/${digest.value.replace(':', '%3a')}`)).toEqual({
+      kind: 'blob',
+      repo: 'a',
+      digest,
+    });
   });
 
   it('rejects malformed digests in blob and referrers paths', () => {
     for (const url of ['/v2/a/blobs/sha256:abc', '/v2/a/referrers/latest']) {
-      expect(() => parseRegistryPath(url)).toThrow(expect.objectContaining({ code: 'KRAKEN_INVALID_DIGEST' }));
+      expect(() => parseRegistryPath(url)).toThrow(
+        expect.objectContaining({ code: 'KRAKEN_INVALID_DIGEST' }),
+      );
     }
   });
 });
@@ -54,9 +62,14 @@ describe('registry names', () => {
     expect(parseRepositoryName(name)).toBe(name);
   });
 
-  it.each(['', 'A', '-a', 'a-', 'a..b', 'a___b', 'a//b', '/a', 'a/', 'a b', 'x'.repeat(256)])('rejects name %j', (name) => {
-    expect(() => parseRepositoryName(name)).toThrow(expect.objectContaining({ code: 'KRAKEN_REGISTRY_NAME_INVALID' }));
-  });
+  it.each(['', 'A', '-a', 'a-', 'a..b', 'a___b', 'a//b', '/a', 'a/', 'a b', 'x'.repeat(256)])(
+    'rejects name %j',
+    (name) => {
+      expect(() => parseRepositoryName(name)).toThrow(
+        expect.objectContaining({ code: 'KRAKEN_REGISTRY_NAME_INVALID' }),
+      );
+    },
+  );
 
   it.each(['latest', '_x', 'V1.2-rc_3', 'a'.repeat(128)])('accepts tag %s', (tag) => {
     expect(parseTag(tag)).toBe(tag);
@@ -69,6 +82,8 @@ describe('registry names', () => {
   it('tells digests from tags by the colon', () => {
     expect(parseReference(digest.value)).toEqual({ digest });
     expect(parseReference('v1')).toEqual({ tag: 'v1' });
-    expect(() => parseReference('sha256:zz')).toThrow(expect.objectContaining({ code: 'KRAKEN_INVALID_DIGEST' }));
+    expect(() => parseReference('sha256:zz')).toThrow(
+      expect.objectContaining({ code: 'KRAKEN_INVALID_DIGEST' }),
+    );
   });
 });

@@ -30,7 +30,10 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, (repo: string, last: string) => 
   [/^(.+)\/blobs\/uploads\/?$/, (repo) => ({ kind: 'uploads', repo })],
   [/^(.+)\/blobs\/uploads\/([^/]+)$/, (repo, id) => ({ kind: 'upload', repo, id })],
   [/^(.+)\/blobs\/([^/]+)$/, (repo, digest) => ({ kind: 'blob', repo, digest: parseDigest(digest) })],
-  [/^(.+)\/referrers\/([^/]+)$/, (repo, digest) => ({ kind: 'referrers', repo, digest: parseDigest(digest) })],
+  [
+    /^(.+)\/referrers\/([^/]+)$/,
+    (repo, digest) => ({ kind: 'referrers', repo, digest: parseDigest(digest) }),
+  ],
 ];
 
 /** Parses a raw request URL (path and query); throws NameInvalidError / InvalidDigestError. */
@@ -62,6 +65,7 @@ function decodeColons(tail: string): string {
   if (tail.includes('\\')) throw new NameInvalidError('backslashes are not allowed in names');
   if (!tail.includes('%')) return tail;
   const decoded = tail.replace(/%3a/gi, ':');
-  if (decoded.includes('%')) throw new NameInvalidError('percent-encoded characters are not allowed in names');
+  if (decoded.includes('%'))
+    throw new NameInvalidError('percent-encoded characters are not allowed in names');
   return decoded;
 }

@@ -69,7 +69,10 @@ describe('registry API: pull', () => {
       reads++;
       return readBlob(...args);
     };
-    const head = await registry.app.inject({ method: 'HEAD', url: `/v2/${REPO}/blobs/${layer.digest.value}` });
+    const head = await registry.app.inject({
+      method: 'HEAD',
+      url: `/v2/${REPO}/blobs/${layer.digest.value}`,
+    });
     expect(head.statusCode).toBe(200);
     expect(head.headers['content-length']).toBe('2048');
     expect(head.headers['docker-content-digest']).toBe(layer.digest.value);
@@ -95,16 +98,19 @@ describe('registry API: pull', () => {
     expect(res.rawPayload.equals(layer.bytes.subarray(start, end + 1))).toBe(true);
   });
 
-  it.each(['bytes=500-0', 'bytes=5000-10000', 'bytes=2048-', 'bytes=-0'])('answers unsatisfiable Range %s with 416', async (range) => {
-    const res = await registry.app.inject({
-      method: 'GET',
-      url: `/v2/${REPO}/blobs/${layer.digest.value}`,
-      headers: { range },
-    });
-    expect(res.statusCode).toBe(416);
-    expect(res.headers['content-range']).toBe('bytes */2048');
-    expect(res.json().errors[0].code).toBe('RANGE_INVALID');
-  });
+  it.each(['bytes=500-0', 'bytes=5000-10000', 'bytes=2048-', 'bytes=-0'])(
+    'answers unsatisfiable Range %s with 416',
+    async (range) => {
+      const res = await registry.app.inject({
+        method: 'GET',
+        url: `/v2/${REPO}/blobs/${layer.digest.value}`,
+        headers: { range },
+      });
+      expect(res.statusCode).toBe(416);
+      expect(res.headers['content-range']).toBe('bytes */2048');
+      expect(res.json().errors[0].code).toBe('RANGE_INVALID');
+    },
+  );
 
   it('ignores range forms it does not serve (several ranges, other units)', async () => {
     for (const range of ['bytes=0-1,5-6', 'items=0-1']) {
@@ -138,7 +144,9 @@ describe('registry API: pull', () => {
       const res = await registry.app.inject({ method: method as 'GET', url });
       expect({ url, status: res.statusCode }).toEqual({ url, status });
       expect(res.headers['docker-distribution-api-version']).toBe('registry/2.0');
-      expect(res.json()).toEqual({ errors: [expect.objectContaining({ code, message: expect.any(String) })] });
+      expect(res.json()).toEqual({
+        errors: [expect.objectContaining({ code, message: expect.any(String) })],
+      });
     }
     const head = await registry.app.inject({ method: 'HEAD', url: `/v2/${REPO}/blobs/${missing}` });
     expect(head.statusCode).toBe(404);
@@ -170,7 +178,10 @@ describe('registry API: store failures', () => {
       expect(res.body).not.toContain('secret');
       expect(res.json().errors[0].code).toBe('UNKNOWN');
       // And it keeps serving.
-      expect((await registry.app.inject({ method: 'HEAD', url: `/v2/${REPO}/blobs/${blob.digest.value}` })).statusCode).toBe(200);
+      expect(
+        (await registry.app.inject({ method: 'HEAD', url: `/v2/${REPO}/blobs/${blob.digest.value}` }))
+          .statusCode,
+      ).toBe(200);
     } finally {
       await registry.close();
     }

@@ -143,9 +143,14 @@ describe('registry API: blob push', () => {
     expect(patch.headers['range']).toBe('0-39999');
     const more = testBlob(Buffer.concat([blob.bytes, Buffer.from('tail')]));
     expect(
-      (await registry.app.inject({ method: 'PATCH', url: location, payload: Buffer.from('tail') })).headers['range'],
+      (await registry.app.inject({ method: 'PATCH', url: location, payload: Buffer.from('tail') })).headers[
+        'range'
+      ],
     ).toBe('0-40003');
-    const close = await registry.app.inject({ method: 'PUT', url: `${location}?digest=${more.digest.value}` });
+    const close = await registry.app.inject({
+      method: 'PUT',
+      url: `${location}?digest=${more.digest.value}`,
+    });
     expect(close.statusCode).toBe(201);
     expect((await pulled(more.digest.value))?.equals(more.bytes)).toBe(true);
   });
@@ -166,7 +171,10 @@ describe('registry API: blob push', () => {
     const res = await registry.app.inject({ method: 'PATCH', url: foreign, payload: Buffer.from('x') });
     expect(res.statusCode).toBe(404);
     expect(res.json().errors[0].code).toBe('BLOB_UPLOAD_UNKNOWN');
-    const guessed = await registry.app.inject({ method: 'GET', url: `/v2/${REPO}/blobs/uploads/not-a-session-id-000` });
+    const guessed = await registry.app.inject({
+      method: 'GET',
+      url: `/v2/${REPO}/blobs/uploads/not-a-session-id-000`,
+    });
     expect(guessed.statusCode).toBe(404);
   });
 
@@ -182,7 +190,11 @@ describe('registry API: blob push', () => {
     expect(single.json().errors[0].code).toBe('DIGEST_INVALID');
 
     const location = await startSession();
-    const put = await registry.app.inject({ method: 'PUT', url: `${location}?digest=${claimed}`, payload: blob.bytes });
+    const put = await registry.app.inject({
+      method: 'PUT',
+      url: `${location}?digest=${claimed}`,
+      payload: blob.bytes,
+    });
     expect(put.statusCode).toBe(400);
     expect(put.json().errors[0].code).toBe('DIGEST_INVALID');
 
@@ -213,7 +225,10 @@ describe('registry API: blob push', () => {
     const other = testBlob(Buffer.alloc(5000, 4), 'sha512');
     const unannounced = await startSession();
     await registry.app.inject({ method: 'PATCH', url: unannounced, payload: other.bytes });
-    const b = await registry.app.inject({ method: 'PUT', url: `${unannounced}?digest=${other.digest.value}` });
+    const b = await registry.app.inject({
+      method: 'PUT',
+      url: `${unannounced}?digest=${other.digest.value}`,
+    });
     expect(b.statusCode).toBe(201);
     expect((await pulled(other.digest.value))?.equals(other.bytes)).toBe(true);
 
@@ -223,7 +238,10 @@ describe('registry API: blob push', () => {
     expect(c.statusCode).toBe(400);
     expect(c.json().errors[0].code).toBe('DIGEST_INVALID');
 
-    const bad = await registry.app.inject({ method: 'POST', url: `/v2/${REPO}/blobs/uploads/?digest-algorithm=md5` });
+    const bad = await registry.app.inject({
+      method: 'POST',
+      url: `/v2/${REPO}/blobs/uploads/?digest-algorithm=md5`,
+    });
     expect(bad.statusCode).toBe(400);
   });
 
@@ -239,9 +257,17 @@ describe('registry API: blob push', () => {
 
   it('enforces maxUploadBytes with 413 and keeps the session at its last good offset', async () => {
     const location = await startSession();
-    const ok = await registry.app.inject({ method: 'PATCH', url: location, payload: Buffer.alloc(60 * 1024) });
+    const ok = await registry.app.inject({
+      method: 'PATCH',
+      url: location,
+      payload: Buffer.alloc(60 * 1024),
+    });
     expect(ok.statusCode).toBe(202);
-    const tooMuch = await registry.app.inject({ method: 'PATCH', url: location, payload: Buffer.alloc(8 * 1024) });
+    const tooMuch = await registry.app.inject({
+      method: 'PATCH',
+      url: location,
+      payload: Buffer.alloc(8 * 1024),
+    });
     expect(tooMuch.statusCode).toBe(413);
     expect(tooMuch.json().errors[0].code).toBe('SIZE_INVALID');
     const status = await registry.app.inject({ method: 'GET', url: location });
@@ -295,7 +321,9 @@ describe('registry API: blob push', () => {
   it('expires idle sessions after the TTL', async () => {
     const location = await startSession();
     registry.clock.advance(30 * 60 * 1000);
-    expect((await registry.app.inject({ method: 'PATCH', url: location, payload: Buffer.from('x') })).statusCode).toBe(202);
+    expect(
+      (await registry.app.inject({ method: 'PATCH', url: location, payload: Buffer.from('x') })).statusCode,
+    ).toBe(202);
     registry.clock.advance(59 * 60 * 1000);
     expect((await registry.app.inject({ method: 'GET', url: location })).statusCode).toBe(204);
     registry.clock.advance(2 * 60 * 1000);

@@ -63,7 +63,9 @@ describe('registry API over a socket', () => {
       const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: options.headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
         res.on('error', reject);
       });
       req.on('error', reject);
@@ -108,7 +110,9 @@ describe('registry API over a socket', () => {
 
   it('keeps the connection alive across ordinary errors', async () => {
     const missing = testBlob('missing').digest.value;
-    const res = await request('HEAD', `/v2/${REPO}/blobs/${missing}`, { headers: { connection: 'keep-alive' } });
+    const res = await request('HEAD', `/v2/${REPO}/blobs/${missing}`, {
+      headers: { connection: 'keep-alive' },
+    });
     expect(res.status).toBe(404);
     expect(res.headers['connection']).toBe('keep-alive');
   });
@@ -134,14 +138,20 @@ describe('registry API over a socket', () => {
     );
     socket.write(blob.bytes.subarray(0, 100 * 1024));
     // Wait until the server has started writing the chunk to disk, then vanish.
-    await vi.waitFor(async () => expect((await stat(dataFile)).size).toBeGreaterThan(0), { timeout: 5000, interval: 10 });
+    await vi.waitFor(async () => expect((await stat(dataFile)).size).toBeGreaterThan(0), {
+      timeout: 5000,
+      interval: 10,
+    });
     socket.destroy();
 
     // The server notices, rolls the chunk back and frees the session.
     await vi.waitFor(
       async () => {
         const retry = await request('PATCH', location, {
-          headers: { 'content-range': `0-${blob.bytes.byteLength - 1}`, 'content-type': 'application/octet-stream' },
+          headers: {
+            'content-range': `0-${blob.bytes.byteLength - 1}`,
+            'content-type': 'application/octet-stream',
+          },
           body: blob.bytes,
         });
         expect(retry.status).toBe(202);
@@ -162,11 +172,15 @@ describe('registry API over a socket', () => {
   it('keeps the bytes of completed chunks when a later chunk is cut off', async () => {
     const first = Buffer.alloc(1000, 1);
     const location = await startSession();
-    expect((await request('PATCH', location, { headers: { 'content-range': '0-999' }, body: first })).status).toBe(202);
+    expect(
+      (await request('PATCH', location, { headers: { 'content-range': '0-999' }, body: first })).status,
+    ).toBe(202);
 
     const socket = connect(port, '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    socket.write(`PATCH ${location} HTTP/1.1\r\nHost: localhost\r\nContent-Range: 1000-1999\r\nContent-Length: 1000\r\n\r\n`);
+    socket.write(
+      `PATCH ${location} HTTP/1.1\r\nHost: localhost\r\nContent-Range: 1000-1999\r\nContent-Length: 1000\r\n\r\n`,
+    );
     socket.write(Buffer.alloc(10, 2));
     socket.destroy();
 
@@ -176,7 +190,10 @@ describe('registry API over a socket', () => {
         expect(status.status).toBe(204);
         expect(status.headers['range']).toBe('0-999');
         // Not busy any more: the cut-off request has been rolled back.
-        const next = await request('PATCH', location, { headers: { 'content-range': '1000-1000' }, body: Buffer.from([2]) });
+        const next = await request('PATCH', location, {
+          headers: { 'content-range': '1000-1000' },
+          body: Buffer.from([2]),
+        });
         expect(next.status).toBe(202);
       },
       { timeout: 5000, interval: 20 },
@@ -194,7 +211,10 @@ describe('registry API over a socket', () => {
       for (let i = 0; i < pieces; i++) yield piece;
     }
     const location = await startSession();
-    const patch = await request('PATCH', location, { headers: { 'content-type': 'application/octet-stream' }, body: body() });
+    const patch = await request('PATCH', location, {
+      headers: { 'content-type': 'application/octet-stream' },
+      body: body(),
+    });
     expect(patch.status).toBe(202);
     expect(patch.headers['range']).toBe(`0-${pieces * piece.length - 1}`);
     const close = await request('PUT', `${location}?digest=${digest.value}`);

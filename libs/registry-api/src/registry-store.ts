@@ -43,7 +43,10 @@ export interface ReadableRegistryStore {
   /** Streams the blob, or the given range of it (always within the blob); undefined when absent. */
   readBlob(repo: string, digest: Digest, range?: ByteRange): Promise<Readable | undefined>;
   /** Resolves a manifest by tag or digest. */
-  getManifest(repo: string, reference: { tag: string } | { digest: Digest }): Promise<StoredManifest | undefined>;
+  getManifest(
+    repo: string,
+    reference: { tag: string } | { digest: Digest },
+  ): Promise<StoredManifest | undefined>;
   /** Tags of a repository in lexical order; undefined when the repository is unknown. */
   listTags(repo: string, page: Page): Promise<string[] | undefined>;
   /**

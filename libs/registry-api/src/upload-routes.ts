@@ -5,7 +5,12 @@
  * stream into the upload store, which verifies the digest before the store sees them.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidDigestError, SUPPORTED_DIGEST_ALGORITHMS, type Digest, type DigestAlgorithm } from '@kraken/oci-content';
+import {
+  InvalidDigestError,
+  SUPPORTED_DIGEST_ALGORITHMS,
+  type Digest,
+  type DigestAlgorithm,
+} from '@kraken/oci-content';
 import { parseChunkRange } from './byte-range.js';
 import { RangeInvalidError, UploadInvalidError, UploadUnknownError } from './errors.js';
 import type { EndpointHandler, RegistryContext } from './registry-context.js';
@@ -49,7 +54,9 @@ export const startUpload: EndpointHandler<UploadsEndpoint> = async (ctx, request
     sendCreated(reply, repo, digest);
     return;
   }
-  const session = await uploads.create(repo, { algorithm: algorithmParam(single(query['digest-algorithm'])) });
+  const session = await uploads.create(repo, {
+    algorithm: algorithmParam(single(query['digest-algorithm'])),
+  });
   setUploadHeaders(reply, session).code(202).send();
 };
 
@@ -72,7 +79,12 @@ export const completeUpload: EndpointHandler<UploadEndpoint> = async (ctx, reque
 };
 
 /** GET <location>: where the session stands. */
-export const getUploadStatus: EndpointHandler<UploadEndpoint> = async (ctx, _request, reply, { repo, id }) => {
+export const getUploadStatus: EndpointHandler<UploadEndpoint> = async (
+  ctx,
+  _request,
+  reply,
+  { repo, id },
+) => {
   const { uploads } = requireWritable(ctx);
   const session = await uploads.get(repo, id);
   if (session === undefined) throw new UploadUnknownError(id);
@@ -102,7 +114,9 @@ async function appendBody(
   const length = declaredLength(request);
   const rangeLength = range === undefined ? undefined : range.end - range.start + 1;
   if (rangeLength !== undefined && length !== undefined && length !== rangeLength) {
-    throw new UploadInvalidError(`Content-Length ${length} does not match Content-Range ${range?.start}-${range?.end}`);
+    throw new UploadInvalidError(
+      `Content-Length ${length} does not match Content-Range ${range?.start}-${range?.end}`,
+    );
   }
   try {
     const result = await uploads.append(repo, id, bodyStream(request), {
@@ -119,12 +133,17 @@ async function appendBody(
 }
 
 function sendCreated(reply: FastifyReply, repo: string, digest: Digest): void {
-  reply.code(201).header('location', blobLocation(repo, digest)).header('docker-content-digest', digest.value).send();
+  reply
+    .code(201)
+    .header('location', blobLocation(repo, digest))
+    .header('docker-content-digest', digest.value)
+    .send();
 }
 
 function algorithmParam(value: string | undefined): DigestAlgorithm {
   if (value === undefined) return 'sha256';
   const algorithm = SUPPORTED_DIGEST_ALGORITHMS.find((a) => a === value);
-  if (algorithm === undefined) throw new InvalidDigestError(`unsupported digest algorithm "${value.slice(0, 32)}"`);
+  if (algorithm === undefined)
+    throw new InvalidDigestError(`unsupported digest algorithm "${value.slice(0, 32)}"`);
   return algorithm;
 }

@@ -57,7 +57,12 @@ export interface UploadStore {
    * mismatch the session is discarded and DigestMismatchError thrown. When `commit`
    * succeeds the session is removed; when it fails the session stays for a retry.
    */
-  complete(repo: string, id: string, digest: Digest, commit: (blob: VerifiedUpload) => Promise<void>): Promise<VerifiedUpload>;
+  complete(
+    repo: string,
+    id: string,
+    digest: Digest,
+    commit: (blob: VerifiedUpload) => Promise<void>,
+  ): Promise<VerifiedUpload>;
   /** Discards a session, aborting a write in progress. False when it did not exist. */
   cancel(repo: string, id: string): Promise<boolean>;
   /** Removes expired sessions (and leftovers of a crash); returns how many. */

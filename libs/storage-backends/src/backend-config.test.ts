@@ -10,7 +10,10 @@ describe('storage backend config', () => {
   it('defaults to the filesystem backend at the given root', () => {
     expect(schema.parse(undefined)).toEqual({ type: 'filesystem', root: './.devcluster/x' });
     expect(schema.parse({ type: 'filesystem' })).toEqual({ type: 'filesystem', root: './.devcluster/x' });
-    expect(schema.parse({ type: 'filesystem', root: '/data' })).toEqual({ type: 'filesystem', root: '/data' });
+    expect(schema.parse({ type: 'filesystem', root: '/data' })).toEqual({
+      type: 'filesystem',
+      root: '/data',
+    });
   });
 
   it('rejects unknown types and unknown keys', () => {

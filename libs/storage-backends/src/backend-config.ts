@@ -11,7 +11,11 @@ export const filesystemBackendSchema = (defaultRoot = './data') =>
   z
     .object({
       type: z.literal('filesystem').describe('Objects are files under a local directory.'),
-      root: z.string().min(1).default(defaultRoot).describe('Directory holding the objects; created when missing.'),
+      root: z
+        .string()
+        .min(1)
+        .default(defaultRoot)
+        .describe('Directory holding the objects; created when missing.'),
     })
     .strict()
     .describe('Local filesystem backend.');

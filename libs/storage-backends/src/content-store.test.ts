@@ -7,7 +7,14 @@ import { digestFromHex, digestOf, parseDigest } from '@kraken/oci-content';
 import { blobKey, createContentStore, type ContentStore } from './content-store.js';
 import { createFilesystemBackend, FILESYSTEM_TEMP_DIR } from './filesystem-backend.js';
 import type { StorageBackend } from './storage-backend.js';
-import { failingStream, generatedSha256, generatedStream, readAll, sha256OfStream, stallingStream } from './testing/index.js';
+import {
+  failingStream,
+  generatedSha256,
+  generatedStream,
+  readAll,
+  sha256OfStream,
+  stallingStream,
+} from './testing/index.js';
 
 const body = (s: string) => Readable.from([Buffer.from(s)]);
 
@@ -49,7 +56,9 @@ describe('content store', () => {
 
   it('refuses content that does not match the digest and stores nothing', async () => {
     const digest = digestOf('expected');
-    await expect(store.write(digest, body('something else'))).rejects.toMatchObject({ code: 'KRAKEN_DIGEST_MISMATCH' });
+    await expect(store.write(digest, body('something else'))).rejects.toMatchObject({
+      code: 'KRAKEN_DIGEST_MISMATCH',
+    });
     expect(await store.stat(digest)).toBeUndefined();
     await nothingStored();
   });
@@ -66,7 +75,10 @@ describe('content store', () => {
       code: 'KRAKEN_CONTENT_TOO_LARGE',
     });
     await nothingStored();
-    expect(await store.write(digest, body('twelve bytes'), { size: 12, maxSize: 12 })).toEqual({ size: 12, created: true });
+    expect(await store.write(digest, body('twelve bytes'), { size: 12, maxSize: 12 })).toEqual({
+      size: 12,
+      created: true,
+    });
   });
 
   it('stores nothing when the source fails or the write is aborted', async () => {
@@ -74,7 +86,11 @@ describe('content store', () => {
     await expect(store.write(digest, failingStream(1000))).rejects.toThrow('source failed');
     const controller = new AbortController();
     await expect(
-      store.write(digest, stallingStream(1000, () => controller.abort()), { signal: controller.signal }),
+      store.write(
+        digest,
+        stallingStream(1000, () => controller.abort()),
+        { signal: controller.signal },
+      ),
     ).rejects.toMatchObject({ name: 'AbortError' });
     await nothingStored();
   });
@@ -124,7 +140,11 @@ describe('content store', () => {
     const seen: string[] = [];
     let token: string | undefined;
     do {
-      const page = await store.list({ algorithm: 'sha256', limit: 3, ...(token === undefined ? {} : { continuationToken: token }) });
+      const page = await store.list({
+        algorithm: 'sha256',
+        limit: 3,
+        ...(token === undefined ? {} : { continuationToken: token }),
+      });
       seen.push(...page.digests.map((d) => d.value));
       token = page.continuationToken;
     } while (token !== undefined);

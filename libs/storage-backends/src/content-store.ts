@@ -8,7 +8,13 @@
  */
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestVerifyStream, KrakenError, tryParseDigest, type Digest, type DigestAlgorithm } from '@kraken/oci-content';
+import {
+  DigestVerifyStream,
+  KrakenError,
+  tryParseDigest,
+  type Digest,
+  type DigestAlgorithm,
+} from '@kraken/oci-content';
 import type { ByteRange, StorageBackend } from './storage-backend.js';
 
 const BLOBS = 'blobs';
@@ -46,7 +52,11 @@ export interface ContentStore {
   write(digest: Digest, source: Readable, options?: BlobWriteOptions): Promise<BlobWriteResult>;
   delete(digest: Digest): Promise<boolean>;
   /** Stored digests in key order, paginated; optionally of one algorithm only. */
-  list(options?: { algorithm?: DigestAlgorithm; limit?: number; continuationToken?: string }): Promise<BlobListPage>;
+  list(options?: {
+    algorithm?: DigestAlgorithm;
+    limit?: number;
+    continuationToken?: string;
+  }): Promise<BlobListPage>;
   check(signal?: AbortSignal): Promise<void>;
 }
 
@@ -105,7 +115,9 @@ export function createContentStore(options: { backend: StorageBackend }): Conten
       const page = await backend.list({
         prefix,
         ...(listOptions.limit === undefined ? {} : { limit: listOptions.limit }),
-        ...(listOptions.continuationToken === undefined ? {} : { continuationToken: listOptions.continuationToken }),
+        ...(listOptions.continuationToken === undefined
+          ? {}
+          : { continuationToken: listOptions.continuationToken }),
       });
       const digests: Digest[] = [];
       for (const key of page.keys) {

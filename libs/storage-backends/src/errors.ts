@@ -18,7 +18,10 @@ export class ObjectNotFoundError extends KrakenError {
 export class InvalidKeyError extends KrakenError {
   constructor(key: string, reason: string) {
     const shown = key.length > 80 ? `${key.slice(0, 77)}...` : key;
-    super('KRAKEN_INVALID_KEY', `invalid object key "${shown}": ${reason}`, { statusCode: 400, detail: { reason } });
+    super('KRAKEN_INVALID_KEY', `invalid object key "${shown}": ${reason}`, {
+      statusCode: 400,
+      detail: { reason },
+    });
   }
 }
 
@@ -37,10 +40,14 @@ export class InvalidRangeError extends KrakenError {
   readonly size: number;
 
   constructor(key: string, range: { start: number; end: number }, size: number) {
-    super('KRAKEN_INVALID_RANGE', `range ${range.start}-${range.end} is outside object ${key} of ${size} bytes`, {
-      statusCode: 416,
-      detail: { key, size },
-    });
+    super(
+      'KRAKEN_INVALID_RANGE',
+      `range ${range.start}-${range.end} is outside object ${key} of ${size} bytes`,
+      {
+        statusCode: 416,
+        detail: { key, size },
+      },
+    );
     this.size = size;
   }
 }

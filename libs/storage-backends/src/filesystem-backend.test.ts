@@ -46,10 +46,14 @@ describe('filesystem backend specifics', () => {
   });
 
   it('reserves the temp directory name', async () => {
-    await expect(backend.stat(`${FILESYSTEM_TEMP_DIR}/x`)).rejects.toMatchObject({ code: 'KRAKEN_INVALID_KEY' });
-    await expect(backend.write(FILESYSTEM_TEMP_DIR, Readable.from([Buffer.from('x')]))).rejects.toMatchObject({
+    await expect(backend.stat(`${FILESYSTEM_TEMP_DIR}/x`)).rejects.toMatchObject({
       code: 'KRAKEN_INVALID_KEY',
     });
+    await expect(backend.write(FILESYSTEM_TEMP_DIR, Readable.from([Buffer.from('x')]))).rejects.toMatchObject(
+      {
+        code: 'KRAKEN_INVALID_KEY',
+      },
+    );
     await backend.check();
     await backend.write('visible', Readable.from([Buffer.from('x')]));
     expect((await backend.list()).keys).toEqual(['visible']);
@@ -115,6 +119,8 @@ describe('filesystem backend specifics', () => {
     const link = join(root, 'link');
     await createFilesystemBackend({ root: real }).write('k', Readable.from([Buffer.from('via link')]));
     await symlink(real, link);
-    expect((await readAll(await createFilesystemBackend({ root: link }).read('k'))).toString()).toBe('via link');
+    expect((await readAll(await createFilesystemBackend({ root: link }).read('k'))).toString()).toBe(
+      'via link',
+    );
   });
 });

@@ -10,10 +10,20 @@ import { mkdir, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promis
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidKeyError, InvalidRangeError, KeyConflictError, ObjectNotFoundError, StorageUnavailableError } from './errors.js';
+import {
+  InvalidKeyError,
+  InvalidRangeError,
+  KeyConflictError,
+  ObjectNotFoundError,
+  StorageUnavailableError,
+} from './errors.js';
 import { walkKeys } from './filesystem-listing.js';
 import { validateKeyPrefix, validateObjectKey } from './object-key.js';
 import type { ByteRange, ListOptions, ListPage, ObjectStat, StorageBackend } from './storage-backend.js';
+
+// Large reads: with Node's default 64 KiB chunks, serving a blob costs about three
+// times the CPU per byte (measured on loopback), and blob serving is the hot path.
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** Temp files live here; the name is reserved and never listed as a key. */
 export const FILESYSTEM_TEMP_DIR = '.tmp';
@@ -32,7 +42,8 @@ export function createFilesystemBackend(options: FilesystemBackendOptions): Stor
 
   function pathOf(key: string): string {
     const segments = validateObjectKey(key);
-    if (segments[0] === FILESYSTEM_TEMP_DIR) throw new InvalidKeyError(key, `"${FILESYSTEM_TEMP_DIR}" is reserved`);
+    if (segments[0] === FILESYSTEM_TEMP_DIR)
+      throw new InvalidKeyError(key, `"${FILESYSTEM_TEMP_DIR}" is reserved`);
     const path = resolve(root, ...segments);
     // Belt and braces: validation already rules out traversal, but the path is what
     // touches the disk, so it is checked too.
@@ -66,16 +77,24 @@ export function createFilesystemBackend(options: FilesystemBackendOptions): Stor
       try {
         const s = await handle.stat();
         if (!s.isFile()) throw new ObjectNotFoundError(key);
-        if (range === undefined) return handle.createReadStream();
+        if (range === undefined) return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
         if (!validRange(range, s.size)) throw new InvalidRangeError(key, range, s.size);
-        return handle.createReadStream({ start: range.start, end: Math.min(range.end, s.size - 1) });
+        return handle.createReadStream({
+          start: range.start,
+          end: Math.min(range.end, s.size - 1),
+          highWaterMark: READ_CHUNK_BYTES,
+        });
       } catch (err) {
         await handle.close();
         throw err;
       }
     },
 
-    async write(key: string, source: Readable, writeOptions: { signal?: AbortSignal } = {}): Promise<ObjectStat> {
+    async write(
+      key: string,
+      source: Readable,
+      writeOptions: { signal?: AbortSignal } = {},
+    ): Promise<ObjectStat> {
       const path = pathOf(key);
       const { signal } = writeOptions;
       try {

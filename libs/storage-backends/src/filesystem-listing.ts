@@ -34,12 +34,21 @@ async function* walkDir(options: WalkOptions, dir: string, dirKey: string): Asyn
   }
   const items = entries
     .filter((e) => (e.isDirectory() || e.isFile()) && !(dirKey === '' && options.hidden.has(e.name)))
-    .map((e) => ({ name: e.name, dir: e.isDirectory(), sortKey: `${dirKey}${e.name}${e.isDirectory() ? '/' : ''}` }))
+    .map((e) => ({
+      name: e.name,
+      dir: e.isDirectory(),
+      sortKey: `${dirKey}${e.name}${e.isDirectory() ? '/' : ''}`,
+    }))
     .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
   for (const item of items) {
     if (item.dir) {
       if (!overlapsPrefix(item.sortKey, options.prefix)) continue;
-      if (options.after !== undefined && item.sortKey < options.after && !options.after.startsWith(item.sortKey)) continue;
+      if (
+        options.after !== undefined &&
+        item.sortKey < options.after &&
+        !options.after.startsWith(item.sortKey)
+      )
+        continue;
       yield* walkDir(options, join(dir, item.name), item.sortKey);
     } else {
       const key = item.sortKey;

@@ -11,10 +11,22 @@ export {
   InvalidRangeError,
   StorageUnavailableError,
 } from './errors.js';
-export { validateObjectKey, isValidObjectKey, validateKeyPrefix, MAX_KEY_LENGTH, MAX_SEGMENT_LENGTH } from './object-key.js';
+export {
+  validateObjectKey,
+  isValidObjectKey,
+  validateKeyPrefix,
+  MAX_KEY_LENGTH,
+  MAX_SEGMENT_LENGTH,
+} from './object-key.js';
 export { createFilesystemBackend, FILESYSTEM_TEMP_DIR } from './filesystem-backend.js';
 export type { FilesystemBackendOptions } from './filesystem-backend.js';
 export { createContentStore, blobKey } from './content-store.js';
-export type { ContentStore, BlobStat, BlobWriteOptions, BlobWriteResult, BlobListPage } from './content-store.js';
+export type {
+  ContentStore,
+  BlobStat,
+  BlobWriteOptions,
+  BlobWriteResult,
+  BlobListPage,
+} from './content-store.js';
 export { storageBackendSchema, filesystemBackendSchema, createBackend } from './backend-config.js';
 export type { StorageBackendConfig, FilesystemBackendConfig } from './backend-config.js';

@@ -10,7 +10,9 @@ describe('object keys', () => {
   });
 
   it.each(UNSAFE_KEYS.map((k) => [JSON.stringify(k.slice(0, 40)), k]))('rejects %s', (_label, key) => {
-    expect(() => validateObjectKey(key)).toThrow(expect.objectContaining({ code: 'KRAKEN_INVALID_KEY', statusCode: 400 }));
+    expect(() => validateObjectKey(key)).toThrow(
+      expect.objectContaining({ code: 'KRAKEN_INVALID_KEY', statusCode: 400 }),
+    );
     expect(isValidObjectKey(key)).toBe(false);
   });
 
@@ -31,7 +33,9 @@ describe('object keys', () => {
     expect(validateKeyPrefix('blobs/sha256/a')).toBe('blobs/sha256/a');
     expect(validateKeyPrefix('a/..')).toBe('a/..');
     for (const bad of ['../', 'a/../b', './', '/a', 'a//b', 'a\\b', 'a b']) {
-      expect(() => validateKeyPrefix(bad), bad).toThrow(expect.objectContaining({ code: 'KRAKEN_INVALID_KEY' }));
+      expect(() => validateKeyPrefix(bad), bad).toThrow(
+        expect.objectContaining({ code: 'KRAKEN_INVALID_KEY' }),
+      );
     }
   });
 });

@@ -20,7 +20,8 @@ export function validateObjectKey(key: string): string[] {
   for (const segment of segments) {
     if (segment.length === 0) throw new InvalidKeyError(key, 'empty segment');
     if (segment === '.' || segment === '..') throw new InvalidKeyError(key, `"${segment}" segment`);
-    if (segment.length > MAX_SEGMENT_LENGTH) throw new InvalidKeyError(key, `segment longer than ${MAX_SEGMENT_LENGTH}`);
+    if (segment.length > MAX_SEGMENT_LENGTH)
+      throw new InvalidKeyError(key, `segment longer than ${MAX_SEGMENT_LENGTH}`);
     if (!SEGMENT.test(segment)) throw new InvalidKeyError(key, 'segments may only contain [A-Za-z0-9._-]');
   }
   return segments;
@@ -41,7 +42,8 @@ export function isValidObjectKey(key: string): boolean {
  */
 export function validateKeyPrefix(prefix: string): string {
   if (typeof prefix !== 'string') throw new InvalidKeyError(String(prefix), 'prefix is not a string');
-  if (prefix.length > MAX_KEY_LENGTH) throw new InvalidKeyError(prefix, `longer than ${MAX_KEY_LENGTH} characters`);
+  if (prefix.length > MAX_KEY_LENGTH)
+    throw new InvalidKeyError(prefix, `longer than ${MAX_KEY_LENGTH} characters`);
   if (!PREFIX.test(prefix)) throw new InvalidKeyError(prefix, 'prefix may only contain [A-Za-z0-9._/-]');
   if (prefix.startsWith('/')) throw new InvalidKeyError(prefix, 'leading "/"');
   if (prefix.includes('//')) throw new InvalidKeyError(prefix, 'empty segment');

@@ -18,7 +18,11 @@ export function testBlob(data: string | Buffer, algorithm: DigestAlgorithm = 'sh
   return { bytes, digest: digestOf(bytes, algorithm) };
 }
 
-export function descriptorOf(content: TestContent, mediaType: string, extra: Partial<Descriptor> = {}): Descriptor {
+export function descriptorOf(
+  content: TestContent,
+  mediaType: string,
+  extra: Partial<Descriptor> = {},
+): Descriptor {
   return { mediaType, digest: content.digest.value, size: content.bytes.byteLength, ...extra };
 }
 
@@ -41,7 +45,9 @@ export function testImageManifest(spec: ImageManifestSpec): TestManifest {
     mediaType,
     ...(spec.artifactType && { artifactType: spec.artifactType }),
     config: descriptorOf(spec.config, spec.configMediaType ?? MediaType.ociConfig),
-    layers: (spec.layers ?? []).map((l) => descriptorOf(l, spec.layerMediaType ?? 'application/vnd.oci.image.layer.v1.tar+gzip')),
+    layers: (spec.layers ?? []).map((l) =>
+      descriptorOf(l, spec.layerMediaType ?? 'application/vnd.oci.image.layer.v1.tar+gzip'),
+    ),
     ...(spec.subject && { subject: spec.subject }),
     ...(spec.annotations && { annotations: spec.annotations }),
   };

@@ -12,7 +12,11 @@ import type { RegistryLimits } from '../registry-api-config.js';
 import { registerRegistryApi } from '../registry-api-plugin.js';
 import type { ReadableRegistryStore } from '../registry-store.js';
 import type { UploadStore } from '../upload-store.js';
-import { createMemoryRegistryStore, readOnlyRegistryStore, type MemoryRegistryStore } from './memory-registry-store.js';
+import {
+  createMemoryRegistryStore,
+  readOnlyRegistryStore,
+  type MemoryRegistryStore,
+} from './memory-registry-store.js';
 
 export interface TestClock {
   now(): number;
@@ -49,7 +53,11 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
   };
   const uploadDir = await mkdtemp(join(tmpdir(), 'kraken-registry-api-'));
   const store = createMemoryRegistryStore();
-  const uploads = createFsUploadStore({ dir: uploadDir, now: clock.now, ttlSeconds: options.ttlSeconds ?? 3600 });
+  const uploads = createFsUploadStore({
+    dir: uploadDir,
+    now: clock.now,
+    ttlSeconds: options.ttlSeconds ?? 3600,
+  });
   const app = Fastify({ routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1024 } });
   const served = options.servedStore ?? (options.readOnly === true ? readOnlyRegistryStore(store) : store);
   await registerRegistryApi(app, {

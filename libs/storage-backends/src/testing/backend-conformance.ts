@@ -65,7 +65,8 @@ export function describeStorageBackendConformance(
       await harness.cleanup();
     });
 
-    const put = (key: string, content: string | Buffer) => backend.write(key, Readable.from([Buffer.from(content)]));
+    const put = (key: string, content: string | Buffer) =>
+      backend.write(key, Readable.from([Buffer.from(content)]));
 
     it('writes, stats and reads an object', async () => {
       const written = await put('a/b/object', 'hello world');
@@ -111,7 +112,9 @@ export function describeStorageBackendConformance(
       ]) {
         await expect(backend.read('ranged', range)).rejects.toMatchObject({ code: 'KRAKEN_INVALID_RANGE' });
       }
-      await expect(backend.read('nope', { start: 0, end: 1 })).rejects.toMatchObject({ code: 'KRAKEN_OBJECT_NOT_FOUND' });
+      await expect(backend.read('nope', { start: 0, end: 1 })).rejects.toMatchObject({
+        code: 'KRAKEN_OBJECT_NOT_FOUND',
+      });
     });
 
     it('overwrites an object with new content', async () => {
@@ -154,14 +157,21 @@ export function describeStorageBackendConformance(
     });
 
     it('paginates with continuation tokens, returning every key exactly once', async () => {
-      const keys = Array.from({ length: 23 }, (_, i) => `p/${String(i % 5)}/obj-${String(i).padStart(2, '0')}`);
+      const keys = Array.from(
+        { length: 23 },
+        (_, i) => `p/${String(i % 5)}/obj-${String(i).padStart(2, '0')}`,
+      );
       for (const key of keys) await put(key, 'x');
       await put('q/outside', 'x');
       const seen: string[] = [];
       let token: string | undefined;
       let pages = 0;
       do {
-        const page = await backend.list({ prefix: 'p/', limit: 4, ...(token === undefined ? {} : { continuationToken: token }) });
+        const page = await backend.list({
+          prefix: 'p/',
+          limit: 4,
+          ...(token === undefined ? {} : { continuationToken: token }),
+        });
         expect(page.keys.length).toBeLessThanOrEqual(4);
         seen.push(...page.keys);
         token = page.continuationToken;
@@ -181,7 +191,9 @@ export function describeStorageBackendConformance(
     it('leaves nothing behind when a write is aborted', async () => {
       const controller = new AbortController();
       const source = stallingStream(64 * 1024, () => controller.abort());
-      await expect(backend.write('aborted/object', source, { signal: controller.signal })).rejects.toMatchObject({
+      await expect(
+        backend.write('aborted/object', source, { signal: controller.signal }),
+      ).rejects.toMatchObject({
         name: 'AbortError',
       });
       expect(await backend.stat('aborted/object')).toBeUndefined();
@@ -196,7 +208,9 @@ export function describeStorageBackendConformance(
     });
 
     it('survives concurrent writes of identical content to one key', async () => {
-      const results = await Promise.all(Array.from({ length: 5 }, () => put('same/key', 'identical content')));
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => put('same/key', 'identical content')),
+      );
       expect(results.map((r) => r.size)).toEqual([17, 17, 17, 17, 17]);
       expect((await readAll(await backend.read('same/key'))).toString()).toBe('identical content');
       expect(await harness.leftovers()).toEqual([]);

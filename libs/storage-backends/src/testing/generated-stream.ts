@@ -15,7 +15,8 @@ function chunkAt(index: number, length: number): Buffer {
 export function generatedStream(size: number): Readable {
   return Readable.from(
     (function* () {
-      for (let offset = 0, i = 0; offset < size; offset += CHUNK, i++) yield chunkAt(i, Math.min(CHUNK, size - offset));
+      for (let offset = 0, i = 0; offset < size; offset += CHUNK, i++)
+        yield chunkAt(i, Math.min(CHUNK, size - offset));
     })(),
   );
 }
@@ -23,12 +24,15 @@ export function generatedStream(size: number): Readable {
 /** sha256 hex of `generatedStream(size)`, computed chunk by chunk. */
 export function generatedSha256(size: number): string {
   const hash = createHash('sha256');
-  for (let offset = 0, i = 0; offset < size; offset += CHUNK, i++) hash.update(chunkAt(i, Math.min(CHUNK, size - offset)));
+  for (let offset = 0, i = 0; offset < size; offset += CHUNK, i++)
+    hash.update(chunkAt(i, Math.min(CHUNK, size - offset)));
   return hash.digest('hex');
 }
 
 /** sha256 hex and byte count of a stream, consumed chunk by chunk. */
-export async function sha256OfStream(stream: AsyncIterable<Uint8Array>): Promise<{ hex: string; bytes: number }> {
+export async function sha256OfStream(
+  stream: AsyncIterable<Uint8Array>,
+): Promise<{ hex: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of stream) {
