@@ -5,12 +5,17 @@
  * refused with 409 and the list of missing digests.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { MAX_MANIFEST_BYTES, parseDigest, type Digest } from '@kraken/oci-content';
+import { parseDigest, type Digest } from '@kraken/oci-content';
 import type { Logger, Metrics } from '@kraken/service-kit';
 import type { StorageBackend } from '@kraken/storage-backends';
 import { z } from 'zod';
 import type { OriginClient } from './client-types.js';
-import { manifestRecordSchema, tagValueSchema, type ManifestRecord } from './contracts.js';
+import {
+  MAX_MANIFEST_RECORD_BYTES,
+  manifestRecordSchema,
+  tagValueSchema,
+  type ManifestRecord,
+} from './contracts.js';
 import { installErrorHandler } from './error-body.js';
 import { InvalidRequestError } from './errors.js';
 import {
@@ -40,12 +45,6 @@ export interface BuildIndexRoutesOptions {
     readonly maxManifests?: number;
   };
 }
-
-/**
- * A record carries the manifest's annotations, which may fill most of a 4 MiB
- * manifest; JSON escaping can double that.
- */
-const MAX_RECORD_BYTES = 2 * MAX_MANIFEST_BYTES + 64 * 1024;
 
 /** Largest page a client may ask for with `n`. */
 export const MAX_PAGE_SIZE = 10_000;
@@ -144,26 +143,32 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
       return record;
     });
 
-    app.put('/v1/repositories/:repo/manifests/:digest', { bodyLimit: MAX_RECORD_BYTES }, async (request) => {
-      const { repo, digest } = digestOf(request.params);
-      const record = bodyOf(manifestRecordSchema, request.body);
-      if (record.digest !== digest.value) {
-        throw new InvalidManifestRecordError(`record digest ${record.digest} does not match ${digest.value}`);
-      }
-      if (record.subject !== undefined) parseDigest(record.subject);
-      const closure = await checkClosure(digest, { contentType: record.mediaType });
-      if (closure.root === undefined || closure.missing.length > 0) {
-        tagRejections.inc({ kind: 'manifest' });
-        const missing = closure.missing.map((d) => d.value);
-        throw new ManifestRejectedError(
-          `manifest ${repo}@${digest.value} refused: missing on the origins: ${missing.join(', ')}`,
-          missing,
-        );
-      }
-      checkRecordAgainstManifest(record, recordOf(digest, closure.root));
-      await store.putManifest(repo, record);
-      return record;
-    });
+    app.put(
+      '/v1/repositories/:repo/manifests/:digest',
+      { bodyLimit: MAX_MANIFEST_RECORD_BYTES },
+      async (request) => {
+        const { repo, digest } = digestOf(request.params);
+        const record = bodyOf(manifestRecordSchema, request.body);
+        if (record.digest !== digest.value) {
+          throw new InvalidManifestRecordError(
+            `record digest ${record.digest} does not match ${digest.value}`,
+          );
+        }
+        if (record.subject !== undefined) parseDigest(record.subject);
+        const closure = await checkClosure(digest, { contentType: record.mediaType });
+        if (closure.root === undefined || closure.missing.length > 0) {
+          tagRejections.inc({ kind: 'manifest' });
+          const missing = closure.missing.map((d) => d.value);
+          throw new ManifestRejectedError(
+            `manifest ${repo}@${digest.value} refused: missing on the origins: ${missing.join(', ')}`,
+            missing,
+          );
+        }
+        checkRecordAgainstManifest(record, recordOf(digest, closure.root));
+        await store.putManifest(repo, record);
+        return record;
+      },
+    );
 
     app.delete('/v1/repositories/:repo/manifests/:digest', async (request, reply) => {
       const { repo, digest } = digestOf(request.params);

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { parseDigest, type Digest } from '@kraken/oci-content';
 import { ObjectNotFoundError, type StorageBackend } from '@kraken/storage-backends';
 import { z } from 'zod';
-import { manifestRecordSchema, type ManifestRecord } from './contracts.js';
+import { MAX_MANIFEST_RECORD_BYTES, manifestRecordSchema, type ManifestRecord } from './contracts.js';
 import { CorruptIndexStateError } from './build-index-errors.js';
 import {
   CATALOG_PREFIX,
@@ -60,8 +60,7 @@ export interface BuildIndexStoreOptions {
 }
 
 const storedTagSchema = z.object({ digest: z.string(), updatedAt: z.string() });
-/** Records are tiny; annotations are the only open-ended part. */
-const MAX_OBJECT_BYTES = 1024 * 1024;
+const MAX_OBJECT_BYTES = MAX_MANIFEST_RECORD_BYTES;
 const LIST_PAGE = 1000;
 /** Tag values read at once when a manifest delete looks for the tags pointing at it. */
 const SCAN_CONCURRENCY = 8;

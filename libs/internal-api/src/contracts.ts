@@ -27,6 +27,7 @@
  * Errors from every /v1/ endpoint: {error: {code, message, detail?}}.
  */
 import { z } from 'zod';
+import { MAX_MANIFEST_BYTES } from '@kraken/oci-content';
 
 export const errorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), detail: z.unknown().optional() }),
@@ -51,3 +52,9 @@ export const manifestRecordSchema = z.object({
 });
 export type ManifestRecord = z.infer<typeof manifestRecordSchema>;
 export const referrerListSchema = z.object({ manifests: z.array(manifestRecordSchema) });
+
+/**
+ * Largest serialised ManifestRecord: records are tiny but for annotations, which may
+ * fill most of a 4 MiB manifest, and JSON escaping can double that.
+ */
+export const MAX_MANIFEST_RECORD_BYTES = 2 * MAX_MANIFEST_BYTES + 64 * 1024;

@@ -11,6 +11,7 @@ export {
   repositoryListSchema,
   manifestRecordSchema,
   referrerListSchema,
+  MAX_MANIFEST_RECORD_BYTES,
 } from './contracts.js';
 export type { ErrorBody, ManifestRecord } from './contracts.js';
 export type { OriginClient, OriginUploadClient, BuildIndexClient } from './client-types.js';
