@@ -17,6 +17,7 @@ import {
 } from './contracts.js';
 import { errorFromResponse } from './error-body.js';
 import { RemoteApiError, ServiceUnreachableError } from './errors.js';
+import { readJsonResponse } from './json-response.js';
 import { ManifestRejectedError, TagRejectedError } from './build-index-errors.js';
 
 export interface BuildIndexClientOptions {
@@ -90,7 +91,9 @@ export function createBuildIndexClient(options: BuildIndexClientOptions): BuildI
     sendOptions: SendOptions = {},
   ): Promise<T | undefined> => {
     const body = await request('GET', path, 200, sendOptions);
-    return body === undefined ? undefined : readJson(body, schema, `GET ${path}`);
+    return body === undefined
+      ? undefined
+      : readJsonResponse(body, { schema, what: `GET ${path}`, maxBytes: MAX_RESPONSE_BYTES });
   };
 
   /** True on `ok`, false on 404. */
@@ -197,40 +200,4 @@ function typed(err: RemoteApiError): Error {
 
 function unexpected404(what: string): RemoteApiError {
   return new RemoteApiError('KRAKEN_HTTP_404', `${what}: unexpected HTTP 404`, { statusCode: 404 });
-}
-
-async function readJson<T>(
-  body: Dispatcher.ResponseData['body'],
-  schema: z.ZodType<T>,
-  what: string,
-): Promise<T> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      throw invalidResponse(what, `larger than ${MAX_RESPONSE_BYTES} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw invalidResponse(what, 'not JSON');
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success)
-    throw invalidResponse(
-      what,
-      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
-  return parsed.data;
-}
-
-function invalidResponse(what: string, reason: string): RemoteApiError {
-  return new RemoteApiError('KRAKEN_INVALID_RESPONSE', `${what}: invalid response: ${reason}`, {
-    statusCode: 502,
-  });
 }

@@ -7,10 +7,10 @@
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { Digest } from '@kraken/oci-content';
-import type { z } from 'zod';
 import type { OriginClient, OriginUploadClient } from './client-types.js';
 import { uploadCreatedSchema, uploadStatusSchema } from './contracts.js';
 import { errorFromResponse } from './error-body.js';
+import { invalidResponse, readJsonResponse } from './json-response.js';
 import { RemoteApiError, ServiceUnreachableError } from './errors.js';
 
 export interface OriginClientOptions {
@@ -132,7 +132,13 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
 
     async createUpload(signal) {
       const response = await callStrict('POST', '/v1/uploads', [201], { signal });
-      return (await readJson(response.body, uploadCreatedSchema, 'POST /v1/uploads')).uploadId;
+      return (
+        await readJsonResponse(response.body, {
+          schema: uploadCreatedSchema,
+          what: 'POST /v1/uploads',
+          maxBytes: MAX_JSON_BYTES,
+        })
+      ).uploadId;
     },
 
     async uploadChunk(uploadId, body, chunk) {
@@ -142,7 +148,13 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
         headers: { ...octets(chunk.size), 'upload-offset': String(chunk.start) },
         signal: chunk.signal,
       });
-      return (await readJson(response.body, uploadStatusSchema, `PATCH ${path}`)).offset;
+      return (
+        await readJsonResponse(response.body, {
+          schema: uploadStatusSchema,
+          what: `PATCH ${path}`,
+          maxBytes: MAX_JSON_BYTES,
+        })
+      ).offset;
     },
 
     async uploadOffset(uploadId, signal) {
@@ -150,7 +162,13 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
       const response = await call('GET', path, [200], { signal });
       return response === undefined
         ? undefined
-        : (await readJson(response.body, uploadStatusSchema, `GET ${path}`)).offset;
+        : (
+            await readJsonResponse(response.body, {
+              schema: uploadStatusSchema,
+              what: `GET ${path}`,
+              maxBytes: MAX_JSON_BYTES,
+            })
+          ).offset;
     },
 
     async commitUpload(uploadId, digest, signal) {
@@ -181,36 +199,4 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
       if (!pool.closed) await pool.close();
     },
   };
-}
-
-async function readJson<T>(
-  body: Dispatcher.ResponseData['body'],
-  schema: z.ZodType<T>,
-  what: string,
-): Promise<T> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > MAX_JSON_BYTES) {
-      body.destroy();
-      throw invalidResponse(what, `larger than ${MAX_JSON_BYTES} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw invalidResponse(what, 'not JSON');
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw invalidResponse(what, parsed.error.message);
-  return parsed.data;
-}
-
-function invalidResponse(what: string, reason: string): RemoteApiError {
-  return new RemoteApiError('KRAKEN_INVALID_RESPONSE', `${what}: invalid response: ${reason}`, {
-    statusCode: 502,
-  });
 }
