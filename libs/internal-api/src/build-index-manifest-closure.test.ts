@@ -41,6 +41,35 @@ describe('manifest closure check', () => {
     );
   });
 
+  it('does not require non-distributable layers, which live elsewhere', async () => {
+    const origin = createFakeOrigin();
+    const config = Buffer.from('{}');
+    const foreign = digestOf('foreign-layer');
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: digestOf(config).value,
+          size: 2,
+        },
+        layers: [
+          {
+            mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+            digest: foreign.value,
+            size: 13,
+            urls: ['https://example.com/layer'],
+          },
+        ],
+      }),
+    );
+    origin.put(config);
+    origin.put(manifest);
+    const result = await createManifestClosureCheck({ origin })(digestOf(manifest));
+    expect(result.missing).toEqual([]);
+  });
+
   it('follows indexes into child manifests, and nested indexes', async () => {
     const origin = createFakeOrigin();
     const amd64 = imageManifest({ config: 'cfg-amd64', layers: ['shared', 'amd64'] });
