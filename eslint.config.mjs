@@ -32,7 +32,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@kraken/*/src/*', '@kraken/*/src', '**/libs/*/src/*', '**/apps/*/src/*'], message: 'Import a lib only through its public entry (@kraken/<lib>).' },
+            {
+              group: ['@kraken/*/src/*', '@kraken/*/src', '**/libs/*/src/*', '**/apps/*/src/*'],
+              message: 'Import a lib only through its public entry (@kraken/<lib>).',
+            },
+            {
+              group: ['@kraken/app-*', '@kraken/app-*/*'],
+              message: 'Apps are binaries: nothing imports them. Move shared code into a lib.',
+            },
           ],
         },
       ],
