@@ -1,1 +1,66 @@
-export {};
+/**
+ * @kraken/p2p-core: peer-to-peer blob distribution: metainfo, the wire protocol,
+ * piece storage and bandwidth limits.
+ */
+export { ProtocolError, InvalidMetainfoError, InvalidPieceIndexError } from './errors.js';
+export type { ProtocolErrorCode } from './errors.js';
+export {
+  MIN_PIECE_LENGTH,
+  MAX_PIECE_LENGTH,
+  MAX_PIECE_COUNT,
+  MAX_SWARM_BLOB_SIZE,
+  pieceLengthFor,
+} from './piece-length.js';
+export type { Metainfo, PieceRange } from './metainfo.js';
+export {
+  MAX_METAINFO_BYTES,
+  metainfoSchema,
+  toMetainfo,
+  parseMetainfo,
+  serializeMetainfo,
+  metainfoId,
+  pieceCount,
+  pieceRange,
+  verifyPiece,
+} from './metainfo.js';
+export type { GenerateMetainfoOptions } from './metainfo-generator.js';
+export { generateMetainfo } from './metainfo-generator.js';
+export type {
+  Message,
+  MessageTypeName,
+  HandshakeMessage,
+  BitfieldMessage,
+  HaveMessage,
+  RequestMessage,
+  PieceMessage,
+  RejectMessage,
+  RejectReason,
+  CancelMessage,
+  CompleteMessage,
+  KeepaliveMessage,
+} from './messages.js';
+export {
+  PROTOCOL_VERSION,
+  MAX_CONTROL_FRAME_LENGTH,
+  MAX_HANDSHAKE_BLOB_IDS,
+  MessageType,
+} from './messages.js';
+export { isValidClusterId, isValidPeerId, isValidBlobId } from './handshake.js';
+export type { FrameDecoder, FrameDecoderOptions, DecodeResult } from './frame-decoder.js';
+export { createFrameDecoder } from './frame-decoder.js';
+export { encodeMessage } from './frame-encoder.js';
+export type { Bitfield } from './bitfield.js';
+export { createBitfield, bitfieldFromBuffer, bitfieldByteLength } from './bitfield.js';
+export type { TokenBucket, TokenBucketClock, TokenBucketOptions, TakeOptions } from './token-bucket.js';
+export { createTokenBucket, systemTokenBucketClock } from './token-bucket.js';
+export type { ThrottleOptions } from './bandwidth-throttle.js';
+export { createThrottle } from './bandwidth-throttle.js';
+export {
+  InvalidBitfieldError,
+  PieceVerificationError,
+  PieceNotAvailableError,
+  PartialBlobIncompleteError,
+  PartialBlobClosedError,
+  TokenQueueFullError,
+  TokenBucketClosedError,
+} from './errors.js';
