@@ -50,3 +50,70 @@ export class InvalidPieceIndexError extends KrakenError {
     });
   }
 }
+
+/** Packed bitfield bytes of the wrong length or with spare bits set. */
+export class InvalidBitfieldError extends KrakenError {
+  constructor(message: string) {
+    super('KRAKEN_P2P_INVALID_BITFIELD', message, { statusCode: 400 });
+  }
+}
+
+/** Piece data whose length or sha256 differs from the metainfo; the sender is at fault. */
+export class PieceVerificationError extends KrakenError {
+  readonly index: number;
+  readonly reason: 'size' | 'hash';
+
+  constructor(index: number, reason: 'size' | 'hash', detail?: unknown) {
+    super(
+      'KRAKEN_P2P_BAD_PIECE',
+      reason === 'size' ? `piece ${index} has the wrong length` : `piece ${index} does not match its sha256`,
+      { statusCode: 400, detail: { index, reason, ...(detail === undefined ? {} : { detail }) } },
+    );
+    this.index = index;
+    this.reason = reason;
+  }
+}
+
+/** A read of a piece the partial blob does not hold (yet). */
+export class PieceNotAvailableError extends KrakenError {
+  constructor(index: number) {
+    super('KRAKEN_P2P_PIECE_NOT_AVAILABLE', `piece ${index} is not available`, {
+      statusCode: 404,
+      detail: { index },
+    });
+  }
+}
+
+/** complete() on a partial blob that still misses pieces. */
+export class PartialBlobIncompleteError extends KrakenError {
+  constructor(digest: string, missing: number) {
+    super('KRAKEN_P2P_PARTIAL_BLOB_INCOMPLETE', `blob ${digest} still misses ${missing} pieces`, {
+      statusCode: 409,
+      detail: { digest, missing },
+    });
+  }
+}
+
+/** Use of a partial blob handle after close(), complete() or discard(). */
+export class PartialBlobClosedError extends KrakenError {
+  constructor(digest: string) {
+    super('KRAKEN_P2P_PARTIAL_BLOB_CLOSED', `partial blob ${digest} is closed`, { detail: { digest } });
+  }
+}
+
+/** A token bucket wait queue at its bound; the caller should back off or shed load. */
+export class TokenQueueFullError extends KrakenError {
+  constructor(maxQueue: number) {
+    super('KRAKEN_P2P_TOKEN_QUEUE_FULL', `bandwidth limiter queue is full (${maxQueue} waiting)`, {
+      statusCode: 503,
+      detail: { maxQueue },
+    });
+  }
+}
+
+/** A take() on, or pending at, a closed token bucket. */
+export class TokenBucketClosedError extends KrakenError {
+  constructor() {
+    super('KRAKEN_P2P_TOKEN_BUCKET_CLOSED', 'bandwidth limiter is closed');
+  }
+}
