@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, type ProtocolErrorCode } from './errors.js';
-import { createFrameDecoder, type FrameDecoder } from './frame-decoder.js';
+import { createFrameDecoder, decodeFrames, type FrameDecoder } from './frame-decoder.js';
 import { encodeMessage } from './frame-encoder.js';
 import {
   MAX_CONTROL_FRAME_LENGTH,
@@ -229,5 +229,34 @@ describe('protocol violations', () => {
       { type: 'piece', blobId: id('a'), index: 0, payload: new Uint8Array(0) },
     ];
     for (const message of bad) expect(() => encodeMessage(message), message.type).toThrow(ProtocolError);
+  });
+});
+
+describe('decodeFrames', () => {
+  async function* chunks(...parts: Buffer[]): AsyncGenerator<Buffer> {
+    for (const part of parts) yield part;
+  }
+
+  it('yields the messages of a byte stream', async () => {
+    const stream = frames(HELLO, { type: 'have', blobId: id('a'), index: 1 });
+    const out: Message[] = [];
+    for await (const m of decodeFrames(chunks(stream.subarray(0, 7), stream.subarray(7)), { clusterId: CLUSTER })) out.push(m);
+    expect(out.map((m) => m.type)).toEqual(['handshake', 'have']);
+  });
+
+  it('yields what came before a violation, then throws it', async () => {
+    const out: string[] = [];
+    const run = async (): Promise<void> => {
+      for await (const m of decodeFrames(chunks(frames(HELLO), raw(0x42, Buffer.alloc(0))), { clusterId: CLUSTER })) out.push(m.type);
+    };
+    await expect(run()).rejects.toMatchObject({ code: 'KRAKEN_P2P_UNKNOWN_MESSAGE_TYPE' });
+    expect(out).toEqual(['handshake']);
+  });
+
+  it('throws when the stream ends inside a frame', async () => {
+    const run = async (): Promise<void> => {
+      for await (const m of decodeFrames(chunks(frames(HELLO).subarray(0, 9)), { clusterId: CLUSTER })) expect(m).toBeUndefined();
+    };
+    await expect(run()).rejects.toMatchObject({ code: 'KRAKEN_P2P_TRUNCATED_FRAME' });
   });
 });

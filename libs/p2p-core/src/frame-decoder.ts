@@ -185,3 +185,23 @@ export function createFrameDecoder(options: FrameDecoderOptions): FrameDecoder {
     },
   };
 }
+
+/**
+ * Decodes a whole byte stream (e.g. a socket) as an async iterable of messages.
+ * Messages before a violation are yielded first; then it throws the ProtocolError,
+ * including KRAKEN_P2P_TRUNCATED_FRAME when the source ends inside a frame.
+ * Errors of the source itself propagate unchanged.
+ */
+export async function* decodeFrames(
+  source: AsyncIterable<Uint8Array>,
+  options: FrameDecoderOptions,
+): AsyncGenerator<Message, void, undefined> {
+  const decoder = createFrameDecoder(options);
+  for await (const chunk of source) {
+    const { messages, error } = decoder.feed(chunk);
+    yield* messages;
+    if (error !== undefined) throw error;
+  }
+  const error = decoder.end();
+  if (error !== undefined) throw error;
+}

@@ -43,11 +43,13 @@ export {
   PROTOCOL_VERSION,
   MAX_CONTROL_FRAME_LENGTH,
   MAX_HANDSHAKE_BLOB_IDS,
+  FRAME_HEADER_BYTES,
+  PIECE_HEADER_BYTES,
   MessageType,
 } from './messages.js';
 export { isValidClusterId, isValidPeerId, isValidBlobId } from './handshake.js';
 export type { FrameDecoder, FrameDecoderOptions, DecodeResult } from './frame-decoder.js';
-export { createFrameDecoder } from './frame-decoder.js';
+export { createFrameDecoder, decodeFrames } from './frame-decoder.js';
 export { encodeMessage } from './frame-encoder.js';
 export type { Bitfield } from './bitfield.js';
 export { createBitfield, bitfieldFromBuffer, bitfieldByteLength } from './bitfield.js';
