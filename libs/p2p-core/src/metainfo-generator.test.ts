@@ -1,11 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DigestMismatchError, InvalidDigestError, SizeMismatchError, digestOf } from '@kraken/oci-content';
+import {
+  ContentTooLargeError,
+  DigestMismatchError,
+  InvalidDigestError,
+  SizeMismatchError,
+  digestOf,
+} from '@kraken/oci-content';
 import { InvalidMetainfoError } from './errors.js';
 import { generateMetainfo } from './metainfo-generator.js';
 import { pieceRange, verifyPiece } from './metainfo.js';
-import { MIN_PIECE_LENGTH } from './piece-length.js';
+import { MAX_SWARM_BLOB_SIZE, MIN_PIECE_LENGTH } from './piece-length.js';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -85,6 +91,18 @@ describe('generateMetainfo', () => {
     await expect(
       generateMetainfo(chunked(data, [3]), { digest: digestOf(data).value, size: 3, pieceLength: 1000 }),
     ).rejects.toThrow(InvalidMetainfoError);
+  });
+
+  it('refuses blobs larger than the swarm carries before reading anything', async () => {
+    let pulled = false;
+    async function* never(): AsyncGenerator<Buffer> {
+      pulled = true;
+      yield Buffer.alloc(1);
+    }
+    await expect(
+      generateMetainfo(never(), { digest: digestOf('x').value, size: MAX_SWARM_BLOB_SIZE + 1 }),
+    ).rejects.toThrow(ContentTooLargeError);
+    expect(pulled).toBe(false);
   });
 
   it('streams 64 MiB without holding on to chunks', async () => {
