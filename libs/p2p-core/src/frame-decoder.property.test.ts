@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError } from './errors.js';
 import { createFrameDecoder, type FrameDecoder } from './frame-decoder.js';
 import { encodeMessage } from './frame-encoder.js';
-import { MessageType, PROTOCOL_VERSION, type HandshakeMessage, type Message, type RejectReason } from './messages.js';
+import {
+  MessageType,
+  PROTOCOL_VERSION,
+  type HandshakeMessage,
+  type Message,
+  type RejectReason,
+} from './messages.js';
 import { MAX_PIECE_COUNT } from './piece-length.js';
 
 const CLUSTER = 'prod-1';
@@ -29,7 +35,8 @@ const bitfield: fc.Arbitrary<Message> = fc
   .tuple(blobId, fc.integer({ min: 0, max: MAX_PIECE_COUNT }), fc.infiniteStream(fc.boolean()))
   .map(([id, pieceCount, flags]) => {
     const bits = new Uint8Array(Math.ceil(pieceCount / 8));
-    for (let i = 0; i < pieceCount; i++) if (flags.next().value === true) bits[i >> 3] = (bits[i >> 3] ?? 0) | (0x80 >> (i & 7));
+    for (let i = 0; i < pieceCount; i++)
+      if (flags.next().value === true) bits[i >> 3] = (bits[i >> 3] ?? 0) | (0x80 >> (i & 7));
     return { type: 'bitfield', blobId: id, pieceCount, bits };
   });
 
@@ -66,7 +73,10 @@ function split(bytes: Buffer, cuts: number[]): Buffer[] {
   return parts;
 }
 
-function feedAll(d: FrameDecoder, parts: Buffer[]): { messages: Message[]; error: ProtocolError | undefined } {
+function feedAll(
+  d: FrameDecoder,
+  parts: Buffer[],
+): { messages: Message[]; error: ProtocolError | undefined } {
   const messages: Message[] = [];
   let error: ProtocolError | undefined;
   for (const part of parts) {
@@ -88,14 +98,19 @@ const KNOWN_TYPES = new Set<string>(Object.keys(MessageType));
 describe('frame decoder properties', () => {
   it('decodes valid streams identically however they are split', () => {
     fc.assert(
-      fc.property(handshake, fc.array(control, { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 40 }), (hello, rest, cuts) => {
-        const stream = Buffer.concat([hello, ...rest].flatMap((m) => encodeMessage(m)));
-        const d = createFrameDecoder({ clusterId: CLUSTER });
-        const { messages, error } = feedAll(d, split(stream, cuts));
-        expect(error).toBeUndefined();
-        expect(d.end()).toBeUndefined();
-        expect(messages.map(plain)).toEqual([hello, ...rest].map(plain));
-      }),
+      fc.property(
+        handshake,
+        fc.array(control, { maxLength: 20 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        (hello, rest, cuts) => {
+          const stream = Buffer.concat([hello, ...rest].flatMap((m) => encodeMessage(m)));
+          const d = createFrameDecoder({ clusterId: CLUSTER });
+          const { messages, error } = feedAll(d, split(stream, cuts));
+          expect(error).toBeUndefined();
+          expect(d.end()).toBeUndefined();
+          expect(messages.map(plain)).toEqual([hello, ...rest].map(plain));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -118,7 +133,9 @@ describe('frame decoder properties', () => {
           if (ended !== undefined) expect(ended).toBeInstanceOf(ProtocolError);
           if (messages.length > 0) expect(messages[0]?.type).toBe('handshake');
           // Whatever decoded re-encodes to frames that decode to the same messages.
-          const again = feedAll(createFrameDecoder({ clusterId: CLUSTER }), [Buffer.concat(messages.flatMap((m) => encodeMessage(m)))]);
+          const again = feedAll(createFrameDecoder({ clusterId: CLUSTER }), [
+            Buffer.concat(messages.flatMap((m) => encodeMessage(m))),
+          ]);
           expect(again.error).toBeUndefined();
           expect(again.messages.map(plain)).toEqual(messages.map(plain));
         },

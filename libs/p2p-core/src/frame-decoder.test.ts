@@ -29,7 +29,12 @@ const SAMPLES: Message[] = [
   { type: 'handshake', version: PROTOCOL_VERSION, clusterId: CLUSTER, peerId: PEER, offered: [], wanted: [] },
   { type: 'bitfield', blobId: id('a'), pieceCount: 0, bits: new Uint8Array(0) },
   { type: 'bitfield', blobId: id('a'), pieceCount: 11, bits: Uint8Array.from([0b1010_0000, 0b0110_0000]) },
-  { type: 'bitfield', blobId: id('a'), pieceCount: MAX_PIECE_COUNT, bits: new Uint8Array(MAX_PIECE_COUNT / 8).fill(0xff) },
+  {
+    type: 'bitfield',
+    blobId: id('a'),
+    pieceCount: MAX_PIECE_COUNT,
+    bits: new Uint8Array(MAX_PIECE_COUNT / 8).fill(0xff),
+  },
   { type: 'have', blobId: id('a'), index: 0 },
   { type: 'have', blobId: id('b'), index: MAX_PIECE_COUNT - 1 },
   { type: 'request', blobId: id('a'), index: 7 },
@@ -77,7 +82,9 @@ describe('frame round trips', () => {
     const stream = message.type === 'handshake' ? frames(message) : frames(HELLO, message);
     const { messages, error } = d.feed(stream);
     expect(error).toBeUndefined();
-    expect(messages.map(plain)).toEqual((message.type === 'handshake' ? [message] : [HELLO, message]).map(plain));
+    expect(messages.map(plain)).toEqual(
+      (message.type === 'handshake' ? [message] : [HELLO, message]).map(plain),
+    );
     expect(d.end()).toBeUndefined();
   });
 
@@ -104,10 +111,14 @@ describe('frame round trips', () => {
 
   it('decodes a maximum-size piece split across many chunks', () => {
     const payload = Buffer.alloc(MAX_PIECE_LENGTH, 0x5a);
-    const stream = Buffer.concat([frames(HELLO), ...encodeMessage({ type: 'piece', blobId: id('a'), index: 2, payload })]);
+    const stream = Buffer.concat([
+      frames(HELLO),
+      ...encodeMessage({ type: 'piece', blobId: id('a'), index: 2, payload }),
+    ]);
     const d = decoder();
     const out: Message[] = [];
-    for (let at = 0; at < stream.length; at += 1 << 20) out.push(...d.feed(stream.subarray(at, at + (1 << 20))).messages);
+    for (let at = 0; at < stream.length; at += 1 << 20)
+      out.push(...d.feed(stream.subarray(at, at + (1 << 20))).messages);
     expect(d.error).toBeUndefined();
     const piece = out[1];
     expect(piece?.type === 'piece' && Buffer.from(piece.payload).equals(payload)).toBe(true);
@@ -115,10 +126,17 @@ describe('frame round trips', () => {
 
   it('handles the largest handshake a control frame allows', () => {
     const ids = Array.from({ length: MAX_HANDSHAKE_BLOB_IDS }, (_, i) => id(String(i)));
-    const big: HandshakeMessage = { ...HELLO, clusterId: 'c'.repeat(63), offered: ids.slice(0, 1000), wanted: ids.slice(1000) };
+    const big: HandshakeMessage = {
+      ...HELLO,
+      clusterId: 'c'.repeat(63),
+      offered: ids.slice(0, 1000),
+      wanted: ids.slice(1000),
+    };
     const [frame] = encodeMessage(big);
     expect(frame?.length).toBeLessThanOrEqual(4 + MAX_CONTROL_FRAME_LENGTH);
-    const { messages, error } = createFrameDecoder({ clusterId: big.clusterId }).feed(frame ?? Buffer.alloc(0));
+    const { messages, error } = createFrameDecoder({ clusterId: big.clusterId }).feed(
+      frame ?? Buffer.alloc(0),
+    );
     expect(error).toBeUndefined();
     expect(messages).toEqual([big]);
     expect(() => encodeMessage({ ...big, wanted: [...big.wanted, id('x')] })).toThrow(ProtocolError);
@@ -127,7 +145,8 @@ describe('frame round trips', () => {
 
 describe('protocol violations', () => {
   const blob = Buffer.from(id('a'), 'hex');
-  const indexed = (index: number): Buffer => Buffer.concat([blob, Buffer.from([index >>> 24, index >>> 16, index >>> 8, index])]);
+  const indexed = (index: number): Buffer =>
+    Buffer.concat([blob, Buffer.from([index >>> 24, index >>> 16, index >>> 8, index])]);
   const afterHello = (): FrameDecoder => {
     const d = decoder();
     expect(d.feed(frames(HELLO)).error).toBeUndefined();
@@ -137,7 +156,11 @@ describe('protocol violations', () => {
   it('requires a handshake first, checked on the header alone', () => {
     expectError(decoder(), frames({ type: 'keepalive' }), 'KRAKEN_P2P_HANDSHAKE_EXPECTED');
     // Only the 5 header bytes of a piece frame claiming 64 MiB: refused before its body.
-    expectError(decoder(), raw(MessageType.piece, Buffer.alloc(0), 1 + 36 + MAX_PIECE_LENGTH), 'KRAKEN_P2P_HANDSHAKE_EXPECTED');
+    expectError(
+      decoder(),
+      raw(MessageType.piece, Buffer.alloc(0), 1 + 36 + MAX_PIECE_LENGTH),
+      'KRAKEN_P2P_HANDSHAKE_EXPECTED',
+    );
   });
 
   it('refuses a second handshake', () => {
@@ -145,7 +168,11 @@ describe('protocol violations', () => {
   });
 
   it('refuses another protocol version, even with a layout it cannot parse', () => {
-    expectError(decoder(), frames({ ...HELLO, version: PROTOCOL_VERSION + 1 }), 'KRAKEN_P2P_VERSION_MISMATCH');
+    expectError(
+      decoder(),
+      frames({ ...HELLO, version: PROTOCOL_VERSION + 1 }),
+      'KRAKEN_P2P_VERSION_MISMATCH',
+    );
     expectError(decoder(), raw(MessageType.handshake, Buffer.from([0, 2])), 'KRAKEN_P2P_VERSION_MISMATCH');
   });
 
@@ -158,8 +185,16 @@ describe('protocol violations', () => {
   it('refuses malformed handshakes', () => {
     const good = encodeMessage(HELLO)[0] ?? Buffer.alloc(0);
     const body = good.subarray(5);
-    expectError(decoder(), raw(MessageType.handshake, body.subarray(0, body.length - 1)), 'KRAKEN_P2P_MALFORMED_MESSAGE');
-    expectError(decoder(), raw(MessageType.handshake, Buffer.concat([body, Buffer.alloc(1)])), 'KRAKEN_P2P_MALFORMED_MESSAGE');
+    expectError(
+      decoder(),
+      raw(MessageType.handshake, body.subarray(0, body.length - 1)),
+      'KRAKEN_P2P_MALFORMED_MESSAGE',
+    );
+    expectError(
+      decoder(),
+      raw(MessageType.handshake, Buffer.concat([body, Buffer.alloc(1)])),
+      'KRAKEN_P2P_MALFORMED_MESSAGE',
+    );
     const badCluster = Buffer.from(body);
     badCluster.write(' ', 2 + 20 + 1, 'latin1');
     expectError(decoder(), raw(MessageType.handshake, badCluster), 'KRAKEN_P2P_MALFORMED_MESSAGE');
@@ -174,24 +209,48 @@ describe('protocol violations', () => {
     expectError(afterHello(), raw(MessageType.keepalive, Buffer.alloc(0), 0), 'KRAKEN_P2P_BAD_FRAME_LENGTH');
     expectError(afterHello(), raw(MessageType.keepalive, Buffer.alloc(1)), 'KRAKEN_P2P_BAD_FRAME_LENGTH');
     expectError(afterHello(), raw(MessageType.have, indexed(1).subarray(1)), 'KRAKEN_P2P_BAD_FRAME_LENGTH');
-    expectError(afterHello(), raw(MessageType.request, Buffer.concat([indexed(1), Buffer.alloc(1)])), 'KRAKEN_P2P_BAD_FRAME_LENGTH');
+    expectError(
+      afterHello(),
+      raw(MessageType.request, Buffer.concat([indexed(1), Buffer.alloc(1)])),
+      'KRAKEN_P2P_BAD_FRAME_LENGTH',
+    );
     expectError(afterHello(), raw(MessageType.piece, indexed(1)), 'KRAKEN_P2P_BAD_FRAME_LENGTH');
     const bitfield = Buffer.concat([blob, Buffer.from([0, 9]), Buffer.alloc(1)]);
     expectError(afterHello(), raw(MessageType.bitfield, bitfield), 'KRAKEN_P2P_BAD_FRAME_LENGTH');
   });
 
   it('refuses oversized frames from the header alone', () => {
-    expectError(afterHello(), raw(MessageType.piece, Buffer.alloc(0), 1 + 36 + MAX_PIECE_LENGTH + 1), 'KRAKEN_P2P_FRAME_TOO_LARGE');
-    expectError(afterHello(), raw(MessageType.bitfield, Buffer.alloc(0), 0xffffffff), 'KRAKEN_P2P_FRAME_TOO_LARGE');
-    expectError(decoder(), raw(MessageType.handshake, Buffer.alloc(0), MAX_CONTROL_FRAME_LENGTH + 1), 'KRAKEN_P2P_FRAME_TOO_LARGE');
+    expectError(
+      afterHello(),
+      raw(MessageType.piece, Buffer.alloc(0), 1 + 36 + MAX_PIECE_LENGTH + 1),
+      'KRAKEN_P2P_FRAME_TOO_LARGE',
+    );
+    expectError(
+      afterHello(),
+      raw(MessageType.bitfield, Buffer.alloc(0), 0xffffffff),
+      'KRAKEN_P2P_FRAME_TOO_LARGE',
+    );
+    expectError(
+      decoder(),
+      raw(MessageType.handshake, Buffer.alloc(0), MAX_CONTROL_FRAME_LENGTH + 1),
+      'KRAKEN_P2P_FRAME_TOO_LARGE',
+    );
     const small = createFrameDecoder({ clusterId: CLUSTER, maxPieceLength: 1024 });
     small.feed(frames(HELLO));
     expectError(small, raw(MessageType.piece, Buffer.alloc(0), 1 + 36 + 1025), 'KRAKEN_P2P_FRAME_TOO_LARGE');
   });
 
   it('refuses bad field values', () => {
-    expectError(afterHello(), raw(MessageType.have, indexed(MAX_PIECE_COUNT)), 'KRAKEN_P2P_MALFORMED_MESSAGE');
-    expectError(afterHello(), raw(MessageType.reject, Buffer.concat([indexed(1), Buffer.from([9])])), 'KRAKEN_P2P_MALFORMED_MESSAGE');
+    expectError(
+      afterHello(),
+      raw(MessageType.have, indexed(MAX_PIECE_COUNT)),
+      'KRAKEN_P2P_MALFORMED_MESSAGE',
+    );
+    expectError(
+      afterHello(),
+      raw(MessageType.reject, Buffer.concat([indexed(1), Buffer.from([9])])),
+      'KRAKEN_P2P_MALFORMED_MESSAGE',
+    );
     const spare = Buffer.concat([blob, Buffer.from([0, 9]), Buffer.from([0xff, 0x81])]);
     expectError(afterHello(), raw(MessageType.bitfield, spare), 'KRAKEN_P2P_MALFORMED_MESSAGE');
     const tooMany = Buffer.concat([blob, Buffer.from([0x08, 0x01]), Buffer.alloc(257)]);
@@ -200,7 +259,9 @@ describe('protocol violations', () => {
 
   it('delivers messages before the error, then stays failed', () => {
     const d = decoder();
-    const { messages, error } = d.feed(Buffer.concat([frames(HELLO, { type: 'keepalive' }), raw(0x42, Buffer.alloc(0))]));
+    const { messages, error } = d.feed(
+      Buffer.concat([frames(HELLO, { type: 'keepalive' }), raw(0x42, Buffer.alloc(0))]),
+    );
     expect(messages.map((m) => m.type)).toEqual(['handshake', 'keepalive']);
     expect(error?.code).toBe('KRAKEN_P2P_UNKNOWN_MESSAGE_TYPE');
     expect(d.feed(frames({ type: 'keepalive' }))).toEqual({ messages: [], error });
@@ -240,14 +301,20 @@ describe('decodeFrames', () => {
   it('yields the messages of a byte stream', async () => {
     const stream = frames(HELLO, { type: 'have', blobId: id('a'), index: 1 });
     const out: Message[] = [];
-    for await (const m of decodeFrames(chunks(stream.subarray(0, 7), stream.subarray(7)), { clusterId: CLUSTER })) out.push(m);
+    for await (const m of decodeFrames(chunks(stream.subarray(0, 7), stream.subarray(7)), {
+      clusterId: CLUSTER,
+    }))
+      out.push(m);
     expect(out.map((m) => m.type)).toEqual(['handshake', 'have']);
   });
 
   it('yields what came before a violation, then throws it', async () => {
     const out: string[] = [];
     const run = async (): Promise<void> => {
-      for await (const m of decodeFrames(chunks(frames(HELLO), raw(0x42, Buffer.alloc(0))), { clusterId: CLUSTER })) out.push(m.type);
+      for await (const m of decodeFrames(chunks(frames(HELLO), raw(0x42, Buffer.alloc(0))), {
+        clusterId: CLUSTER,
+      }))
+        out.push(m.type);
     };
     await expect(run()).rejects.toMatchObject({ code: 'KRAKEN_P2P_UNKNOWN_MESSAGE_TYPE' });
     expect(out).toEqual(['handshake']);
@@ -255,7 +322,8 @@ describe('decodeFrames', () => {
 
   it('throws when the stream ends inside a frame', async () => {
     const run = async (): Promise<void> => {
-      for await (const m of decodeFrames(chunks(frames(HELLO).subarray(0, 9)), { clusterId: CLUSTER })) expect(m).toBeUndefined();
+      for await (const m of decodeFrames(chunks(frames(HELLO).subarray(0, 9)), { clusterId: CLUSTER }))
+        expect(m).toBeUndefined();
     };
     await expect(run()).rejects.toMatchObject({ code: 'KRAKEN_P2P_TRUNCATED_FRAME' });
   });

@@ -71,31 +71,47 @@ export function createFrameDecoder(options: FrameDecoderOptions): FrameDecoder {
   let failure: ProtocolError | undefined;
 
   function startFrame(length: number, frameType: number): void {
-    if (length === 0) throw new ProtocolError('KRAKEN_P2P_BAD_FRAME_LENGTH', 'frame length 0 leaves no room for a type');
+    if (length === 0)
+      throw new ProtocolError('KRAKEN_P2P_BAD_FRAME_LENGTH', 'frame length 0 leaves no room for a type');
     const allowed = bounds[frameType];
     if (allowed === undefined) {
-      throw new ProtocolError('KRAKEN_P2P_UNKNOWN_MESSAGE_TYPE', `unknown message type 0x${frameType.toString(16)}`, {
-        type: frameType,
-      });
+      throw new ProtocolError(
+        'KRAKEN_P2P_UNKNOWN_MESSAGE_TYPE',
+        `unknown message type 0x${frameType.toString(16)}`,
+        {
+          type: frameType,
+        },
+      );
     }
     if (!handshaken && frameType !== MessageType.handshake) {
-      throw new ProtocolError('KRAKEN_P2P_HANDSHAKE_EXPECTED', `first frame has type 0x${frameType.toString(16)}, not a handshake`);
+      throw new ProtocolError(
+        'KRAKEN_P2P_HANDSHAKE_EXPECTED',
+        `first frame has type 0x${frameType.toString(16)}, not a handshake`,
+      );
     }
     if (handshaken && frameType === MessageType.handshake) {
       throw new ProtocolError('KRAKEN_P2P_DUPLICATE_HANDSHAKE', 'peer sent a second handshake');
     }
     const size = length - 1;
     if (size > allowed.max && allowed.min !== allowed.max) {
-      throw new ProtocolError('KRAKEN_P2P_FRAME_TOO_LARGE', `frame of ${length} bytes exceeds ${allowed.max + 1} for its type`, {
-        type: frameType,
-        length,
-      });
+      throw new ProtocolError(
+        'KRAKEN_P2P_FRAME_TOO_LARGE',
+        `frame of ${length} bytes exceeds ${allowed.max + 1} for its type`,
+        {
+          type: frameType,
+          length,
+        },
+      );
     }
     if (size > allowed.max || size < allowed.min) {
-      throw new ProtocolError('KRAKEN_P2P_BAD_FRAME_LENGTH', `frame of ${length} bytes does not fit type 0x${frameType.toString(16)}`, {
-        type: frameType,
-        length,
-      });
+      throw new ProtocolError(
+        'KRAKEN_P2P_BAD_FRAME_LENGTH',
+        `frame of ${length} bytes does not fit type 0x${frameType.toString(16)}`,
+        {
+          type: frameType,
+          length,
+        },
+      );
     }
     type = frameType;
     bodyLength = size;
@@ -155,7 +171,9 @@ export function createFrameDecoder(options: FrameDecoderOptions): FrameDecoder {
     feed(chunk) {
       const messages: Message[] = [];
       if (failure !== undefined) return { messages, error: failure };
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const buf = Buffer.isBuffer(chunk)
+        ? chunk
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       try {
         decode(buf, messages);
       } catch (error) {
@@ -164,7 +182,9 @@ export function createFrameDecoder(options: FrameDecoderOptions): FrameDecoder {
         failure =
           error instanceof ProtocolError
             ? error
-            : new ProtocolError('KRAKEN_P2P_MALFORMED_MESSAGE', 'frame could not be decoded', { cause: String(error) });
+            : new ProtocolError('KRAKEN_P2P_MALFORMED_MESSAGE', 'frame could not be decoded', {
+                cause: String(error),
+              });
         body = undefined;
       }
       return { messages, error: failure };

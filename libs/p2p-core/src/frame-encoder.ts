@@ -35,7 +35,10 @@ export function encodeMessage(message: Message): Buffer[] {
     return [header, payloadBuffer];
   }
   if (1 + body.length > MAX_CONTROL_FRAME_LENGTH) {
-    throw new ProtocolError('KRAKEN_P2P_FRAME_TOO_LARGE', `${message.type} frame exceeds ${MAX_CONTROL_FRAME_LENGTH} bytes`);
+    throw new ProtocolError(
+      'KRAKEN_P2P_FRAME_TOO_LARGE',
+      `${message.type} frame exceeds ${MAX_CONTROL_FRAME_LENGTH} bytes`,
+    );
   }
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
   frame.writeUInt32BE(1 + body.length, 0);

@@ -86,7 +86,8 @@ export function decodeBody(type: number, body: Buffer): Exclude<Message, { type:
 
 function decodeBitfield(blobId: string, body: Buffer): Exclude<Message, { type: 'handshake' }> {
   const pieceCount = body.readUInt16BE(BLOB_ID_BYTES);
-  if (pieceCount > MAX_PIECE_COUNT) throw malformed(`bitfield of ${pieceCount} pieces exceeds ${MAX_PIECE_COUNT}`);
+  if (pieceCount > MAX_PIECE_COUNT)
+    throw malformed(`bitfield of ${pieceCount} pieces exceeds ${MAX_PIECE_COUNT}`);
   const bytes = Math.ceil(pieceCount / 8);
   if (body.length !== BITFIELD_HEADER_BYTES + bytes) {
     throw new ProtocolError(
@@ -96,7 +97,8 @@ function decodeBitfield(blobId: string, body: Buffer): Exclude<Message, { type: 
   }
   const bits = body.subarray(BITFIELD_HEADER_BYTES);
   const spare = bytes * 8 - pieceCount;
-  if (spare > 0 && ((bits[bytes - 1] ?? 0) & ((1 << spare) - 1)) !== 0) throw malformed('bitfield has spare bits set');
+  if (spare > 0 && ((bits[bytes - 1] ?? 0) & ((1 << spare) - 1)) !== 0)
+    throw malformed('bitfield has spare bits set');
   return { type: 'bitfield', blobId, pieceCount, bits };
 }
 
@@ -115,7 +117,8 @@ export function encodeBody(message: Exclude<Message, { type: 'handshake' }>): Bu
       if (!Number.isInteger(pieceCount) || pieceCount < 0 || pieceCount > MAX_PIECE_COUNT) {
         throw malformed(`bitfield piece count ${pieceCount} is outside 0..${MAX_PIECE_COUNT}`);
       }
-      if (bits.byteLength !== Math.ceil(pieceCount / 8)) throw malformed('bitfield byte length does not match piece count');
+      if (bits.byteLength !== Math.ceil(pieceCount / 8))
+        throw malformed('bitfield byte length does not match piece count');
       const body = Buffer.allocUnsafe(BITFIELD_HEADER_BYTES + bits.byteLength);
       body.write(message.blobId, 0, 'hex');
       body.writeUInt16BE(pieceCount, BLOB_ID_BYTES);

@@ -52,7 +52,10 @@ describe('generateMetainfo', () => {
 
   it('accepts a Readable and sha512 blob digests', async () => {
     const data = randomBytes(L + 5);
-    const m = await generateMetainfo(Readable.from([data]), { digest: digestOf(data, 'sha512').value, size: data.length });
+    const m = await generateMetainfo(Readable.from([data]), {
+      digest: digestOf(data, 'sha512').value,
+      size: data.length,
+    });
     expect(m.digest.startsWith('sha512:')).toBe(true);
     expect(m.pieceHashes).toEqual([sha(data.subarray(0, L)), sha(data.subarray(L))]);
   });
@@ -60,9 +63,9 @@ describe('generateMetainfo', () => {
   it('fails on a digest mismatch', async () => {
     const data = randomBytes(L + 1);
     const wrong = digestOf('other').value;
-    await expect(generateMetainfo(chunked(data, [4096]), { digest: wrong, size: data.length })).rejects.toThrow(
-      DigestMismatchError,
-    );
+    await expect(
+      generateMetainfo(chunked(data, [4096]), { digest: wrong, size: data.length }),
+    ).rejects.toThrow(DigestMismatchError);
   });
 
   it('fails as soon as the stream runs past the declared size, and when it is short', async () => {
@@ -78,9 +81,9 @@ describe('generateMetainfo', () => {
       SizeMismatchError,
     );
     expect(pulled).toBe(2);
-    await expect(generateMetainfo(chunked(data, [10]), { digest: digestOf(data).value, size: 101 })).rejects.toThrow(
-      SizeMismatchError,
-    );
+    await expect(
+      generateMetainfo(chunked(data, [10]), { digest: digestOf(data).value, size: 101 }),
+    ).rejects.toThrow(SizeMismatchError);
   });
 
   it('rejects bad options with typed errors', async () => {
@@ -126,7 +129,7 @@ describe('generateMetainfo', () => {
     let fill = 0;
     for await (const chunk of content()) {
       whole.update(chunk);
-      for (let at = 0; at < chunk.length; ) {
+      for (let at = 0; at < chunk.length;) {
         const take = Math.min(4 * 1024 * 1024 - fill, chunk.length - at);
         piece.update(chunk.subarray(at, at + take));
         at += take;
@@ -139,7 +142,11 @@ describe('generateMetainfo', () => {
       }
     }
     const before = process.memoryUsage().arrayBuffers;
-    const m = await generateMetainfo(content(), { digest: `sha256:${whole.digest('hex')}`, size, pieceLength: 4 * 1024 * 1024 });
+    const m = await generateMetainfo(content(), {
+      digest: `sha256:${whole.digest('hex')}`,
+      size,
+      pieceLength: 4 * 1024 * 1024,
+    });
     expect(m.pieceHashes).toEqual(pieces);
     // Loose bound: far below the blob size, which a buffering implementation would need.
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);

@@ -5,12 +5,7 @@
  * match the digest it will be published under.
  */
 import { createHash, type Hash } from 'node:crypto';
-import {
-  DigestMismatchError,
-  SizeMismatchError,
-  createDigester,
-  parseDigest,
-} from '@kraken/oci-content';
+import { DigestMismatchError, SizeMismatchError, createDigester, parseDigest } from '@kraken/oci-content';
 import { InvalidMetainfoError } from './errors.js';
 import { toMetainfo, type Metainfo } from './metainfo.js';
 import { pieceLengthFor } from './piece-length.js';

@@ -40,19 +40,39 @@ describe('metainfo serialisation and id', () => {
   it('is identified by the sha256 of its canonical serialisation, whatever key order it arrived in', () => {
     const m = sample();
     expect(metainfoId(m)).toBe(sha(serializeMetainfo(m)));
-    const reordered = JSON.stringify({ pieceHashes: m.pieceHashes, pieceLength: m.pieceLength, size: m.size, digest: m.digest });
+    const reordered = JSON.stringify({
+      pieceHashes: m.pieceHashes,
+      pieceLength: m.pieceLength,
+      size: m.size,
+      digest: m.digest,
+    });
     expect(metainfoId(parseMetainfo(reordered))).toBe(metainfoId(m));
   });
 
   it('gives different ids to different piece layouts of the same blob', () => {
-    const a = toMetainfo({ digest: digestOf('x').value, size: 10, pieceLength: MIN_PIECE_LENGTH, pieceHashes: [sha('a')] });
-    const b = toMetainfo({ digest: digestOf('x').value, size: 10, pieceLength: MIN_PIECE_LENGTH * 2, pieceHashes: [sha('a')] });
+    const a = toMetainfo({
+      digest: digestOf('x').value,
+      size: 10,
+      pieceLength: MIN_PIECE_LENGTH,
+      pieceHashes: [sha('a')],
+    });
+    const b = toMetainfo({
+      digest: digestOf('x').value,
+      size: 10,
+      pieceLength: MIN_PIECE_LENGTH * 2,
+      pieceHashes: [sha('a')],
+    });
     expect(metainfoId(a)).not.toBe(metainfoId(b));
   });
 });
 
 describe('metainfo validation', () => {
-  const valid = { digest: digestOf('x').value, size: 10, pieceLength: MIN_PIECE_LENGTH, pieceHashes: [sha('a')] };
+  const valid = {
+    digest: digestOf('x').value,
+    size: 10,
+    pieceLength: MIN_PIECE_LENGTH,
+    pieceHashes: [sha('a')],
+  };
 
   it.each([
     ['bad digest', { ...valid, digest: 'sha256:abc' }, 'digest'],
@@ -109,13 +129,19 @@ describe('pieceRange and verifyPiece', () => {
 
   it('rejects indexes outside the blob', () => {
     const m = sample(MIN_PIECE_LENGTH * 2 + 10);
-    for (const index of [-1, 3, 1.5, Number.NaN]) expect(() => pieceRange(m, index)).toThrow(InvalidPieceIndexError);
+    for (const index of [-1, 3, 1.5, Number.NaN])
+      expect(() => pieceRange(m, index)).toThrow(InvalidPieceIndexError);
     expect(() => pieceRange(sample(0), 0)).toThrow(InvalidPieceIndexError);
   });
 
   it('verifies piece length and hash', () => {
     const data = Buffer.from('hello');
-    const m = toMetainfo({ digest: digestOf(data).value, size: 5, pieceLength: MIN_PIECE_LENGTH, pieceHashes: [sha(data)] });
+    const m = toMetainfo({
+      digest: digestOf(data).value,
+      size: 5,
+      pieceLength: MIN_PIECE_LENGTH,
+      pieceHashes: [sha(data)],
+    });
     expect(verifyPiece(m, 0, data)).toBe(true);
     expect(verifyPiece(m, 0, Buffer.from('hellO'))).toBe(false);
     expect(verifyPiece(m, 0, Buffer.from('hell'))).toBe(false);

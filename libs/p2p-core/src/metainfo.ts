@@ -54,12 +54,7 @@ export const metainfoSchema = z
       .string()
       .refine(isDigest, 'must be a sha256 or sha512 OCI digest')
       .describe('The OCI digest of the blob.'),
-    size: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_SWARM_BLOB_SIZE)
-      .describe('Blob size in bytes.'),
+    size: z.number().int().min(0).max(MAX_SWARM_BLOB_SIZE).describe('Blob size in bytes.'),
     pieceLength: z
       .number()
       .int()
