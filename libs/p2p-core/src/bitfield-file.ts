@@ -14,7 +14,7 @@ import { bitfieldByteLength, bitfieldFromBuffer, type Bitfield } from './bitfiel
 import { metainfoId, type Metainfo } from './metainfo.js';
 
 /** The file system calls the piece store makes; node:fs/promises by default. */
-export type PieceStoreFileSystem = Pick<typeof fsPromises, 'open' | 'readFile' | 'rename' | 'rm' | 'mkdir'>;
+export type PieceStoreFileSystem = Pick<typeof fsPromises, 'open' | 'readFile' | 'readdir' | 'rename' | 'rm' | 'mkdir'>;
 
 const MAGIC = Buffer.from('KPB1', 'latin1');
 const ID_BYTES = 32;

@@ -57,6 +57,8 @@ export type { TokenBucket, TokenBucketClock, TokenBucketOptions, TakeOptions } f
 export { createTokenBucket, systemTokenBucketClock } from './token-bucket.js';
 export type { ThrottleOptions } from './bandwidth-throttle.js';
 export { createThrottle } from './bandwidth-throttle.js';
+export type { BandwidthConfig, BandwidthLimiters } from './bandwidth-config.js';
+export { bandwidthSchema, createBandwidthLimiters } from './bandwidth-config.js';
 export type { PieceStore, PieceStoreOptions, PartialBlob, BlobAdopter } from './piece-store.js';
 export { createPieceStore } from './piece-store.js';
 export type { PieceStoreFileSystem } from './bitfield-file.js';

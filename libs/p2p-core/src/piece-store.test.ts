@@ -253,6 +253,27 @@ describe('piece store', () => {
     expect(await filesUnder(work)).toEqual([]);
   });
 
+  it('lists partial downloads and removes them, open or not', async () => {
+    const store = createPieceStore({ dir: partials });
+    expect(await store.list()).toEqual([]);
+    const other = randomBytes(1000);
+    const open = await store.open(metainfo);
+    await open.writePiece(0, pieceOf(blob, 0));
+    await (await store.open(metainfoFor(other))).close();
+    await writeFile(join(partials, 'sha256', 'notes.txt'), 'not ours');
+    const listed = (await store.list()).map((d) => d.value).sort();
+    expect(listed).toEqual([digestOf(blob).value, digestOf(other).value].sort());
+
+    expect(await store.remove(digestOf(blob))).toBe(true);
+    await expect(open.readPiece(0)).rejects.toBeInstanceOf(PartialBlobClosedError);
+    expect(await store.remove(digestOf(other))).toBe(true);
+    expect(await store.remove(digestOf(other))).toBe(false);
+    expect(await store.list()).toEqual([]);
+    expect(await filesUnder(partials)).toEqual(['notes.txt']);
+    // A forged digest object is parsed again before it names a file.
+    await expect(store.remove({ algorithm: 'sha256', hex: '../x', value: 'sha256:../x' })).rejects.toThrow(/digest/);
+  });
+
   it('completes an empty blob at once', async () => {
     const empty = metainfoFor(Buffer.alloc(0));
     const partial = await createPieceStore({ dir: partials }).open(empty);

@@ -16,7 +16,14 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
-import { DigestVerifyStream, KrakenError, parseDigest, type Digest } from '@kraken/oci-content';
+import {
+  DigestVerifyStream,
+  KrakenError,
+  SUPPORTED_DIGEST_ALGORITHMS,
+  parseDigest,
+  tryParseDigest,
+  type Digest,
+} from '@kraken/oci-content';
 import { createBitfield, type Bitfield } from './bitfield.js';
 import {
   decodeBitfieldFile,
@@ -59,6 +66,10 @@ export interface PieceStore {
    * open, opening the same metainfo again returns that same handle.
    */
   open(metainfo: Metainfo): Promise<PartialBlob>;
+  /** Digests that have a partial download on disk, open or not (for cleanup at start). */
+  list(): Promise<Digest[]>;
+  /** Deletes the partial download of `digest`, discarding an open handle; false when none. */
+  remove(digest: Digest): Promise<boolean>;
 }
 
 export interface PartialBlob {
@@ -121,8 +132,51 @@ export function createPieceStore(options: PieceStoreOptions): PieceStore {
       handle.catch(() => opened.delete(digest.value));
       return handle;
     },
+
+    async list() {
+      const found = new Map<string, Digest>();
+      for (const algorithm of SUPPORTED_DIGEST_ALGORITHMS) {
+        let names: string[];
+        try {
+          names = await fs.readdir(join(root, algorithm));
+        } catch (err) {
+          if (isMissing(err)) continue;
+          throw err;
+        }
+        for (const name of names) {
+          const hex = PARTIAL_FILE.exec(name)?.[1];
+          // Foreign files are left alone rather than guessed at.
+          const digest = hex === undefined ? undefined : tryParseDigest(`${algorithm}:${hex}`);
+          if (digest !== undefined) found.set(digest.value, digest);
+        }
+      }
+      return [...found.values()];
+    },
+
+    async remove(input) {
+      // Re-parsed: only a validated digest may name a file.
+      const digest = parseDigest(input.value);
+      const existing = opened.get(digest.value);
+      if (existing !== undefined) {
+        const handle = await existing.handle.catch(() => undefined);
+        await handle?.discard();
+      }
+      const base = join(root, digest.algorithm, digest.hex);
+      let removed = existing !== undefined;
+      for (const suffix of ['.data', '.bitfield', '.bitfield.tmp']) {
+        try {
+          await fs.rm(base + suffix);
+          removed = true;
+        } catch (err) {
+          if (!isMissing(err)) throw err;
+        }
+      }
+      return removed;
+    },
   };
 }
+
+const PARTIAL_FILE = /^([a-f0-9]+)\.(?:data|bitfield(?:\.tmp)?)$/;
 
 async function openPartialBlob(options: {
   fs: PieceStoreFileSystem;
