@@ -29,7 +29,7 @@ describe('key hash', () => {
         const seed = nodeSeed(input);
         expect(join(seed.hi, seed.lo)).toBe(reference(input));
       }),
-      { numRuns: 500 },
+      { numRuns: 200 },
     );
   });
 
