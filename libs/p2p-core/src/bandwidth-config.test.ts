@@ -10,11 +10,17 @@ describe('bandwidth config', () => {
   });
 
   it('builds one bucket per direction with the shared burst and queue bound', async () => {
-    const config = bandwidthSchema.parse({ ingressBytesPerSecond: 1000, egressBytesPerSecond: 10, maxWaiters: 1 });
+    const config = bandwidthSchema.parse({
+      ingressBytesPerSecond: 1000,
+      egressBytesPerSecond: 10,
+      maxWaiters: 1,
+    });
     const { ingress, egress, close } = createBandwidthLimiters(config);
     expect([ingress.rate, ingress.burst]).toEqual([1000, 1000]);
     expect([egress.rate, egress.burst]).toEqual([10, 10]);
-    const withBurst = createBandwidthLimiters(bandwidthSchema.parse({ egressBytesPerSecond: 10, burstBytes: 64 }));
+    const withBurst = createBandwidthLimiters(
+      bandwidthSchema.parse({ egressBytesPerSecond: 10, burstBytes: 64 }),
+    );
     expect(withBurst.egress.burst).toBe(64);
     expect(egress.tryTake(10)).toBe(true);
     const waiting = egress.take(5);

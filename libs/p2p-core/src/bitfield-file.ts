@@ -14,7 +14,10 @@ import { bitfieldByteLength, bitfieldFromBuffer, type Bitfield } from './bitfiel
 import { metainfoId, type Metainfo } from './metainfo.js';
 
 /** The file system calls the piece store makes; node:fs/promises by default. */
-export type PieceStoreFileSystem = Pick<typeof fsPromises, 'open' | 'readFile' | 'readdir' | 'rename' | 'rm' | 'mkdir'>;
+export type PieceStoreFileSystem = Pick<
+  typeof fsPromises,
+  'open' | 'readFile' | 'readdir' | 'rename' | 'rm' | 'mkdir'
+>;
 
 const MAGIC = Buffer.from('KPB1', 'latin1');
 const ID_BYTES = 32;
@@ -37,8 +40,10 @@ export function decodeBitfieldFile(metainfo: Metainfo, bytes: Buffer): Bitfield 
   const expectedLength = HEADER_BYTES + bitfieldByteLength(count) + 4;
   if (bytes.byteLength !== expectedLength) return undefined;
   if (!bytes.subarray(0, MAGIC.byteLength).equals(MAGIC)) return undefined;
-  if (bytes.readUInt32BE(expectedLength - 4) !== crc32(bytes.subarray(0, expectedLength - 4))) return undefined;
-  if (bytes.toString('hex', MAGIC.byteLength, MAGIC.byteLength + ID_BYTES) !== metainfoId(metainfo)) return undefined;
+  if (bytes.readUInt32BE(expectedLength - 4) !== crc32(bytes.subarray(0, expectedLength - 4)))
+    return undefined;
+  if (bytes.toString('hex', MAGIC.byteLength, MAGIC.byteLength + ID_BYTES) !== metainfoId(metainfo))
+    return undefined;
   if (bytes.readUInt32BE(MAGIC.byteLength + ID_BYTES) !== count) return undefined;
   try {
     return bitfieldFromBuffer(count, bytes.subarray(HEADER_BYTES, expectedLength - 4));

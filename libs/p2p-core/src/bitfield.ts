@@ -46,7 +46,9 @@ export function bitfieldFromBuffer(length: number, bytes: Uint8Array): Bitfield 
   assertLength(length);
   const expected = bitfieldByteLength(length);
   if (bytes.byteLength !== expected) {
-    throw new InvalidBitfieldError(`bitfield has ${bytes.byteLength} bytes, expected ${expected} for ${length} pieces`);
+    throw new InvalidBitfieldError(
+      `bitfield has ${bytes.byteLength} bytes, expected ${expected} for ${length} pieces`,
+    );
   }
   const spare = expected * 8 - length;
   if (spare > 0) {
@@ -63,7 +65,8 @@ function wrap(length: number, bits: Uint8Array, initialCount: number): Bitfield 
   let count = initialCount;
 
   function check(index: number): void {
-    if (!Number.isInteger(index) || index < 0 || index >= length) throw new InvalidPieceIndexError(index, length);
+    if (!Number.isInteger(index) || index < 0 || index >= length)
+      throw new InvalidPieceIndexError(index, length);
   }
 
   function isSet(index: number): boolean {

@@ -24,9 +24,18 @@ function metainfoFor(blob: Buffer, options: { pieceLength?: number; digest?: str
   const pieceLength = options.pieceLength ?? PIECE;
   const pieceHashes: string[] = [];
   for (let offset = 0; offset < blob.byteLength; offset += pieceLength) {
-    pieceHashes.push(createHash('sha256').update(blob.subarray(offset, offset + pieceLength)).digest('hex'));
+    pieceHashes.push(
+      createHash('sha256')
+        .update(blob.subarray(offset, offset + pieceLength))
+        .digest('hex'),
+    );
   }
-  return toMetainfo({ digest: options.digest ?? digestOf(blob).value, size: blob.byteLength, pieceLength, pieceHashes });
+  return toMetainfo({
+    digest: options.digest ?? digestOf(blob).value,
+    size: blob.byteLength,
+    pieceLength,
+    pieceHashes,
+  });
 }
 
 function pieceOf(blob: Buffer, index: number, pieceLength = PIECE): Buffer {
@@ -102,7 +111,9 @@ describe('piece store', () => {
     expect(hashError).toBeInstanceOf(PieceVerificationError);
     expect((hashError as PieceVerificationError).reason).toBe('hash');
     expect((hashError as PieceVerificationError).code).toBe('KRAKEN_P2P_BAD_PIECE');
-    await expect(partial.writePiece(1, pieceOf(blob, 1).subarray(1))).rejects.toMatchObject({ reason: 'size' });
+    await expect(partial.writePiece(1, pieceOf(blob, 1).subarray(1))).rejects.toMatchObject({
+      reason: 'size',
+    });
     await expect(partial.writePiece(4, Buffer.alloc(1))).rejects.toBeInstanceOf(InvalidPieceIndexError);
     expect(partial.has(1)).toBe(false);
     expect(partial.bitfield().count()).toBe(0);
@@ -188,6 +199,15 @@ describe('piece store', () => {
     await expect(partial.readPiece(0)).rejects.toBeInstanceOf(PartialBlobClosedError);
   });
 
+  it('lets concurrent complete calls share one verification and adoption', async () => {
+    const partial = await createPieceStore({ dir: partials }).open(metainfo);
+    await Promise.all([0, 1, 2, 3].map((i) => partial.writePiece(i, pieceOf(blob, i))));
+    const destination = adopter();
+    await Promise.all([partial.complete(destination), partial.complete(destination)]);
+    expect(destination.adopted).toHaveLength(1);
+    await expect(partial.complete(destination)).rejects.toBeInstanceOf(PartialBlobClosedError);
+  });
+
   it('refuses to complete while pieces are missing', async () => {
     const partial = await createPieceStore({ dir: partials }).open(metainfo);
     await partial.writePiece(0, pieceOf(blob, 0));
@@ -227,7 +247,9 @@ describe('piece store', () => {
     const bigInfo = metainfoFor(bigBlob);
     const store = createPieceStore({ dir: partials });
     const partial = await store.open(bigInfo);
-    const results = await Promise.all(bigInfo.pieceHashes.map((_, i) => partial.writePiece(i, pieceOf(bigBlob, i))));
+    const results = await Promise.all(
+      bigInfo.pieceHashes.map((_, i) => partial.writePiece(i, pieceOf(bigBlob, i))),
+    );
     expect(results.every(Boolean)).toBe(true);
     const resumed = await createPieceStore({ dir: partials }).open(bigInfo);
     expect(resumed.isComplete()).toBe(true);
@@ -271,7 +293,9 @@ describe('piece store', () => {
     expect(await store.list()).toEqual([]);
     expect(await filesUnder(partials)).toEqual(['notes.txt']);
     // A forged digest object is parsed again before it names a file.
-    await expect(store.remove({ algorithm: 'sha256', hex: '../x', value: 'sha256:../x' })).rejects.toThrow(/digest/);
+    await expect(store.remove({ algorithm: 'sha256', hex: '../x', value: 'sha256:../x' })).rejects.toThrow(
+      /digest/,
+    );
   });
 
   it('completes an empty blob at once', async () => {

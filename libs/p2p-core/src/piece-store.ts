@@ -217,6 +217,7 @@ async function openPartialBlob(options: {
 
   let closed = false;
   let closing: Promise<void> | undefined;
+  let completing: Promise<void> | undefined;
   const writing = new Map<number, Promise<void>>();
   const active = new Set<Promise<unknown>>();
   let generation = 0;
@@ -256,7 +257,7 @@ async function openPartialBlob(options: {
   }
 
   async function store(index: number, data: Uint8Array, offset: number): Promise<void> {
-    for (let done = 0; done < data.byteLength; ) {
+    for (let done = 0; done < data.byteLength;) {
       const { bytesWritten } = await file.write(data, done, data.byteLength - done, offset + done);
       done += bytesWritten;
     }
@@ -333,20 +334,12 @@ async function openPartialBlob(options: {
       return track(readAt(file, range.offset, range.length, index));
     },
 
-    async complete(destination, completeOptions = {}) {
-      assertOpen();
-      if (!bits.complete()) throw new PartialBlobIncompleteError(digest.value, pieceCount - bits.count());
-      try {
-        await track(verifyFile(completeOptions.signal));
-      } catch (err) {
-        if (err instanceof KrakenError && (err.code === 'KRAKEN_DIGEST_MISMATCH' || err.code === 'KRAKEN_SIZE_MISMATCH')) {
-          await partial.discard();
-        }
-        throw err;
-      }
-      await close();
-      await destination.adopt(digest, dataPath);
-      await fs.rm(bitfieldPath, { force: true });
+    complete(destination, completeOptions = {}) {
+      // A second caller joins the first: adopting the same file twice cannot work.
+      completing ??= completeOnce(destination, completeOptions.signal).finally(() => {
+        completing = undefined;
+      });
+      return completing;
     },
 
     close,
@@ -357,6 +350,26 @@ async function openPartialBlob(options: {
       await fs.rm(bitfieldPath, { force: true });
     },
   };
+
+  async function completeOnce(destination: BlobAdopter, signal: AbortSignal | undefined): Promise<void> {
+    assertOpen();
+    if (!bits.complete()) throw new PartialBlobIncompleteError(digest.value, pieceCount - bits.count());
+    try {
+      await track(verifyFile(signal));
+    } catch (err) {
+      if (
+        err instanceof KrakenError &&
+        (err.code === 'KRAKEN_DIGEST_MISMATCH' || err.code === 'KRAKEN_SIZE_MISMATCH')
+      ) {
+        await partial.discard();
+      }
+      throw err;
+    }
+    await close();
+    await destination.adopt(digest, dataPath);
+    await fs.rm(bitfieldPath, { force: true });
+  }
+
   return partial;
 }
 
@@ -371,7 +384,7 @@ async function openDataFile(fs: PieceStoreFileSystem, path: string): Promise<Fil
 
 async function readAt(file: FileHandle, offset: number, length: number, index: number): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
-  for (let done = 0; done < length; ) {
+  for (let done = 0; done < length;) {
     const { bytesRead } = await file.read(buffer, done, length - done, offset + done);
     // Only an outside truncation can get here: the bits say the piece is on disk.
     if (bytesRead === 0) throw new PieceNotAvailableError(index);

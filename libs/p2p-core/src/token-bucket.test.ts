@@ -32,7 +32,8 @@ function fakeClock(): FakeClock {
       const end = now + ms;
       for (;;) {
         let due: [number, { at: number; callback: () => void }] | undefined;
-        for (const entry of timers) if (entry[1].at <= end && (due === undefined || entry[1].at < due[1].at)) due = entry;
+        for (const entry of timers)
+          if (entry[1].at <= end && (due === undefined || entry[1].at < due[1].at)) due = entry;
         if (due === undefined) break;
         timers.delete(due[0]);
         now = due[1].at;
@@ -140,7 +141,9 @@ describe('token bucket', () => {
     expect((first.error as Error).message).toBe('peer gone');
     expect(second.done).toBe(true);
     expect(bucket.waiting).toBe(0);
-    await expect(bucket.take(1, { signal: AbortSignal.abort(new Error('already')) })).rejects.toThrow('already');
+    await expect(bucket.take(1, { signal: AbortSignal.abort(new Error('already')) })).rejects.toThrow(
+      'already',
+    );
   });
 
   it('bounds the wait queue with a typed error', async () => {
@@ -168,6 +171,13 @@ describe('token bucket', () => {
     expect(clock.timers).toBe(0);
     await expect(bucket.take(1)).rejects.toBeInstanceOf(TokenBucketClosedError);
     expect(bucket.tryTake(1)).toBe(false);
+  });
+
+  it('grants zero tokens at once, even in debt', async () => {
+    const bucket = createTokenBucket({ rate: 10, burst: 10, clock: fakeClock() });
+    await bucket.take(100);
+    expect(bucket.tryTake(0)).toBe(true);
+    await expect(bucket.take(0)).resolves.toBeUndefined();
   });
 
   it('rejects invalid settings and counts', async () => {
@@ -209,7 +219,11 @@ describe('throttle stream', () => {
     const bucket = createTokenBucket({ rate: 10, burst: 10, clock });
     const controller = new AbortController();
     const throttle = createThrottle(bucket, { signal: controller.signal });
-    const done = pipeline(Readable.from([Buffer.alloc(50)]), throttle, new Writable({ write: (_c, _e, cb) => cb() }));
+    const done = pipeline(
+      Readable.from([Buffer.alloc(50)]),
+      throttle,
+      new Writable({ write: (_c, _e, cb) => cb() }),
+    );
     await flush();
     expect(bucket.waiting).toBe(1);
     controller.abort(new Error('stop'));

@@ -136,10 +136,13 @@ export function createTokenBucket(options: TokenBucketOptions = {}): TokenBucket
     for (let first = queue[head]; first !== undefined; first = queue[head]) {
       if (tokens < needed(first.n)) {
         const ms = Math.ceil(((needed(first.n) - tokens) * 1000) / rate);
-        timer = clock.setTimeout(() => {
-          timer = undefined;
-          drain();
-        }, Math.max(1, ms));
+        timer = clock.setTimeout(
+          () => {
+            timer = undefined;
+            drain();
+          },
+          Math.max(1, ms),
+        );
         return;
       }
       tokens -= first.n;
@@ -150,13 +153,14 @@ export function createTokenBucket(options: TokenBucketOptions = {}): TokenBucket
   }
 
   function validate(n: number): void {
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`token count must be a non-negative integer, got ${n}`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new RangeError(`token count must be a non-negative integer, got ${n}`);
   }
 
   function tryTake(n: number): boolean {
     validate(n);
     if (closed) return false;
-    if (unlimited) return true;
+    if (unlimited || n === 0) return true;
     if (pending() > 0) return false;
     refill();
     if (tokens < needed(n)) return false;
