@@ -69,9 +69,12 @@ export function createHealthTracker(options: HealthOptions, deps: HealthDeps): H
   let timer: TimerHandle | undefined;
   let started = false;
 
-  function transition(state: NodeState, healthy: boolean): void {
+  // Only transitions are logged: a dead node probed every few seconds, or a burst
+  // of failed requests, would otherwise flood the log.
+  function transition(state: NodeState, healthy: boolean, error?: unknown): void {
     state.healthy = healthy;
-    logger.info({ node: state.node.id, healthy }, healthy ? 'ring node healthy' : 'ring node unhealthy');
+    if (healthy) logger.info({ node: state.node.id }, 'ring node healthy');
+    else logger.warn({ node: state.node.id, err: error }, 'ring node unhealthy');
     for (const listener of listeners) {
       try {
         listener({ node: state.node, healthy });
@@ -87,10 +90,10 @@ export function createHealthTracker(options: HealthOptions, deps: HealthDeps): H
     if (!state.healthy && state.successes >= options.healthyThreshold) transition(state, true);
   }
 
-  function recordFailure(state: NodeState): void {
+  function recordFailure(state: NodeState, error: unknown): void {
     state.successes = 0;
     state.failures++;
-    if (state.healthy && state.failures >= options.unhealthyThreshold) transition(state, false);
+    if (state.healthy && state.failures >= options.unhealthyThreshold) transition(state, false, error);
   }
 
   async function probeOne(state: NodeState): Promise<void> {
@@ -102,10 +105,7 @@ export function createHealthTracker(options: HealthOptions, deps: HealthDeps): H
       await deps.probe(state.node, controller.signal);
       if (!lifetime.signal.aborted && states.get(state.node.id) === state) recordSuccess(state);
     } catch (error) {
-      if (!lifetime.signal.aborted && states.get(state.node.id) === state) {
-        logger.warn({ err: error, node: state.node.id }, 'ring health probe failed');
-        recordFailure(state);
-      }
+      if (!lifetime.signal.aborted && states.get(state.node.id) === state) recordFailure(state, error);
     } finally {
       timers.clearTimeout(timeout);
       lifetime.signal.removeEventListener('abort', onClose);
@@ -137,9 +137,7 @@ export function createHealthTracker(options: HealthOptions, deps: HealthDeps): H
     },
     reportFailure(nodeId, error) {
       const state = states.get(nodeId);
-      if (state === undefined) return;
-      logger.warn({ err: error, node: nodeId }, 'request to ring node failed');
-      recordFailure(state);
+      if (state !== undefined) recordFailure(state, error);
     },
     setMembers(nodes) {
       const keep = new Set(nodes.map((n) => n.id));

@@ -129,6 +129,16 @@ describe('rendezvous ring', () => {
     );
   });
 
+  it('returns the first n accepted nodes of the full order', () => {
+    fc.assert(
+      fc.property(nodeSet(1, 12), fc.string(), fc.integer({ min: 0, max: 6 }), fc.nat(), (nodes, key, n, mask) => {
+        const ring = createRing({ nodes, replicas: 3 });
+        const accept = (candidate: RingNode): boolean => ((mask >> nodes.indexOf(candidate)) & 1) === 1;
+        expect(ring.owners(key, n, accept)).toEqual(ring.ranked(key).filter(accept).slice(0, n));
+      }),
+    );
+  });
+
   it('walks down the order past rejected nodes', () => {
     const nodes = Array.from({ length: 6 }, (_, i) => node(i));
     const ring = createRing({ nodes, replicas: 3 });
