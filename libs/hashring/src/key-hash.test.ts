@@ -43,7 +43,7 @@ describe('key hash', () => {
         const mixed = fmix64(reference(key) ^ join(seed.hi, seed.lo));
         expect(u).toBeGreaterThan(0);
         expect(u).toBeLessThan(1);
-        expect(u).toBe((Number(mixed >> 11n) + 0.5) / 2 ** 53);
+        expect(u).toBe((Number(mixed >> 12n) + 0.5) / 2 ** 52);
       }),
       { numRuns: 300 },
     );
@@ -54,6 +54,9 @@ describe('key hash', () => {
     hasher.hashKey('k');
     const seed = nodeSeed('k');
     // XOR with its own hash gives fmix64(0) = 0, the lowest possible value.
-    expect(hasher.unitScore(seed.hi, seed.lo)).toBe(0.5 / 2 ** 53);
+    expect(hasher.unitScore(seed.hi, seed.lo)).toBe(0.5 / 2 ** 52);
+    // The largest 52-bit value still maps below 1.
+    expect((2 ** 52 - 1 + 0.5) / 2 ** 52).toBeLessThan(1);
+    expect((2 ** 53 - 1 + 0.5) / 2 ** 53).toBe(1);
   });
 });

@@ -18,7 +18,7 @@ let lo = 0;
 
 const TWO_16 = 0x1_0000;
 const TWO_32 = 0x1_0000_0000;
-const TWO_53 = 2 ** 53;
+const TWO_52 = 2 ** 52;
 
 /** (hi, lo) = (ah:al * bh:bl) mod 2^64, exact. */
 function mul64(ah: number, al: number, bh: number, bl: number): void {
@@ -91,8 +91,9 @@ export function createKeyHasher(): KeyHasher {
     },
     unitScore(seedHi, seedLo) {
       fmix64((keyHi ^ seedHi) >>> 0, (keyLo ^ seedLo) >>> 0);
-      // Top 53 bits, offset by half a step so the result is never 0 nor 1.
-      return ((hi >>> 0) * 0x20_0000 + (lo >>> 11) + 0.5) / TWO_53;
+      // Top 52 bits, offset by half a step so the result is never 0 nor 1. (With
+      // 53 bits, the largest value plus one half would round up to exactly 1.)
+      return ((hi >>> 0) * 0x10_0000 + (lo >>> 12) + 0.5) / TWO_52;
     },
   };
 }

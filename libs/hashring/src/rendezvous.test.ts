@@ -148,6 +148,8 @@ describe('rendezvous ring', () => {
     const owners = ring.owners(key, 3, (n) => !down.has(n.id));
     expect(owners).toEqual([order[1], order[3], order[4]]);
     expect(ring.owners(key, 3, () => false)).toEqual([]);
+    expect(ring.owners(key, Number.NaN)).toEqual([]);
+    expect(ring.owners(key, 2.7)).toEqual(order.slice(0, 2));
   });
 
   it('hashes a digest by its value and handles an empty ring', () => {

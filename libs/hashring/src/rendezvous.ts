@@ -91,8 +91,8 @@ export function createRing(options: RingOptions): Ring {
     members: () => nodes,
     has: (nodeId) => ids.has(nodeId),
     owners(key, n = replicas, accept) {
-      const want = Math.min(n, count);
-      if (want <= 0) return [];
+      const want = Math.min(Math.floor(n), count);
+      if (!(want > 0)) return [];
       score(key);
       // Partial selection: n is small (the replica count), so keep a sorted top-n
       // by insertion rather than sorting every member. The first n accepted nodes
