@@ -27,7 +27,7 @@ function mul64(ah: number, al: number, bh: number, bl: number): void {
   const b0 = bl & 0xffff;
   const b1 = bl >>> 16;
   const mid = a0 * b1 + a1 * b0; // < 2^33, exact in a double
-  const low = a0 * b0 + (mid % TWO_16) * TWO_16; // < 2^33
+  const low = a0 * b0 + (mid & 0xffff) * TWO_16; // < 2^33; & takes mid mod 2^16 even past 2^32
   lo = low >>> 0;
   const carry = Math.floor(low / TWO_32);
   hi = (a1 * b1 + Math.floor(mid / TWO_16) + carry + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
