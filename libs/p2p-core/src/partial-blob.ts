@@ -81,7 +81,8 @@ export async function openPartialBlob(options: {
   dir: string;
   metainfo: Metainfo;
   digest: Digest;
-  onClose: () => void;
+  /** Called as closing starts, with the promise of its end. */
+  onClose: (closed: Promise<void>) => void;
 }): Promise<PartialBlob> {
   const { fs, dir, metainfo, digest } = options;
   const dataPath = join(dir, `${digest.hex}.data`);
@@ -171,11 +172,13 @@ export async function openPartialBlob(options: {
     await Promise.allSettled([...active]);
     await flush().catch(() => undefined);
     await file.close();
-    options.onClose();
   }
 
   function close(): Promise<void> {
-    closing ??= finish();
+    if (closing === undefined) {
+      closing = finish();
+      options.onClose(closing);
+    }
     return closing;
   }
 

@@ -269,6 +269,21 @@ describe('piece store', () => {
     expect((await store.open(metainfo)).has(1)).toBe(true);
   });
 
+  it('reopens a blob that is still closing only once its writes are done', async () => {
+    const store = createPieceStore({ dir: partials });
+    const first = await store.open(metainfo);
+    const write = first.writePiece(0, pieceOf(blob, 0));
+    const closed = first.close();
+    const second = await store.open(metainfo);
+    expect(second).not.toBe(first);
+    expect(second.has(0)).toBe(true);
+    await expect(write).resolves.toBe(true);
+    await closed;
+    await second.writePiece(1, pieceOf(blob, 1));
+    expect([...second.bitfield().present()]).toEqual([0, 1]);
+    await second.close();
+  });
+
   it('rejects metainfo whose digest could play path tricks, touching nothing', async () => {
     const bad = { ...metainfo, digest: 'sha256:../../../etc/passwd' };
     await expect(createPieceStore({ dir: partials }).open(bad)).rejects.toBeInstanceOf(InvalidMetainfoError);

@@ -42,6 +42,8 @@ export function createPieceStore(options: PieceStoreOptions): PieceStore {
   const root = resolve(options.dir);
   const fs = options.fs ?? nodeFs;
   const opened = new Map<string, { id: string; handle: Promise<PartialBlob> }>();
+  // Handles still closing: a new open of the same digest waits for their last write.
+  const closing = new Map<string, Promise<void>>();
 
   return {
     async open(input) {
@@ -56,15 +58,29 @@ export function createPieceStore(options: PieceStoreOptions): PieceStore {
         }
         return existing.handle;
       }
-      const handle = openPartialBlob({
-        fs,
-        dir: join(root, digest.algorithm),
-        metainfo,
-        digest,
-        onClose: () => opened.delete(digest.value),
+      const key = digest.value;
+      const previous = closing.get(key);
+      const handle = (async () => {
+        await previous?.catch(() => undefined);
+        return openPartialBlob({
+          fs,
+          dir: join(root, digest.algorithm),
+          metainfo,
+          digest,
+          onClose: (closed) => {
+            if (opened.get(key)?.handle === handle) opened.delete(key);
+            closing.set(key, closed);
+            const forget = () => {
+              if (closing.get(key) === closed) closing.delete(key);
+            };
+            closed.then(forget, forget);
+          },
+        });
+      })();
+      opened.set(key, { id, handle });
+      handle.catch(() => {
+        if (opened.get(key)?.handle === handle) opened.delete(key);
       });
-      opened.set(digest.value, { id, handle });
-      handle.catch(() => opened.delete(digest.value));
       return handle;
     },
 
@@ -96,6 +112,7 @@ export function createPieceStore(options: PieceStoreOptions): PieceStore {
         const handle = await existing.handle.catch(() => undefined);
         await handle?.discard();
       }
+      await closing.get(digest.value)?.catch(() => undefined);
       const base = join(root, digest.algorithm, digest.hex);
       let removed = existing !== undefined;
       for (const suffix of ['.data', '.bitfield', '.bitfield.tmp']) {
