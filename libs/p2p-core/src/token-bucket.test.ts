@@ -231,6 +231,23 @@ describe('throttle stream', () => {
     expect(bucket.waiting).toBe(0);
   });
 
+  it('releases its waiter when destroyed mid-wait', async () => {
+    const clock = fakeClock();
+    const bucket = createTokenBucket({ rate: 10, burst: 10, clock });
+    bucket.tryTake(10);
+    const throttle = createThrottle(bucket);
+    throttle.on('error', () => undefined);
+    throttle.write(Buffer.alloc(5));
+    await flush();
+    expect(bucket.waiting).toBe(1);
+    throttle.destroy();
+    await flush();
+    expect(bucket.waiting).toBe(0);
+    expect(bucket.tryTake(1)).toBe(false);
+    await clock.advance(100);
+    expect(bucket.tryTake(1)).toBe(true);
+  });
+
   it('is a plain pass-through when unlimited', async () => {
     const chunks: Buffer[] = [];
     await pipeline(
