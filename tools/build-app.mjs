@@ -17,5 +17,7 @@ await build({
   packages: 'external',
   tsconfig: `${root}/tsconfig.base.json`,
   logLevel: 'warning',
-  banner: { js: "import { createRequire as __krakenCreateRequire } from 'node:module'; const require = __krakenCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __krakenCreateRequire } from 'node:module'; const require = __krakenCreateRequire(import.meta.url);",
+  },
 });

@@ -11,7 +11,9 @@ import { createRingNode, type RingNode, type RingScheme } from './ring-node.js';
 export interface DnsResolver {
   resolve4(hostname: string): Promise<string[]>;
   resolve6(hostname: string): Promise<string[]>;
-  resolveSrv(hostname: string): Promise<Array<{ name: string; port: number; priority: number; weight: number }>>;
+  resolveSrv(
+    hostname: string,
+  ): Promise<Array<{ name: string; port: number; priority: number; weight: number }>>;
 }
 
 export type DnsTarget =
@@ -20,7 +22,8 @@ export type DnsTarget =
 
 const SRV_PREFIX = 'srv:';
 // A DNS name: dot-separated labels of letters, digits, '-' and '_' (SRV labels).
-const DNS_NAME = /^(?=.{1,253}\.?$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
+const DNS_NAME =
+  /^(?=.{1,253}\.?$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
 
 /** Parses `name:port` or `srv:_service._proto.name`. */
 export function parseDnsTarget(spec: string): DnsTarget {
@@ -33,7 +36,13 @@ export function parseDnsTarget(spec: string): DnsTarget {
   const colon = input.lastIndexOf(':');
   const name = input.slice(0, colon);
   const port = Number(input.slice(colon + 1));
-  if (colon <= 0 || !DNS_NAME.test(name) || !/^\d+$/.test(input.slice(colon + 1)) || port < 1 || port > 65535) {
+  if (
+    colon <= 0 ||
+    !DNS_NAME.test(name) ||
+    !/^\d+$/.test(input.slice(colon + 1)) ||
+    port < 1 ||
+    port > 65535
+  ) {
     throw new InvalidRingMemberError(`"${spec}" must be "name:port" or "srv:_service._proto.name"`);
   }
   return { kind: 'address', name, port };

@@ -18,7 +18,9 @@ export class NoHealthyNodeError extends KrakenError {
   constructor(key: string, reason: 'empty' | 'unhealthy') {
     super(
       'KRAKEN_NO_HEALTHY_NODE',
-      reason === 'empty' ? `hash ring has no members for key ${key}` : `no healthy ring member for key ${key}`,
+      reason === 'empty'
+        ? `hash ring has no members for key ${key}`
+        : `no healthy ring member for key ${key}`,
       { statusCode: 503, detail: { key, reason } },
     );
     this.key = key;
@@ -59,11 +61,15 @@ export class FailoverExhaustedError extends KrakenError {
 
   constructor(key: string, attempts: readonly FailedAttempt[]) {
     const tried = attempts.map((a) => a.nodeId).join(', ');
-    super('KRAKEN_FAILOVER_EXHAUSTED', `all ${attempts.length} attempts for key ${key} failed (tried ${tried})`, {
-      statusCode: 503,
-      cause: attempts.at(-1)?.error,
-      detail: { key, nodes: attempts.map((a) => a.nodeId) },
-    });
+    super(
+      'KRAKEN_FAILOVER_EXHAUSTED',
+      `all ${attempts.length} attempts for key ${key} failed (tried ${tried})`,
+      {
+        statusCode: 503,
+        cause: attempts.at(-1)?.error,
+        detail: { key, nodes: attempts.map((a) => a.nodeId) },
+      },
+    );
     this.attempts = attempts;
   }
 }

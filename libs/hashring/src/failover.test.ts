@@ -85,12 +85,19 @@ describe('runWithFailover', () => {
     expect(error).toBeInstanceOf(FailoverExhaustedError);
     expect(calls).toBe(2);
     const exhausted = error as FailoverExhaustedError;
-    expect(exhausted.attempts.map((a) => a.nodeId)).toEqual(ring.ranked(KEY).slice(0, 2).map((n) => n.id));
+    expect(exhausted.attempts.map((a) => a.nodeId)).toEqual(
+      ring
+        .ranked(KEY)
+        .slice(0, 2)
+        .map((n) => n.id),
+    );
     expect(exhausted.cause).toBe(exhausted.attempts[1]?.error);
     expect(exhausted.code).toBe('KRAKEN_FAILOVER_EXHAUSTED');
 
     calls = 0;
-    await expect(runWithFailover(ring, KEY, failing, { retries: 50 })).rejects.toThrow(FailoverExhaustedError);
+    await expect(runWithFailover(ring, KEY, failing, { retries: 50 })).rejects.toThrow(
+      FailoverExhaustedError,
+    );
     expect(calls).toBe(nodes.length);
 
     calls = 0;
@@ -139,6 +146,8 @@ describe('runWithFailover', () => {
   });
 
   it('throws NoHealthyNodeError for an empty ring', async () => {
-    await expect(runWithFailover(fakeRing([]), KEY, async () => 1)).rejects.toBeInstanceOf(NoHealthyNodeError);
+    await expect(runWithFailover(fakeRing([]), KEY, async () => 1)).rejects.toBeInstanceOf(
+      NoHealthyNodeError,
+    );
   });
 });

@@ -18,7 +18,10 @@ const neverProbe: HealthProbe = () => Promise.reject(new Error('not expected'));
 
 describe('passive health', () => {
   it('turns a node unhealthy after N consecutive failures and healthy after M successes', () => {
-    const tracker = createHealthTracker({ ...options, active: { ...options.active, enabled: false } }, { probe: neverProbe });
+    const tracker = createHealthTracker(
+      { ...options, active: { ...options.active, enabled: false } },
+      { probe: neverProbe },
+    );
     tracker.setMembers([a, b]);
     const changes: HealthChange[] = [];
     tracker.watch((change) => changes.push(change));
@@ -204,7 +207,11 @@ describe('HTTP health probe', () => {
     const errors: unknown[] = [];
     const tracker = createHealthTracker(
       { ...options, unhealthyThreshold: 1 },
-      { probe: createHttpHealthProbe('/health'), timers, logger: { info: () => {}, warn: (obj) => errors.push(obj) } },
+      {
+        probe: createHttpHealthProbe('/health'),
+        timers,
+        logger: { info: () => {}, warn: (obj) => errors.push(obj) },
+      },
     );
     tracker.setMembers([node]);
     const round = tracker.checkNow();

@@ -100,7 +100,10 @@ export function createHealthTracker(options: HealthOptions, deps: HealthDeps): H
     const controller = new AbortController();
     const onClose = (): void => controller.abort(lifetime.signal.reason);
     lifetime.signal.addEventListener('abort', onClose, { once: true });
-    const timeout = timers.setTimeout(() => controller.abort(new Error('health probe timed out')), options.active.timeoutMs);
+    const timeout = timers.setTimeout(
+      () => controller.abort(new Error('health probe timed out')),
+      options.active.timeoutMs,
+    );
     try {
       await deps.probe(state.node, controller.signal);
       if (!lifetime.signal.aborted && states.get(state.node.id) === state) recordSuccess(state);

@@ -13,7 +13,12 @@ const KEY = 'sha256:5e1f9c3a8b7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d
 describe('live ring', () => {
   it('builds a static ring from config and walks past unhealthy owners', async () => {
     const config = ringConfigSchema.parse({
-      nodes: ['10.0.0.1:15002', '10.0.0.2:15002', { address: '[fd00::3]:15002', weight: 2 }, '10.0.0.4:15002'],
+      nodes: [
+        '10.0.0.1:15002',
+        '10.0.0.2:15002',
+        { address: '[fd00::3]:15002', weight: 2 },
+        '10.0.0.4:15002',
+      ],
       replicas: 2,
       health: { unhealthyThreshold: 1, active: { enabled: false } },
     });
@@ -45,7 +50,11 @@ describe('live ring', () => {
       probed.push(node.id);
     };
     const ring = createLiveRing(
-      ringConfigSchema.parse({ dns: 'origin:15002', refreshIntervalMs: 10_000, health: { active: { intervalMs: 3_000 } } }),
+      ringConfigSchema.parse({
+        dns: 'origin:15002',
+        refreshIntervalMs: 10_000,
+        health: { active: { intervalMs: 3_000 } },
+      }),
       { resolver, timers, probe },
     );
     expect(() => ring.healthyOwners(KEY)).toThrow(/no members/);
@@ -57,10 +66,18 @@ describe('live ring', () => {
 
     resolver.aaaa.set('origin', ['::1']);
     await timers.advance(10_000);
-    expect(changes.map((c) => c.added.map((n) => n.id))).toEqual([['10.0.0.1:15002', '10.0.0.2:15002'], ['[::1]:15002']]);
+    expect(changes.map((c) => c.added.map((n) => n.id))).toEqual([
+      ['10.0.0.1:15002', '10.0.0.2:15002'],
+      ['[::1]:15002'],
+    ]);
     expect(ring.owners(KEY)).toHaveLength(3);
     expect(ring.owners(KEY).some((n) => n.url === 'http://[::1]:15002')).toBe(true);
-    expect(ring.health().map((h) => h.nodeId).sort()).toEqual(['10.0.0.1:15002', '10.0.0.2:15002', '[::1]:15002']);
+    expect(
+      ring
+        .health()
+        .map((h) => h.nodeId)
+        .sort(),
+    ).toEqual(['10.0.0.1:15002', '10.0.0.2:15002', '[::1]:15002']);
     // A new member is probed from the next round on (rounds run every 3 s).
     expect(probed).not.toContain('[::1]:15002');
     await timers.advance(2_000);

@@ -15,8 +15,21 @@ describe('DNS targets', () => {
       name: 'origin.kraken.svc.cluster.local',
       port: 15002,
     });
-    expect(parseDnsTarget('srv:_http._tcp.origin.kraken.svc')).toEqual({ kind: 'srv', name: '_http._tcp.origin.kraken.svc' });
-    for (const bad of ['origin', 'origin:', 'origin:0', 'origin:70000', 'ori gin:1', ':1', 'srv:', 'srv:bad name', 'origin:1x']) {
+    expect(parseDnsTarget('srv:_http._tcp.origin.kraken.svc')).toEqual({
+      kind: 'srv',
+      name: '_http._tcp.origin.kraken.svc',
+    });
+    for (const bad of [
+      'origin',
+      'origin:',
+      'origin:0',
+      'origin:70000',
+      'ori gin:1',
+      ':1',
+      'srv:',
+      'srv:bad name',
+      'origin:1x',
+    ]) {
       expect(() => parseDnsTarget(bad), bad).toThrow(InvalidRingMemberError);
     }
   });
@@ -35,7 +48,9 @@ describe('DNS targets', () => {
     resolver.aaaa.set('v6only', ['::1']);
     const v6 = await resolveDnsMembers({ kind: 'address', name: 'v6only', port: 1 }, resolver, 'https');
     expect(v6.map((n) => n.url)).toEqual(['https://[::1]:1']);
-    expect(await resolveDnsMembers({ kind: 'address', name: 'missing', port: 1 }, resolver, 'http')).toEqual([]);
+    expect(await resolveDnsMembers({ kind: 'address', name: 'missing', port: 1 }, resolver, 'http')).toEqual(
+      [],
+    );
   });
 
   it('turns SRV records into members by target host and port', async () => {
@@ -52,9 +67,9 @@ describe('DNS targets', () => {
   it('reports lookup failures other than "no such name" as MembershipResolveError', async () => {
     const resolver = createFakeResolver();
     resolver.failWith = 'ETIMEOUT';
-    await expect(resolveDnsMembers({ kind: 'address', name: 'origin', port: 1 }, resolver, 'http')).rejects.toThrow(
-      MembershipResolveError,
-    );
+    await expect(
+      resolveDnsMembers({ kind: 'address', name: 'origin', port: 1 }, resolver, 'http'),
+    ).rejects.toThrow(MembershipResolveError);
     resolver.failWith = undefined;
     resolver.srv.set('_x._tcp.bad', [{ name: 'bad host', port: 1, priority: 0, weight: 0 }]);
     await expect(resolveDnsMembers({ kind: 'srv', name: '_x._tcp.bad' }, resolver, 'http')).rejects.toThrow(
@@ -67,7 +82,10 @@ describe('membership', () => {
   it('keeps a static list as it is, without timers', async () => {
     const timers = createManualTimers();
     const nodes = [createRingNode({ host: '10.0.0.1', port: 1 })];
-    const membership = createMembership({ source: { kind: 'static', nodes }, refreshIntervalMs: 1_000 }, { timers });
+    const membership = createMembership(
+      { source: { kind: 'static', nodes }, refreshIntervalMs: 1_000 },
+      { timers },
+    );
     await membership.start();
     expect(membership.current()).toEqual(nodes);
     expect(await membership.refresh()).toBeUndefined();
@@ -80,7 +98,10 @@ describe('membership', () => {
     const resolver = createFakeResolver();
     resolver.a.set('origin', ['10.0.0.1', '10.0.0.2']);
     const membership = createMembership(
-      { source: { kind: 'dns', target: parseDnsTarget('origin:15002'), scheme: 'http' }, refreshIntervalMs: 30_000 },
+      {
+        source: { kind: 'dns', target: parseDnsTarget('origin:15002'), scheme: 'http' },
+        refreshIntervalMs: 30_000,
+      },
       { timers, resolver },
     );
     const changes: MembershipChange[] = [];
@@ -119,7 +140,10 @@ describe('membership', () => {
     resolver.srv.set('_http._tcp.origin', [{ name: 'origin-0', port: 15002, priority: 0, weight: 1 }]);
     const warnings: string[] = [];
     const membership = createMembership(
-      { source: { kind: 'dns', target: parseDnsTarget('srv:_http._tcp.origin'), scheme: 'http' }, refreshIntervalMs: 1_000 },
+      {
+        source: { kind: 'dns', target: parseDnsTarget('srv:_http._tcp.origin'), scheme: 'http' },
+        refreshIntervalMs: 1_000,
+      },
       { timers, resolver, logger: { info: () => {}, warn: (_obj, msg) => warnings.push(msg) } },
     );
     await membership.start();
@@ -146,7 +170,10 @@ describe('membership', () => {
     const resolver = createFakeResolver();
     resolver.failWith = 'ECONNREFUSED';
     const membership = createMembership(
-      { source: { kind: 'dns', target: parseDnsTarget('origin:1'), scheme: 'http' }, refreshIntervalMs: 1_000 },
+      {
+        source: { kind: 'dns', target: parseDnsTarget('origin:1'), scheme: 'http' },
+        refreshIntervalMs: 1_000,
+      },
       { timers, resolver },
     );
     await membership.start();

@@ -29,7 +29,9 @@ function counts(owners: readonly string[]): Map<string, number> {
 
 // Distinct node indexes, so that generated members have distinct ids.
 const nodeSet = (min: number, max: number) =>
-  fc.uniqueArray(fc.integer({ min: 0, max: 4_000 }), { minLength: min, maxLength: max }).map((ids) => ids.map((i) => node(i)));
+  fc
+    .uniqueArray(fc.integer({ min: 0, max: 4_000 }), { minLength: min, maxLength: max })
+    .map((ids) => ids.map((i) => node(i)));
 
 describe('rendezvous ring', () => {
   it('spreads 65,536 keys within ±10% of the mean over 10 equal nodes', () => {
@@ -131,11 +133,17 @@ describe('rendezvous ring', () => {
 
   it('returns the first n accepted nodes of the full order', () => {
     fc.assert(
-      fc.property(nodeSet(1, 12), fc.string(), fc.integer({ min: 0, max: 6 }), fc.nat(), (nodes, key, n, mask) => {
-        const ring = createRing({ nodes, replicas: 3 });
-        const accept = (candidate: RingNode): boolean => ((mask >> nodes.indexOf(candidate)) & 1) === 1;
-        expect(ring.owners(key, n, accept)).toEqual(ring.ranked(key).filter(accept).slice(0, n));
-      }),
+      fc.property(
+        nodeSet(1, 12),
+        fc.string(),
+        fc.integer({ min: 0, max: 6 }),
+        fc.nat(),
+        (nodes, key, n, mask) => {
+          const ring = createRing({ nodes, replicas: 3 });
+          const accept = (candidate: RingNode): boolean => ((mask >> nodes.indexOf(candidate)) & 1) === 1;
+          expect(ring.owners(key, n, accept)).toEqual(ring.ranked(key).filter(accept).slice(0, n));
+        },
+      ),
     );
   });
 

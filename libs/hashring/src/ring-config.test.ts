@@ -23,7 +23,9 @@ describe('ring config schema', () => {
   });
 
   it('accepts weighted entries and DNS names', () => {
-    const parsed = ringConfigSchema.parse({ nodes: ['[::1]:15002', { address: 'http://origin-1:15002', weight: 2 }] });
+    const parsed = ringConfigSchema.parse({
+      nodes: ['[::1]:15002', { address: 'http://origin-1:15002', weight: 2 }],
+    });
     expect(parsed.nodes).toEqual(['[::1]:15002', { address: 'http://origin-1:15002', weight: 2 }]);
     expect(ringConfigSchema.parse({ dns: 'srv:_http._tcp.origin' }).dns).toBe('srv:_http._tcp.origin');
     expect(ringConfigSchema.parse({ dns: 'origin.kraken.svc:15002' }).dns).toBe('origin.kraken.svc:15002');

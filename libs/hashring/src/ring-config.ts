@@ -13,8 +13,15 @@ export const ringNodeEntrySchema = z
     z.string().min(1).describe('Member address: "host:port", "[ipv6]:port" or "http(s)://host:port".'),
     z
       .object({
-        address: z.string().min(1).describe('Member address: "host:port", "[ipv6]:port" or "http(s)://host:port".'),
-        weight: z.number().min(0).default(1).describe('Relative share of keys; 0 makes the node a last resort.'),
+        address: z
+          .string()
+          .min(1)
+          .describe('Member address: "host:port", "[ipv6]:port" or "http(s)://host:port".'),
+        weight: z
+          .number()
+          .min(0)
+          .default(1)
+          .describe('Relative share of keys; 0 makes the node a last resort.'),
       })
       .strict(),
   ])
@@ -37,9 +44,18 @@ export const ringHealthSchema = z
     active: z
       .object({
         enabled: z.boolean().default(true).describe('Probe every member on an interval.'),
-        path: z.string().startsWith('/').default('/health').describe('Path probed with GET; any 2xx is healthy.'),
+        path: z
+          .string()
+          .startsWith('/')
+          .default('/health')
+          .describe('Path probed with GET; any 2xx is healthy.'),
         intervalMs: z.number().int().min(100).default(5_000).describe('Milliseconds between probe rounds.'),
-        timeoutMs: z.number().int().min(1).default(2_000).describe('Milliseconds before a probe counts as failed.'),
+        timeoutMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(2_000)
+          .describe('Milliseconds before a probe counts as failed.'),
       })
       .strict()
       .prefault({})

@@ -9,7 +9,13 @@ describe('ring nodes', () => {
     expect(formatHostPort('10.0.0.1', 15002)).toBe('10.0.0.1:15002');
     expect(formatHostPort('origin-0.origin', 15002)).toBe('origin-0.origin:15002');
     const node = createRingNode({ host: '::1', port: 15002 });
-    expect(node).toEqual({ id: '[::1]:15002', host: '::1', port: 15002, url: 'http://[::1]:15002', weight: 1 });
+    expect(node).toEqual({
+      id: '[::1]:15002',
+      host: '::1',
+      port: 15002,
+      url: 'http://[::1]:15002',
+      weight: 1,
+    });
     expect(createRingNode({ host: 'fe80::1', port: 443, scheme: 'https' }).url).toBe('https://[fe80::1]:443');
   });
 
@@ -61,6 +67,8 @@ describe('ring nodes', () => {
     expect(() => createRingNode({ host: 'a b', port: 1 })).toThrow(InvalidRingMemberError);
     expect(() => createRingNode({ host: 'origin', port: 0 })).toThrow(InvalidRingMemberError);
     expect(() => createRingNode({ host: 'origin', port: 1, weight: -1 })).toThrow(InvalidRingMemberError);
-    expect(() => createRingNode({ host: 'origin', port: 1, weight: Number.NaN })).toThrow(InvalidRingMemberError);
+    expect(() => createRingNode({ host: 'origin', port: 1, weight: Number.NaN })).toThrow(
+      InvalidRingMemberError,
+    );
   });
 });

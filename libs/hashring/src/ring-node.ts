@@ -65,7 +65,10 @@ export function createRingNode(init: RingNodeInit): RingNode {
  * Parses a configured address: `host:port`, `[v6]:port` or `http(s)://host[:port]`.
  * A bare address needs a port; a URL falls back to its scheme's default port.
  */
-export function parseRingNode(address: string, options: { scheme?: RingScheme; weight?: number } = {}): RingNode {
+export function parseRingNode(
+  address: string,
+  options: { scheme?: RingScheme; weight?: number } = {},
+): RingNode {
   const input = address.trim();
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(input);
   let url: URL;
@@ -78,7 +81,12 @@ export function parseRingNode(address: string, options: { scheme?: RingScheme; w
   if (scheme !== 'http' && scheme !== 'https') {
     throw new InvalidRingMemberError(`ring member "${address}" must use http or https`);
   }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || url.username !== '') {
+  if (
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== ''
+  ) {
     throw new InvalidRingMemberError(`ring member "${address}" must not carry a path, query or credentials`);
   }
   if (!hasScheme && url.port === '' && !/:\d+$/.test(input)) {
