@@ -30,3 +30,5 @@ export type {
 } from './content-store.js';
 export { storageBackendSchema, filesystemBackendSchema, createBackend } from './backend-config.js';
 export type { StorageBackendConfig, FilesystemBackendConfig } from './backend-config.js';
+export { createContentCache } from './content-cache.js';
+export type { ContentCache, ContentCacheOptions, ContentCacheUsage } from './content-cache.js';
