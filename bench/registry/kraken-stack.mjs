@@ -42,6 +42,14 @@ const configs = {
   proxy: ({ port, dir, originUrl, buildIndexUrl }) => ({
     listen: listen(port),
     registry: { uploads: { dir: join(dir, 'uploads') } },
+    cache: { blobDir: join(dir, 'blob-cache') },
+    origin: { url: originUrl },
+    buildIndex: { url: buildIndexUrl },
+    logging,
+  }),
+  agent: ({ port, dir, originUrl, buildIndexUrl }) => ({
+    listen: listen(port),
+    cache: { dir: join(dir, 'cache') },
     origin: { url: originUrl },
     buildIndex: { url: buildIndexUrl },
     logging,
@@ -72,10 +80,21 @@ async function startApp({ app, dir, ...links }) {
   return { url, proc };
 }
 
-/** Starts origin, then build-index, then proxy (each waits for its upstreams to be ready). */
+/**
+ * Starts origin, then build-index, then proxy and one agent (each waits for its upstreams
+ * to be ready). The proxy is the measured target; the agent is the pull path, measured
+ * on the side.
+ */
 export async function startKrakenStack({ dir }) {
   const origin = await startApp({ app: 'origin', dir });
   const buildIndex = await startApp({ app: 'build-index', dir, originUrl: origin.url });
-  const proxy = await startApp({ app: 'proxy', dir, originUrl: origin.url, buildIndexUrl: buildIndex.url });
-  return { name: 'proxy', url: proxy.url, processes: [origin.proc, buildIndex.proc, proxy.proc] };
+  const links = { originUrl: origin.url, buildIndexUrl: buildIndex.url };
+  const proxy = await startApp({ app: 'proxy', dir, ...links });
+  const agent = await startApp({ app: 'agent', dir, ...links });
+  return {
+    name: 'proxy',
+    url: proxy.url,
+    agentUrl: agent.url,
+    processes: [origin.proc, buildIndex.proc, proxy.proc, agent.proc],
+  };
 }

@@ -116,7 +116,21 @@ async function benchTarget({ name, dir, fixtures, opts, signal }) {
     const manifestGetByTag = await manifestRun(TAG);
     console.error(`[bench] ${name}: manifest GET by digest`);
     const manifestGetByDigest = await manifestRun(fixtures.manifest.digest);
-    return { url: base, blobPut, blobGet, manifestGetByTag, manifestGetByDigest };
+    const result = { url: base, blobPut, blobGet, manifestGetByTag, manifestGetByDigest };
+    if (target.agentUrl !== undefined) {
+      // The pull path: an agent serving from its disk cache (filled once, untimed).
+      console.error(`[bench] ${name}: agent blob GET (pull path)`);
+      await verifyBlobs({ base: target.agentUrl, repo: REPO, blobs: fixtures.blobs, signal });
+      result.agentBlobGet = await measureBlobGet({
+        base: target.agentUrl,
+        repo: REPO,
+        blobs: fixtures.blobs,
+        rounds: opts.getRounds,
+        concurrency: opts.getConcurrency,
+        signal,
+      });
+    }
+    return result;
   } finally {
     await Promise.all(target.processes.map((p) => p.stop()));
   }

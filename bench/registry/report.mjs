@@ -7,6 +7,8 @@ export const METRICS = [
   { key: 'blobGet', label: 'blob GET MB/s', field: 'MBps', min: 1.0 },
   { key: 'manifestGetByTag', label: 'manifest GET by tag req/s', field: 'reqPerSec', min: 0.8 },
   { key: 'manifestGetByDigest', label: 'manifest GET by digest req/s', field: 'reqPerSec', min: 0.8 },
+  // The pull path: an agent's blob GET (from its disk cache) against docker-registry's.
+  { key: 'agentBlobGet', refKey: 'blobGet', label: 'agent blob GET MB/s', field: 'MBps', min: null },
 ];
 
 const round3 = (x) => Math.round(x * 1000) / 1000;
@@ -20,7 +22,7 @@ export function compare(results) {
   const targets = [];
   for (const m of METRICS) {
     const a = ours[m.key]?.[m.field];
-    const b = ref[m.key]?.[m.field];
+    const b = ref[m.refKey ?? m.key]?.[m.field];
     const ratio = typeof a === 'number' && typeof b === 'number' && b > 0 ? round3(a / b) : null;
     ratios[m.key] = ratio;
     if (m.min !== null)

@@ -91,6 +91,7 @@ export async function startCluster(options = {}) {
       config: {
         listen: { host, port: ports.proxy },
         registry: { uploads: { dir: join(dir, 'proxy-0', 'uploads') } },
+        cache: { blobDir: join(dir, 'proxy-0', 'blob-cache') },
         origin: { url: url(ports.origin) },
         buildIndex: { url: url(ports.buildIndex) },
         logging: { level: logLevel },

@@ -5,7 +5,7 @@
 import { createAgentRegistryStore, createBuildIndexClient, createOriginClient } from '@kraken/internal-api';
 import { registryApi } from '@kraken/registry-api';
 import { createHttpServer, createMetrics, type Logger } from '@kraken/service-kit';
-import { createContentStore, createFilesystemBackend } from '@kraken/storage-backends';
+import { createContentCache } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 
 export interface App {
@@ -25,11 +25,19 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   const cacheHits = metrics.counter('blob_cache_reads_total', 'Blob reads served from the local cache.');
   const origin = createOriginClient({ url: config.origin.url });
   const buildIndex = createBuildIndexClient({ url: config.buildIndex.url });
-  const cacheBackend = createFilesystemBackend({ root: config.cache.dir });
+  const evictions = metrics.counter('blob_cache_evictions_total', 'Blobs evicted from the local cache.');
+  const cache = createContentCache({
+    root: config.cache.dir,
+    maxBytes: config.cache.maxBytes,
+    onEvict: () => evictions.inc(),
+  });
+  metrics.gauge('blob_cache_bytes', 'Bytes held by the local cache.', {
+    collect: (gauge) => gauge.set(cache.usage().bytes),
+  });
   const store = createAgentRegistryStore({
     origin,
     buildIndex,
-    cache: createContentStore({ backend: cacheBackend }),
+    cache,
     tagTtlMs: config.cache.tagTtlSeconds * 1000,
     onFetch: (event) => {
       if (event.source === 'origin') fetched.inc({ source: 'origin' }, event.bytes ?? 0);
@@ -40,7 +48,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     logger: deps.logger,
     metrics,
     readinessChecks: [
-      { name: 'cache', check: (signal) => cacheBackend.check(signal) },
+      { name: 'cache', check: (signal) => cache.check(signal) },
       { name: 'origin', check: (signal) => origin.ping(signal) },
       { name: 'build-index', check: (signal) => buildIndex.ping(signal) },
     ],
@@ -51,12 +59,13 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   let closing: Promise<void> | undefined;
   return {
     async start() {
+      await cache.start();
       url = await server.listen({ host: config.listen.host, port: config.listen.port });
     },
     close() {
       closing ??= (async () => {
         await server.close();
-        await Promise.all([origin.close(), buildIndex.close(), cacheBackend.close()]);
+        await Promise.all([origin.close(), buildIndex.close(), cache.close()]);
       })();
       return closing;
     },

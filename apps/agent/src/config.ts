@@ -18,6 +18,14 @@ export const configSchema = z
           .min(1)
           .default('.devcluster/agent-0/cache')
           .describe('Directory of the local blob cache.'),
+        maxBytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(50 * 1024 ** 3)
+          .describe(
+            'Disk budget of the cache (bytes, counting only cached blobs); least recently used blobs are evicted past it, never one being served. 0 means unbounded.',
+          ),
         tagTtlSeconds: z
           .number()
           .nonnegative()

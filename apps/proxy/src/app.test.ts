@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestOf, MediaType } from '@kraken/oci-content';
+import { digestOf, MediaType, parseDigest } from '@kraken/oci-content';
+import { createOriginClient } from '@kraken/internal-api';
 import { startInProcessServices, type InProcessServices } from '@kraken/internal-api/testing';
 import { parseConfig, silentLogger } from '@kraken/service-kit';
 import { createApp, type App } from './app.js';
@@ -18,6 +19,7 @@ beforeAll(async () => {
   const config = parseConfig(configSchema, {
     listen: { port: 0 },
     registry: { uploads: { dir: join(dir, 'uploads') } },
+    cache: { blobDir: join(dir, 'blob-cache') },
     origin: { url: services.originUrl },
     buildIndex: { url: services.buildIndexUrl },
   });
@@ -78,6 +80,18 @@ describe('proxy', () => {
     expect(await blob.text()).toBe('layer-bytes');
     const tags = await (await fetch(`${app.url}/v2/team/app/tags/list`)).json();
     expect(tags).toEqual({ name: 'team/app', tags: ['v1'] });
+  });
+
+  it('serves a blob pushed through it from its own disk cache', async () => {
+    const content = Buffer.from('pushed-then-pulled');
+    const { digest } = await pushBlob('team/cached', content);
+    // Gone from the origin: only the proxy's cache can answer now.
+    const origin = createOriginClient({ url: services.originUrl });
+    expect(await origin.deleteBlob(parseDigest(digest))).toBe(true);
+    await origin.close();
+    const res = await fetch(`${app.url}/v2/team/cached/blobs/${digest}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('pushed-then-pulled');
   });
 
   it('refuses a manifest whose layer was never pushed, with the spec error', async () => {

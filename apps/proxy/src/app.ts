@@ -5,6 +5,7 @@
 import { createBuildIndexClient, createOriginClient, createProxyRegistryStore } from '@kraken/internal-api';
 import { createFsUploadStore, registryApi } from '@kraken/registry-api';
 import { createHttpServer, createMetrics, type Logger } from '@kraken/service-kit';
+import { createContentCache } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 
 export interface App {
@@ -19,6 +20,18 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   const origin = createOriginClient({ url: config.origin.url });
   const buildIndex = createBuildIndexClient({ url: config.buildIndex.url });
   const uploads = createFsUploadStore({ ...config.registry.uploads, logger: deps.logger });
+  const evictions = metrics.counter('blob_cache_evictions_total', 'Blobs evicted from the disk cache.');
+  const blobCache =
+    config.cache.blobBytes > 0
+      ? createContentCache({
+          root: config.cache.blobDir,
+          maxBytes: config.cache.blobBytes,
+          onEvict: () => evictions.inc(),
+        })
+      : undefined;
+  metrics.gauge('blob_cache_bytes', 'Bytes held by the disk cache of pushed blobs.', {
+    collect: (gauge) => gauge.set(blobCache?.usage().bytes ?? 0),
+  });
   const server = createHttpServer({
     logger: deps.logger,
     metrics,
@@ -33,6 +46,8 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
       buildIndex,
       cacheTtlMs: config.cache.ttlSeconds * 1000,
       manifestCacheBytes: config.cache.manifestBytes,
+      ...(blobCache === undefined ? {} : { blobCache }),
+      onCacheError: (err) => deps.logger.warn({ err }, 'blob cache'),
     }),
     uploads,
     limits: config.registry.limits,
@@ -44,6 +59,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   let closing: Promise<void> | undefined;
   return {
     async start() {
+      await blobCache?.start();
       uploads.start();
       url = await server.listen({ host: config.listen.host, port: config.listen.port });
     },
@@ -51,6 +67,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
       closing ??= (async () => {
         await server.close();
         await uploads.close();
+        await blobCache?.close();
         await Promise.all([origin.close(), buildIndex.close()]);
       })();
       return closing;

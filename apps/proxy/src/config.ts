@@ -34,6 +34,21 @@ export const configSchema = z
           .nonnegative()
           .default(32 * 1024 * 1024)
           .describe('Memory for cached manifest documents (immutable by digest).'),
+        blobDir: z
+          .string()
+          .min(1)
+          .default('/tmp/kraken/blob-cache')
+          .describe(
+            'Disk cache of blobs pushed through this proxy. Put it on the same filesystem as registry.uploads.dir: finished uploads are then hard-linked in, not copied.',
+          ),
+        blobBytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(10 * 1024 ** 3)
+          .describe(
+            'Disk budget of the blob cache (bytes); least recently used blobs are evicted past it. 0 turns the cache off.',
+          ),
       })
       .strict()
       .prefault({})

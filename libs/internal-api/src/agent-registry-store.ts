@@ -8,7 +8,7 @@
  */
 import type { Digest } from '@kraken/oci-content';
 import type { ReadableRegistryStore } from '@kraken/registry-api';
-import type { ContentStore } from '@kraken/storage-backends';
+import type { ContentCache } from '@kraken/storage-backends';
 import type { BuildIndexClient, OriginClient } from './client-types.js';
 import { readManifestBytes } from './manifest-fetch.js';
 import { toReferrerDescriptor } from './manifest-record.js';
@@ -21,7 +21,7 @@ export interface AgentRegistryStoreOptions {
     'getTag' | 'getManifest' | 'listTags' | 'listReferrers' | 'listRepositories'
   >;
   /** Local on-disk cache of blobs and manifests. */
-  cache: ContentStore;
+  cache: Pick<ContentCache, 'stat' | 'read' | 'write'>;
   /** How long a resolved tag is trusted before it is revalidated (ms). */
   tagTtlMs?: number;
   /** Upper bound of cached tag and manifest-record entries. */

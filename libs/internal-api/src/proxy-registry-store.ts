@@ -9,6 +9,7 @@
 import { Readable } from 'node:stream';
 import type { ParsedManifest } from '@kraken/oci-content';
 import type { StoredManifest, WritableRegistryStore } from '@kraken/registry-api';
+import type { ContentCache } from '@kraken/storage-backends';
 import type { BuildIndexClient, OriginClient } from './client-types.js';
 import { readManifestBytes } from './manifest-fetch.js';
 import { toManifestRecord, toReferrerDescriptor } from './manifest-record.js';
@@ -24,10 +25,17 @@ export interface ProxyRegistryStoreOptions {
   cacheTtlMs?: number;
   /** Memory for cached manifest documents (bytes). */
   manifestCacheBytes?: number;
+  /**
+   * Local disk cache of blobs pushed through this proxy: a pull right after a push (a CI
+   * pipeline's usual shape) is served from here instead of being relayed from an origin.
+   */
+  blobCache?: Pick<ContentCache, 'stat' | 'read' | 'adopt'>;
+  /** Told when the best-effort blob cache fails; the request itself still succeeds. */
+  onCacheError?: (err: unknown) => void;
 }
 
 export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): WritableRegistryStore {
-  const { origin, buildIndex } = options;
+  const { origin, buildIndex, blobCache } = options;
   const manifests = createManifestResolver({
     buildIndex,
     loadBytes: async (digest) => {
@@ -39,9 +47,21 @@ export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): Wr
   });
 
   return {
-    statBlob: (_repo, digest) => origin.statBlob(digest),
+    async statBlob(_repo, digest) {
+      return (await blobCache?.stat(digest)) ?? origin.statBlob(digest);
+    },
 
-    readBlob: (_repo, digest, range) => origin.getBlob(digest, range === undefined ? {} : { range }),
+    async readBlob(_repo, digest, range) {
+      if (blobCache !== undefined && (await blobCache.stat(digest)) !== undefined) {
+        try {
+          return await blobCache.read(digest, range);
+        } catch (err) {
+          // Evicted between stat and read, or unreadable: the origins still have it.
+          options.onCacheError?.(err);
+        }
+      }
+      return origin.getBlob(digest, range === undefined ? {} : { range });
+    },
 
     getManifest: (repo, reference) => manifests.resolve(repo, reference),
 
@@ -56,8 +76,12 @@ export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): Wr
     async putBlob(_repo, blob) {
       // Content-addressed: a blob the origins already hold needs no second upload.
       const existing = await origin.statBlob(blob.digest);
-      if (existing?.size === blob.size) return;
-      await origin.putBlob(blob.digest, blob.open(), { size: blob.size });
+      if (existing?.size !== blob.size) await origin.putBlob(blob.digest, blob.open(), { size: blob.size });
+      if (blobCache !== undefined && blob.file !== undefined) {
+        await blobCache
+          .adopt(blob.digest, blob.file, blob.size)
+          .catch((err: unknown) => options.onCacheError?.(err));
+      }
     },
 
     async mountBlob(_fromRepo, _toRepo, digest) {

@@ -61,8 +61,14 @@ export interface ReadableRegistryStore {
 }
 
 export interface WritableRegistryStore extends ReadableRegistryStore {
-  /** Stores a verified blob. `open` may be called more than once (e.g. to retry) until putBlob settles. */
-  putBlob(repo: string, blob: { digest: Digest; size: number; open: () => Readable }): Promise<void>;
+  /**
+   * Stores a verified blob. `open` may be called more than once (e.g. to retry) until
+   * putBlob settles; `file`, when set, is a local file with the same bytes, valid as long.
+   */
+  putBlob(
+    repo: string,
+    blob: { digest: Digest; size: number; open: () => Readable; file?: string },
+  ): Promise<void>;
   /**
    * Makes a blob that exists elsewhere available in `repo`; false when it cannot. An
    * undefined `fromRepo` (a mount without `from=`) lets the store look wherever it likes.

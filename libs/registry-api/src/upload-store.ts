@@ -39,6 +39,11 @@ export interface VerifiedUpload {
   readonly size: number;
   /** Opens the verified bytes; valid only until the commit callback returns. */
   open(): Readable;
+  /**
+   * Path of a local file holding the verified bytes, when the upload store keeps one;
+   * valid only until the commit callback returns (hard-link it to keep it).
+   */
+  readonly file?: string;
 }
 
 export interface UploadStore {

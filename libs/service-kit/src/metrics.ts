@@ -9,7 +9,12 @@ export interface Metrics {
   readonly registry: Registry;
   readonly prefix: string;
   counter<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
-  gauge<L extends string = string>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
+  /** `collect` runs at every scrape, for values read from elsewhere (cache sizes, queue depths). */
+  gauge<L extends string = string>(
+    name: string,
+    help: string,
+    options?: { labelNames?: readonly L[]; collect?: (gauge: Gauge<L>) => void },
+  ): Gauge<L>;
   histogram<L extends string = string>(
     name: string,
     help: string,
@@ -27,8 +32,21 @@ export function createMetrics(component: string, options: { defaultMetrics?: boo
     counter(name, help, labelNames = []) {
       return new Counter({ name: prefix + name, help, labelNames, registers: [registry] });
     },
-    gauge(name, help, labelNames = []) {
-      return new Gauge({ name: prefix + name, help, labelNames, registers: [registry] });
+    gauge(name, help, opts = {}) {
+      const collect = opts.collect;
+      return new Gauge({
+        name: prefix + name,
+        help,
+        labelNames: opts.labelNames ?? [],
+        registers: [registry],
+        ...(collect === undefined
+          ? {}
+          : {
+              collect() {
+                collect(this);
+              },
+            }),
+      });
     },
     histogram(name, help, opts = {}) {
       return new Histogram({
