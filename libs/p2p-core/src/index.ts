@@ -71,3 +71,67 @@ export {
   TokenQueueFullError,
   TokenBucketClosedError,
 } from './errors.js';
+export type {
+  AnnounceRequest,
+  ParsedAnnounceRequest,
+  AnnounceResponse,
+  AnnouncedPeer,
+} from './announce-protocol.js';
+export {
+  MAX_ANNOUNCE_PEERS,
+  announceRequestSchema,
+  announceResponseSchema,
+  announcedPeerSchema,
+  peerAddressSchema,
+  isValidPeerHost,
+  isUnspecifiedHost,
+} from './announce-protocol.js';
+export type { AnnounceClient, AnnounceClientOptions } from './announce-client.js';
+export { createAnnounceClient } from './announce-client.js';
+export type {
+  PeerEntry,
+  SwarmKey,
+  PeerStore,
+  PeerStoreOptions,
+  PeerStoreStats,
+} from './tracker-peer-store.js';
+export { createPeerStore, DEFAULT_MAX_BLOBS, DEFAULT_MAX_PEERS_PER_BLOB } from './tracker-peer-store.js';
+export type { PeerPolicy, PeerPolicyOptions, PeerPriority, PeerSelection } from './tracker-peer-policy.js';
+export { createPeerPolicy, PEER_PRIORITIES } from './tracker-peer-policy.js';
+export type {
+  MetainfoSource,
+  MetainfoCache,
+  MetainfoCacheOptions,
+  CachedMetainfo,
+  MetainfoLookup,
+} from './tracker-metainfo-cache.js';
+export { createMetainfoCache } from './tracker-metainfo-cache.js';
+export type { TrackerRoutesOptions } from './tracker-routes.js';
+export { createTrackerRoutes } from './tracker-routes.js';
+export type { TrackerConfig } from './tracker-config.js';
+export { trackerConfigSchema } from './tracker-config.js';
+export {
+  InvalidAnnounceError,
+  MetainfoNotFoundError,
+  TrackerRequestError,
+  TrackerUnreachableError,
+} from './tracker-errors.js';
+export type {
+  PeerConn,
+  PeerConnOptions,
+  PeerConnEvent,
+  PeerConnDirection,
+  PeerConnState,
+  LocalPeer,
+  OutgoingMessage,
+  IncomingMessage,
+  ConnClock,
+  ConnLogger,
+} from './peer-conn.js';
+export { createPeerConn } from './peer-conn.js';
+export type { ConnManager, ConnManagerOptions, DialTarget, Dialer } from './conn-manager.js';
+export { createConnManager } from './conn-manager.js';
+export type { ConnectionConfig } from './conn-config.js';
+export { connectionSchema } from './conn-config.js';
+export type { ConnectionErrorCode } from './conn-errors.js';
+export { ConnectionError } from './conn-errors.js';

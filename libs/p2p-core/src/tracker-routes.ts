@@ -1,0 +1,141 @@
+/**
+ * The tracker's /v1/ API as a fastify plugin:
+ *
+ * - `POST /v1/announce`: records the peer in the blob's swarm and answers with a
+ *   sample of the swarm's other peers (see tracker-peer-policy.ts) and when to
+ *   announce again;
+ * - `GET /v1/blobs/:digest/metainfo`: the blob's metainfo, fetched from the origins
+ *   and cached (see tracker-metainfo-cache.ts), as canonical JSON.
+ *
+ * Errors are answered as `{error: {code, message, detail}}`, like every /v1/ API.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { KrakenError, parseDigest } from '@kraken/oci-content';
+import type { Metrics } from '@kraken/service-kit';
+import { announceRequestSchema, isUnspecifiedHost, type AnnounceResponse } from './announce-protocol.js';
+import { InvalidAnnounceError, MetainfoNotFoundError } from './tracker-errors.js';
+import { createMetainfoCache, type MetainfoSource } from './tracker-metainfo-cache.js';
+import type { PeerPolicy } from './tracker-peer-policy.js';
+import type { PeerEntry, PeerStore } from './tracker-peer-store.js';
+
+export interface TrackerRoutesOptions {
+  readonly store: PeerStore;
+  readonly policy: PeerPolicy;
+  readonly metainfo: MetainfoSource;
+  readonly metrics: Metrics;
+  /** Most peers per answer. */
+  readonly peersPerAnnounce: number;
+  readonly announceIntervalSeconds: number;
+  /** Memory for cached metainfo JSON (default 64 MiB). */
+  readonly metainfoCacheBytes?: number;
+}
+
+/** An announce is a few hundred bytes; anything near this is not one. */
+const MAX_ANNOUNCE_BODY_BYTES = 16 * 1024;
+
+const digestParams = z.object({ digest: z.string() });
+
+export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPluginAsync {
+  const { store, policy, metrics, peersPerAnnounce, announceIntervalSeconds } = options;
+  const announces = metrics.counter('announces_total', 'Announces received, by result.', ['result']);
+  const lookups = metrics.counter('metainfo_cache_lookups_total', 'Metainfo lookups, by cache result.', [
+    'result',
+  ]);
+  const cache = createMetainfoCache({
+    source: options.metainfo,
+    maxBytes: options.metainfoCacheBytes ?? 64 * 1024 * 1024,
+    onLookup: (result) => lookups.inc({ result }),
+  });
+  metrics.gauge('metainfo_cache_bytes', 'Bytes of metainfo JSON cached.', {
+    collect: (gauge) => gauge.set(cache.bytes),
+  });
+  metrics.gauge('swarms', 'Blobs with at least one live peer.', {
+    collect: (gauge) => gauge.set(store.stats().blobs),
+  });
+  metrics.gauge('swarm_peers', 'Live peer entries over all swarms.', {
+    collect: (gauge) => gauge.set(store.stats().peers),
+  });
+  metrics.gauge('swarm_peers_max', 'Peers in the largest swarm.', {
+    collect: (gauge) => gauge.set(store.stats().largestSwarm),
+  });
+
+  return async function trackerRoutes(app: FastifyInstance) {
+    app.setErrorHandler((err, request, reply) => {
+      const { statusCode, body } = errorAnswer(err);
+      if (request.routeOptions.url === '/v1/announce') {
+        announces.inc({ result: statusCode < 500 ? 'invalid' : 'error' });
+      }
+      if (statusCode >= 500) request.log.error({ err }, 'tracker request failed');
+      return reply.code(statusCode).send(body);
+    });
+
+    app.post('/v1/announce', { bodyLimit: MAX_ANNOUNCE_BODY_BYTES }, async (request) => {
+      const parsed = announceRequestSchema.safeParse(request.body);
+      if (!parsed.success) throw invalid('invalid announce', parsed.error);
+      const announce = parsed.data;
+      const self: PeerEntry = {
+        peerId: announce.peerId,
+        host: isUnspecifiedHost(announce.address.host) ? sourceHost(request) : announce.address.host,
+        port: announce.address.port,
+        complete: announce.complete,
+        origin: announce.origin,
+      };
+      const key = { blob: announce.blob, clusterId: announce.clusterId };
+      // Sampled before recording the announce, so the answer never has to skip it.
+      const peers = policy.select(store.peers(key), { requester: self, limit: peersPerAnnounce });
+      store.announce(key, self);
+      announces.inc({ result: 'ok' });
+      const answer: AnnounceResponse = { peers, intervalSeconds: announceIntervalSeconds };
+      return answer;
+    });
+
+    app.get('/v1/blobs/:digest/metainfo', async (request, reply) => {
+      const digest = parseDigest(digestParams.parse(request.params).digest);
+      const cached = await cache.get(digest);
+      if (cached === undefined) throw new MetainfoNotFoundError(digest.value);
+      return reply
+        .code(200)
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('etag', `"${cached.id}"`)
+        .send(cached.json);
+    });
+  };
+}
+
+/** The address the announce came from, without the IPv4-mapped IPv6 prefix. */
+function sourceHost(request: FastifyRequest): string {
+  const ip = request.ip;
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice('::ffff:'.length) : ip;
+}
+
+function invalid(what: string, error: z.ZodError): InvalidAnnounceError {
+  const issue = error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.join('.');
+  return new InvalidAnnounceError(`${what}: ${where} ${issue?.message ?? 'is invalid'}`, {
+    issues: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+  });
+}
+
+interface ErrorAnswer {
+  readonly statusCode: number;
+  readonly body: { error: { code: string; message: string; detail?: unknown } };
+}
+
+function errorAnswer(err: unknown): ErrorAnswer {
+  const answer = (statusCode: number, code: string, message: string, detail?: unknown): ErrorAnswer => ({
+    statusCode,
+    body: { error: detail === undefined ? { code, message } : { code, message, detail } },
+  });
+  if (err instanceof KrakenError && err.statusCode !== undefined) {
+    return answer(err.statusCode, err.code, err.message, err.detail);
+  }
+  if (err instanceof z.ZodError) return answer(400, 'KRAKEN_INVALID_REQUEST', 'request failed validation');
+  // fastify's own client errors (bad JSON, wrong content type, body too large).
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = (err as { code?: unknown }).code;
+    return answer(status, typeof code === 'string' ? code : 'KRAKEN_INVALID_REQUEST', (err as Error).message);
+  }
+  return answer(500, 'KRAKEN_INTERNAL', 'internal error');
+}
