@@ -1,0 +1,48 @@
+/**
+ * Limits and timers of P2P connections, one schema for the agent's and the origin's
+ * config. Defaults suit a devcluster and a datacenter network alike.
+ */
+import { z } from 'zod';
+
+export const connectionSchema = z
+  .object({
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .default(200)
+      .describe('Most P2P connections open at once (inbound, outbound and handshaking together).'),
+    handshakeTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(10_000)
+      .describe('Time a new connection has to connect and complete the handshake, in milliseconds.'),
+    keepaliveIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(30_000)
+      .describe('A keepalive is sent after this long without sending anything, in milliseconds.'),
+    idleTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(90_000)
+      .describe(
+        'A connection that receives nothing (not even a keepalive) for this long is closed, in milliseconds.',
+      ),
+    highWaterMarkBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(4 * 1024 * 1024)
+      .describe(
+        'Bytes queued for sending on one connection past which send() asks the caller to wait for drain.',
+      ),
+  })
+  .strict()
+  .prefault({})
+  .describe('P2P connection limits and timers.');
+
+export type ConnectionConfig = z.output<typeof connectionSchema>;
