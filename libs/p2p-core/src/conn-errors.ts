@@ -26,7 +26,9 @@ export type ConnectionErrorCode =
   /** A dialed peer answered with another peer id than the one dialed. */
   | 'KRAKEN_P2P_UNEXPECTED_PEER'
   /** The connection manager is closed. */
-  | 'KRAKEN_P2P_MANAGER_CLOSED';
+  | 'KRAKEN_P2P_MANAGER_CLOSED'
+  /** listen() was called on a connection manager that already listens. */
+  | 'KRAKEN_P2P_ALREADY_LISTENING';
 
 export class ConnectionError extends KrakenError {
   declare readonly code: ConnectionErrorCode;

@@ -48,6 +48,9 @@ describe('ConnManager', () => {
     const b = await node('b');
     const conn = await a.manager.dial({ host: '127.0.0.1', port: b.port, peerId: b.id });
     expect(conn.remote?.peerId).toBe(b.id);
+    await expect(b.manager.listen({ port: 0 })).rejects.toMatchObject({
+      code: 'KRAKEN_P2P_ALREADY_LISTENING',
+    });
     expect(a.manager.get(b.id)).toBe(conn);
     await until(() => b.manager.get(a.id) !== undefined);
     expect(b.manager.get(a.id)?.remote?.wanted).toEqual([BLOB]);

@@ -213,7 +213,10 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
           new ConnectionError('KRAKEN_P2P_MANAGER_CLOSED', 'connection manager is closed'),
         );
       }
-      if (server !== undefined) return Promise.reject(new Error('connection manager is already listening'));
+      if (server !== undefined)
+        return Promise.reject(
+          new ConnectionError('KRAKEN_P2P_ALREADY_LISTENING', 'connection manager is already listening'),
+        );
       const listening = net.createServer(accept);
       server = listening;
       return new Promise((resolve, reject) => {

@@ -197,6 +197,17 @@ describe('PeerConn handshake', () => {
     expect(closeReason(await rec.next('close'))).toBeInstanceOf(ProtocolError);
   });
 
+  it('reports messages before a bad frame, then closes with its ProtocolError', async () => {
+    const { raw, rec } = memoryConn();
+    raw.write(handshakeFrom(B));
+    raw.write(Buffer.concat(encodeMessage({ type: 'have', blobId: BLOB, index: 1 })));
+    // A have frame whose length does not fit the type.
+    raw.write(Buffer.from([0, 0, 0, 3, 0x03, 0, 0]));
+    const reason = closeReason(await rec.next('close'));
+    expect(reason.code).toBe('KRAKEN_P2P_BAD_FRAME_LENGTH');
+    expect(rec.events.map((e) => e.type)).toEqual(['open', 'message', 'close']);
+  });
+
   it('closes on a handshake carrying our own peer id or an unexpected one', async () => {
     const self = memoryConn();
     self.raw.write(handshakeFrom(A));
