@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Digest } from '@kraken/oci-content';
+import type { Metainfo } from '@kraken/p2p-core';
 import type { ManifestRecord } from './contracts.js';
 
 export interface OriginClient {
@@ -45,6 +46,16 @@ export interface OriginUploadClient {
   commitUpload(uploadId: string, digest: Digest, signal?: AbortSignal): Promise<void>;
   /** Returns false when there was no such session. */
   cancelUpload(uploadId: string): Promise<boolean>;
+}
+
+/**
+ * The origin's metainfo endpoint (GET /v1/blobs/{digest}/metainfo), for trackers and
+ * agents. Kept apart from OriginClient so that fakes of the blob API need not grow.
+ * Its shape is p2p-core's MetainfoSource, so a client can feed a tracker directly.
+ */
+export interface OriginMetainfoClient {
+  /** The blob's metainfo, validated; undefined when the origin does not hold the blob. */
+  getMetainfo(digest: Digest, signal?: AbortSignal): Promise<Metainfo | undefined>;
 }
 
 export interface BuildIndexClient {

@@ -14,7 +14,12 @@ export {
   MAX_MANIFEST_RECORD_BYTES,
 } from './contracts.js';
 export type { ErrorBody, ManifestRecord } from './contracts.js';
-export type { OriginClient, OriginUploadClient, BuildIndexClient } from './client-types.js';
+export type {
+  OriginClient,
+  OriginUploadClient,
+  OriginMetainfoClient,
+  BuildIndexClient,
+} from './client-types.js';
 export {
   InvalidRequestError,
   RemoteApiError,
@@ -73,5 +78,7 @@ export { createOriginRoutes } from './origin-routes.js';
 export type { OriginRoutesOptions } from './origin-routes.js';
 export { createOriginClient } from './origin-client.js';
 export type { OriginClientOptions } from './origin-client.js';
+export { createOriginMetainfo, MetainfoBusyError } from './origin-metainfo.js';
+export type { OriginMetainfo, OriginMetainfoEntry, OriginMetainfoOptions } from './origin-metainfo.js';
 export { originLimitsSchema } from './origin-limits.js';
 export type { OriginLimits } from './origin-limits.js';

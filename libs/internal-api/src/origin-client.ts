@@ -7,10 +7,11 @@
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { Digest } from '@kraken/oci-content';
-import type { OriginClient, OriginUploadClient } from './client-types.js';
+import type { OriginClient, OriginMetainfoClient, OriginUploadClient } from './client-types.js';
 import { uploadCreatedSchema, uploadStatusSchema } from './contracts.js';
 import { errorFromResponse } from './error-body.js';
 import { invalidResponse, readJsonResponse } from './json-response.js';
+import { readMetainfoResponse } from './origin-metainfo-response.js';
 import { RemoteApiError, ServiceUnreachableError } from './errors.js';
 
 export interface OriginClientOptions {
@@ -22,6 +23,11 @@ export interface OriginClientOptions {
   readonly headersTimeoutMs?: number;
   /** Longest pause between body chunks, in ms (default 60 s). */
   readonly bodyTimeoutMs?: number;
+  /**
+   * Time allowed for a metainfo answer to start, in ms (default 10 min): the origin
+   * hashes the whole blob before it answers a first request.
+   */
+  readonly metainfoTimeoutMs?: number;
 }
 
 /** JSON answers of the origin are a few dozen bytes. */
@@ -32,9 +38,12 @@ interface SendOptions {
   readonly headers?: Record<string, string>;
   readonly body?: Readable;
   readonly signal?: AbortSignal | undefined;
+  readonly headersTimeout?: number;
 }
 
-export function createOriginClient(options: OriginClientOptions): OriginClient & OriginUploadClient {
+export function createOriginClient(
+  options: OriginClientOptions,
+): OriginClient & OriginUploadClient & OriginMetainfoClient {
   const base = new URL(options.url);
   const prefix = base.pathname.replace(/\/+$/, '');
   const pool = new Pool(base.origin, {
@@ -55,6 +64,7 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
         ...(sendOptions.headers === undefined ? {} : { headers: sendOptions.headers }),
         ...(sendOptions.body === undefined ? {} : { body: sendOptions.body }),
         ...(sendOptions.signal === undefined ? {} : { signal: sendOptions.signal }),
+        ...(sendOptions.headersTimeout === undefined ? {} : { headersTimeout: sendOptions.headersTimeout }),
       });
     } catch (err) {
       if (sendOptions.signal?.aborted) throw err;
@@ -122,6 +132,16 @@ export function createOriginClient(options: OriginClientOptions): OriginClient &
         signal: putOptions.signal,
       });
       await response.body.dump();
+    },
+
+    async getMetainfo(digest, signal) {
+      const path = `${blobPath(digest)}/metainfo`;
+      const response = await call('GET', path, [200], {
+        signal,
+        headersTimeout: options.metainfoTimeoutMs ?? 600_000,
+      });
+      if (response === undefined) return undefined;
+      return readMetainfoResponse(response.body, { digest, what: `GET ${path}` });
     },
 
     async deleteBlob(digest) {

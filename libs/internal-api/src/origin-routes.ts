@@ -20,6 +20,8 @@ import {
   UploadNotFoundError,
 } from './errors.js';
 import { originLimitsSchema, type OriginLimits } from './origin-limits.js';
+import { createOriginMetainfo, type OriginMetainfo } from './origin-metainfo.js';
+import { registerOriginMetainfoRoute } from './origin-metainfo-route.js';
 import { parseContentRange, parseRangeHeader } from './origin-range.js';
 import { createUploadSessions } from './origin-upload-sessions.js';
 
@@ -32,6 +34,8 @@ export interface OriginRoutesOptions {
   readonly metrics: Metrics;
   /** Milliseconds since the epoch, for upload expiry. */
   readonly now?: () => number;
+  /** Metainfo generation and cache; by default one over `store` with default bounds. */
+  readonly metainfo?: OriginMetainfo;
 }
 
 const digestParams = z.object({ digest: z.string() });
@@ -58,6 +62,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     'Blob bytes sent in full or ranged GETs.',
   );
   const blobsDeleted = options.metrics.counter('blobs_deleted_total', 'Blobs deleted.');
+  const metainfo = options.metainfo ?? createOriginMetainfo({ store });
 
   const recordStored = (result: { size: number; created: boolean }) => {
     if (!result.created) return;
@@ -113,6 +118,8 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
         .send(body);
     });
 
+    registerOriginMetainfoRoute(app, metainfo);
+
     app.put('/v1/blobs/:digest', async (request, reply) => {
       const digest = parseDigest(digestParams.parse(request.params).digest);
       const size = declaredLength(request);
@@ -132,6 +139,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     app.delete('/v1/blobs/:digest', async (request, reply) => {
       const digest = parseDigest(digestParams.parse(request.params).digest);
       if (!(await store.delete(digest))) throw new BlobNotFoundError(digest.value);
+      metainfo.forget(digest);
       blobsDeleted.inc();
       log.info({ digest: digest.value }, 'blob deleted');
       return reply.code(202).send();
