@@ -126,6 +126,37 @@ describe('ConnManager', () => {
     });
   });
 
+  it('rejects a dial that cannot connect with a socket error', async () => {
+    const a = await node('a');
+    const closedServer = net.createServer();
+    await new Promise<void>((resolve) => closedServer.listen(0, '127.0.0.1', resolve));
+    const address = closedServer.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    await new Promise((resolve) => closedServer.close(resolve));
+    await expect(a.manager.dial({ host: '127.0.0.1', port })).rejects.toMatchObject({
+      code: 'KRAKEN_P2P_SOCKET_ERROR',
+    });
+    expect(a.manager.size).toBe(0);
+  });
+
+  it('caps handshake blob lists and refuses inbound peers when the handshake cannot be built', async () => {
+    const many = Array.from({ length: 2500 }, (_, i) => i.toString(16).padStart(64, '0'));
+    const a = await node('a', { handshakeBlobs: () => ({ offered: many, wanted: many }) });
+    const b = await node('b', { handshakeBlobs: () => ({ offered: ['not-an-id'], wanted: [] }) });
+    const c = await node('c');
+    const conn = await c.manager.dial({ host: '127.0.0.1', port: a.port });
+    expect(conn.remote?.offered).toHaveLength(2000);
+    expect(conn.remote?.wanted).toHaveLength(0);
+    await expect(c.manager.dial({ host: '127.0.0.1', port: b.port })).rejects.toMatchObject({
+      name: 'ConnectionError',
+    });
+    expect(b.warnings.length).toBeGreaterThan(0);
+    await expect(b.manager.dial({ host: '127.0.0.1', port: c.port })).rejects.toMatchObject({
+      code: 'KRAKEN_P2P_MALFORMED_MESSAGE',
+    });
+    expect(b.manager.size).toBe(0);
+  });
+
   it('refuses to connect to itself and to an unexpected peer id', async () => {
     const a = await node('a');
     const b = await node('b');

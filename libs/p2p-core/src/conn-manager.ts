@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionConfig } from './conn-config.js';
 import { ConnectionError } from './conn-errors.js';
 import type { ProtocolError } from './errors.js';
+import { MAX_HANDSHAKE_BLOB_IDS } from './messages.js';
 import {
   createPeerConn,
   type ConnClock,
@@ -143,13 +144,17 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
 
   function start(socket: Duplex, direction: PeerConnDirection, target?: DialTarget): PeerConn {
     const blobs = options.handshakeBlobs?.();
+    // The handshake lists are a hint (bitfields follow per blob), so past the wire
+    // limit they are cut rather than failing the connection.
+    const offered = blobs?.offered.slice(0, MAX_HANDSHAKE_BLOB_IDS) ?? [];
+    const wanted = blobs?.wanted.slice(0, MAX_HANDSHAKE_BLOB_IDS - offered.length) ?? [];
     const conn = createPeerConn({
       socket,
       direction,
       local,
       onEvent: handle,
-      offered: blobs?.offered,
-      wanted: blobs?.wanted,
+      offered,
+      wanted,
       expectedPeerId: target?.peerId,
       remoteAddress: target === undefined ? undefined : `${target.host}:${target.port}`,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
@@ -178,7 +183,15 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
       socket.destroy();
       return;
     }
-    start(socket, 'inbound');
+    try {
+      start(socket, 'inbound');
+    } catch (error) {
+      // A bad local identity or blob id from handshakeBlobs: refuse this connection
+      // instead of throwing out of the server's 'connection' handler.
+      logger.warn({ err: error }, 'refusing p2p connection: cannot build the handshake');
+      socket.on('error', () => {});
+      socket.destroy();
+    }
   }
 
   function dialNew(target: DialTarget): Promise<PeerConn> {
@@ -200,9 +213,14 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
         return;
       }
       const socket = dialer({ host: target.host, port: target.port });
-      // Registered before any event can fire: events come from socket I/O, later.
-      const conn = start(socket, 'outbound', target);
-      attempts.set(conn, { resolve, reject });
+      try {
+        // Registered before any event can fire: events come from socket I/O, later.
+        attempts.set(start(socket, 'outbound', target), { resolve, reject });
+      } catch (error) {
+        socket.on('error', () => {});
+        socket.destroy();
+        reject(error);
+      }
     });
   }
 
