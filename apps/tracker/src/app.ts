@@ -1,27 +1,78 @@
 /**
- * The tracker service. Today it serves only the standard operational endpoints
- * (/health, /readiness, /metrics); its domain logic lands in its own change.
+ * The tracker service: the announce API (swarm bookkeeping and peer handout) and
+ * metainfo served from a cache filled from the origin, plus /health, /readiness
+ * (which checks the origin) and /metrics.
  */
-import { createHttpServer, createMetrics, type Logger } from '@kraken/service-kit';
+import { createOriginClient } from '@kraken/internal-api';
+import { createPeerPolicy, createPeerStore, createTrackerRoutes } from '@kraken/p2p-core';
+import { createHttpServer, createMetrics, type Logger, type Metrics } from '@kraken/service-kit';
 import type { Config } from './config.js';
 
 export interface App {
   start(): Promise<void>;
+  /** Drains in-flight requests, then closes the origin connections; safe to call twice. */
   close(): Promise<void>;
+  /** Base URL once started (the real port when configured with port 0). */
   readonly url: string;
 }
 
-export function createApp(config: Config, deps: { logger: Logger }): App {
-  const metrics = createMetrics('tracker');
-  const server = createHttpServer({ logger: deps.logger, metrics });
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /** Monotonic milliseconds, for peer expiry. */
+  readonly clock?: () => number;
+  /** Uniform in [0, 1), for peer sampling. */
+  readonly random?: () => number;
+}
+
+export function createApp(config: Config, deps: AppDeps): App {
+  const { logger } = deps;
+  const { tracker } = config;
+  const metrics = deps.metrics ?? createMetrics('tracker');
+  const origin = createOriginClient({
+    url: config.origin.url,
+    connections: config.origin.connections,
+    metainfoTimeoutMs: config.origin.metainfoTimeoutMs,
+  });
+  const server = createHttpServer({
+    logger,
+    metrics,
+    readinessChecks: [{ name: 'origin', check: (signal) => origin.ping(signal) }],
+  });
+  const routes = createTrackerRoutes({
+    store: createPeerStore({
+      ttlMs: tracker.peerTtlSeconds * 1000,
+      maxPeersPerBlob: tracker.maxPeersPerBlob,
+      maxBlobs: tracker.maxBlobs,
+      ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    }),
+    policy: createPeerPolicy({
+      priority: tracker.priority,
+      ...(deps.random === undefined ? {} : { random: deps.random }),
+    }),
+    metainfo: origin,
+    metrics,
+    peersPerAnnounce: tracker.peersPerAnnounce,
+    announceIntervalSeconds: tracker.announceIntervalSeconds,
+    metainfoCacheBytes: tracker.metainfoCacheBytes,
+  });
   let url = '';
   let closing: Promise<void> | undefined;
+
   return {
     async start() {
+      await server.register(routes);
       url = await server.listen({ host: config.listen.host, port: config.listen.port });
+      logger.info({ url, origin: config.origin.url }, 'tracker listening');
     },
     close() {
-      closing ??= server.close();
+      closing ??= (async () => {
+        try {
+          await server.close();
+        } finally {
+          await origin.close();
+        }
+      })();
       return closing;
     },
     get url() {

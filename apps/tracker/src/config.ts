@@ -1,10 +1,42 @@
-/** Configuration of the tracker binary. */
+/**
+ * Configuration of the tracker binary, assembled from the libs' schemas. Every key
+ * has a default that works in the devcluster (first tracker, first origin).
+ */
 import { z } from 'zod';
+import { trackerConfigSchema } from '@kraken/p2p-core';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+
+const originSchema = z
+  .object({
+    url: z
+      .url()
+      .default('http://127.0.0.1:15002')
+      .describe('Base URL of the origin that metainfo is fetched from.'),
+    connections: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(8)
+      .describe('Keep-alive connections to the origin.'),
+    metainfoTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(600_000)
+      .describe(
+        'Time allowed for a metainfo answer to start (ms); an origin hashes the whole blob before its first answer.',
+      ),
+  })
+  .strict()
+  .prefault({})
+  .describe('The origin holding the blobs whose metainfo the tracker serves.');
 
 export const configSchema = z
   .object({
     listen: listenSchema(15003),
+    tracker: trackerConfigSchema,
+    origin: originSchema,
     logging: loggingSchema,
     tracing: tracingSchema,
   })
