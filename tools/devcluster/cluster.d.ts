@@ -11,6 +11,7 @@ export interface Component {
 export interface Endpoints {
   proxy: string[];
   origin: string[];
+  tracker: string[];
   'build-index': string[];
   agent: string[];
 }
@@ -30,7 +31,7 @@ export interface ClusterOptions {
   agents?: number;
   logLevel?: string;
   /** Extra config keys per component kind, merged over the generated config. */
-  overrides?: { origin?: object; buildIndex?: object; proxy?: object; agent?: object };
+  overrides?: { origin?: object; tracker?: object; buildIndex?: object; proxy?: object; agent?: object };
 }
 
 export const repoRoot: string;

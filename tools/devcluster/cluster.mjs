@@ -1,5 +1,5 @@
-// Starts a local cluster of real component processes (origin, build-index, proxy,
-// agents) from the built apps, on fixed default ports or on free ones, with all
+// Starts a local cluster of real component processes (origin, tracker, build-index,
+// proxy, agents) from the built apps, on fixed default ports or on free ones, with all
 // state under one directory. Used by `npm run devcluster`, the e2e tests and benchmarks.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -38,6 +38,7 @@ async function pickPorts(mode, agentCount) {
   return {
     proxy: await take(),
     origin: await take(),
+    tracker: await take(),
     buildIndex: await take(),
     agents: await Promise.all(Array.from({ length: agentCount }, take)),
   };
@@ -45,7 +46,7 @@ async function pickPorts(mode, agentCount) {
 
 /**
  * Starts the cluster and waits until every component is ready.
- * options: { dir, ports: 'default' | 'free', agents: number, logLevel, overrides: { origin, buildIndex, proxy, agent } }
+ * options: { dir, ports: 'default' | 'free', agents: number, logLevel, overrides: { origin, tracker, buildIndex, proxy, agent } }
  * Returns { dir, endpoints, components, stop() }.
  */
 export async function startCluster(options = {}) {
@@ -70,6 +71,17 @@ export async function startCluster(options = {}) {
         uploads: { dir: join(dir, 'origin-0', 'uploads') },
         logging: { level: logLevel },
         ...o.origin,
+      },
+    },
+    {
+      name: 'tracker-0',
+      app: 'tracker',
+      port: ports.tracker,
+      config: {
+        listen: { host, port: ports.tracker },
+        origin: { url: url(ports.origin) },
+        logging: { level: logLevel },
+        ...o.tracker,
       },
     },
     {
@@ -118,8 +130,9 @@ export async function startCluster(options = {}) {
     await Promise.all(components.map((c) => c.stop()));
   };
   try {
-    // Dependencies first: origin, then build-index (checks the origin), then the rest.
-    for (const group of [['origin'], ['build-index'], ['proxy', 'agent']]) {
+    // Dependencies first: origin, then build-index and tracker (both check the
+    // origin), then the rest.
+    for (const group of [['origin'], ['build-index', 'tracker'], ['proxy', 'agent']]) {
       const started = [];
       for (const spec of specs.filter((s) => group.includes(s.app))) {
         const configFile = join(dir, 'config', `${spec.name}.yaml`);
@@ -146,6 +159,7 @@ export async function startCluster(options = {}) {
   const endpoints = {
     proxy: [url(ports.proxy)],
     origin: [url(ports.origin)],
+    tracker: [url(ports.tracker)],
     'build-index': [url(ports.buildIndex)],
     agent: ports.agents.map(url),
   };
