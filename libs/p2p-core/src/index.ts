@@ -141,3 +141,21 @@ export type { PeerBlacklist, PeerBlacklistOptions, BlacklistReason } from './pee
 export { createPeerBlacklist } from './peer-blacklist.js';
 export type { AnnounceTimers, AnnounceTimerOptions } from './reannounce-timers.js';
 export { createAnnounceTimers } from './reannounce-timers.js';
+export type { Scheduler, DownloadOptions, SeedOptions } from './scheduler.js';
+export { createScheduler } from './scheduler.js';
+export type {
+  SchedulerOptions,
+  SchedulerLimits,
+  SchedulerLocalPeer,
+  SchedulerAnnouncer,
+  SchedulerTimers,
+  SchedulerLogger,
+  ConnManagerFactory,
+} from './scheduler-options.js';
+export {
+  DEFAULT_SCHEDULER_LIMITS,
+  systemSchedulerTimers,
+  silentSchedulerLogger,
+} from './scheduler-options.js';
+export type { BlobStatus, PieceReader, SwarmBlobState } from './swarm-blob.js';
+export { SwarmStoppedError } from './scheduler-errors.js';

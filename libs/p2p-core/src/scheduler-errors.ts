@@ -1,0 +1,11 @@
+import { KrakenError } from '@kraken/oci-content';
+
+/** A download ended because the scheduler closed or the blob left the swarm. */
+export class SwarmStoppedError extends KrakenError {
+  constructor(digest: string, why: 'closed' | 'aborted' | 'stopped') {
+    super('KRAKEN_P2P_SWARM_STOPPED', `swarm download of ${digest} ended: ${why}`, {
+      statusCode: 503,
+      detail: { digest, why },
+    });
+  }
+}

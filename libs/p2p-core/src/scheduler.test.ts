@@ -1,0 +1,179 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rename, rm, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { digestOf } from '@kraken/oci-content';
+import type { AnnouncedPeer } from './announce-protocol.js';
+import { createConnManager } from './conn-manager.js';
+import { generateMetainfo } from './metainfo-generator.js';
+import { pieceRange, type Metainfo } from './metainfo.js';
+import { createPieceStore } from './piece-store.js';
+import { createScheduler, type Scheduler } from './scheduler.js';
+import type { SchedulerAnnouncer, SchedulerLogger } from './scheduler-options.js';
+import type { PieceReader } from './swarm-blob.js';
+
+const PIECE = 256 * 1024;
+const SIZE = 32 * PIECE; // 8 MiB, 32 pieces
+
+/** The tracker in memory: every announcer sees every other peer of the blob, complete ones first. */
+function memoryTracker(): SchedulerAnnouncer {
+  const swarms = new Map<string, Map<string, AnnouncedPeer>>();
+  return {
+    announce(request) {
+      const swarm = swarms.get(request.blob) ?? new Map<string, AnnouncedPeer>();
+      swarms.set(request.blob, swarm);
+      swarm.set(request.peerId, {
+        peerId: request.peerId,
+        host: request.address.host,
+        port: request.address.port,
+        complete: request.complete,
+        origin: request.origin ?? false,
+      });
+      const others = [...swarm.values()].filter((p) => p.peerId !== request.peerId);
+      others.sort((a, b) => Number(b.complete) - Number(a.complete));
+      return Promise.resolve({ peers: others, intervalSeconds: 0.2 });
+    },
+  };
+}
+
+interface Node {
+  readonly peerId: string;
+  readonly scheduler: Scheduler;
+  readonly dir: string;
+  readonly warnings: string[];
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+let nextId = 0;
+async function node(tracker: SchedulerAnnouncer, origin = false): Promise<Node> {
+  const peerId = (++nextId).toString(16).padStart(40, '0');
+  const dir = await mkdtemp(join(tmpdir(), 'kraken-scheduler-'));
+  const warnings: string[] = [];
+  const logger: SchedulerLogger = { debug() {}, info() {}, warn: (_obj, msg) => warnings.push(msg) };
+  const scheduler = createScheduler({
+    local: { clusterId: 'test', peerId, host: '127.0.0.1', port: 0, origin },
+    connections: ({ onEvent, handshakeBlobs }) =>
+      createConnManager({ local: { clusterId: 'test', peerId }, onEvent, handshakeBlobs }),
+    pieceStore: createPieceStore({ dir: join(dir, 'partial') }),
+    announcer: tracker,
+    limits: { announceIntervalMs: 200, tickMs: 100 },
+    logger,
+  });
+  cleanups.push(async () => {
+    await scheduler.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await scheduler.listen({ host: '127.0.0.1', port: 0 });
+  return { peerId, scheduler, dir, warnings };
+}
+
+async function testBlob(): Promise<{ data: Buffer; metainfo: Metainfo }> {
+  const data = randomBytes(SIZE);
+  const metainfo = await generateMetainfo(Readable.from([data]), {
+    digest: digestOf(data).value,
+    size: SIZE,
+    pieceLength: PIECE,
+  });
+  return { data, metainfo };
+}
+
+function reader(data: Buffer, metainfo: Metainfo, corrupt = false): PieceReader {
+  return (index) => {
+    const { offset, length } = pieceRange(metainfo, index);
+    const piece = Buffer.from(data.subarray(offset, offset + length));
+    if (corrupt) piece[0] = (piece[0] ?? 0) ^ 0xff;
+    return Promise.resolve(piece);
+  };
+}
+
+/** Downloads into `<dir>/done` and resolves with the sha256 of the adopted file. */
+async function download(n: Node, metainfo: Metainfo, readPiece?: PieceReader): Promise<string> {
+  const done = join(n.dir, 'done');
+  await mkdir(done, { recursive: true });
+  const target = join(done, 'blob');
+  await n.scheduler.download(metainfo, {
+    adopter: { adopt: (_digest, path) => rename(path, target) },
+    ...(readPiece === undefined ? {} : { readPiece }),
+  });
+  return `sha256:${createHash('sha256')
+    .update(await readFile(target))
+    .digest('hex')}`;
+}
+
+describe('Scheduler', () => {
+  it('one seeder and five leechers each end with a verified copy', async () => {
+    const tracker = memoryTracker();
+    const { data, metainfo } = await testBlob();
+    const seeder = await node(tracker, true);
+    seeder.scheduler.seed(metainfo, { readPiece: reader(data, metainfo) });
+    const leechers = await Promise.all([1, 2, 3, 4, 5].map(() => node(tracker)));
+    const digests = await Promise.all(leechers.map((l) => download(l, metainfo, reader(data, metainfo))));
+    expect(digests).toEqual(leechers.map(() => metainfo.digest));
+    for (const leecher of leechers) {
+      const status = leecher.scheduler.status(metainfo.digest);
+      expect(status).toMatchObject({ state: 'seeding', piecesDone: 32, pieceCount: 32 });
+      expect(status?.bytesFromPeers).toBeGreaterThanOrEqual(SIZE);
+      expect(status?.bytesFromOrigins).toBeLessThanOrEqual(status?.bytesFromPeers ?? 0);
+    }
+    const seederStatus = seeder.scheduler.status(metainfo.digest);
+    expect(seederStatus?.bytesUploaded).toBeGreaterThanOrEqual(SIZE);
+    // Leechers traded among themselves: the origin served fewer than five copies, and
+    // every byte a leecher counted from origins came from it.
+    const uploaded = seederStatus?.bytesUploaded ?? 0;
+    expect(uploaded).toBeLessThan(5 * SIZE);
+    const fromOrigins = leechers.reduce(
+      (sum, l) => sum + (l.scheduler.status(metainfo.digest)?.bytesFromOrigins ?? 0),
+      0,
+    );
+    expect(fromOrigins).toBeGreaterThanOrEqual(SIZE);
+    expect(fromOrigins).toBeLessThanOrEqual(uploaded);
+  }, 20_000);
+
+  it('blacklists a peer that serves corrupt pieces and still completes', async () => {
+    const tracker = memoryTracker();
+    const { data, metainfo } = await testBlob();
+    const hostile = await node(tracker);
+    hostile.scheduler.seed(metainfo, { readPiece: reader(data, metainfo, true) });
+    const seeder = await node(tracker, true);
+    seeder.scheduler.seed(metainfo, { readPiece: reader(data, metainfo) });
+    const leechers = await Promise.all([1, 2, 3].map(() => node(tracker)));
+    const digests = await Promise.all(leechers.map((l) => download(l, metainfo)));
+    expect(digests).toEqual(leechers.map(() => metainfo.digest));
+    const hostileSent = hostile.scheduler.status(metainfo.digest)?.bytesUploaded ?? 0;
+    expect(hostileSent).toBeGreaterThan(0);
+    const warned = leechers.filter((l) =>
+      l.warnings.includes('peer sent a bad piece; blacklisted for this blob'),
+    );
+    expect(warned.length).toBeGreaterThan(0);
+    // Blacklisted after its first bad piece: at most a pipeline's worth per leecher.
+    expect(hostileSent).toBeLessThanOrEqual(leechers.length * 4 * PIECE);
+  }, 20_000);
+
+  it('a seeder that disconnects mid-transfer does not stop the others', async () => {
+    const tracker = memoryTracker();
+    const { data, metainfo } = await testBlob();
+    const steady = await node(tracker, true);
+    steady.scheduler.seed(metainfo, { readPiece: reader(data, metainfo) });
+    const quitter = await node(tracker, true);
+    const serve = reader(data, metainfo);
+    let served = 0;
+    quitter.scheduler.seed(metainfo, {
+      readPiece: (index) => {
+        // Gone after a few pieces, with requests of several leechers in flight.
+        if (++served === 6) void quitter.scheduler.close();
+        return serve(index);
+      },
+    });
+    const leechers = await Promise.all([1, 2, 3, 4].map(() => node(tracker)));
+    const digests = await Promise.all(leechers.map((l) => download(l, metainfo)));
+    expect(digests).toEqual(leechers.map(() => metainfo.digest));
+    expect(served).toBeGreaterThanOrEqual(6);
+    expect(quitter.scheduler.list()).toEqual([]);
+  }, 20_000);
+});

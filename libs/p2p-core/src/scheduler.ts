@@ -1,0 +1,711 @@
+/**
+ * The swarm scheduler: the one place that owns the swarm state of every blob a peer
+ * downloads or seeds. It is a single writer: connection events, timer ticks and the
+ * results of I/O (disk reads and writes, announces, dials) are applied synchronously
+ * in handlers, and I/O is started from there and posts its result back as a new
+ * handler call. No handler awaits, so no invariant is ever held broken across I/O;
+ * a result that comes back for a blob or peer that left meanwhile is dropped.
+ */
+import type { AnnounceRequest } from './announce-protocol.js';
+import { bitfieldFromBuffer, createBitfield, type Bitfield } from './bitfield.js';
+import { PieceVerificationError } from './errors.js';
+import { metainfoId, toMetainfo, type Metainfo } from './metainfo.js';
+import type { IncomingMessage, PeerConn, PeerConnEvent } from './peer-conn.js';
+import { createPeerBlacklist } from './peer-blacklist.js';
+import { createPiecePicker } from './piece-picker.js';
+import type { BlobAdopter, PartialBlob } from './piece-store.js';
+import { createAnnounceTimers } from './reannounce-timers.js';
+import { SwarmStoppedError } from './scheduler-errors.js';
+import {
+  DEFAULT_SCHEDULER_LIMITS,
+  silentSchedulerLogger,
+  systemSchedulerTimers,
+  type SchedulerOptions,
+} from './scheduler-options.js';
+import {
+  blobStatus,
+  type BlobPeer,
+  type BlobStatus,
+  type PieceReader,
+  type SwarmBlob,
+  type Waiter,
+} from './swarm-blob.js';
+
+export interface DownloadOptions {
+  /** Receives the verified blob (a content store's adopt-by-rename). */
+  readonly adopter: BlobAdopter;
+  /** Aborting rejects this caller; the download stops once every caller aborted. */
+  readonly signal?: AbortSignal | undefined;
+  /** Reads pieces of the adopted blob, so that it seeds for `seedAfterCompleteMs`. */
+  readonly readPiece?: PieceReader | undefined;
+}
+
+export interface SeedOptions {
+  readonly readPiece: PieceReader;
+  /** Aborting leaves the swarm. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface Scheduler {
+  /** Accepts peers; when the local port is 0, the bound port is what gets announced. */
+  listen(options: { host?: string; port: number }): Promise<{ host: string; port: number }>;
+  /**
+   * Resolves once the blob is complete, whole-digest verified and adopted. Concurrent
+   * calls for one blob share one download; a blob already seeded resolves at once.
+   */
+  download(metainfo: Metainfo, options: DownloadOptions): Promise<void>;
+  /** Serves a complete blob to the swarm until `signal` aborts or `stop()`. */
+  seed(metainfo: Metainfo, options: SeedOptions): void;
+  /** Leaves the swarm of a blob (by metainfo id or digest); pending downloads reject. */
+  stop(key: string): boolean;
+  /** Progress of a blob by metainfo id or digest. */
+  status(key: string): BlobStatus | undefined;
+  list(): BlobStatus[];
+  /** Leaves every swarm and closes every connection; idempotent. */
+  close(): Promise<void>;
+}
+
+const MAX_HANDSHAKE_LIST = 1000;
+
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const limits = { ...DEFAULT_SCHEDULER_LIMITS, ...options.limits };
+  const timers = options.timers ?? systemSchedulerTimers;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? silentSchedulerLogger;
+  const local = { ...options.local };
+  const blobs = new Map<string, SwarmBlob>();
+  const byDigest = new Map<string, string>();
+  /** Peers the tracker named as origins, for the bytes-from-origins counter. */
+  const originPeers = new Set<string>();
+  /** Connections above their high-water mark: uploads wait for 'drain'. */
+  const blocked = new Set<PeerConn>();
+  /** Open connections that carry no blob, since when. */
+  const idleSince = new Map<PeerConn, number>();
+  const blacklist = createPeerBlacklist({ now: () => timers.now() });
+  const announceTimers = createAnnounceTimers({
+    intervalMs: limits.announceIntervalMs,
+    random,
+    timers,
+    onDue: announce,
+  });
+  const manager = options.connections({ onEvent: handle, handshakeBlobs });
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let tickHandle = timers.setTimeout(tick, limits.tickMs);
+
+  function handshakeBlobs(): { offered: string[]; wanted: string[] } {
+    const offered: string[] = [];
+    const wanted: string[] = [];
+    for (const blob of blobs.values()) {
+      if (blob.state === 'downloading') {
+        if (wanted.length < MAX_HANDSHAKE_LIST) wanted.push(blob.id);
+      } else if (offered.length < MAX_HANDSHAKE_LIST) {
+        offered.push(blob.id);
+      }
+    }
+    return { offered, wanted };
+  }
+
+  // ---- connection events ------------------------------------------------------
+
+  function handle(event: PeerConnEvent): void {
+    const { conn } = event;
+    switch (event.type) {
+      case 'open': {
+        idleSince.set(conn, timers.now());
+        for (const id of [...event.handshake.offered, ...event.handshake.wanted]) {
+          const blob = blobs.get(id);
+          if (blob !== undefined) attach(blob, conn);
+        }
+        return;
+      }
+      case 'message':
+        onMessage(conn, event.message);
+        return;
+      case 'drain':
+        blocked.delete(conn);
+        forEachPeerOf(conn, pump);
+        return;
+      case 'close': {
+        blocked.delete(conn);
+        idleSince.delete(conn);
+        const touched: SwarmBlob[] = [];
+        forEachPeerOf(conn, (blob, peer) => {
+          detach(blob, peer.peerId);
+          touched.push(blob);
+        });
+        // Its outstanding requests went back to the picker: hand them to the others.
+        for (const blob of touched) {
+          fillAll(blob);
+          connectMore(blob);
+        }
+        return;
+      }
+    }
+  }
+
+  function forEachPeerOf(conn: PeerConn, fn: (blob: SwarmBlob, peer: BlobPeer) => void): void {
+    const peerId = conn.remote?.peerId;
+    if (peerId === undefined) return;
+    for (const blob of [...blobs.values()]) {
+      const peer = blob.peers.get(peerId);
+      if (peer !== undefined && peer.conn === conn) fn(blob, peer);
+    }
+  }
+
+  function attach(blob: SwarmBlob, conn: PeerConn): BlobPeer | undefined {
+    const peerId = conn.remote?.peerId;
+    if (peerId === undefined || conn.state !== 'open') return undefined;
+    const existing = blob.peers.get(peerId);
+    if (existing !== undefined && existing.conn === conn) return existing;
+    if (existing !== undefined) detach(blob, peerId);
+    if (blacklist.isBlocked(blob.id, peerId)) return undefined;
+    const peer: BlobPeer = { conn, peerId, pieces: undefined, uploads: [], reading: false };
+    blob.peers.set(peerId, peer);
+    idleSince.delete(conn);
+    sendBitfield(blob, peer);
+    return peer;
+  }
+
+  function detach(blob: SwarmBlob, peerId: string): void {
+    const peer = blob.peers.get(peerId);
+    if (peer === undefined) return;
+    blob.peers.delete(peerId);
+    blob.picker?.removePeer(peerId);
+    if (peer.conn.state === 'open' && !carriesBlobs(peer.conn)) idleSince.set(peer.conn, timers.now());
+  }
+
+  function carriesBlobs(conn: PeerConn): boolean {
+    const peerId = conn.remote?.peerId;
+    for (const blob of blobs.values())
+      if (peerId !== undefined && blob.peers.get(peerId)?.conn === conn) return true;
+    return false;
+  }
+
+  function sendBitfield(blob: SwarmBlob, peer: BlobPeer): void {
+    peer.conn.send({
+      type: 'bitfield',
+      blobId: blob.id,
+      pieceCount: blob.metainfo.pieceHashes.length,
+      bits: blob.have.toBuffer(),
+    });
+  }
+
+  function onMessage(conn: PeerConn, message: IncomingMessage): void {
+    const peerId = conn.remote?.peerId;
+    if (peerId === undefined) return;
+    const blob = blobs.get(message.blobId);
+    if (blob === undefined || blacklist.isBlocked(message.blobId, peerId)) {
+      if (message.type === 'request') {
+        conn.send({
+          type: 'reject',
+          blobId: message.blobId,
+          index: message.index,
+          reason: blob === undefined ? 'unknown-blob' : 'unavailable',
+        });
+      }
+      return;
+    }
+    // A blob joins a live connection with its first message (normally a bitfield).
+    const peer = blob.peers.get(peerId) ?? attach(blob, conn);
+    if (peer === undefined) return;
+    const count = blob.metainfo.pieceHashes.length;
+    switch (message.type) {
+      case 'bitfield': {
+        let pieces: Bitfield;
+        try {
+          if (message.pieceCount !== count) throw new Error('piece count differs');
+          pieces = bitfieldFromBuffer(count, message.bits);
+        } catch (err) {
+          logger.warn({ peerId, blob: blob.metainfo.digest, err }, 'peer sent a bitfield of another layout');
+          detach(blob, peerId);
+          return;
+        }
+        peer.pieces = pieces;
+        blob.picker?.addPeer(peerId, pieces);
+        fill(blob, peer);
+        return;
+      }
+      case 'have':
+        if (message.index >= count) return;
+        piecesOf(blob, peer).set(message.index);
+        blob.picker?.peerHas(peerId, message.index);
+        fill(blob, peer);
+        return;
+      case 'complete': {
+        const pieces = piecesOf(blob, peer);
+        for (const index of [...pieces.missing()]) {
+          pieces.set(index);
+          blob.picker?.peerHas(peerId, index);
+        }
+        fill(blob, peer);
+        return;
+      }
+      case 'request':
+        onRequest(blob, peer, message.index);
+        return;
+      case 'cancel': {
+        const at = peer.uploads.indexOf(message.index);
+        if (at >= 0) peer.uploads.splice(at, 1);
+        return;
+      }
+      case 'reject':
+        blob.picker?.failed(peerId, message.index);
+        if (message.reason === 'unknown-blob') detach(blob, peerId);
+        // The rejecting peer gets new requests on the next tick, not in a tight loop.
+        fillAll(blob, peer);
+        return;
+      case 'piece':
+        onPiece(blob, peer, message.index, message.payload);
+        return;
+    }
+  }
+
+  function piecesOf(blob: SwarmBlob, peer: BlobPeer): Bitfield {
+    if (peer.pieces === undefined) {
+      peer.pieces = createBitfield(blob.metainfo.pieceHashes.length);
+      blob.picker?.addPeer(peer.peerId, peer.pieces);
+    }
+    return peer.pieces;
+  }
+
+  // ---- downloading -------------------------------------------------------------
+
+  function fill(blob: SwarmBlob, peer: BlobPeer): void {
+    const picker = blob.picker;
+    if (blob.state !== 'downloading' || picker === undefined || peer.pieces === undefined) return;
+    for (const index of picker.next(peer.peerId)) {
+      peer.conn.send({ type: 'request', blobId: blob.id, index });
+    }
+  }
+
+  function fillAll(blob: SwarmBlob, except?: BlobPeer): void {
+    for (const peer of blob.peers.values()) if (peer !== except) fill(blob, peer);
+  }
+
+  function onPiece(blob: SwarmBlob, peer: BlobPeer, index: number, payload: Uint8Array): void {
+    const { partial, picker } = blob;
+    if (blob.state !== 'downloading' || partial === undefined || picker === undefined) return;
+    if (index >= blob.metainfo.pieceHashes.length) return;
+    blob.bytesFromPeers += payload.byteLength;
+    if (originPeers.has(peer.peerId)) blob.bytesFromOrigins += payload.byteLength;
+    if (blob.have.has(index)) {
+      picker.received(peer.peerId, index);
+      fill(blob, peer);
+      return;
+    }
+    // An endgame duplicate of a piece being written: its request is released when
+    // the write lands.
+    if (blob.writing.has(index)) return;
+    blob.writing.add(index);
+    partial.writePiece(index, payload).then(
+      () => onWritten(blob, peer, index),
+      (err: unknown) => onWriteFailed(blob, peer, index, err),
+    );
+  }
+
+  function onWritten(blob: SwarmBlob, from: BlobPeer, index: number): void {
+    blob.writing.delete(index);
+    const picker = blob.picker;
+    if (blobs.get(blob.id) !== blob || picker === undefined) return;
+    for (const cancel of picker.received(from.peerId, index)) {
+      blob.peers.get(cancel.peerId)?.conn.send({ type: 'cancel', blobId: blob.id, index });
+    }
+    for (const peer of blob.peers.values()) {
+      if (peer.pieces?.has(index) !== true) peer.conn.send({ type: 'have', blobId: blob.id, index });
+    }
+    fillAll(blob);
+    maybeComplete(blob);
+  }
+
+  function onWriteFailed(blob: SwarmBlob, from: BlobPeer, index: number, err: unknown): void {
+    blob.writing.delete(index);
+    if (blobs.get(blob.id) !== blob || blob.picker === undefined) return;
+    if (!(err instanceof PieceVerificationError)) {
+      logger.warn({ blob: blob.metainfo.digest, index, err }, 'writing a piece failed; download abandoned');
+      finish(blob, err);
+      return;
+    }
+    const ban = blacklist.add(blob.id, from.peerId, 'bad-piece');
+    logger.warn(
+      { blob: blob.metainfo.digest, peerId: from.peerId, index, reason: err.reason, offences: ban.offences },
+      'peer sent a bad piece; blacklisted for this blob',
+    );
+    blob.picker.failed(from.peerId, index);
+    detach(blob, from.peerId);
+    fillAll(blob);
+    connectMore(blob);
+    maybeComplete(blob);
+  }
+
+  function maybeComplete(blob: SwarmBlob): void {
+    const { partial, picker, adopter } = blob;
+    if (blob.state !== 'downloading' || partial === undefined || adopter === undefined) return;
+    if (picker?.complete !== true || blob.writing.size > 0) return;
+    blob.state = 'completing';
+    partial.complete(adopter).then(
+      () => onCompleted(blob),
+      (err: unknown) => {
+        if (blobs.get(blob.id) !== blob) return;
+        logger.warn({ blob: blob.metainfo.digest, err }, 'completed blob failed verification');
+        finish(blob, err);
+      },
+    );
+  }
+
+  function onCompleted(blob: SwarmBlob): void {
+    if (blobs.get(blob.id) !== blob) return;
+    blob.partial = undefined;
+    blob.picker = undefined;
+    for (const waiter of blob.waiters) waiter.resolve();
+    blob.waiters.clear();
+    logger.info({ blob: blob.metainfo.digest, ...blobStatus(blob) }, 'swarm download complete');
+    if (blob.readAfterComplete === undefined || limits.seedAfterCompleteMs <= 0) {
+      remove(blob);
+      return;
+    }
+    blob.state = 'seeding';
+    blob.readPiece = blob.readAfterComplete;
+    for (const peer of blob.peers.values()) peer.conn.send({ type: 'complete', blobId: blob.id });
+    blob.stopTimer = timers.setTimeout(() => {
+      if (blobs.get(blob.id) === blob) remove(blob);
+    }, limits.seedAfterCompleteMs);
+    announceTimers.schedule(blob.id, { immediately: true });
+  }
+
+  function finish(blob: SwarmBlob, err: unknown): void {
+    for (const waiter of blob.waiters) waiter.reject(err);
+    blob.waiters.clear();
+    remove(blob);
+  }
+
+  function remove(blob: SwarmBlob): void {
+    if (blobs.get(blob.id) !== blob) return;
+    blobs.delete(blob.id);
+    if (byDigest.get(blob.metainfo.digest) === blob.id) byDigest.delete(blob.metainfo.digest);
+    announceTimers.cancel(blob.id);
+    if (blob.stopTimer !== undefined) timers.clearTimeout(blob.stopTimer);
+    for (const peerId of [...blob.peers.keys()]) detach(blob, peerId);
+    const partial = blob.partial;
+    blob.partial = undefined;
+    blob.picker = undefined;
+    // Verified pieces stay on disk, so a later download resumes from them.
+    partial
+      ?.close()
+      .catch((err: unknown) =>
+        logger.warn({ blob: blob.metainfo.digest, err }, 'closing a partial blob failed'),
+      );
+  }
+
+  // ---- uploading ---------------------------------------------------------------
+
+  function reader(blob: SwarmBlob): PieceReader | undefined {
+    if (blob.state === 'seeding') return blob.readPiece;
+    const partial = blob.partial;
+    return partial === undefined ? undefined : (index) => partial.readPiece(index);
+  }
+
+  function onRequest(blob: SwarmBlob, peer: BlobPeer, index: number): void {
+    const reject = (reason: 'unavailable' | 'overloaded') =>
+      peer.conn.send({ type: 'reject', blobId: blob.id, index, reason });
+    if (index >= blob.metainfo.pieceHashes.length || !blob.have.has(index) || reader(blob) === undefined) {
+      reject('unavailable');
+      return;
+    }
+    if (peer.uploads.includes(index)) return;
+    if (peer.uploads.length >= limits.uploadQueueLength) {
+      reject('overloaded');
+      return;
+    }
+    peer.uploads.push(index);
+    pump(blob, peer);
+  }
+
+  function pump(blob: SwarmBlob, peer: BlobPeer): void {
+    if (peer.reading || blocked.has(peer.conn) || peer.conn.state !== 'open') return;
+    const index = peer.uploads.shift();
+    if (index === undefined) return;
+    const read = reader(blob);
+    if (read === undefined) {
+      peer.conn.send({ type: 'reject', blobId: blob.id, index, reason: 'unavailable' });
+      pump(blob, peer);
+      return;
+    }
+    peer.reading = true;
+    read(index).then(
+      (data) => onRead(blob, peer, index, data),
+      (err: unknown) => {
+        peer.reading = false;
+        logger.debug({ blob: blob.metainfo.digest, index, err }, 'reading a piece to upload failed');
+        if (blob.peers.get(peer.peerId) !== peer) return;
+        peer.conn.send({ type: 'reject', blobId: blob.id, index, reason: 'unavailable' });
+        pump(blob, peer);
+      },
+    );
+  }
+
+  function onRead(blob: SwarmBlob, peer: BlobPeer, index: number, data: Uint8Array): void {
+    peer.reading = false;
+    if (blobs.get(blob.id) !== blob || blob.peers.get(peer.peerId) !== peer || peer.conn.state !== 'open')
+      return;
+    blob.bytesUploaded += data.byteLength;
+    if (peer.conn.send({ type: 'piece', blobId: blob.id, index, payload: data })) {
+      pump(blob, peer);
+    } else {
+      blocked.add(peer.conn);
+    }
+  }
+
+  // ---- tracker and dialing -----------------------------------------------------
+
+  function announce(id: string): void {
+    const blob = blobs.get(id);
+    if (blob === undefined || closed) return;
+    const request: AnnounceRequest = {
+      peerId: local.peerId,
+      clusterId: local.clusterId,
+      address: { host: local.host, port: local.port },
+      blob: blob.metainfo.digest,
+      complete: blob.state === 'seeding',
+      origin: local.origin ?? false,
+    };
+    options.announcer.announce(request).then(
+      (answer) => {
+        if (blobs.get(id) !== blob) return;
+        blob.known.clear();
+        for (const peer of answer.peers) {
+          if (peer.peerId === local.peerId) continue;
+          blob.known.set(peer.peerId, peer);
+          if (peer.origin) originPeers.add(peer.peerId);
+        }
+        const intervalMs = answer.intervalSeconds === undefined ? undefined : answer.intervalSeconds * 1000;
+        announceTimers.schedule(id, intervalMs === undefined ? {} : { intervalMs });
+        connectMore(blob);
+      },
+      (err: unknown) => {
+        if (blobs.get(id) !== blob) return;
+        logger.warn({ blob: blob.metainfo.digest, err }, 'announce failed; retrying');
+        announceTimers.schedule(id);
+      },
+    );
+  }
+
+  function connectMore(blob: SwarmBlob): void {
+    if (blob.state !== 'downloading' || closed) return;
+    for (const target of blob.known.values()) {
+      if (blob.peers.size + blob.dialing.size >= limits.maxPeersPerBlob) return;
+      const { peerId } = target;
+      if (blob.peers.has(peerId) || blob.dialing.has(peerId) || blacklist.isBlocked(blob.id, peerId))
+        continue;
+      const open = manager.get(peerId);
+      if (open !== undefined) {
+        attach(blob, open);
+        continue;
+      }
+      blob.dialing.add(peerId);
+      manager.dial({ host: target.host, port: target.port, peerId }).then(
+        (conn) => {
+          blob.dialing.delete(peerId);
+          if (blobs.get(blob.id) === blob && blob.state === 'downloading') attach(blob, conn);
+        },
+        (err: unknown) => {
+          blob.dialing.delete(peerId);
+          logger.debug({ blob: blob.metainfo.digest, peerId, err }, 'dialing a peer failed');
+        },
+      );
+    }
+  }
+
+  // ---- periodic work -----------------------------------------------------------
+
+  function tick(): void {
+    if (closed) return;
+    const now = timers.now();
+    for (const blob of [...blobs.values()]) {
+      const picker = blob.picker;
+      if (blob.state !== 'downloading' || picker === undefined) continue;
+      const stalled = new Set<string>();
+      for (const expired of picker.expire()) {
+        blob.peers.get(expired.peerId)?.conn.send({ type: 'cancel', blobId: blob.id, index: expired.index });
+        stalled.add(expired.peerId);
+      }
+      for (const peerId of stalled) {
+        blacklist.add(blob.id, peerId, 'stalled');
+        logger.info({ blob: blob.metainfo.digest, peerId }, 'peer stalled on requests; moved them elsewhere');
+        detach(blob, peerId);
+      }
+      fillAll(blob);
+      connectMore(blob);
+    }
+    for (const [conn, since] of [...idleSince]) {
+      if (now - since >= limits.idleConnectionMs) {
+        idleSince.delete(conn);
+        conn.close();
+      }
+    }
+    blacklist.prune();
+    tickHandle = timers.setTimeout(tick, limits.tickMs);
+  }
+
+  // ---- public API --------------------------------------------------------------
+
+  function newBlob(metainfo: Metainfo, id: string, have: Bitfield): SwarmBlob {
+    const blob: SwarmBlob = {
+      id,
+      metainfo,
+      state: 'downloading',
+      have,
+      partial: undefined,
+      picker: undefined,
+      adopter: undefined,
+      readPiece: undefined,
+      readAfterComplete: undefined,
+      peers: new Map(),
+      known: new Map(),
+      dialing: new Set(),
+      writing: new Set(),
+      waiters: new Set(),
+      stopTimer: undefined,
+      bytesFromPeers: 0,
+      bytesFromOrigins: 0,
+      bytesUploaded: 0,
+    };
+    blobs.set(id, blob);
+    byDigest.set(metainfo.digest, id);
+    return blob;
+  }
+
+  function onOpened(blob: SwarmBlob, partial: PartialBlob): void {
+    if (blobs.get(blob.id) !== blob) {
+      partial.close().catch(() => undefined);
+      return;
+    }
+    blob.partial = partial;
+    blob.have = partial.bitfield();
+    blob.picker = createPiecePicker({
+      pieceCount: blob.metainfo.pieceHashes.length,
+      have: blob.have,
+      pipelineDepth: limits.pipelineDepth,
+      requestTimeoutMs: limits.requestTimeoutMs,
+      now: () => timers.now(),
+      random,
+    });
+    // Peers that joined while the partial blob opened learn our resumed pieces.
+    for (const peer of blob.peers.values()) {
+      sendBitfield(blob, peer);
+      if (peer.pieces !== undefined) blob.picker.addPeer(peer.peerId, peer.pieces);
+    }
+    fillAll(blob);
+    announceTimers.schedule(blob.id, { immediately: true });
+    maybeComplete(blob);
+  }
+
+  function lookup(key: string): SwarmBlob | undefined {
+    return blobs.get(key) ?? blobs.get(byDigest.get(key) ?? '');
+  }
+
+  return {
+    async listen(listenOptions) {
+      const bound = await manager.listen(listenOptions);
+      if (options.local.port === 0) local.port = bound.port;
+      return bound;
+    },
+
+    download(input, downloadOptions) {
+      const metainfo = toMetainfo(input);
+      const id = metainfoId(metainfo);
+      if (closed) return Promise.reject(new SwarmStoppedError(metainfo.digest, 'closed'));
+      let blob = blobs.get(id);
+      if (blob?.state === 'seeding') return Promise.resolve();
+      if (blob === undefined) {
+        const created = newBlob(metainfo, id, createBitfield(metainfo.pieceHashes.length));
+        created.adopter = downloadOptions.adopter;
+        options.pieceStore.open(metainfo).then(
+          (partial) => onOpened(created, partial),
+          (err: unknown) => finish(created, err),
+        );
+        blob = created;
+      }
+      if (blob.readAfterComplete === undefined) blob.readAfterComplete = downloadOptions.readPiece;
+      const joined = blob;
+      const { signal } = downloadOptions;
+      return new Promise<void>((resolve, reject) => {
+        if (signal?.aborted === true) {
+          reject(signal.reason);
+          return;
+        }
+        const onAbort = () => {
+          if (!joined.waiters.delete(waiter)) return;
+          reject(signal?.reason ?? new SwarmStoppedError(metainfo.digest, 'aborted'));
+          // Nobody waits any more: stop, keeping the verified pieces for a resume.
+          if (joined.waiters.size === 0 && joined.state === 'downloading') remove(joined);
+        };
+        const waiter: Waiter = {
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          reject: (err) => {
+            signal?.removeEventListener('abort', onAbort);
+            reject(err);
+          },
+        };
+        joined.waiters.add(waiter);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+
+    seed(input, seedOptions) {
+      const metainfo = toMetainfo(input);
+      const id = metainfoId(metainfo);
+      if (closed || seedOptions.signal?.aborted === true) return;
+      let blob = blobs.get(id);
+      if (blob !== undefined && blob.state !== 'seeding') {
+        // A download in flight seeds from the adopted blob once it completes.
+        blob.readAfterComplete = seedOptions.readPiece;
+        return;
+      }
+      if (blob === undefined) {
+        const have = createBitfield(metainfo.pieceHashes.length);
+        for (let i = 0; i < metainfo.pieceHashes.length; i++) have.set(i);
+        blob = newBlob(metainfo, id, have);
+        blob.state = 'seeding';
+        announceTimers.schedule(id, { immediately: true });
+      }
+      blob.readPiece = seedOptions.readPiece;
+      if (blob.stopTimer !== undefined) {
+        timers.clearTimeout(blob.stopTimer);
+        blob.stopTimer = undefined;
+      }
+      const seeded = blob;
+      seedOptions.signal?.addEventListener('abort', () => remove(seeded), { once: true });
+    },
+
+    stop(key) {
+      const blob = lookup(key);
+      if (blob === undefined) return false;
+      finish(blob, new SwarmStoppedError(blob.metainfo.digest, 'stopped'));
+      return true;
+    },
+
+    status(key) {
+      const blob = lookup(key);
+      return blob === undefined ? undefined : blobStatus(blob);
+    },
+
+    list() {
+      return [...blobs.values()].map(blobStatus);
+    },
+
+    close() {
+      if (closing !== undefined) return closing;
+      closed = true;
+      timers.clearTimeout(tickHandle);
+      announceTimers.close();
+      for (const blob of [...blobs.values()])
+        finish(blob, new SwarmStoppedError(blob.metainfo.digest, 'closed'));
+      closing = manager.close();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The state of one blob in the swarm, as the scheduler owns it: what we hold, which
+ * connected peers take part and what they hold, uploads queued for them, and counters
+ * for the status endpoint. Plain data; only the scheduler's event handlers change it.
+ */
+import type { AnnouncedPeer } from './announce-protocol.js';
+import type { Bitfield } from './bitfield.js';
+import type { Metainfo } from './metainfo.js';
+import type { PartialBlob, BlobAdopter } from './piece-store.js';
+import type { PeerConn } from './peer-conn.js';
+import type { PiecePicker } from './piece-picker.js';
+
+export type SwarmBlobState = 'downloading' | 'completing' | 'seeding';
+
+/** Reads one verified piece of a complete blob (from the content store). */
+export type PieceReader = (index: number) => Promise<Uint8Array>;
+
+export interface BlobStatus {
+  readonly metainfoId: string;
+  readonly digest: string;
+  readonly state: SwarmBlobState;
+  readonly piecesDone: number;
+  readonly pieceCount: number;
+  readonly peersConnected: number;
+  readonly bytesFromPeers: number;
+  readonly bytesFromOrigins: number;
+  readonly bytesUploaded: number;
+}
+
+/** One connected peer's part in one blob. */
+export interface BlobPeer {
+  readonly conn: PeerConn;
+  readonly peerId: string;
+  /** Undefined until its bitfield arrived. */
+  pieces: Bitfield | undefined;
+  /** Piece indices it requested from us, in order. */
+  readonly uploads: number[];
+  /** A piece read for it is in flight (one at a time keeps memory at one piece). */
+  reading: boolean;
+}
+
+export interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export interface SwarmBlob {
+  readonly id: string;
+  readonly metainfo: Metainfo;
+  state: SwarmBlobState;
+  /** Verified pieces; shared with the picker, which marks received ones. */
+  have: Bitfield;
+  partial: PartialBlob | undefined;
+  picker: PiecePicker | undefined;
+  adopter: BlobAdopter | undefined;
+  readPiece: PieceReader | undefined;
+  /** For seeding after completion; undefined means leave the swarm once complete. */
+  readAfterComplete: PieceReader | undefined;
+  readonly peers: Map<string, BlobPeer>;
+  /** Peers from the tracker's last answers, by id. */
+  readonly known: Map<string, AnnouncedPeer>;
+  readonly dialing: Set<string>;
+  /** Piece indices being verified and written. */
+  readonly writing: Set<number>;
+  readonly waiters: Set<Waiter>;
+  stopTimer: unknown;
+  bytesFromPeers: number;
+  bytesFromOrigins: number;
+  bytesUploaded: number;
+}
+
+export function blobStatus(blob: SwarmBlob): BlobStatus {
+  return {
+    metainfoId: blob.id,
+    digest: blob.metainfo.digest,
+    state: blob.state,
+    piecesDone: blob.have.count(),
+    pieceCount: blob.metainfo.pieceHashes.length,
+    peersConnected: blob.peers.size,
+    bytesFromPeers: blob.bytesFromPeers,
+    bytesFromOrigins: blob.bytesFromOrigins,
+    bytesUploaded: blob.bytesUploaded,
+  };
+}
