@@ -11,7 +11,12 @@ import { generateMetainfo } from './metainfo-generator.js';
 import { pieceRange, type Metainfo } from './metainfo.js';
 import { createPieceStore } from './piece-store.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
-import type { SchedulerAnnouncer, SchedulerLogger } from './scheduler-options.js';
+import {
+  systemSchedulerTimers,
+  type SchedulerAnnouncer,
+  type SchedulerLogger,
+  type SchedulerTimers,
+} from './scheduler-options.js';
 import type { PieceReader } from './swarm-blob.js';
 
 const PIECE = 256 * 1024;
@@ -51,11 +56,16 @@ afterEach(async () => {
 });
 
 let nextId = 0;
-async function node(tracker: SchedulerAnnouncer, origin = false): Promise<Node> {
+async function node(tracker: SchedulerAnnouncer, origin = false, timers?: SchedulerTimers): Promise<Node> {
   const peerId = (++nextId).toString(16).padStart(40, '0');
   const dir = await mkdtemp(join(tmpdir(), 'kraken-scheduler-'));
+  await mkdir(join(dir, 'done'));
   const warnings: string[] = [];
-  const logger: SchedulerLogger = { debug() {}, info() {}, warn: (_obj, msg) => warnings.push(msg) };
+  const logger: SchedulerLogger = {
+    debug() {},
+    info: (_obj, msg) => warnings.push(msg),
+    warn: (_obj, msg) => warnings.push(msg),
+  };
   const scheduler = createScheduler({
     local: { clusterId: 'test', peerId, host: '127.0.0.1', port: 0, origin },
     connections: ({ onEvent, handshakeBlobs }) =>
@@ -64,6 +74,7 @@ async function node(tracker: SchedulerAnnouncer, origin = false): Promise<Node> 
     announcer: tracker,
     limits: { announceIntervalMs: 200, tickMs: 100 },
     logger,
+    ...(timers === undefined ? {} : { timers }),
   });
   cleanups.push(async () => {
     await scheduler.close();
@@ -94,9 +105,7 @@ function reader(data: Buffer, metainfo: Metainfo, corrupt = false): PieceReader 
 
 /** Downloads into `<dir>/done` and resolves with the sha256 of the adopted file. */
 async function download(n: Node, metainfo: Metainfo, readPiece?: PieceReader): Promise<string> {
-  const done = join(n.dir, 'done');
-  await mkdir(done, { recursive: true });
-  const target = join(done, 'blob');
+  const target = join(n.dir, 'done', 'blob');
   await n.scheduler.download(metainfo, {
     adopter: { adopt: (_digest, path) => rename(path, target) },
     ...(readPiece === undefined ? {} : { readPiece }),
@@ -176,4 +185,61 @@ describe('Scheduler', () => {
     expect(served).toBeGreaterThanOrEqual(6);
     expect(quitter.scheduler.list()).toEqual([]);
   }, 20_000);
+
+  it('moves requests of a stalled peer elsewhere once they time out', async () => {
+    const tracker = memoryTracker();
+    const { data, metainfo } = await testBlob();
+    let requested = 0;
+    const staller = await node(tracker, true);
+    staller.scheduler.seed(metainfo, {
+      readPiece: () => {
+        requested++;
+        return new Promise<Uint8Array>(() => undefined);
+      },
+    });
+    // The leecher's clock is ahead by `skew`: that is how the test makes requests time out.
+    let skew = 0;
+    const leecher = await node(tracker, false, {
+      ...systemSchedulerTimers,
+      now: () => performance.now() + skew,
+    });
+    const done = download(leecher, metainfo);
+    await until(() => requested >= 1);
+    expect(leecher.warnings).not.toContain('peer stalled on requests; moved them elsewhere');
+    skew += 16_000;
+    await until(() => leecher.warnings.includes('peer stalled on requests; moved them elsewhere'));
+    const seeder = await node(tracker, true);
+    seeder.scheduler.seed(metainfo, { readPiece: reader(data, metainfo) });
+    expect(await done).toBe(metainfo.digest);
+    expect(staller.scheduler.status(metainfo.digest)?.bytesUploaded).toBe(0);
+  }, 20_000);
+
+  it('shares one download between concurrent callers', async () => {
+    const tracker = memoryTracker();
+    const { data, metainfo } = await testBlob();
+    const seeder = await node(tracker, true);
+    seeder.scheduler.seed(metainfo, { readPiece: reader(data, metainfo) });
+    const leecher = await node(tracker);
+    const first = download(leecher, metainfo);
+    let adopted = 0;
+    const second = leecher.scheduler.download(metainfo, {
+      adopter: {
+        adopt: () => {
+          adopted++;
+          return Promise.resolve();
+        },
+      },
+    });
+    expect(leecher.scheduler.list()).toHaveLength(1);
+    await Promise.all([first, second]);
+    expect(await first).toBe(metainfo.digest);
+    // The first caller's adopter took the blob; the second caller joined that download.
+    expect(adopted).toBe(0);
+    expect(seeder.scheduler.status(metainfo.digest)?.bytesUploaded).toBeLessThanOrEqual(SIZE + 4 * PIECE);
+  }, 20_000);
 });
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(condition()).toBe(true);
+}
