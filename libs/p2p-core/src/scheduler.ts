@@ -6,7 +6,6 @@
  * handler call. No handler awaits, so no invariant is ever held broken across I/O;
  * a result that comes back for a blob or peer that left meanwhile is dropped.
  */
-import type { AnnounceRequest } from './announce-protocol.js';
 import { bitfieldFromBuffer, createBitfield, type Bitfield } from './bitfield.js';
 import { PieceVerificationError } from './errors.js';
 import { metainfoId, toMetainfo, type Metainfo } from './metainfo.js';
@@ -14,8 +13,9 @@ import type { IncomingMessage, PeerConn, PeerConnEvent } from './peer-conn.js';
 import { createPeerBlacklist } from './peer-blacklist.js';
 import { createPiecePicker } from './piece-picker.js';
 import type { BlobAdopter, PartialBlob } from './piece-store.js';
-import { createAnnounceTimers } from './reannounce-timers.js';
 import { SwarmStoppedError } from './scheduler-errors.js';
+import { createSwarmUploads } from './swarm-uploads.js';
+import { createSwarmTracker } from './swarm-tracker.js';
 import {
   DEFAULT_SCHEDULER_LIMITS,
   silentSchedulerLogger,
@@ -75,20 +75,32 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const local = { ...options.local };
   const blobs = new Map<string, SwarmBlob>();
   const byDigest = new Map<string, string>();
-  /** Peers the tracker named as origins, for the bytes-from-origins counter. */
-  const originPeers = new Set<string>();
   /** Connections above their high-water mark: uploads wait for 'drain'. */
   const blocked = new Set<PeerConn>();
   /** Open connections that carry no blob, since when. */
   const idleSince = new Map<PeerConn, number>();
   const blacklist = createPeerBlacklist({ now: () => timers.now() });
-  const announceTimers = createAnnounceTimers({
-    intervalMs: limits.announceIntervalMs,
-    random,
-    timers,
-    onDue: announce,
-  });
   const manager = options.connections({ onEvent: handle, handshakeBlobs });
+  const tracker = createSwarmTracker({
+    local,
+    announcer: options.announcer,
+    blobs,
+    manager,
+    blacklist,
+    attach,
+    isClosed: () => closed,
+    intervalMs: limits.announceIntervalMs,
+    maxPeersPerBlob: limits.maxPeersPerBlob,
+    timers,
+    random,
+    logger,
+  });
+  const uploads = createSwarmUploads({
+    uploadQueueLength: limits.uploadQueueLength,
+    blocked,
+    isCurrent: (blob) => blobs.get(blob.id) === blob,
+    logger,
+  });
   let closed = false;
   let closing: Promise<void> | undefined;
   let tickHandle = timers.setTimeout(tick, limits.tickMs);
@@ -124,7 +136,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         return;
       case 'drain':
         blocked.delete(conn);
-        forEachPeerOf(conn, pump);
+        forEachPeerOf(conn, uploads.pump);
         return;
       case 'close': {
         blocked.delete(conn);
@@ -137,7 +149,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         // Its outstanding requests went back to the picker: hand them to the others.
         for (const blob of touched) {
           fillAll(blob);
-          connectMore(blob);
+          tracker.connectMore(blob);
         }
         return;
       }
@@ -242,13 +254,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         return;
       }
       case 'request':
-        onRequest(blob, peer, message.index);
+        uploads.onRequest(blob, peer, message.index);
         return;
-      case 'cancel': {
-        const at = peer.uploads.indexOf(message.index);
-        if (at >= 0) peer.uploads.splice(at, 1);
+      case 'cancel':
+        uploads.onCancel(peer, message.index);
         return;
-      }
       case 'reject':
         blob.picker?.failed(peerId, message.index);
         if (message.reason === 'unknown-blob') detach(blob, peerId);
@@ -288,7 +298,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (blob.state !== 'downloading' || partial === undefined || picker === undefined) return;
     if (index >= blob.metainfo.pieceHashes.length) return;
     blob.bytesFromPeers += payload.byteLength;
-    if (originPeers.has(peer.peerId)) blob.bytesFromOrigins += payload.byteLength;
+    if (tracker.isOrigin(peer.peerId)) blob.bytesFromOrigins += payload.byteLength;
     if (blob.have.has(index)) {
       picker.received(peer.peerId, index);
       fill(blob, peer);
@@ -334,7 +344,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     blob.picker.failed(from.peerId, index);
     detach(blob, from.peerId);
     fillAll(blob);
-    connectMore(blob);
+    tracker.connectMore(blob);
     maybeComplete(blob);
   }
 
@@ -370,7 +380,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     blob.stopTimer = timers.setTimeout(() => {
       if (blobs.get(blob.id) === blob) remove(blob);
     }, limits.seedAfterCompleteMs);
-    announceTimers.schedule(blob.id, { immediately: true });
+    tracker.announceNow(blob.id);
   }
 
   function finish(blob: SwarmBlob, err: unknown): void {
@@ -383,7 +393,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (blobs.get(blob.id) !== blob) return;
     blobs.delete(blob.id);
     if (byDigest.get(blob.metainfo.digest) === blob.id) byDigest.delete(blob.metainfo.digest);
-    announceTimers.cancel(blob.id);
+    tracker.cancel(blob.id);
     if (blob.stopTimer !== undefined) timers.clearTimeout(blob.stopTimer);
     for (const peerId of [...blob.peers.keys()]) detach(blob, peerId);
     const partial = blob.partial;
@@ -395,125 +405,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       .catch((err: unknown) =>
         logger.warn({ blob: blob.metainfo.digest, err }, 'closing a partial blob failed'),
       );
-  }
-
-  // ---- uploading ---------------------------------------------------------------
-
-  function reader(blob: SwarmBlob): PieceReader | undefined {
-    if (blob.state === 'seeding') return blob.readPiece;
-    const partial = blob.partial;
-    return partial === undefined ? undefined : (index) => partial.readPiece(index);
-  }
-
-  function onRequest(blob: SwarmBlob, peer: BlobPeer, index: number): void {
-    const reject = (reason: 'unavailable' | 'overloaded') =>
-      peer.conn.send({ type: 'reject', blobId: blob.id, index, reason });
-    if (index >= blob.metainfo.pieceHashes.length || !blob.have.has(index) || reader(blob) === undefined) {
-      reject('unavailable');
-      return;
-    }
-    if (peer.uploads.includes(index)) return;
-    if (peer.uploads.length >= limits.uploadQueueLength) {
-      reject('overloaded');
-      return;
-    }
-    peer.uploads.push(index);
-    pump(blob, peer);
-  }
-
-  function pump(blob: SwarmBlob, peer: BlobPeer): void {
-    if (peer.reading || blocked.has(peer.conn) || peer.conn.state !== 'open') return;
-    const index = peer.uploads.shift();
-    if (index === undefined) return;
-    const read = reader(blob);
-    if (read === undefined) {
-      peer.conn.send({ type: 'reject', blobId: blob.id, index, reason: 'unavailable' });
-      pump(blob, peer);
-      return;
-    }
-    peer.reading = true;
-    read(index).then(
-      (data) => onRead(blob, peer, index, data),
-      (err: unknown) => {
-        peer.reading = false;
-        logger.debug({ blob: blob.metainfo.digest, index, err }, 'reading a piece to upload failed');
-        if (blob.peers.get(peer.peerId) !== peer) return;
-        peer.conn.send({ type: 'reject', blobId: blob.id, index, reason: 'unavailable' });
-        pump(blob, peer);
-      },
-    );
-  }
-
-  function onRead(blob: SwarmBlob, peer: BlobPeer, index: number, data: Uint8Array): void {
-    peer.reading = false;
-    if (blobs.get(blob.id) !== blob || blob.peers.get(peer.peerId) !== peer || peer.conn.state !== 'open')
-      return;
-    blob.bytesUploaded += data.byteLength;
-    if (peer.conn.send({ type: 'piece', blobId: blob.id, index, payload: data })) {
-      pump(blob, peer);
-    } else {
-      blocked.add(peer.conn);
-    }
-  }
-
-  // ---- tracker and dialing -----------------------------------------------------
-
-  function announce(id: string): void {
-    const blob = blobs.get(id);
-    if (blob === undefined || closed) return;
-    const request: AnnounceRequest = {
-      peerId: local.peerId,
-      clusterId: local.clusterId,
-      address: { host: local.host, port: local.port },
-      blob: blob.metainfo.digest,
-      complete: blob.state === 'seeding',
-      origin: local.origin ?? false,
-    };
-    options.announcer.announce(request).then(
-      (answer) => {
-        if (blobs.get(id) !== blob) return;
-        blob.known.clear();
-        for (const peer of answer.peers) {
-          if (peer.peerId === local.peerId) continue;
-          blob.known.set(peer.peerId, peer);
-          if (peer.origin) originPeers.add(peer.peerId);
-        }
-        const intervalMs = answer.intervalSeconds === undefined ? undefined : answer.intervalSeconds * 1000;
-        announceTimers.schedule(id, intervalMs === undefined ? {} : { intervalMs });
-        connectMore(blob);
-      },
-      (err: unknown) => {
-        if (blobs.get(id) !== blob) return;
-        logger.warn({ blob: blob.metainfo.digest, err }, 'announce failed; retrying');
-        announceTimers.schedule(id);
-      },
-    );
-  }
-
-  function connectMore(blob: SwarmBlob): void {
-    if (blob.state !== 'downloading' || closed) return;
-    for (const target of blob.known.values()) {
-      if (blob.peers.size + blob.dialing.size >= limits.maxPeersPerBlob) return;
-      const { peerId } = target;
-      if (blob.peers.has(peerId) || blob.dialing.has(peerId) || blacklist.isBlocked(blob.id, peerId))
-        continue;
-      const open = manager.get(peerId);
-      if (open !== undefined) {
-        attach(blob, open);
-        continue;
-      }
-      blob.dialing.add(peerId);
-      manager.dial({ host: target.host, port: target.port, peerId }).then(
-        (conn) => {
-          blob.dialing.delete(peerId);
-          if (blobs.get(blob.id) === blob && blob.state === 'downloading') attach(blob, conn);
-        },
-        (err: unknown) => {
-          blob.dialing.delete(peerId);
-          logger.debug({ blob: blob.metainfo.digest, peerId, err }, 'dialing a peer failed');
-        },
-      );
-    }
   }
 
   // ---- periodic work -----------------------------------------------------------
@@ -535,7 +426,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         detach(blob, peerId);
       }
       fillAll(blob);
-      connectMore(blob);
+      tracker.connectMore(blob);
     }
     for (const [conn, since] of [...idleSince]) {
       if (now - since >= limits.idleConnectionMs) {
@@ -596,7 +487,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (peer.pieces !== undefined) blob.picker.addPeer(peer.peerId, peer.pieces);
     }
     fillAll(blob);
-    announceTimers.schedule(blob.id, { immediately: true });
+    tracker.announceNow(blob.id);
     maybeComplete(blob);
   }
 
@@ -670,7 +561,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         for (let i = 0; i < metainfo.pieceHashes.length; i++) have.set(i);
         blob = newBlob(metainfo, id, have);
         blob.state = 'seeding';
-        announceTimers.schedule(id, { immediately: true });
+        tracker.announceNow(id);
       }
       blob.readPiece = seedOptions.readPiece;
       if (blob.stopTimer !== undefined) {
@@ -701,7 +592,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (closing !== undefined) return closing;
       closed = true;
       timers.clearTimeout(tickHandle);
-      announceTimers.close();
+      tracker.close();
       for (const blob of [...blobs.values()])
         finish(blob, new SwarmStoppedError(blob.metainfo.digest, 'closed'));
       closing = manager.close();

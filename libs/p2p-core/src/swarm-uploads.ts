@@ -1,0 +1,91 @@
+/**
+ * Serving pieces to peers for the scheduler: requests queue per peer and blob (bounded;
+ * past the bound the peer gets 'overloaded'), one piece is read at a time per queue so
+ * memory stays at a piece per peer, and sending stops while the connection is above
+ * its high-water mark until the scheduler sees 'drain' and pumps again.
+ */
+import type { PeerConn } from './peer-conn.js';
+import type { SchedulerLogger } from './scheduler-options.js';
+import type { BlobPeer, PieceReader, SwarmBlob } from './swarm-blob.js';
+
+export interface SwarmUploadsOptions {
+  readonly uploadQueueLength: number;
+  /** Connections above their high-water mark; shared with the scheduler. */
+  readonly blocked: Set<PeerConn>;
+  /** False once the blob left the swarm (results of reads for it are dropped). */
+  readonly isCurrent: (blob: SwarmBlob) => boolean;
+  readonly logger: SchedulerLogger;
+}
+
+export interface SwarmUploads {
+  onRequest(blob: SwarmBlob, peer: BlobPeer, index: number): void;
+  onCancel(peer: BlobPeer, index: number): void;
+  /** Sends queued pieces until the queue is empty or the connection is blocked. */
+  pump(blob: SwarmBlob, peer: BlobPeer): void;
+}
+
+export function createSwarmUploads(options: SwarmUploadsOptions): SwarmUploads {
+  function reader(blob: SwarmBlob): PieceReader | undefined {
+    if (blob.state === 'seeding') return blob.readPiece;
+    const partial = blob.partial;
+    return partial === undefined ? undefined : (index) => partial.readPiece(index);
+  }
+
+  function onRequest(blob: SwarmBlob, peer: BlobPeer, index: number): void {
+    const reject = (reason: 'unavailable' | 'overloaded') =>
+      peer.conn.send({ type: 'reject', blobId: blob.id, index, reason });
+    if (index >= blob.metainfo.pieceHashes.length || !blob.have.has(index) || reader(blob) === undefined) {
+      reject('unavailable');
+      return;
+    }
+    if (peer.uploads.includes(index)) return;
+    if (peer.uploads.length >= options.uploadQueueLength) {
+      reject('overloaded');
+      return;
+    }
+    peer.uploads.push(index);
+    pump(blob, peer);
+  }
+
+  function pump(blob: SwarmBlob, peer: BlobPeer): void {
+    if (peer.reading || options.blocked.has(peer.conn) || peer.conn.state !== 'open') return;
+    const index = peer.uploads.shift();
+    if (index === undefined) return;
+    const read = reader(blob);
+    if (read === undefined) {
+      peer.conn.send({ type: 'reject', blobId: blob.id, index, reason: 'unavailable' });
+      pump(blob, peer);
+      return;
+    }
+    peer.reading = true;
+    read(index).then(
+      (data) => onRead(blob, peer, index, data),
+      (err: unknown) => {
+        peer.reading = false;
+        options.logger.debug({ blob: blob.metainfo.digest, index, err }, 'reading a piece to upload failed');
+        if (blob.peers.get(peer.peerId) !== peer) return;
+        peer.conn.send({ type: 'reject', blobId: blob.id, index, reason: 'unavailable' });
+        pump(blob, peer);
+      },
+    );
+  }
+
+  function onRead(blob: SwarmBlob, peer: BlobPeer, index: number, data: Uint8Array): void {
+    peer.reading = false;
+    if (!options.isCurrent(blob) || blob.peers.get(peer.peerId) !== peer || peer.conn.state !== 'open')
+      return;
+    blob.bytesUploaded += data.byteLength;
+    if (peer.conn.send({ type: 'piece', blobId: blob.id, index, payload: data })) {
+      pump(blob, peer);
+    } else {
+      options.blocked.add(peer.conn);
+    }
+  }
+
+  function onCancel(peer: BlobPeer, index: number): void {
+    const at = peer.uploads.indexOf(index);
+    if (at >= 0) peer.uploads.splice(at, 1);
+  }
+
+  return { onRequest, onCancel, pump };
+}
