@@ -395,7 +395,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (byDigest.get(blob.metainfo.digest) === blob.id) byDigest.delete(blob.metainfo.digest);
     tracker.cancel(blob.id);
     if (blob.stopTimer !== undefined) timers.clearTimeout(blob.stopTimer);
-    for (const peerId of [...blob.peers.keys()]) detach(blob, peerId);
+    for (const peer of [...blob.peers.values()]) {
+      uploads.abandon(blob, peer);
+      detach(blob, peer.peerId);
+    }
     const partial = blob.partial;
     blob.partial = undefined;
     blob.picker = undefined;

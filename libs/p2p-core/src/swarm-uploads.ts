@@ -20,6 +20,8 @@ export interface SwarmUploadsOptions {
 export interface SwarmUploads {
   onRequest(blob: SwarmBlob, peer: BlobPeer, index: number): void;
   onCancel(peer: BlobPeer, index: number): void;
+  /** The blob leaves the swarm: queued requests of `peer` are rejected as unknown-blob. */
+  abandon(blob: SwarmBlob, peer: BlobPeer): void;
   /** Sends queued pieces until the queue is empty or the connection is blocked. */
   pump(blob: SwarmBlob, peer: BlobPeer): void;
 }
@@ -72,8 +74,14 @@ export function createSwarmUploads(options: SwarmUploadsOptions): SwarmUploads {
 
   function onRead(blob: SwarmBlob, peer: BlobPeer, index: number, data: Uint8Array): void {
     peer.reading = false;
-    if (!options.isCurrent(blob) || blob.peers.get(peer.peerId) !== peer || peer.conn.state !== 'open')
+    if (peer.conn.state !== 'open') return;
+    if (!options.isCurrent(blob)) {
+      // The blob left the swarm while the piece was read: say so rather than let the
+      // request time out and the requester think we stalled.
+      peer.conn.send({ type: 'reject', blobId: blob.id, index, reason: 'unknown-blob' });
       return;
+    }
+    if (blob.peers.get(peer.peerId) !== peer) return;
     blob.bytesUploaded += data.byteLength;
     if (peer.conn.send({ type: 'piece', blobId: blob.id, index, payload: data })) {
       pump(blob, peer);
@@ -82,10 +90,16 @@ export function createSwarmUploads(options: SwarmUploadsOptions): SwarmUploads {
     }
   }
 
+  function abandon(blob: SwarmBlob, peer: BlobPeer): void {
+    for (const index of peer.uploads.splice(0)) {
+      peer.conn.send({ type: 'reject', blobId: blob.id, index, reason: 'unknown-blob' });
+    }
+  }
+
   function onCancel(peer: BlobPeer, index: number): void {
     const at = peer.uploads.indexOf(index);
     if (at >= 0) peer.uploads.splice(at, 1);
   }
 
-  return { onRequest, onCancel, pump };
+  return { onRequest, onCancel, pump, abandon };
 }
