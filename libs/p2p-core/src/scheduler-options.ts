@@ -35,6 +35,10 @@ export interface SchedulerLimits {
   readonly requestTimeoutMs: number;
   /** Pieces queued for upload per peer and blob before requests get 'overloaded'. */
   readonly uploadQueueLength: number;
+  /** A peer of a download that neither sent nor asked for a piece this long is dropped. */
+  readonly idleLeecherMs: number;
+  /** A peer of a seeded blob that asked for no piece this long is dropped. */
+  readonly idleSeederMs: number;
   /** A connection carrying no blob for this long is closed. */
   readonly idleConnectionMs: number;
   /** How long a finished download keeps seeding (when it can read its pieces). */
@@ -50,6 +54,8 @@ export const DEFAULT_SCHEDULER_LIMITS: SchedulerLimits = {
   pipelineDepth: 4,
   requestTimeoutMs: 15_000,
   uploadQueueLength: 16,
+  idleLeecherMs: 60_000,
+  idleSeederMs: 60_000,
   idleConnectionMs: 60_000,
   seedAfterCompleteMs: 10 * 60_000,
   announceIntervalMs: 3_000,

@@ -237,6 +237,23 @@ describe('Scheduler', () => {
     expect(adopted).toBe(0);
     expect(seeder.scheduler.status(metainfo.digest)?.bytesUploaded).toBeLessThanOrEqual(SIZE + 4 * PIECE);
   }, 20_000);
+
+  it('drops peers that stay idle, then their connections', async () => {
+    const tracker = memoryTracker();
+    const { data, metainfo } = await testBlob();
+    let skew = 0;
+    const seeder = await node(tracker, true, {
+      ...systemSchedulerTimers,
+      now: () => performance.now() + skew,
+    });
+    seeder.scheduler.seed(metainfo, { readPiece: reader(data, metainfo) });
+    const leecher = await node(tracker);
+    // Without a reader the finished leecher leaves the swarm, but stays connected.
+    expect(await download(leecher, metainfo)).toBe(metainfo.digest);
+    expect(seeder.scheduler.status(metainfo.digest)?.peersConnected).toBe(1);
+    skew += 61_000;
+    await until(() => seeder.scheduler.status(metainfo.digest)?.peersConnected === 0);
+  }, 20_000);
 });
 
 async function until(condition: () => boolean): Promise<void> {

@@ -172,7 +172,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (existing !== undefined && existing.conn === conn) return existing;
     if (existing !== undefined) detach(blob, peerId);
     if (blacklist.isBlocked(blob.id, peerId)) return undefined;
-    const peer: BlobPeer = { conn, peerId, pieces: undefined, uploads: [], reading: false };
+    const peer: BlobPeer = {
+      conn,
+      peerId,
+      pieces: undefined,
+      uploads: [],
+      reading: false,
+      lastActive: timers.now(),
+    };
     blob.peers.set(peerId, peer);
     idleSince.delete(conn);
     sendBitfield(blob, peer);
@@ -254,6 +261,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         return;
       }
       case 'request':
+        peer.lastActive = timers.now();
         uploads.onRequest(blob, peer, message.index);
         return;
       case 'cancel':
@@ -297,6 +305,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const { partial, picker } = blob;
     if (blob.state !== 'downloading' || partial === undefined || picker === undefined) return;
     if (index >= blob.metainfo.pieceHashes.length) return;
+    peer.lastActive = timers.now();
     blob.bytesFromPeers += payload.byteLength;
     if (tracker.isOrigin(peer.peerId)) blob.bytesFromOrigins += payload.byteLength;
     if (blob.have.has(index)) {
@@ -416,6 +425,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (closed) return;
     const now = timers.now();
     for (const blob of [...blobs.values()]) {
+      dropIdlePeers(blob, now);
       const picker = blob.picker;
       if (blob.state !== 'downloading' || picker === undefined) continue;
       const stalled = new Set<string>();
@@ -439,6 +449,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
     blacklist.prune();
     tickHandle = timers.setTimeout(tick, limits.tickMs);
+  }
+
+  /** Frees the slots of peers that trade nothing, so that dials can find better ones. */
+  function dropIdlePeers(blob: SwarmBlob, now: number): void {
+    const idleMs = blob.state === 'downloading' ? limits.idleLeecherMs : limits.idleSeederMs;
+    for (const peer of [...blob.peers.values()]) {
+      const busy =
+        peer.reading || peer.uploads.length > 0 || (blob.picker?.outstanding(peer.peerId) ?? 0) > 0;
+      if (busy || now - peer.lastActive < idleMs) continue;
+      logger.debug({ blob: blob.metainfo.digest, peerId: peer.peerId }, 'dropping an idle peer of the blob');
+      detach(blob, peer.peerId);
+    }
   }
 
   // ---- public API --------------------------------------------------------------

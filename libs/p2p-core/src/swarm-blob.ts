@@ -35,6 +35,8 @@ export interface BlobPeer {
   pieces: Bitfield | undefined;
   /** Piece indices it requested from us, in order. */
   readonly uploads: number[];
+  /** Last time a piece went either way, or it asked for one (idle timeouts). */
+  lastActive: number;
   /** A piece read for it is in flight (one at a time keeps memory at one piece). */
   reading: boolean;
 }
