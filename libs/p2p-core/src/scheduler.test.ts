@@ -56,10 +56,15 @@ afterEach(async () => {
 });
 
 let nextId = 0;
-async function node(tracker: SchedulerAnnouncer, origin = false, timers?: SchedulerTimers): Promise<Node> {
+async function node(
+  tracker: SchedulerAnnouncer,
+  origin = false,
+  timers?: SchedulerTimers,
+  reuseDir?: string,
+): Promise<Node> {
   const peerId = (++nextId).toString(16).padStart(40, '0');
-  const dir = await mkdtemp(join(tmpdir(), 'kraken-scheduler-'));
-  await mkdir(join(dir, 'done'));
+  const dir = reuseDir ?? (await mkdtemp(join(tmpdir(), 'kraken-scheduler-')));
+  await mkdir(join(dir, 'done'), { recursive: true });
   const warnings: string[] = [];
   const logger: SchedulerLogger = {
     debug() {},
@@ -253,6 +258,33 @@ describe('Scheduler', () => {
     expect(seeder.scheduler.status(metainfo.digest)?.peersConnected).toBe(1);
     skew += 61_000;
     await until(() => seeder.scheduler.status(metainfo.digest)?.peersConnected === 0);
+  }, 20_000);
+
+  it('resumes a download from the verified pieces of a closed scheduler', async () => {
+    const tracker = memoryTracker();
+    const { data, metainfo } = await testBlob();
+    const serve = reader(data, metainfo);
+    let served = 0;
+    const first = await node(tracker, true);
+    first.scheduler.seed(metainfo, {
+      // Serves ten pieces, then nothing: the download stops part way.
+      readPiece: (index) => (++served <= 10 ? serve(index) : new Promise<Uint8Array>(() => undefined)),
+    });
+    const before = await node(tracker);
+    const stopped = download(before, metainfo).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await until(() => (before.scheduler.status(metainfo.digest)?.piecesDone ?? 0) >= 10);
+    await first.scheduler.close();
+    await before.scheduler.close();
+    expect(await stopped).toMatchObject({ code: 'KRAKEN_P2P_SWARM_STOPPED' });
+
+    const second = await node(tracker, true);
+    second.scheduler.seed(metainfo, { readPiece: serve });
+    const after = await node(tracker, false, undefined, before.dir);
+    expect(await download(after, metainfo)).toBe(metainfo.digest);
+    expect(second.scheduler.status(metainfo.digest)?.bytesUploaded).toBeLessThanOrEqual(SIZE - 10 * PIECE);
   }, 20_000);
 });
 

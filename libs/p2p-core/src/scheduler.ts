@@ -101,6 +101,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     isCurrent: (blob) => blobs.get(blob.id) === blob,
     logger,
   });
+  /** Partial blobs still closing (their last writes landing). */
+  const closingPartials = new Set<Promise<void>>();
   let closed = false;
   let closing: Promise<void> | undefined;
   let tickHandle = timers.setTimeout(tick, limits.tickMs);
@@ -412,11 +414,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     blob.partial = undefined;
     blob.picker = undefined;
     // Verified pieces stay on disk, so a later download resumes from them.
-    partial
-      ?.close()
+    if (partial !== undefined) closePartial(partial);
+  }
+
+  function closePartial(partial: PartialBlob): void {
+    const done = partial
+      .close()
       .catch((err: unknown) =>
-        logger.warn({ blob: blob.metainfo.digest, err }, 'closing a partial blob failed'),
-      );
+        logger.warn({ blob: partial.digest.value, err }, 'closing a partial blob failed'),
+      )
+      .finally(() => closingPartials.delete(done));
+    closingPartials.add(done);
   }
 
   // ---- periodic work -----------------------------------------------------------
@@ -493,7 +501,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   function onOpened(blob: SwarmBlob, partial: PartialBlob): void {
     if (blobs.get(blob.id) !== blob) {
-      partial.close().catch(() => undefined);
+      closePartial(partial);
       return;
     }
     blob.partial = partial;
@@ -620,7 +628,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       tracker.close();
       for (const blob of [...blobs.values()])
         finish(blob, new SwarmStoppedError(blob.metainfo.digest, 'closed'));
-      closing = manager.close();
+      // Partial blobs are closed before this resolves, so a restart resumes from them.
+      closing = Promise.all([manager.close(), ...closingPartials]).then(() => undefined);
       return closing;
     },
   };
