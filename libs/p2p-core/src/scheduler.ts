@@ -7,7 +7,6 @@
  * a result that comes back for a blob or peer that left meanwhile is dropped.
  */
 import { bitfieldFromBuffer, createBitfield, type Bitfield } from './bitfield.js';
-import { PieceVerificationError } from './errors.js';
 import { metainfoId, toMetainfo, type Metainfo } from './metainfo.js';
 import type { IncomingMessage, PeerConn, PeerConnEvent } from './peer-conn.js';
 import { createPeerBlacklist } from './peer-blacklist.js';
@@ -15,6 +14,7 @@ import { createPiecePicker } from './piece-picker.js';
 import type { BlobAdopter, PartialBlob } from './piece-store.js';
 import { SwarmStoppedError } from './scheduler-errors.js';
 import { createSwarmUploads } from './swarm-uploads.js';
+import { createSwarmDownloads } from './swarm-downloads.js';
 import { createSwarmTracker } from './swarm-tracker.js';
 import {
   DEFAULT_SCHEDULER_LIMITS,
@@ -95,6 +95,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     random,
     logger,
   });
+  const downloads = createSwarmDownloads({
+    now: () => timers.now(),
+    isCurrent: (blob) => blobs.get(blob.id) === blob,
+    isOrigin: (peerId) => tracker.isOrigin(peerId),
+    blacklist,
+    detach,
+    connectMore: (blob) => tracker.connectMore(blob),
+    onCompleted,
+    finish,
+    logger,
+  });
   const uploads = createSwarmUploads({
     uploadQueueLength: limits.uploadQueueLength,
     blocked,
@@ -150,7 +161,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         });
         // Its outstanding requests went back to the picker: hand them to the others.
         for (const blob of touched) {
-          fillAll(blob);
+          downloads.fillAll(blob);
           tracker.connectMore(blob);
         }
         return;
@@ -244,14 +255,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         }
         peer.pieces = pieces;
         blob.picker?.addPeer(peerId, pieces);
-        fill(blob, peer);
+        downloads.fill(blob, peer);
         return;
       }
       case 'have':
         if (message.index >= count) return;
         piecesOf(blob, peer).set(message.index);
         blob.picker?.peerHas(peerId, message.index);
-        fill(blob, peer);
+        downloads.fill(blob, peer);
         return;
       case 'complete': {
         const pieces = piecesOf(blob, peer);
@@ -259,7 +270,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
           pieces.set(index);
           blob.picker?.peerHas(peerId, index);
         }
-        fill(blob, peer);
+        downloads.fill(blob, peer);
         return;
       }
       case 'request':
@@ -273,10 +284,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         blob.picker?.failed(peerId, message.index);
         if (message.reason === 'unknown-blob') detach(blob, peerId);
         // The rejecting peer gets new requests on the next tick, not in a tight loop.
-        fillAll(blob, peer);
+        downloads.fillAll(blob, peer);
         return;
       case 'piece':
-        onPiece(blob, peer, message.index, message.payload);
+        downloads.onPiece(blob, peer, message.index, message.payload);
         return;
     }
   }
@@ -287,91 +298,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       blob.picker?.addPeer(peer.peerId, peer.pieces);
     }
     return peer.pieces;
-  }
-
-  // ---- downloading -------------------------------------------------------------
-
-  function fill(blob: SwarmBlob, peer: BlobPeer): void {
-    const picker = blob.picker;
-    if (blob.state !== 'downloading' || picker === undefined || peer.pieces === undefined) return;
-    for (const index of picker.next(peer.peerId)) {
-      peer.conn.send({ type: 'request', blobId: blob.id, index });
-    }
-  }
-
-  function fillAll(blob: SwarmBlob, except?: BlobPeer): void {
-    for (const peer of blob.peers.values()) if (peer !== except) fill(blob, peer);
-  }
-
-  function onPiece(blob: SwarmBlob, peer: BlobPeer, index: number, payload: Uint8Array): void {
-    const { partial, picker } = blob;
-    if (blob.state !== 'downloading' || partial === undefined || picker === undefined) return;
-    if (index >= blob.metainfo.pieceHashes.length) return;
-    peer.lastActive = timers.now();
-    blob.bytesFromPeers += payload.byteLength;
-    if (tracker.isOrigin(peer.peerId)) blob.bytesFromOrigins += payload.byteLength;
-    if (blob.have.has(index)) {
-      picker.received(peer.peerId, index);
-      fill(blob, peer);
-      return;
-    }
-    // An endgame duplicate of a piece being written: its request is released when
-    // the write lands.
-    if (blob.writing.has(index)) return;
-    blob.writing.add(index);
-    partial.writePiece(index, payload).then(
-      () => onWritten(blob, peer, index),
-      (err: unknown) => onWriteFailed(blob, peer, index, err),
-    );
-  }
-
-  function onWritten(blob: SwarmBlob, from: BlobPeer, index: number): void {
-    blob.writing.delete(index);
-    const picker = blob.picker;
-    if (blobs.get(blob.id) !== blob || picker === undefined) return;
-    for (const cancel of picker.received(from.peerId, index)) {
-      blob.peers.get(cancel.peerId)?.conn.send({ type: 'cancel', blobId: blob.id, index });
-    }
-    for (const peer of blob.peers.values()) {
-      if (peer.pieces?.has(index) !== true) peer.conn.send({ type: 'have', blobId: blob.id, index });
-    }
-    fillAll(blob);
-    maybeComplete(blob);
-  }
-
-  function onWriteFailed(blob: SwarmBlob, from: BlobPeer, index: number, err: unknown): void {
-    blob.writing.delete(index);
-    if (blobs.get(blob.id) !== blob || blob.picker === undefined) return;
-    if (!(err instanceof PieceVerificationError)) {
-      logger.warn({ blob: blob.metainfo.digest, index, err }, 'writing a piece failed; download abandoned');
-      finish(blob, err);
-      return;
-    }
-    const ban = blacklist.add(blob.id, from.peerId, 'bad-piece');
-    logger.warn(
-      { blob: blob.metainfo.digest, peerId: from.peerId, index, reason: err.reason, offences: ban.offences },
-      'peer sent a bad piece; blacklisted for this blob',
-    );
-    blob.picker.failed(from.peerId, index);
-    detach(blob, from.peerId);
-    fillAll(blob);
-    tracker.connectMore(blob);
-    maybeComplete(blob);
-  }
-
-  function maybeComplete(blob: SwarmBlob): void {
-    const { partial, picker, adopter } = blob;
-    if (blob.state !== 'downloading' || partial === undefined || adopter === undefined) return;
-    if (picker?.complete !== true || blob.writing.size > 0) return;
-    blob.state = 'completing';
-    partial.complete(adopter).then(
-      () => onCompleted(blob),
-      (err: unknown) => {
-        if (blobs.get(blob.id) !== blob) return;
-        logger.warn({ blob: blob.metainfo.digest, err }, 'completed blob failed verification');
-        finish(blob, err);
-      },
-    );
   }
 
   function onCompleted(blob: SwarmBlob): void {
@@ -446,7 +372,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         logger.info({ blob: blob.metainfo.digest, peerId }, 'peer stalled on requests; moved them elsewhere');
         detach(blob, peerId);
       }
-      fillAll(blob);
+      downloads.fillAll(blob);
       tracker.connectMore(blob);
     }
     for (const [conn, since] of [...idleSince]) {
@@ -519,9 +445,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       sendBitfield(blob, peer);
       if (peer.pieces !== undefined) blob.picker.addPeer(peer.peerId, peer.pieces);
     }
-    fillAll(blob);
+    downloads.fillAll(blob);
     tracker.announceNow(blob.id);
-    maybeComplete(blob);
+    downloads.maybeComplete(blob);
   }
 
   function lookup(key: string): SwarmBlob | undefined {

@@ -1,0 +1,126 @@
+/**
+ * The download side of the scheduler: requests go out as the picker hands them over
+ * (rarest first, pipelined), each arriving piece is verified and written by the
+ * partial blob off the event loop, and the result comes back here: a verified piece
+ * is announced to the neighbours with HAVE and cancels its endgame duplicates; a bad
+ * one blacklists its sender for the blob. The last write triggers whole-blob
+ * verification and adoption.
+ */
+import { PieceVerificationError } from './errors.js';
+import type { PeerBlacklist } from './peer-blacklist.js';
+import type { SchedulerLogger } from './scheduler-options.js';
+import type { BlobPeer, SwarmBlob } from './swarm-blob.js';
+
+export interface SwarmDownloadsOptions {
+  readonly now: () => number;
+  /** False once the blob left the swarm (results of writes for it are dropped). */
+  readonly isCurrent: (blob: SwarmBlob) => boolean;
+  readonly isOrigin: (peerId: string) => boolean;
+  readonly blacklist: PeerBlacklist;
+  readonly detach: (blob: SwarmBlob, peerId: string) => void;
+  readonly connectMore: (blob: SwarmBlob) => void;
+  /** The blob was adopted. */
+  readonly onCompleted: (blob: SwarmBlob) => void;
+  /** The download failed for good. */
+  readonly finish: (blob: SwarmBlob, err: unknown) => void;
+  readonly logger: SchedulerLogger;
+}
+
+export interface SwarmDownloads {
+  /** Fills the request pipeline of one peer. */
+  fill(blob: SwarmBlob, peer: BlobPeer): void;
+  fillAll(blob: SwarmBlob, except?: BlobPeer): void;
+  onPiece(blob: SwarmBlob, peer: BlobPeer, index: number, payload: Uint8Array): void;
+  /** Starts completion once every piece is verified and written. */
+  maybeComplete(blob: SwarmBlob): void;
+}
+
+export function createSwarmDownloads(options: SwarmDownloadsOptions): SwarmDownloads {
+  function fill(blob: SwarmBlob, peer: BlobPeer): void {
+    const picker = blob.picker;
+    if (blob.state !== 'downloading' || picker === undefined || peer.pieces === undefined) return;
+    for (const index of picker.next(peer.peerId)) {
+      peer.conn.send({ type: 'request', blobId: blob.id, index });
+    }
+  }
+
+  function fillAll(blob: SwarmBlob, except?: BlobPeer): void {
+    for (const peer of blob.peers.values()) if (peer !== except) fill(blob, peer);
+  }
+
+  function onPiece(blob: SwarmBlob, peer: BlobPeer, index: number, payload: Uint8Array): void {
+    const { partial, picker } = blob;
+    if (blob.state !== 'downloading' || partial === undefined || picker === undefined) return;
+    if (index >= blob.metainfo.pieceHashes.length) return;
+    peer.lastActive = options.now();
+    blob.bytesFromPeers += payload.byteLength;
+    if (options.isOrigin(peer.peerId)) blob.bytesFromOrigins += payload.byteLength;
+    if (blob.have.has(index)) {
+      picker.received(peer.peerId, index);
+      fill(blob, peer);
+      return;
+    }
+    // An endgame duplicate of a piece being written: its request is released when
+    // the write lands.
+    if (blob.writing.has(index)) return;
+    blob.writing.add(index);
+    partial.writePiece(index, payload).then(
+      () => onWritten(blob, peer, index),
+      (err: unknown) => onWriteFailed(blob, peer, index, err),
+    );
+  }
+
+  function onWritten(blob: SwarmBlob, from: BlobPeer, index: number): void {
+    blob.writing.delete(index);
+    const picker = blob.picker;
+    if (!options.isCurrent(blob) || picker === undefined) return;
+    for (const cancel of picker.received(from.peerId, index)) {
+      blob.peers.get(cancel.peerId)?.conn.send({ type: 'cancel', blobId: blob.id, index });
+    }
+    for (const peer of blob.peers.values()) {
+      if (peer.pieces?.has(index) !== true) peer.conn.send({ type: 'have', blobId: blob.id, index });
+    }
+    fillAll(blob);
+    maybeComplete(blob);
+  }
+
+  function onWriteFailed(blob: SwarmBlob, from: BlobPeer, index: number, err: unknown): void {
+    blob.writing.delete(index);
+    if (!options.isCurrent(blob) || blob.picker === undefined) return;
+    if (!(err instanceof PieceVerificationError)) {
+      options.logger.warn(
+        { blob: blob.metainfo.digest, index, err },
+        'writing a piece failed; download abandoned',
+      );
+      options.finish(blob, err);
+      return;
+    }
+    const ban = options.blacklist.add(blob.id, from.peerId, 'bad-piece');
+    options.logger.warn(
+      { blob: blob.metainfo.digest, peerId: from.peerId, index, reason: err.reason, offences: ban.offences },
+      'peer sent a bad piece; blacklisted for this blob',
+    );
+    blob.picker.failed(from.peerId, index);
+    options.detach(blob, from.peerId);
+    fillAll(blob);
+    options.connectMore(blob);
+    maybeComplete(blob);
+  }
+
+  function maybeComplete(blob: SwarmBlob): void {
+    const { partial, picker, adopter } = blob;
+    if (blob.state !== 'downloading' || partial === undefined || adopter === undefined) return;
+    if (picker?.complete !== true || blob.writing.size > 0) return;
+    blob.state = 'completing';
+    partial.complete(adopter).then(
+      () => options.onCompleted(blob),
+      (err: unknown) => {
+        if (!options.isCurrent(blob)) return;
+        options.logger.warn({ blob: blob.metainfo.digest, err }, 'completed blob failed verification');
+        options.finish(blob, err);
+      },
+    );
+  }
+
+  return { fill, fillAll, onPiece, maybeComplete };
+}
