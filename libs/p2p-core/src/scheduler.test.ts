@@ -286,6 +286,22 @@ describe('Scheduler', () => {
     expect(await download(after, metainfo)).toBe(metainfo.digest);
     expect(second.scheduler.status(metainfo.digest)?.bytesUploaded).toBeLessThanOrEqual(SIZE - 10 * PIECE);
   }, 20_000);
+
+  it('stops a download once its only caller aborts, and rejects bad metainfo', async () => {
+    const tracker = memoryTracker();
+    const { metainfo } = await testBlob();
+    const leecher = await node(tracker);
+    const controller = new AbortController();
+    const adopter = { adopt: () => Promise.resolve() };
+    const pending = leecher.scheduler.download(metainfo, { adopter, signal: controller.signal });
+    expect(leecher.scheduler.status(metainfo.digest)?.state).toBe('downloading');
+    controller.abort(new Error('caller gave up'));
+    await expect(pending).rejects.toThrow('caller gave up');
+    expect(leecher.scheduler.status(metainfo.digest)).toBeUndefined();
+    await expect(
+      leecher.scheduler.download({ ...metainfo, pieceLength: 3 }, { adopter }),
+    ).rejects.toMatchObject({ code: 'KRAKEN_P2P_INVALID_METAINFO' });
+  });
 });
 
 async function until(condition: () => boolean): Promise<void> {

@@ -114,6 +114,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   });
   /** Partial blobs still closing (their last writes landing). */
   const closingPartials = new Set<Promise<void>>();
+  /** Partial blobs being opened; one opened after its download stopped is closed at once. */
+  const openingPartials = new Set<Promise<void>>();
   let closed = false;
   let closing: Promise<void> | undefined;
   let tickHandle = timers.setTimeout(tick, limits.tickMs);
@@ -462,7 +464,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
 
     download(input, downloadOptions) {
-      const metainfo = toMetainfo(input);
+      let metainfo: Metainfo;
+      try {
+        metainfo = toMetainfo(input);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       const id = metainfoId(metainfo);
       if (closed) return Promise.reject(new SwarmStoppedError(metainfo.digest, 'closed'));
       let blob = blobs.get(id);
@@ -470,10 +477,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (blob === undefined) {
         const created = newBlob(metainfo, id, createBitfield(metainfo.pieceHashes.length));
         created.adopter = downloadOptions.adopter;
-        options.pieceStore.open(metainfo).then(
-          (partial) => onOpened(created, partial),
-          (err: unknown) => finish(created, err),
-        );
+        const opening = options.pieceStore
+          .open(metainfo)
+          .then(
+            (partial) => onOpened(created, partial),
+            (err: unknown) => finish(created, err),
+          )
+          .finally(() => openingPartials.delete(opening));
+        openingPartials.add(opening);
         blob = created;
       }
       if (blob.readAfterComplete === undefined) blob.readAfterComplete = downloadOptions.readPiece;
@@ -555,7 +566,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       for (const blob of [...blobs.values()])
         finish(blob, new SwarmStoppedError(blob.metainfo.digest, 'closed'));
       // Partial blobs are closed before this resolves, so a restart resumes from them.
-      closing = Promise.all([manager.close(), ...closingPartials]).then(() => undefined);
+      closing = Promise.all([
+        manager.close(),
+        Promise.allSettled([...openingPartials]).then(() => Promise.all([...closingPartials])),
+      ]).then(() => undefined);
       return closing;
     },
   };
