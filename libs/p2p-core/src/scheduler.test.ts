@@ -11,6 +11,7 @@ import { generateMetainfo } from './metainfo-generator.js';
 import { pieceRange, type Metainfo } from './metainfo.js';
 import { createPieceStore } from './piece-store.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
+import { createTokenBucket } from './token-bucket.js';
 import {
   systemSchedulerTimers,
   type SchedulerAnnouncer,
@@ -74,7 +75,15 @@ async function node(
   const scheduler = createScheduler({
     local: { clusterId: 'test', peerId, host: '127.0.0.1', port: 0, origin },
     connections: ({ onEvent, handshakeBlobs }) =>
-      createConnManager({ local: { clusterId: 'test', peerId }, onEvent, handshakeBlobs }),
+      createConnManager({
+        local: { clusterId: 'test', peerId },
+        onEvent,
+        handshakeBlobs,
+        // Throttled egress with a high-water mark below one piece: pieces queue for
+        // tokens, send() reports backpressure, and uploads resume on 'drain'.
+        config: { highWaterMarkBytes: 64 * 1024 },
+        egress: createTokenBucket({ rate: 64 * 1024 * 1024, burst: PIECE }),
+      }),
     pieceStore: createPieceStore({ dir: join(dir, 'partial') }),
     announcer: tracker,
     limits: { announceIntervalMs: 200, tickMs: 100 },
