@@ -24,11 +24,12 @@ import {
 } from './scheduler-options.js';
 import {
   blobStatus,
+  createSwarmBlob,
+  waitFor,
   type BlobPeer,
   type BlobStatus,
   type PieceReader,
   type SwarmBlob,
-  type Waiter,
 } from './swarm-blob.js';
 
 export interface DownloadOptions {
@@ -402,26 +403,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   // ---- public API --------------------------------------------------------------
 
   function newBlob(metainfo: Metainfo, id: string, have: Bitfield): SwarmBlob {
-    const blob: SwarmBlob = {
-      id,
-      metainfo,
-      state: 'downloading',
-      have,
-      partial: undefined,
-      picker: undefined,
-      adopter: undefined,
-      readPiece: undefined,
-      readAfterComplete: undefined,
-      peers: new Map(),
-      known: new Map(),
-      dialing: new Set(),
-      writing: new Set(),
-      waiters: new Set(),
-      stopTimer: undefined,
-      bytesFromPeers: 0,
-      bytesFromOrigins: 0,
-      bytesUploaded: 0,
-    };
+    const blob = createSwarmBlob(metainfo, id, have);
     blobs.set(id, blob);
     byDigest.set(metainfo.digest, id);
     return blob;
@@ -489,30 +471,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
       if (blob.readAfterComplete === undefined) blob.readAfterComplete = downloadOptions.readPiece;
       const joined = blob;
-      const { signal } = downloadOptions;
-      return new Promise<void>((resolve, reject) => {
-        if (signal?.aborted === true) {
-          reject(signal.reason);
-          return;
-        }
-        const onAbort = () => {
-          if (!joined.waiters.delete(waiter)) return;
-          reject(signal?.reason ?? new SwarmStoppedError(metainfo.digest, 'aborted'));
-          // Nobody waits any more: stop, keeping the verified pieces for a resume.
-          if (joined.waiters.size === 0 && joined.state === 'downloading') remove(joined);
-        };
-        const waiter: Waiter = {
-          resolve: () => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-          },
-          reject: (err) => {
-            signal?.removeEventListener('abort', onAbort);
-            reject(err);
-          },
-        };
-        joined.waiters.add(waiter);
-        signal?.addEventListener('abort', onAbort, { once: true });
+      return waitFor(joined, downloadOptions.signal, () => {
+        // Nobody waits any more: stop, keeping the verified pieces for a resume.
+        if (joined.state === 'downloading') remove(joined);
       });
     },
 

@@ -84,3 +84,61 @@ export function blobStatus(blob: SwarmBlob): BlobStatus {
     bytesUploaded: blob.bytesUploaded,
   };
 }
+
+export function createSwarmBlob(metainfo: Metainfo, id: string, have: Bitfield): SwarmBlob {
+  return {
+    id,
+    metainfo,
+    state: 'downloading',
+    have,
+    partial: undefined,
+    picker: undefined,
+    adopter: undefined,
+    readPiece: undefined,
+    readAfterComplete: undefined,
+    peers: new Map(),
+    known: new Map(),
+    dialing: new Set(),
+    writing: new Set(),
+    waiters: new Set(),
+    stopTimer: undefined,
+    bytesFromPeers: 0,
+    bytesFromOrigins: 0,
+    bytesUploaded: 0,
+  };
+}
+
+/**
+ * One caller's wait for a download: settles with the blob, or rejects with the abort
+ * reason when `signal` aborts first; `onAllGone` runs when the last waiter aborted.
+ */
+export function waitFor(
+  blob: SwarmBlob,
+  signal: AbortSignal | undefined,
+  onAllGone: () => void,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      if (blob.waiters.size === 0) onAllGone();
+      return;
+    }
+    const onAbort = () => {
+      if (!blob.waiters.delete(waiter)) return;
+      reject(signal?.reason);
+      if (blob.waiters.size === 0) onAllGone();
+    };
+    const waiter: Waiter = {
+      resolve: () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      reject: (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    };
+    blob.waiters.add(waiter);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
