@@ -6,9 +6,9 @@
  * handler call. No handler awaits, so no invariant is ever held broken across I/O;
  * a result that comes back for a blob or peer that left meanwhile is dropped.
  */
-import { bitfieldFromBuffer, createBitfield, type Bitfield } from './bitfield.js';
+import { createBitfield, type Bitfield } from './bitfield.js';
 import { metainfoId, toMetainfo, type Metainfo } from './metainfo.js';
-import type { IncomingMessage, PeerConn, PeerConnEvent } from './peer-conn.js';
+import type { PeerConn, PeerConnEvent } from './peer-conn.js';
 import { createPeerBlacklist } from './peer-blacklist.js';
 import { createPiecePicker } from './piece-picker.js';
 import type { BlobAdopter, PartialBlob } from './piece-store.js';
@@ -16,6 +16,7 @@ import { SwarmStoppedError } from './scheduler-errors.js';
 import { createSwarmUploads } from './swarm-uploads.js';
 import { createSwarmDownloads } from './swarm-downloads.js';
 import { createSwarmTracker } from './swarm-tracker.js';
+import { createSwarmMessageHandler } from './swarm-messages.js';
 import {
   DEFAULT_SCHEDULER_LIMITS,
   silentSchedulerLogger,
@@ -111,6 +112,16 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     uploadQueueLength: limits.uploadQueueLength,
     blocked,
     isCurrent: (blob) => blobs.get(blob.id) === blob,
+    logger,
+  });
+  const onMessage = createSwarmMessageHandler({
+    blobs,
+    blacklist,
+    attach,
+    detach,
+    downloads,
+    uploads,
+    now: () => timers.now(),
     logger,
   });
   /** Partial blobs still closing (their last writes landing). */
@@ -224,83 +235,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       pieceCount: blob.metainfo.pieceHashes.length,
       bits: blob.have.toBuffer(),
     });
-  }
-
-  function onMessage(conn: PeerConn, message: IncomingMessage): void {
-    const peerId = conn.remote?.peerId;
-    if (peerId === undefined) return;
-    const blob = blobs.get(message.blobId);
-    if (blob === undefined || blacklist.isBlocked(message.blobId, peerId)) {
-      if (message.type === 'request') {
-        conn.send({
-          type: 'reject',
-          blobId: message.blobId,
-          index: message.index,
-          reason: blob === undefined ? 'unknown-blob' : 'unavailable',
-        });
-      }
-      return;
-    }
-    // A blob joins a live connection with its first message (normally a bitfield).
-    const peer = blob.peers.get(peerId) ?? attach(blob, conn);
-    if (peer === undefined) return;
-    const count = blob.metainfo.pieceHashes.length;
-    switch (message.type) {
-      case 'bitfield': {
-        let pieces: Bitfield;
-        try {
-          if (message.pieceCount !== count) throw new Error('piece count differs');
-          pieces = bitfieldFromBuffer(count, message.bits);
-        } catch (err) {
-          logger.warn({ peerId, blob: blob.metainfo.digest, err }, 'peer sent a bitfield of another layout');
-          detach(blob, peerId);
-          return;
-        }
-        peer.pieces = pieces;
-        blob.picker?.addPeer(peerId, pieces);
-        downloads.fill(blob, peer);
-        return;
-      }
-      case 'have':
-        if (message.index >= count) return;
-        piecesOf(blob, peer).set(message.index);
-        blob.picker?.peerHas(peerId, message.index);
-        downloads.fill(blob, peer);
-        return;
-      case 'complete': {
-        const pieces = piecesOf(blob, peer);
-        for (const index of [...pieces.missing()]) {
-          pieces.set(index);
-          blob.picker?.peerHas(peerId, index);
-        }
-        downloads.fill(blob, peer);
-        return;
-      }
-      case 'request':
-        peer.lastActive = timers.now();
-        uploads.onRequest(blob, peer, message.index);
-        return;
-      case 'cancel':
-        uploads.onCancel(peer, message.index);
-        return;
-      case 'reject':
-        blob.picker?.failed(peerId, message.index);
-        if (message.reason === 'unknown-blob') detach(blob, peerId);
-        // The rejecting peer gets new requests on the next tick, not in a tight loop.
-        downloads.fillAll(blob, peer);
-        return;
-      case 'piece':
-        downloads.onPiece(blob, peer, message.index, message.payload);
-        return;
-    }
-  }
-
-  function piecesOf(blob: SwarmBlob, peer: BlobPeer): Bitfield {
-    if (peer.pieces === undefined) {
-      peer.pieces = createBitfield(blob.metainfo.pieceHashes.length);
-      blob.picker?.addPeer(peer.peerId, peer.pieces);
-    }
-    return peer.pieces;
   }
 
   function onCompleted(blob: SwarmBlob): void {
