@@ -159,3 +159,4 @@ export {
 } from './scheduler-options.js';
 export type { BlobStatus, PieceReader, SwarmBlobState } from './swarm-blob.js';
 export { SwarmStoppedError } from './scheduler-errors.js';
+export { schedulerLimitsSchema } from './scheduler-config.js';

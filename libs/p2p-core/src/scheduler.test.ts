@@ -12,7 +12,9 @@ import { pieceRange, type Metainfo } from './metainfo.js';
 import { createPieceStore } from './piece-store.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { createTokenBucket } from './token-bucket.js';
+import { schedulerLimitsSchema } from './scheduler-config.js';
 import {
+  DEFAULT_SCHEDULER_LIMITS,
   systemSchedulerTimers,
   type SchedulerAnnouncer,
   type SchedulerLogger,
@@ -317,3 +319,11 @@ async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(condition()).toBe(true);
 }
+
+describe('schedulerLimitsSchema', () => {
+  it('fills in the default limits and rejects unknown keys', () => {
+    expect(schedulerLimitsSchema.parse({})).toEqual(DEFAULT_SCHEDULER_LIMITS);
+    expect(() => schedulerLimitsSchema.parse({ pipelineDepth: 0 })).toThrow();
+    expect(() => schedulerLimitsSchema.parse({ pipelinedepth: 4 })).toThrow();
+  });
+});
