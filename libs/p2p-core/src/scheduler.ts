@@ -17,6 +17,7 @@ import { createSwarmUploads } from './swarm-uploads.js';
 import { createSwarmDownloads } from './swarm-downloads.js';
 import { createSwarmTracker } from './swarm-tracker.js';
 import { createSwarmMessageHandler } from './swarm-messages.js';
+import { createSwarmSweep } from './swarm-sweep.js';
 import {
   DEFAULT_SCHEDULER_LIMITS,
   silentSchedulerLogger,
@@ -121,6 +122,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     detach,
     downloads,
     uploads,
+    now: () => timers.now(),
+    logger,
+  });
+  const sweep = createSwarmSweep({
+    blobs,
+    idleSince,
+    blacklist,
+    detach,
+    fillAll: (blob) => downloads.fillAll(blob),
+    connectMore: (blob) => tracker.connectMore(blob),
+    limits,
     now: () => timers.now(),
     logger,
   });
@@ -290,48 +302,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     closingPartials.add(done);
   }
 
-  // ---- periodic work -----------------------------------------------------------
-
   function tick(): void {
     if (closed) return;
-    const now = timers.now();
-    for (const blob of [...blobs.values()]) {
-      dropIdlePeers(blob, now);
-      const picker = blob.picker;
-      if (blob.state !== 'downloading' || picker === undefined) continue;
-      const stalled = new Set<string>();
-      for (const expired of picker.expire()) {
-        blob.peers.get(expired.peerId)?.conn.send({ type: 'cancel', blobId: blob.id, index: expired.index });
-        stalled.add(expired.peerId);
-      }
-      for (const peerId of stalled) {
-        blacklist.add(blob.id, peerId, 'stalled');
-        logger.info({ blob: blob.metainfo.digest, peerId }, 'peer stalled on requests; moved them elsewhere');
-        detach(blob, peerId);
-      }
-      downloads.fillAll(blob);
-      tracker.connectMore(blob);
-    }
-    for (const [conn, since] of [...idleSince]) {
-      if (now - since >= limits.idleConnectionMs) {
-        idleSince.delete(conn);
-        conn.close();
-      }
-    }
-    blacklist.prune();
+    sweep();
     tickHandle = timers.setTimeout(tick, limits.tickMs);
-  }
-
-  /** Frees the slots of peers that trade nothing, so that dials can find better ones. */
-  function dropIdlePeers(blob: SwarmBlob, now: number): void {
-    const idleMs = blob.state === 'downloading' ? limits.idleLeecherMs : limits.idleSeederMs;
-    for (const peer of [...blob.peers.values()]) {
-      const busy =
-        peer.reading || peer.uploads.length > 0 || (blob.picker?.outstanding(peer.peerId) ?? 0) > 0;
-      if (busy || now - peer.lastActive < idleMs) continue;
-      logger.debug({ blob: blob.metainfo.digest, peerId: peer.peerId }, 'dropping an idle peer of the blob');
-      detach(blob, peer.peerId);
-    }
   }
 
   // ---- public API --------------------------------------------------------------
