@@ -327,3 +327,24 @@ describe('schedulerLimitsSchema', () => {
     expect(() => schedulerLimitsSchema.parse({ pipelinedepth: 4 })).toThrow();
   });
 });
+
+describe('Swarm on loopback', () => {
+  it('one origin and twenty agents each end with a verified copy of a 64 MiB blob, the origin sending a fraction', async () => {
+    const size = 256 * PIECE; // 64 MiB in 256 pieces
+    const data = randomBytes(size);
+    const metainfo = await generateMetainfo(Readable.from([data]), {
+      digest: digestOf(data).value,
+      size,
+      pieceLength: PIECE,
+    });
+    const tracker = memoryTracker();
+    const origin = await node(tracker, true);
+    origin.scheduler.seed(metainfo, { readPiece: reader(data, metainfo) });
+    const agents = await Promise.all(Array.from({ length: 20 }, () => node(tracker)));
+    const digests = await Promise.all(agents.map((a) => download(a, metainfo)));
+    expect(new Set(digests)).toEqual(new Set([metainfo.digest]));
+    const uploaded = origin.scheduler.status(metainfo.digest)?.bytesUploaded ?? Infinity;
+    // A central registry would send 20 copies; the agents must carry most of them between themselves.
+    expect(uploaded).toBeLessThan(10 * size);
+  }, 120_000);
+});
