@@ -4,16 +4,17 @@
  */
 import { createAgentRegistryStore, createBuildIndexClient, createOriginClient } from '@kraken/internal-api';
 import { registryApi } from '@kraken/registry-api';
-import { createHttpServer, createMetrics, type Logger } from '@kraken/service-kit';
+import {
+  createHttpServer,
+  createMetrics,
+  createServiceApp,
+  type ServiceApp,
+  type Logger,
+} from '@kraken/service-kit';
 import { createContentCache } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 
-export interface App {
-  start(): Promise<void>;
-  close(): Promise<void>;
-  /** Base URL once started. */
-  readonly url: string;
-}
+export type App = ServiceApp;
 
 export function createApp(config: Config, deps: { logger: Logger }): App {
   const metrics = createMetrics('agent');
@@ -55,22 +56,15 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   });
   server.register(registryApi, { store, limits: config.registry.limits, logger: deps.logger, metrics });
 
-  let url = '';
-  let closing: Promise<void> | undefined;
-  return {
-    async start() {
-      await cache.start();
-      url = await server.listen({ host: config.listen.host, port: config.listen.port });
+  return createServiceApp({
+    component: 'agent',
+    server,
+    listen: config.listen,
+    logger: deps.logger,
+    describe: { cache: config.cache.dir },
+    beforeListen: () => cache.start(),
+    afterClose: async () => {
+      await Promise.all([origin.close(), buildIndex.close(), cache.close()]);
     },
-    close() {
-      closing ??= (async () => {
-        await server.close();
-        await Promise.all([origin.close(), buildIndex.close(), cache.close()]);
-      })();
-      return closing;
-    },
-    get url() {
-      return url;
-    },
-  };
+  });
 }

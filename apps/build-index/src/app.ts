@@ -4,16 +4,18 @@
  * /readiness (storage and origin) and /metrics.
  */
 import { createBuildIndexRoutes, createOriginClient, type OriginClient } from '@kraken/internal-api';
-import { createHttpServer, createMetrics, type Logger, type Metrics } from '@kraken/service-kit';
+import {
+  createHttpServer,
+  createMetrics,
+  createServiceApp,
+  type ServiceApp,
+  type Logger,
+  type Metrics,
+} from '@kraken/service-kit';
 import { createBackend, type StorageBackend } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 
-export interface App {
-  start(): Promise<void>;
-  close(): Promise<void>;
-  /** The listening URL; empty until started. */
-  readonly url: string;
-}
+export type App = ServiceApp;
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -62,23 +64,15 @@ export function createApp(config: Config, deps: AppDeps): App {
     }),
   );
 
-  let url = '';
-  let closing: Promise<void> | undefined;
-  return {
-    async start() {
-      url = await server.listen({ host: config.listen.host, port: config.listen.port });
-      logger.info({ url, storage: backend.name, origin: config.origin.url }, 'build-index listening');
+  return createServiceApp({
+    component: 'build-index',
+    server,
+    listen: config.listen,
+    logger,
+    describe: { storage: backend.name, origin: config.origin.url },
+    // In-flight requests drain first; the origin pool and backend go after them.
+    afterClose: async () => {
+      await Promise.all([origin.close(), backend.close()]);
     },
-    close() {
-      // In-flight requests drain first; the origin pool and backend go after them.
-      closing ??= (async () => {
-        await server.close();
-        await Promise.all([origin.close(), backend.close()]);
-      })();
-      return closing;
-    },
-    get url() {
-      return url;
-    },
-  };
+  });
 }

@@ -3,17 +3,18 @@
  * backend, plus /health, /readiness (which checks the backend) and /metrics.
  */
 import { createOriginRoutes } from '@kraken/internal-api';
-import { createHttpServer, createMetrics, type Logger, type Metrics } from '@kraken/service-kit';
+import {
+  createHttpServer,
+  createMetrics,
+  createServiceApp,
+  type ServiceApp,
+  type Logger,
+  type Metrics,
+} from '@kraken/service-kit';
 import { createBackend, createContentStore, type StorageBackend } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 
-export interface App {
-  start(): Promise<void>;
-  /** Drains in-flight requests, then releases the backend; safe to call twice. */
-  close(): Promise<void>;
-  /** Base URL once started (the real port when configured with port 0). */
-  readonly url: string;
-}
+export type App = ServiceApp;
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -42,27 +43,15 @@ export function createApp(config: Config, deps: AppDeps): App {
     metrics,
     ...(deps.now === undefined ? {} : { now: deps.now }),
   });
-  let url = '';
-  let closing: Promise<void> | undefined;
-
-  return {
-    async start() {
+  return createServiceApp({
+    component: 'origin',
+    server,
+    listen: config.listen,
+    logger,
+    describe: { storage: backend.name },
+    beforeListen: async () => {
       await server.register(routes);
-      url = await server.listen({ host: config.listen.host, port: config.listen.port });
-      logger.info({ url, storage: backend.name }, 'origin listening');
     },
-    close() {
-      closing ??= (async () => {
-        try {
-          await server.close();
-        } finally {
-          await backend.close();
-        }
-      })();
-      return closing;
-    },
-    get url() {
-      return url;
-    },
-  };
+    afterClose: () => backend.close(),
+  });
 }

@@ -4,16 +4,17 @@
  */
 import { createBuildIndexClient, createOriginClient, createProxyRegistryStore } from '@kraken/internal-api';
 import { createFsUploadStore, registryApi } from '@kraken/registry-api';
-import { createHttpServer, createMetrics, type Logger } from '@kraken/service-kit';
+import {
+  createHttpServer,
+  createMetrics,
+  createServiceApp,
+  type ServiceApp,
+  type Logger,
+} from '@kraken/service-kit';
 import { createContentCache } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 
-export interface App {
-  start(): Promise<void>;
-  close(): Promise<void>;
-  /** Base URL once started. */
-  readonly url: string;
-}
+export type App = ServiceApp;
 
 export function createApp(config: Config, deps: { logger: Logger }): App {
   const metrics = createMetrics('proxy');
@@ -55,25 +56,20 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     metrics,
   });
 
-  let url = '';
-  let closing: Promise<void> | undefined;
-  return {
-    async start() {
+  return createServiceApp({
+    component: 'proxy',
+    server,
+    listen: config.listen,
+    logger: deps.logger,
+    describe: { origin: config.origin.url, buildIndex: config.buildIndex.url },
+    beforeListen: async () => {
       await blobCache?.start();
       uploads.start();
-      url = await server.listen({ host: config.listen.host, port: config.listen.port });
     },
-    close() {
-      closing ??= (async () => {
-        await server.close();
-        await uploads.close();
-        await blobCache?.close();
-        await Promise.all([origin.close(), buildIndex.close()]);
-      })();
-      return closing;
+    afterClose: async () => {
+      await uploads.close();
+      await blobCache?.close();
+      await Promise.all([origin.close(), buildIndex.close()]);
     },
-    get url() {
-      return url;
-    },
-  };
+  });
 }

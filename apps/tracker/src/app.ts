@@ -5,16 +5,17 @@
  */
 import { createOriginClient } from '@kraken/internal-api';
 import { createPeerPolicy, createPeerStore, createTrackerRoutes } from '@kraken/p2p-core';
-import { createHttpServer, createMetrics, type Logger, type Metrics } from '@kraken/service-kit';
+import {
+  createHttpServer,
+  createMetrics,
+  createServiceApp,
+  type ServiceApp,
+  type Logger,
+  type Metrics,
+} from '@kraken/service-kit';
 import type { Config } from './config.js';
 
-export interface App {
-  start(): Promise<void>;
-  /** Drains in-flight requests, then closes the origin connections; safe to call twice. */
-  close(): Promise<void>;
-  /** Base URL once started (the real port when configured with port 0). */
-  readonly url: string;
-}
+export type App = ServiceApp;
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -56,27 +57,15 @@ export function createApp(config: Config, deps: AppDeps): App {
     announceIntervalSeconds: tracker.announceIntervalSeconds,
     metainfoCacheBytes: tracker.metainfoCacheBytes,
   });
-  let url = '';
-  let closing: Promise<void> | undefined;
-
-  return {
-    async start() {
+  return createServiceApp({
+    component: 'tracker',
+    server,
+    listen: config.listen,
+    logger,
+    describe: { origin: config.origin.url },
+    beforeListen: async () => {
       await server.register(routes);
-      url = await server.listen({ host: config.listen.host, port: config.listen.port });
-      logger.info({ url, origin: config.origin.url }, 'tracker listening');
     },
-    close() {
-      closing ??= (async () => {
-        try {
-          await server.close();
-        } finally {
-          await origin.close();
-        }
-      })();
-      return closing;
-    },
-    get url() {
-      return url;
-    },
-  };
+    afterClose: () => origin.close(),
+  });
 }

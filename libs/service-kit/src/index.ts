@@ -21,3 +21,5 @@ export { runService } from './lifecycle.js';
 export type { Service, RunOptions } from './lifecycle.js';
 export { runMain } from './service-main.js';
 export type { MainOptions } from './service-main.js';
+export { createServiceApp } from './service-app.js';
+export type { ServiceApp, ServiceAppOptions } from './service-app.js';
