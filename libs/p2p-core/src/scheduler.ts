@@ -18,6 +18,7 @@ import { createSwarmDownloads } from './swarm-downloads.js';
 import { createSwarmTracker } from './swarm-tracker.js';
 import { createSwarmMessageHandler } from './swarm-messages.js';
 import { createSwarmSweep } from './swarm-sweep.js';
+import { createSwarmMembership } from './swarm-membership.js';
 import {
   DEFAULT_SCHEDULER_LIMITS,
   silentSchedulerLogger,
@@ -28,7 +29,6 @@ import {
   blobStatus,
   createSwarmBlob,
   waitFor,
-  type BlobPeer,
   type BlobStatus,
   type PieceReader,
   type SwarmBlob,
@@ -83,6 +83,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   /** Open connections that carry no blob, since when. */
   const idleSince = new Map<PeerConn, number>();
   const blacklist = createPeerBlacklist({ now: () => timers.now() });
+  const { attach, detach, forEachPeerOf, sendBitfield } = createSwarmMembership({
+    blobs,
+    idleSince,
+    blacklist,
+    now: () => timers.now(),
+  });
   const manager = options.connections({ onEvent: handle, handshakeBlobs });
   const tracker = createSwarmTracker({
     local,
@@ -193,60 +199,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         return;
       }
     }
-  }
-
-  function forEachPeerOf(conn: PeerConn, fn: (blob: SwarmBlob, peer: BlobPeer) => void): void {
-    const peerId = conn.remote?.peerId;
-    if (peerId === undefined) return;
-    for (const blob of [...blobs.values()]) {
-      const peer = blob.peers.get(peerId);
-      if (peer !== undefined && peer.conn === conn) fn(blob, peer);
-    }
-  }
-
-  function attach(blob: SwarmBlob, conn: PeerConn): BlobPeer | undefined {
-    const peerId = conn.remote?.peerId;
-    if (peerId === undefined || conn.state !== 'open') return undefined;
-    const existing = blob.peers.get(peerId);
-    if (existing !== undefined && existing.conn === conn) return existing;
-    if (existing !== undefined) detach(blob, peerId);
-    if (blacklist.isBlocked(blob.id, peerId)) return undefined;
-    const peer: BlobPeer = {
-      conn,
-      peerId,
-      pieces: undefined,
-      uploads: [],
-      reading: false,
-      lastActive: timers.now(),
-    };
-    blob.peers.set(peerId, peer);
-    idleSince.delete(conn);
-    sendBitfield(blob, peer);
-    return peer;
-  }
-
-  function detach(blob: SwarmBlob, peerId: string): void {
-    const peer = blob.peers.get(peerId);
-    if (peer === undefined) return;
-    blob.peers.delete(peerId);
-    blob.picker?.removePeer(peerId);
-    if (peer.conn.state === 'open' && !carriesBlobs(peer.conn)) idleSince.set(peer.conn, timers.now());
-  }
-
-  function carriesBlobs(conn: PeerConn): boolean {
-    const peerId = conn.remote?.peerId;
-    for (const blob of blobs.values())
-      if (peerId !== undefined && blob.peers.get(peerId)?.conn === conn) return true;
-    return false;
-  }
-
-  function sendBitfield(blob: SwarmBlob, peer: BlobPeer): void {
-    peer.conn.send({
-      type: 'bitfield',
-      blobId: blob.id,
-      pieceCount: blob.metainfo.pieceHashes.length,
-      bits: blob.have.toBuffer(),
-    });
   }
 
   function onCompleted(blob: SwarmBlob): void {
