@@ -13,7 +13,8 @@ set -euo pipefail
 # iproute2:        `ss` to find listeners, `tc` to shape bandwidth in P2P tests
 # apache2-utils:   `htpasswd` to make basic-auth files for the proxy's auth tests
 # curl, jq:        health probes and JSON handling in shell scripts
-PACKAGES=(skopeo docker-registry containerd iproute2 apache2-utils curl jq)
+# openssl:         makes the CA and signing certificates of the registry token-auth tests
+PACKAGES=(skopeo docker-registry containerd iproute2 apache2-utils curl jq openssl)
 
 if [[ "${1:-}" == "--list" ]]; then
   printf '%s\n' "${PACKAGES[@]}"
