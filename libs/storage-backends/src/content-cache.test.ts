@@ -68,6 +68,24 @@ describe('content cache', () => {
     expect(cache.usage().bytes).toBeLessThanOrEqual(1000);
   });
 
+  it('keeps a pinned blob, taken before it was written, until the pin is released', async () => {
+    cache = createContentCache({ root: join(dir, 'c'), maxBytes: 1500, lowWatermark: 0.1 });
+    await cache.start();
+    const a = blob(1);
+    const release = cache.pin(digestOf(a));
+    await put(cache, a);
+    await put(cache, blob(2));
+    await settle();
+    expect(await cache.stat(digestOf(a))).toEqual({ size: 1000 });
+    release();
+    release(); // idempotent
+    // Released, it is the least recently used blob of the next pass.
+    await put(cache, blob(3));
+    await settle();
+    expect(await cache.stat(digestOf(a))).toBeUndefined();
+    expect(cache.usage().pinned).toBe(0);
+  });
+
   it('counts only its own blobs, and finds them again after a restart, oldest first', async () => {
     const root = join(dir, 'c');
     await writeFile(join(dir, 'unrelated-big-file'), blob(9, 50_000));

@@ -53,6 +53,12 @@ export interface ContentCache {
    * hard-linked when on the same filesystem, copied and re-verified otherwise.
    */
   adopt(digest: Digest, file: string, size: number): Promise<void>;
+  /**
+   * Keeps `digest` from being evicted (whether or not it is cached yet) until the
+   * returned release is called; pins nest. Owners of blobs with no other copy (an
+   * origin's pending write-backs) hold one.
+   */
+  pin(digest: Digest): () => void;
   delete(digest: Digest): Promise<boolean>;
   usage(): ContentCacheUsage;
   check(signal?: AbortSignal): Promise<void>;
@@ -185,6 +191,8 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
       }
       remember(digest, size);
     },
+
+    pin,
 
     async delete(digest) {
       forget(digest);

@@ -10,6 +10,8 @@ export {
   KeyConflictError,
   InvalidRangeError,
   StorageUnavailableError,
+  WriteBackSourceMissingError,
+  CorruptBackendContentError,
 } from './errors.js';
 export {
   validateObjectKey,
@@ -32,3 +34,15 @@ export { storageBackendSchema, filesystemBackendSchema, createBackend } from './
 export type { StorageBackendConfig, FilesystemBackendConfig } from './backend-config.js';
 export { createContentCache } from './content-cache.js';
 export type { ContentCache, ContentCacheOptions, ContentCacheUsage } from './content-cache.js';
+export { createWriteBackQueue } from './write-back-queue.js';
+export type {
+  WriteBackQueue,
+  WriteBackQueueOptions,
+  WriteBackQueueStats,
+  WriteBackJob,
+  WriteBackState,
+  WriteBackResult,
+  WriteBackBackoff,
+  QueueClock,
+} from './write-back-queue.js';
+export type { StoreLogger } from './store-logger.js';
