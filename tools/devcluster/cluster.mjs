@@ -12,10 +12,12 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** Default ports of ARCHITECTURE.md. */
 export const DEFAULT_PORTS = {
   proxy: 15000,
+  originP2p: 15001,
   origin: 15002,
   tracker: 15003,
   buildIndex: 15004,
   agents: [16000, 17000],
+  agentsP2p: [16001, 17001],
 };
 
 export async function freePort(host = '127.0.0.1') {
@@ -32,15 +34,17 @@ export async function freePort(host = '127.0.0.1') {
 async function pickPorts(mode, agentCount) {
   if (mode === 'default') {
     const agents = Array.from({ length: agentCount }, (_, i) => 16000 + i * 1000);
-    return { ...DEFAULT_PORTS, agents };
+    return { ...DEFAULT_PORTS, agents, agentsP2p: agents.map((port) => port + 1) };
   }
   const take = () => freePort();
   return {
     proxy: await take(),
     origin: await take(),
+    originP2p: await take(),
     tracker: await take(),
     buildIndex: await take(),
     agents: await Promise.all(Array.from({ length: agentCount }, take)),
+    agentsP2p: await Promise.all(Array.from({ length: agentCount }, take)),
   };
 }
 
@@ -69,6 +73,12 @@ export async function startCluster(options = {}) {
         listen: { host, port: ports.origin },
         storage: { type: 'filesystem', root: join(dir, 'origin-0', 'store') },
         uploads: { dir: join(dir, 'origin-0', 'uploads') },
+        p2p: {
+          listen: { host, port: ports.originP2p },
+          advertiseHost: host,
+          dir: join(dir, 'origin-0', 'p2p'),
+        },
+        tracker: { url: url(ports.tracker) },
         logging: { level: logLevel },
         ...o.origin,
       },
@@ -119,6 +129,12 @@ export async function startCluster(options = {}) {
         cache: { dir: join(dir, `agent-${i}`, 'cache') },
         origin: { url: url(ports.origin) },
         buildIndex: { url: url(ports.buildIndex) },
+        tracker: { url: url(ports.tracker) },
+        p2p: {
+          listen: { host, port: ports.agentsP2p[i] },
+          advertiseHost: host,
+          dir: join(dir, `agent-${i}`, 'p2p'),
+        },
         logging: { level: logLevel },
         ...o.agent,
       },
@@ -162,6 +178,8 @@ export async function startCluster(options = {}) {
     tracker: [url(ports.tracker)],
     'build-index': [url(ports.buildIndex)],
     agent: ports.agents.map(url),
+    'origin-p2p': [`tcp://${host}:${ports.originP2p}`],
+    'agent-p2p': ports.agentsP2p.map((port) => `tcp://${host}:${port}`),
   };
   await writeFile(join(dir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
   return { dir, endpoints, components, stop };

@@ -52,6 +52,9 @@ beforeAll(async () => {
       cache: { dir: join(dir, 'cache') },
       origin: { url: services.originUrl },
       buildIndex: { url: services.buildIndexUrl },
+      // Nothing listens there: blobs of one piece or less never need the tracker.
+      tracker: { url: 'http://127.0.0.1:9' },
+      p2p: { listen: { host: '127.0.0.1', port: 0 }, dir: join(dir, 'p2p') },
     }),
     { logger: silentLogger() },
   );
@@ -87,6 +90,20 @@ describe('agent', () => {
       ),
     );
     expect(metrics).toMatch(/kraken_agent_blob_cache_reads_total 2/);
+  });
+
+  it('reports how a blob was fetched: small ones straight from an origin', async () => {
+    const layerDigest = digestOf(layer).value;
+    await fetch(`${app.url}/v2/team/app/blobs/${layerDigest}`).then((res) => res.arrayBuffer());
+    const status = await fetch(`${app.url}/v1/blobs/${layerDigest}/status`);
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ digest: layerDigest, cached: true, state: 'done' });
+
+    const unknown = await fetch(`${app.url}/v1/blobs/sha256:${'0'.repeat(64)}/status`);
+    expect(unknown.status).toBe(404);
+    const bad = await fetch(`${app.url}/v1/blobs/sha256:nothex/status`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('KRAKEN_INVALID_DIGEST');
   });
 
   it('is read-only: pushes answer UNSUPPORTED', async () => {

@@ -12,7 +12,17 @@ import {
   type Logger,
 } from '@kraken/service-kit';
 import { createContentCache } from '@kraken/storage-backends';
+import { stat, unlink } from 'node:fs/promises';
+import {
+  createAnnounceClient,
+  createPeerNode,
+  createPieceReader,
+  createSwarmFetcher,
+  systemSchedulerTimers,
+} from '@kraken/p2p-core';
+import { parseDigest } from '@kraken/oci-content';
 import type { Config } from './config.js';
+import { registerSwarmStatusRoute } from './swarm-status-route.js';
 
 export type App = ServiceApp;
 
@@ -35,10 +45,53 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   metrics.gauge('blob_cache_bytes', 'Bytes held by the local cache.', {
     collect: (gauge) => gauge.set(cache.usage().bytes),
   });
+  const tracker = createAnnounceClient({ url: config.tracker.url });
+  const p2pLogger = deps.logger.child({ component: 'p2p' });
+  const node = createPeerNode({ config: config.p2p, announcer: tracker, logger: p2pLogger });
+  const swarmFetches = metrics.counter(
+    'blob_fetches_total',
+    'Blobs fetched into the cache, by path (swarm, direct, fallback) and result.',
+    ['path', 'result'] as const,
+  );
+  const swarmBytes = metrics.counter(
+    'swarm_bytes_total',
+    'Piece bytes received through the swarm, by source (peer or origin).',
+    ['source'] as const,
+  );
+  const fetcher = createSwarmFetcher({
+    scheduler: node.scheduler,
+    metainfo: (digest, signal) => tracker.getMetainfo(digest, signal),
+    adopter: {
+      // A hard link into the cache, then the piece store's name goes: no copy is made.
+      adopt: async (digest, path) => {
+        const { size } = await stat(path);
+        await cache.adopt(digest, path, size);
+        await unlink(path);
+      },
+    },
+    readPiece: (info) => createPieceReader(info, (range) => cache.read(parseDigest(info.digest), range)),
+    fallbackAfterMs: config.p2p.fallbackAfterMs,
+    timers: systemSchedulerTimers,
+    logger: p2pLogger,
+    onFetched: (outcome) => {
+      swarmFetches.inc({ path: outcome.path, result: outcome.ok ? 'ok' : 'missing' });
+      if (outcome.swarm !== undefined) {
+        swarmBytes.inc({ source: 'peer' }, outcome.swarm.bytesFromPeers);
+        swarmBytes.inc({ source: 'origin' }, outcome.swarm.bytesFromOrigins);
+      }
+    },
+  });
+  metrics.gauge('swarm_blobs', 'Blobs in a swarm (downloading or seeding).', {
+    collect: (gauge) => gauge.set(node.scheduler.list().length),
+  });
+  metrics.gauge('swarm_peers_connected', 'Peers connected over all swarms.', {
+    collect: (gauge) => gauge.set(node.scheduler.list().reduce((sum, blob) => sum + blob.peersConnected, 0)),
+  });
   const store = createAgentRegistryStore({
     origin,
     buildIndex,
     cache,
+    swarm: fetcher,
     tagTtlMs: config.cache.tagTtlSeconds * 1000,
     onFetch: (event) => {
       if (event.source === 'origin') fetched.inc({ source: 'origin' }, event.bytes ?? 0);
@@ -55,16 +108,21 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     ],
   });
   server.register(registryApi, { store, limits: config.registry.limits, logger: deps.logger, metrics });
+  server.register(async (app) => registerSwarmStatusRoute(app, { fetcher, cache }));
 
   return createServiceApp({
     component: 'agent',
     server,
     listen: config.listen,
     logger: deps.logger,
-    describe: { cache: config.cache.dir },
-    beforeListen: () => cache.start(),
+    describe: { cache: config.cache.dir, p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}` },
+    beforeListen: async () => {
+      await cache.start();
+      await node.start();
+    },
     afterClose: async () => {
-      await Promise.all([origin.close(), buildIndex.close(), cache.close()]);
+      await node.close();
+      await Promise.all([origin.close(), buildIndex.close(), tracker.close(), cache.close()]);
     },
   });
 }

@@ -1,5 +1,6 @@
 /** Configuration of the agent binary, assembled from the libs' schemas. */
 import { z } from 'zod';
+import { peerConfigShape } from '@kraken/p2p-core';
 import { registryLimitsSchema } from '@kraken/registry-api';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 
@@ -47,6 +48,30 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Where tags are resolved.'),
+    tracker: z
+      .object({
+        url: z.url().default('http://127.0.0.1:15003').describe('Base URL of the tracker.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Where blobs are announced and their metainfo is fetched.'),
+    p2p: z
+      .object({
+        ...peerConfigShape({ port: 16001, dir: '.devcluster/agent-0/p2p' }),
+        fallbackAfterMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(30_000)
+          .describe(
+            'A swarm download that receives no piece for this long is abandoned for a direct origin download (ms).',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'Peer-to-peer distribution: blobs larger than one piece come through the swarm, the rest straight from an origin.',
+      ),
     logging: loggingSchema,
     tracing: tracingSchema,
   })

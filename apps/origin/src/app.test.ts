@@ -27,6 +27,9 @@ describe('origin app', () => {
       listen: { port: 0 },
       storage: { type: 'filesystem', root: storageRoot },
       uploads: { dir: join(dir, 'uploads') },
+      p2p: { listen: { host: '127.0.0.1', port: 0 }, dir: join(dir, 'p2p') },
+      // Nothing listens there; seeding announces fail quietly and are retried.
+      tracker: { url: 'http://127.0.0.1:9' },
     });
 
   it('serves the operational endpoints and a blob round trip', async () => {
@@ -48,6 +51,12 @@ describe('origin app', () => {
         chunks.push(Buffer.from(chunk as Uint8Array));
       expect(Buffer.concat(chunks).toString()).toBe('app round trip');
       await client.ping();
+
+      // Asked to seed (the tracker does this), the origin joins the swarm and says where it listens.
+      const seeding = await client.seedBlob(digest);
+      expect(seeding).toMatchObject({ peerId: expect.stringMatching(/^[0-9a-f]{40}$/), host: '127.0.0.1' });
+      expect(seeding?.port).toBeGreaterThan(0);
+      expect(await client.seedBlob(digestOf('never stored'))).toBeUndefined();
     } finally {
       await client.close();
     }
@@ -57,6 +66,7 @@ describe('origin app', () => {
     expect(await metricsText()).toContain('kraken_origin_blob_bytes_stored_total 14');
     await expect.poll(metricsText).toContain('kraken_origin_blob_bytes_served_total 14');
     expect(await metricsText()).toContain('kraken_origin_http_request_duration_seconds');
+    expect(await metricsText()).toContain('kraken_origin_seeded_blobs 1');
   });
 
   it('reports the storage backend in readiness when it is unusable', async () => {

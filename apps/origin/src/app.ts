@@ -2,7 +2,14 @@
  * The origin service: the content-addressed blob API over the configured storage
  * backend, plus /health, /readiness (which checks the backend) and /metrics.
  */
-import { createOriginRoutes } from '@kraken/internal-api';
+import { createOriginMetainfo, createOriginRoutes } from '@kraken/internal-api';
+import {
+  createAnnounceClient,
+  createPeerNode,
+  createPieceReader,
+  createSwarmSeeder,
+  systemSchedulerTimers,
+} from '@kraken/p2p-core';
 import {
   createHttpServer,
   createMetrics,
@@ -11,6 +18,7 @@ import {
   type Logger,
   type Metrics,
 } from '@kraken/service-kit';
+import { parseDigest } from '@kraken/oci-content';
 import { createBackend, createContentStore, type StorageBackend } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 
@@ -35,8 +43,32 @@ export function createApp(config: Config, deps: AppDeps): App {
     metrics,
     readinessChecks: [{ name: 'storage', check: (signal) => store.check(signal) }],
   });
+  const metainfo = createOriginMetainfo({ store });
+  const tracker = createAnnounceClient({ url: config.tracker.url });
+  const p2pLogger = logger.child({ component: 'p2p' });
+  const node = createPeerNode({ config: config.p2p, announcer: tracker, origin: true, logger: p2pLogger });
+  const seeder = createSwarmSeeder({
+    scheduler: node.scheduler,
+    metainfo: async (digest) => (await metainfo.get(digest))?.metainfo,
+    readPiece: (info) => createPieceReader(info, (range) => store.read(parseDigest(info.digest), range)),
+    idleMs: config.seeding.idleSeconds * 1000,
+    maxBlobs: config.seeding.maxBlobs,
+    timers: systemSchedulerTimers,
+    logger: p2pLogger,
+  });
+  metrics.gauge('seeded_blobs', 'Blobs this origin seeds over P2P right now.', {
+    collect: (gauge) => gauge.set(seeder.size),
+  });
   const routes = createOriginRoutes({
     store,
+    metainfo,
+    seeding: {
+      seed: async (digest) => {
+        const bound = node.address();
+        if (bound === undefined || !(await seeder.seed(digest))) return undefined;
+        return { peerId: node.peerId, host: config.p2p.advertiseHost, port: bound.port };
+      },
+    },
     uploadsDir: config.uploads.dir,
     limits: config.limits,
     logger,
@@ -48,10 +80,16 @@ export function createApp(config: Config, deps: AppDeps): App {
     server,
     listen: config.listen,
     logger,
-    describe: { storage: backend.name },
+    describe: { storage: backend.name, p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}` },
     beforeListen: async () => {
+      await node.start();
       await server.register(routes);
     },
-    afterClose: () => backend.close(),
+    afterClose: async () => {
+      seeder.close();
+      await node.close();
+      await tracker.close();
+      await backend.close();
+    },
   });
 }

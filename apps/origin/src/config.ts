@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { originLimitsSchema } from '@kraken/internal-api';
+import { peerConfigSchema } from '@kraken/p2p-core';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 import { storageBackendSchema } from '@kraken/storage-backends';
 
@@ -23,6 +24,31 @@ export const configSchema = z
       .prefault({})
       .describe('Chunked upload sessions.'),
     limits: originLimitsSchema,
+    p2p: peerConfigSchema({ port: 15001, dir: './.devcluster/origin-0/p2p' }),
+    tracker: z
+      .object({
+        url: z.url().default('http://127.0.0.1:15003').describe('Base URL of the tracker announces go to.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The tracker of the swarms this origin seeds.'),
+    seeding: z
+      .object({
+        idleSeconds: z
+          .number()
+          .positive()
+          .default(300)
+          .describe('A seeded blob no peer asked a piece of for this long leaves its swarm.'),
+        maxBlobs: z
+          .number()
+          .int()
+          .min(1)
+          .default(10_000)
+          .describe('Blobs seeded at once; the least recently active leaves past it.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Seeding over P2P, on demand from the tracker.'),
     logging: loggingSchema,
     tracing: tracingSchema,
   })

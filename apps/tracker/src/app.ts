@@ -56,6 +56,16 @@ export function createApp(config: Config, deps: AppDeps): App {
     peersPerAnnounce: tracker.peersPerAnnounce,
     announceIntervalSeconds: tracker.announceIntervalSeconds,
     metainfoCacheBytes: tracker.metainfoCacheBytes,
+    originSeeds: {
+      request: async (digest, signal) => {
+        const answer = await origin.seedBlob(digest, signal);
+        return answer === undefined ? [] : [answer];
+      },
+      waitMs: config.origin.seedWaitMs,
+      retryMs: config.origin.seedRetryMs,
+      timeoutMs: config.origin.metainfoTimeoutMs,
+      ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    },
   });
   return createServiceApp({
     component: 'tracker',

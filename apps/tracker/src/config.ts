@@ -27,10 +27,24 @@ const originSchema = z
       .describe(
         'Time allowed for a metainfo answer to start (ms); an origin hashes the whole blob before its first answer.',
       ),
+    seedWaitMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(2_000)
+      .describe(
+        'How long an announce waits for the origin to start seeding a blob whose swarm has no origin (ms); the peer meets it on a later announce otherwise.',
+      ),
+    seedRetryMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(5_000)
+      .describe('After a failed request to seed a blob, how long until the origin is asked again (ms).'),
   })
   .strict()
   .prefault({})
-  .describe('The origin holding the blobs whose metainfo the tracker serves.');
+  .describe('The origin holding the blobs whose metainfo the tracker serves and which seeds them.');
 
 export const configSchema = z
   .object({

@@ -26,13 +26,23 @@ export interface AgentRegistryStoreOptions {
   tagTtlMs?: number;
   /** Upper bound of cached tag and manifest-record entries. */
   maxCachedEntries?: number;
+  /**
+   * Fetches blobs (not manifests) through the P2P swarm; it decides by size and falls
+   * back to `direct`. Without it every blob comes straight from the origins.
+   */
+  swarm?: {
+    fetch(digest: Digest, request: { size?: number; direct: () => Promise<boolean> }): Promise<boolean>;
+  };
   /** Reports where content came from, for metrics. */
   onFetch?: (event: { digest: Digest; source: 'cache' | 'origin'; bytes?: number }) => void;
 }
 
 export interface AgentRegistryStore extends ReadableRegistryStore {
-  /** Makes sure a blob is in the local cache, fetching it from the origins once. */
-  ensureCached(digest: Digest): Promise<boolean>;
+  /**
+   * Makes sure a blob is in the local cache, fetching it once (through the swarm when
+   * configured, unless it is a manifest).
+   */
+  ensureCached(digest: Digest, kind?: 'blob' | 'manifest'): Promise<boolean>;
 }
 
 export function createAgentRegistryStore(options: AgentRegistryStoreOptions): AgentRegistryStore {
@@ -48,12 +58,20 @@ export function createAgentRegistryStore(options: AgentRegistryStoreOptions): Ag
     return true;
   }
 
-  function ensureCached(digest: Digest): Promise<boolean> {
+  async function fetchBlob(digest: Digest): Promise<boolean> {
+    const swarm = options.swarm;
+    if (swarm === undefined) return download(digest);
+    const stat = await origin.statBlob(digest);
+    if (stat === undefined) return false;
+    return swarm.fetch(digest, { size: stat.size, direct: () => download(digest) });
+  }
+
+  function ensureCached(digest: Digest, kind: 'blob' | 'manifest' = 'blob'): Promise<boolean> {
     const pending = inflight.get(digest.value);
     if (pending) return pending;
     const job = (async () => {
       if ((await cache.stat(digest)) !== undefined) return true;
-      return download(digest);
+      return kind === 'manifest' ? download(digest) : fetchBlob(digest);
     })().finally(() => inflight.delete(digest.value));
     inflight.set(digest.value, job);
     return job;
@@ -62,7 +80,9 @@ export function createAgentRegistryStore(options: AgentRegistryStoreOptions): Ag
   const manifests = createManifestResolver({
     buildIndex,
     loadBytes: async (digest) =>
-      (await ensureCached(digest)) ? readManifestBytes(await cache.read(digest), digest) : undefined,
+      (await ensureCached(digest, 'manifest'))
+        ? readManifestBytes(await cache.read(digest), digest)
+        : undefined,
     ttlMs: options.tagTtlMs ?? 5_000,
     ...(options.maxCachedEntries === undefined ? {} : { maxEntries: options.maxCachedEntries }),
   });

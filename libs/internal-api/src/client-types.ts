@@ -58,6 +58,22 @@ export interface OriginMetainfoClient {
   getMetainfo(digest: Digest, signal?: AbortSignal): Promise<Metainfo | undefined>;
 }
 
+/** Asks an origin to seed a blob over P2P (the tracker does, for swarms without an origin). */
+export interface OriginSeedClient {
+  /**
+   * The origin joins the blob's swarm and answers with the address peers dial;
+   * undefined when it does not hold the blob. A host of "0.0.0.0" or "::" is
+   * replaced by the host of the origin's URL.
+   */
+  seedBlob(digest: Digest, signal?: AbortSignal): Promise<SeedAnswer | undefined>;
+}
+
+export interface SeedAnswer {
+  readonly peerId: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface BuildIndexClient {
   getTag(repo: string, tag: string, signal?: AbortSignal): Promise<Digest | undefined>;
   /** Refused with a TagRejectedError (409) when the manifest or a blob it references is missing on the origins. */

@@ -35,6 +35,15 @@ export const errorBodySchema = z.object({
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export const uploadCreatedSchema = z.object({ uploadId: z.string() });
+
+/** `POST /v1/blobs/:digest/seed` on an origin: where peers reach the origin seeding it. */
+export const seedAnswerSchema = z
+  .object({
+    peerId: z.string().regex(/^[0-9a-f]{40}$/),
+    host: z.string().min(1).max(253),
+    port: z.number().int().min(1).max(65535),
+  })
+  .strict();
 export const uploadStatusSchema = z.object({ uploadId: z.string(), offset: z.number().int().nonnegative() });
 
 export const tagValueSchema = z.object({ digest: z.string() });

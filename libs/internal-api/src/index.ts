@@ -18,6 +18,8 @@ export type {
   OriginClient,
   OriginUploadClient,
   OriginMetainfoClient,
+  OriginSeedClient,
+  SeedAnswer,
   BuildIndexClient,
 } from './client-types.js';
 export {
@@ -75,6 +77,7 @@ export type { ProxyRegistryStoreOptions } from './proxy-registry-store.js';
 export { createAgentRegistryStore } from './agent-registry-store.js';
 export type { AgentRegistryStore, AgentRegistryStoreOptions } from './agent-registry-store.js';
 export { createOriginRoutes } from './origin-routes.js';
+export type { OriginSeeding } from './origin-seed-route.js';
 export type { OriginRoutesOptions } from './origin-routes.js';
 export { createOriginClient } from './origin-client.js';
 export type { OriginClientOptions } from './origin-client.js';

@@ -7,8 +7,13 @@
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { Digest } from '@kraken/oci-content';
-import type { OriginClient, OriginMetainfoClient, OriginUploadClient } from './client-types.js';
-import { uploadCreatedSchema, uploadStatusSchema } from './contracts.js';
+import type {
+  OriginClient,
+  OriginMetainfoClient,
+  OriginSeedClient,
+  OriginUploadClient,
+} from './client-types.js';
+import { seedAnswerSchema, uploadCreatedSchema, uploadStatusSchema } from './contracts.js';
 import { errorFromResponse } from './error-body.js';
 import { invalidResponse, readJsonResponse } from './json-response.js';
 import { readMetainfoResponse } from './origin-metainfo-response.js';
@@ -43,7 +48,7 @@ interface SendOptions {
 
 export function createOriginClient(
   options: OriginClientOptions,
-): OriginClient & OriginUploadClient & OriginMetainfoClient {
+): OriginClient & OriginUploadClient & OriginMetainfoClient & OriginSeedClient {
   const base = new URL(options.url);
   const prefix = base.pathname.replace(/\/+$/, '');
   const pool = new Pool(base.origin, {
@@ -142,6 +147,23 @@ export function createOriginClient(
       });
       if (response === undefined) return undefined;
       return readMetainfoResponse(response.body, { digest, what: `GET ${path}` });
+    },
+
+    async seedBlob(digest, signal) {
+      const path = `${blobPath(digest)}/seed`;
+      const response = await call('POST', path, [200], {
+        signal,
+        headersTimeout: options.metainfoTimeoutMs ?? 600_000,
+      });
+      if (response === undefined) return undefined;
+      const answer = await readJsonResponse(response.body, {
+        schema: seedAnswerSchema,
+        what: `POST ${path}`,
+        maxBytes: MAX_JSON_BYTES,
+      });
+      const unspecified = answer.host === '0.0.0.0' || answer.host === '::';
+      // URL hostnames keep IPv6 brackets; peer addresses do not.
+      return unspecified ? { ...answer, host: base.hostname.replace(/^\[|\]$/g, '') } : answer;
     },
 
     async deleteBlob(digest) {

@@ -22,6 +22,7 @@ import {
 import { originLimitsSchema, type OriginLimits } from './origin-limits.js';
 import { createOriginMetainfo, type OriginMetainfo } from './origin-metainfo.js';
 import { registerOriginMetainfoRoute } from './origin-metainfo-route.js';
+import { registerOriginSeedRoute, type OriginSeeding } from './origin-seed-route.js';
 import { parseContentRange, parseRangeHeader } from './origin-range.js';
 import { createUploadSessions } from './origin-upload-sessions.js';
 
@@ -36,6 +37,8 @@ export interface OriginRoutesOptions {
   readonly now?: () => number;
   /** Metainfo generation and cache; by default one over `store` with default bounds. */
   readonly metainfo?: OriginMetainfo;
+  /** P2P seeding on request (`POST /v1/blobs/:digest/seed`); absent, the route is not served. */
+  readonly seeding?: OriginSeeding;
 }
 
 const digestParams = z.object({ digest: z.string() });
@@ -119,6 +122,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     });
 
     registerOriginMetainfoRoute(app, metainfo);
+    if (options.seeding !== undefined) registerOriginSeedRoute(app, options.seeding);
 
     app.put('/v1/blobs/:digest', async (request, reply) => {
       const digest = parseDigest(digestParams.parse(request.params).digest);

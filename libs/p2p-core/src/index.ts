@@ -160,3 +160,21 @@ export {
 export type { BlobStatus, PieceReader, SwarmBlobState } from './swarm-blob.js';
 export { SwarmStoppedError } from './scheduler-errors.js';
 export { schedulerLimitsSchema } from './scheduler-config.js';
+export type { PeerConfig, PeerConfigDefaults } from './peer-config.js';
+export { peerConfigSchema, peerConfigShape } from './peer-config.js';
+export type { PeerNode, PeerNodeOptions } from './peer-node.js';
+export { createPeerNode } from './peer-node.js';
+export type {
+  SwarmFetcher,
+  SwarmFetcherOptions,
+  FetchRequest,
+  FetchStatus,
+  FetchOutcome,
+  FetchPath,
+} from './swarm-fetcher.js';
+export { createSwarmFetcher } from './swarm-fetcher.js';
+export type { SwarmSeeder, SwarmSeederOptions } from './swarm-seeder.js';
+export { createSwarmSeeder } from './swarm-seeder.js';
+export type { SeedingOrigin, OriginSeedsOptions } from './tracker-origin-seeds.js';
+export type { RangeReader } from './piece-reader.js';
+export { createPieceReader } from './piece-reader.js';

@@ -22,7 +22,9 @@ export interface BlobStatus {
   readonly piecesDone: number;
   readonly pieceCount: number;
   readonly peersConnected: number;
+  /** Piece bytes received from other agents (origins not included). */
   readonly bytesFromPeers: number;
+  /** Piece bytes received from origins. */
   readonly bytesFromOrigins: number;
   readonly bytesUploaded: number;
 }

@@ -53,8 +53,8 @@ export function createSwarmDownloads(options: SwarmDownloadsOptions): SwarmDownl
     if (blob.state !== 'downloading' || partial === undefined || picker === undefined) return;
     if (index >= blob.metainfo.pieceHashes.length) return;
     peer.lastActive = options.now();
-    blob.bytesFromPeers += payload.byteLength;
     if (options.isOrigin(peer.peerId)) blob.bytesFromOrigins += payload.byteLength;
+    else blob.bytesFromPeers += payload.byteLength;
     if (blob.have.has(index)) {
       picker.received(peer.peerId, index);
       fill(blob, peer);

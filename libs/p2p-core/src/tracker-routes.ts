@@ -16,6 +16,7 @@ import type { Metrics } from '@kraken/service-kit';
 import { announceRequestSchema, isUnspecifiedHost, type AnnounceResponse } from './announce-protocol.js';
 import { InvalidAnnounceError, MetainfoNotFoundError } from './tracker-errors.js';
 import { createMetainfoCache, type MetainfoSource } from './tracker-metainfo-cache.js';
+import { createOriginSeeds, type OriginSeedsOptions } from './tracker-origin-seeds.js';
 import type { PeerPolicy } from './tracker-peer-policy.js';
 import type { PeerEntry, PeerStore } from './tracker-peer-store.js';
 
@@ -29,6 +30,11 @@ export interface TrackerRoutesOptions {
   readonly announceIntervalSeconds: number;
   /** Memory for cached metainfo JSON (default 64 MiB). */
   readonly metainfoCacheBytes?: number;
+  /**
+   * Asks a blob's origins to seed it when its swarm has none (see
+   * tracker-origin-seeds.ts); without it only peers that announce are handed out.
+   */
+  readonly originSeeds?: Omit<OriginSeedsOptions, 'onSeeding' | 'onError'>;
 }
 
 /** An announce is a few hundred bytes; anything near this is not one. */
@@ -50,6 +56,22 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
   metrics.gauge('metainfo_cache_bytes', 'Bytes of metainfo JSON cached.', {
     collect: (gauge) => gauge.set(cache.bytes),
   });
+  const seedRequests = metrics.counter(
+    'origin_seed_requests_total',
+    'Requests asking origins to seed a blob whose swarm had none, by result.',
+    ['result'],
+  );
+  const originSeeds =
+    options.originSeeds === undefined
+      ? undefined
+      : createOriginSeeds({
+          ...options.originSeeds,
+          onSeeding: (key, origins) => {
+            seedRequests.inc({ result: 'ok' });
+            for (const origin of origins) store.announce(key, { ...origin, complete: true, origin: true });
+          },
+          onError: () => seedRequests.inc({ result: 'error' }),
+        });
   metrics.gauge('swarms', 'Blobs with at least one live peer.', {
     collect: (gauge) => gauge.set(store.stats().blobs),
   });
@@ -82,6 +104,9 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
         origin: announce.origin,
       };
       const key = { blob: announce.blob, clusterId: announce.clusterId };
+      if (originSeeds !== undefined && !announce.origin && !store.peers(key).some((peer) => peer.origin)) {
+        await originSeeds.ensure(parseDigest(announce.blob), announce.clusterId);
+      }
       // Sampled before recording the announce, so the answer never has to skip it.
       const peers = policy.select(store.peers(key), { requester: self, limit: peersPerAnnounce });
       store.announce(key, self);

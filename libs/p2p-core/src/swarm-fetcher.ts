@@ -1,0 +1,221 @@
+/**
+ * How a peer that is not an origin gets a blob: through the swarm when the blob spans
+ * more than one piece, straight from an origin otherwise. A swarm download that makes
+ * no progress for `fallbackAfterMs` (or cannot start: no metainfo, tracker down) is
+ * abandoned for the direct path, and the reason is logged and reported. Verified
+ * pieces of an abandoned download stay on disk until the direct copy lands, then go.
+ *
+ * Callers deduplicate concurrent fetches of one digest; this keeps the outcome of
+ * recent fetches for the status endpoint.
+ */
+import type { Digest } from '@kraken/oci-content';
+import { MIN_PIECE_LENGTH } from './piece-length.js';
+import type { Metainfo } from './metainfo.js';
+import type { BlobAdopter, PieceStore } from './piece-store.js';
+import type { Scheduler } from './scheduler.js';
+import type { SchedulerLogger, SchedulerTimers } from './scheduler-options.js';
+import type { BlobStatus, PieceReader } from './swarm-blob.js';
+
+/** How a blob was fetched: the swarm, an origin directly, or an origin after the swarm failed. */
+export type FetchPath = 'swarm' | 'direct' | 'fallback';
+
+export interface FetchStatus {
+  readonly digest: string;
+  readonly path: FetchPath;
+  readonly state: 'running' | 'done' | 'failed';
+  /** Why the direct path was taken, when it was. */
+  readonly reason?: string | undefined;
+  /** The swarm's view (live, or as last seen); absent for direct fetches. */
+  readonly swarm?: BlobStatus | undefined;
+}
+
+export interface FetchOutcome {
+  readonly digest: string;
+  readonly path: FetchPath;
+  readonly reason?: string | undefined;
+  readonly swarm?: BlobStatus | undefined;
+  readonly ok: boolean;
+}
+
+export interface SwarmFetcherOptions {
+  readonly scheduler: Pick<Scheduler, 'download' | 'status'>;
+  /** The blob's metainfo (from the tracker); undefined when no origin holds the blob. */
+  readonly metainfo: (digest: Digest, signal: AbortSignal) => Promise<Metainfo | undefined>;
+  /** Receives the verified blob. */
+  readonly adopter: BlobAdopter;
+  /** Reads pieces of the adopted blob, so that it seeds after completion. */
+  readonly readPiece?: ((metainfo: Metainfo) => PieceReader) | undefined;
+  /** Where abandoned partial downloads are removed from. */
+  readonly pieceStore?: Pick<PieceStore, 'remove'> | undefined;
+  /** A swarm download that receives nothing this long falls back to the direct path (ms). */
+  readonly fallbackAfterMs: number;
+  /** How often progress is sampled (ms, default 1 s). */
+  readonly sampleMs?: number | undefined;
+  readonly timers: SchedulerTimers;
+  readonly logger: SchedulerLogger;
+  /** Called once per finished fetch (metrics). */
+  readonly onFetched?: ((outcome: FetchOutcome) => void) | undefined;
+  /** Fetches remembered for `status()` (default 1,024). */
+  readonly maxRecords?: number | undefined;
+}
+
+export interface FetchRequest {
+  /** The blob's size when known: a blob of one piece or less skips the swarm. */
+  readonly size?: number | undefined;
+  /** Fetches the blob straight from an origin into the same place; false when none has it. */
+  readonly direct: () => Promise<boolean>;
+}
+
+export interface SwarmFetcher {
+  /** Resolves true once the blob was adopted, false when no origin holds it. */
+  fetch(digest: Digest, request: FetchRequest): Promise<boolean>;
+  /** The running or most recent fetch of a blob. */
+  status(digest: string): FetchStatus | undefined;
+}
+
+interface FetchRecord {
+  path: FetchPath;
+  state: FetchStatus['state'];
+  reason: string | undefined;
+  swarm: BlobStatus | undefined;
+}
+
+/** The swarm gave up; the message says why, for the log and the status endpoint. */
+class SwarmStall extends Error {}
+
+export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
+  const { scheduler, timers, logger } = options;
+  const sampleMs = Math.min(options.sampleMs ?? 1_000, options.fallbackAfterMs);
+  const maxRecords = options.maxRecords ?? 1024;
+  const records = new Map<string, FetchRecord>();
+
+  function remember(digest: string, record: FetchRecord): void {
+    records.delete(digest);
+    records.set(digest, record);
+    while (records.size > maxRecords) records.delete(records.keys().next().value as string);
+  }
+
+  /** Resolves once adopted; rejects with SwarmStall (or the scheduler's error) otherwise. */
+  async function viaSwarm(digest: Digest, record: FetchRecord, metainfo: Metainfo): Promise<void> {
+    const controller = new AbortController();
+    const received = () => {
+      const status = scheduler.status(metainfo.digest);
+      if (status !== undefined) record.swarm = status;
+      return (record.swarm?.bytesFromPeers ?? 0) + (record.swarm?.bytesFromOrigins ?? 0);
+    };
+    let last = -1;
+    let lastProgressAt = timers.now();
+    let handle: unknown;
+    const sample = () => {
+      const bytes = received();
+      const now = timers.now();
+      if (bytes !== last) {
+        last = bytes;
+        lastProgressAt = now;
+      } else if (now - lastProgressAt >= options.fallbackAfterMs) {
+        controller.abort(new SwarmStall(`no piece arrived for ${options.fallbackAfterMs} ms`));
+        return;
+      }
+      handle = timers.setTimeout(sample, sampleMs);
+    };
+    handle = timers.setTimeout(sample, sampleMs);
+    try {
+      await scheduler.download(metainfo, {
+        adopter: options.adopter,
+        signal: controller.signal,
+        readPiece: options.readPiece?.(metainfo),
+      });
+    } finally {
+      timers.clearTimeout(handle);
+      received();
+    }
+    logger.debug({ blob: digest.value }, 'swarm download adopted');
+  }
+
+  async function fetchBlob(digest: Digest, request: FetchRequest, record: FetchRecord): Promise<boolean> {
+    if (request.size !== undefined && request.size <= MIN_PIECE_LENGTH) {
+      return request.direct();
+    }
+    let metainfo: Metainfo | undefined;
+    const metainfoAbort = new AbortController();
+    const timeout = timers.setTimeout(() => metainfoAbort.abort(), options.fallbackAfterMs);
+    try {
+      metainfo = await options.metainfo(digest, metainfoAbort.signal);
+    } catch (err) {
+      return fallback(digest, request, record, `metainfo unavailable: ${message(err)}`);
+    } finally {
+      timers.clearTimeout(timeout);
+    }
+    if (metainfo === undefined) {
+      // No origin holds it according to the tracker; the origin says so for certain.
+      return request.direct();
+    }
+    if (metainfo.pieceHashes.length <= 1) return request.direct();
+    record.path = 'swarm';
+    try {
+      await viaSwarm(digest, record, metainfo);
+      return true;
+    } catch (err) {
+      return fallback(digest, request, record, `swarm failed: ${message(err)}`);
+    }
+  }
+
+  async function fallback(
+    digest: Digest,
+    request: FetchRequest,
+    record: FetchRecord,
+    reason: string,
+  ): Promise<boolean> {
+    record.path = 'fallback';
+    record.reason = reason;
+    logger.warn({ blob: digest.value, reason }, 'falling back to a direct origin download');
+    const ok = await request.direct();
+    if (ok && options.pieceStore !== undefined) {
+      await options.pieceStore.remove(digest).catch((err: unknown) => {
+        logger.warn({ blob: digest.value, err }, 'removing an abandoned partial download failed');
+      });
+    }
+    return ok;
+  }
+
+  return {
+    async fetch(digest, request) {
+      const record: FetchRecord = { path: 'direct', state: 'running', reason: undefined, swarm: undefined };
+      remember(digest.value, record);
+      let ok = false;
+      try {
+        ok = await fetchBlob(digest, request, record);
+        record.state = ok ? 'done' : 'failed';
+        return ok;
+      } catch (err) {
+        record.state = 'failed';
+        throw err;
+      } finally {
+        options.onFetched?.({
+          digest: digest.value,
+          path: record.path,
+          reason: record.reason,
+          swarm: record.swarm,
+          ok,
+        });
+      }
+    },
+
+    status(digest) {
+      const record = records.get(digest);
+      if (record === undefined) return undefined;
+      const live = record.path === 'direct' ? undefined : scheduler.status(digest);
+      return {
+        digest,
+        path: record.path,
+        state: record.state,
+        ...(record.reason === undefined ? {} : { reason: record.reason }),
+        ...((live ?? record.swarm) === undefined ? {} : { swarm: live ?? record.swarm }),
+      };
+    },
+  };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
