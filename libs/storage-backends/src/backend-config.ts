@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { createFilesystemBackend } from './filesystem-backend.js';
+import { createHttpBackend, httpBackendSchema } from './http-backend.js';
+import { createRegistryBackend, registryBackendSchema } from './registry-backend.js';
 import type { StorageBackend } from './storage-backend.js';
 
 export const filesystemBackendSchema = (defaultRoot = './data') =>
@@ -23,7 +25,11 @@ export const filesystemBackendSchema = (defaultRoot = './data') =>
 /** The storage backend config block; `defaultRoot` is the component's default directory. */
 export const storageBackendSchema = (options: { defaultRoot?: string } = {}) =>
   z
-    .discriminatedUnion('type', [filesystemBackendSchema(options.defaultRoot)])
+    .discriminatedUnion('type', [
+      filesystemBackendSchema(options.defaultRoot),
+      httpBackendSchema,
+      registryBackendSchema,
+    ])
     .prefault({ type: 'filesystem' })
     .describe('Where blobs are stored; `type` selects the backend.');
 
@@ -36,6 +42,22 @@ type BackendFactories = {
 
 const factories: BackendFactories = {
   filesystem: (config) => createFilesystemBackend({ root: config.root }),
+  http: (config) =>
+    createHttpBackend({
+      blobUrl: config.blobUrl,
+      headers: config.headers,
+      ...(config.name === undefined ? {} : { name: config.name }),
+    }),
+  registry: (config) =>
+    createRegistryBackend({
+      url: config.url,
+      headers: config.headers,
+      ...(config.name === undefined ? {} : { name: config.name }),
+      ...(config.repository === undefined ? {} : { repository: config.repository }),
+      ...(config.username === undefined || config.password === undefined
+        ? {}
+        : { credentials: { username: config.username, password: config.password } }),
+    }),
 };
 
 /** Builds the backend a parsed config selects. */

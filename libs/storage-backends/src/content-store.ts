@@ -134,7 +134,8 @@ export function createContentStore(options: { backend: StorageBackend }): Conten
   };
 }
 
-function digestOfKey(key: string): Digest | undefined {
+/** The digest a blob key (as `blobKey` makes them) names, if it is one. */
+export function digestOfKey(key: string): Digest | undefined {
   const parts = key.split('/');
   if (parts.length !== 4 || parts[0] !== BLOBS) return undefined;
   const [, algorithm, shard, hex] = parts;

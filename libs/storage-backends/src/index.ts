@@ -46,3 +46,41 @@ export type {
   QueueClock,
 } from './write-back-queue.js';
 export type { StoreLogger } from './store-logger.js';
+export {
+  ReadOnlyBackendError,
+  NoBackendForNamespaceError,
+  BackendTimeoutError,
+  UpstreamResponseError,
+  RegistryAuthError,
+} from './errors.js';
+export { createHttpBackend, httpBackendSchema } from './http-backend.js';
+export type { HttpBackendOptions, HttpBackendConfig } from './http-backend.js';
+export { createRegistryBackend, registryBackendSchema } from './registry-backend.js';
+export type { RegistryBackendOptions, RegistryBackendConfig } from './registry-backend.js';
+export type { RegistryCredentials } from './registry-auth.js';
+export {
+  createBackendRouter,
+  createNamespaceRouter,
+  isNamespaceAware,
+  namespaceRuleSchema,
+  backendRoutingSchema,
+} from './namespace-router.js';
+export type {
+  BackendRouter,
+  BackendRouterOptions,
+  NamespaceAwareBackend,
+  NamespaceRoute,
+  NamespaceRuleConfig,
+  BackendRoutingConfig,
+} from './namespace-router.js';
+export { createResilientBackend, backendResilienceSchema } from './resilient-backend.js';
+export type {
+  ResilientBackendOptions,
+  BackendResilienceConfig,
+  ResilienceHooks,
+  TimeoutEvent,
+} from './resilient-backend.js';
+export { backendRetrySchema, isTransientError } from './backend-retry.js';
+export type { BackendRetryConfig, RetryEvent } from './backend-retry.js';
+export { systemClock } from './backend-clock.js';
+export type { BackendClock } from './backend-clock.js';
