@@ -1,0 +1,383 @@
+// P2P benchmark: a tracker, an origin and N agents, each on its own host of a test network of
+// Linux network namespaces whose links are shaped to R MB/s each way. Every agent pulls the same
+// S MiB blob at the same instant, once through the swarm (GET from its agent) and once directly
+// from the origin over HTTP (the baseline); prints and saves completion-time percentiles,
+// efficiency (S/R)/t, origin egress ÷ S and CPU use, with an SVG of both runs' CDFs.
+// Run by `npm run bench:p2p` (as root: it creates namespaces, veth pairs and qdiscs).
+//
+//   node bench/p2p/main.mjs [--agents 16] [--size-mib 256] [--rate-mbps 8] [--runs direct,p2p]
+//     [--baseline-agents N] [--kill origin@50%] [--out-dir bench/results] [--keep] [--check]
+//   node bench/p2p/main.mjs --check-network [--rate-mbps 8]
+//
+// --rate-mbps is in megabytes per second (10^6 B/s), as tc's "mbps" unit. --check exits 1 when a
+// target is missed; --keep leaves the temp dir (configs, data, logs), which is also kept after a
+// failure. --check-network only builds a two-host network, measures one shaped transfer and
+// tears it down, failing if the rate is off or anything is left behind.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createFixtures } from '../registry/blob-fixtures.mjs';
+import { stopAll } from '../registry/child-processes.mjs';
+import { cdfPlotSvg } from './cdf-plot.mjs';
+import { startDriver } from './driver-connection.mjs';
+import { checkTargets, summaryLines, summarizeRun } from './run-summary.mjs';
+import { measureLinkRate } from './shaping-check.mjs';
+import { PORTS, startApp, urls } from './swarm-stack.mjs';
+import {
+  createTestNetwork,
+  kernelRelease,
+  namespacePids,
+  ownNamespaces,
+  removeLeftovers,
+} from './test-network.mjs';
+import { exitOnSignals, onTeardown } from './teardown-stack.mjs';
+import { timedPull } from './timed-pull.mjs';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const RUNS = ['direct', 'p2p'];
+const MAX_AGENTS = 200;
+const log = (msg) => console.error(`[bench:p2p] ${msg}`);
+
+function positiveNumber(name, raw, max, integer = true) {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > max || (integer && !Number.isInteger(n)))
+    throw new Error(`--${name} must be ${integer ? 'an integer' : 'a number'} from 1 to ${max} (got ${raw})`);
+  return n;
+}
+
+/** `--kill origin@50%`: SIGKILL that host's app when `percent` of S/R has passed in the P2P run. */
+function parseKill(raw) {
+  if (raw === undefined) return undefined;
+  const m = /^([a-z][a-z0-9-]*)@(\d{1,3})%$/.exec(raw);
+  if (m === null || Number(m[2]) > 1000) throw new Error(`--kill must look like origin@50% (got ${raw})`);
+  return { host: m[1], percentOfIdeal: Number(m[2]) };
+}
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      agents: { type: 'string', default: '16' },
+      'size-mib': { type: 'string', default: '256' },
+      'rate-mbps': { type: 'string', default: '8' },
+      runs: { type: 'string', default: RUNS.join(',') },
+      'baseline-agents': { type: 'string' },
+      kill: { type: 'string' },
+      'out-dir': { type: 'string', default: join(ROOT, 'bench', 'results') },
+      keep: { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
+      'check-network': { type: 'boolean', default: false },
+    },
+  });
+  const runs = values.runs.split(',').filter((r) => r !== '');
+  if (runs.length === 0 || runs.some((r) => !RUNS.includes(r)) || new Set(runs).size !== runs.length)
+    throw new Error(`--runs takes a comma-separated subset of ${RUNS.join(',')} (got ${values.runs})`);
+  const agents = positiveNumber('agents', values.agents, MAX_AGENTS);
+  const baselineAgents =
+    values['baseline-agents'] === undefined
+      ? agents
+      : positiveNumber('baseline-agents', values['baseline-agents'], agents);
+  const kill = parseKill(values.kill);
+  if (kill !== undefined && !runs.includes('p2p')) throw new Error('--kill applies to the p2p run only');
+  return {
+    agents,
+    baselineAgents,
+    sizeMiB: positiveNumber('size-mib', values['size-mib'], 16_384),
+    rateMBps: positiveNumber('rate-mbps', values['rate-mbps'], 10_000, false),
+    // The direct baseline runs first: the agents are not started yet, so nothing else is on the wire.
+    runs: RUNS.filter((r) => runs.includes(r)),
+    kill,
+    outDir: values['out-dir'],
+    keep: values.keep,
+    check: values.check,
+    checkNetwork: values['check-network'],
+  };
+}
+
+/** Bytes for the shaping check: two seconds at R (at least 2 MB), long enough to dwarf the burst. */
+const checkBytes = (bytesPerSecond) => Math.max(2_000_000, Math.round(2 * bytesPerSecond));
+
+/**
+ * Builds the network and its drivers, hands them to `body`, and removes everything afterwards,
+ * including on SIGINT/SIGTERM (teardown-stack.mjs) and, synchronously, on an exit nobody planned.
+ */
+async function withNetwork({ hosts, bytesPerSecond, logDir }, body) {
+  const stale = removeLeftovers();
+  if (stale.length > 0) log(`removed ${stale.length} namespaces left by an earlier run: ${stale.join(' ')}`);
+  const net = createTestNetwork({ hosts, bytesPerSecond });
+  const onExit = () => net.close();
+  process.on('exit', onExit);
+  const drivers = [];
+  const teardown = onTeardown(async () => {
+    await stopAll();
+    await Promise.all(drivers.map((d) => d.close()));
+    net.close();
+    process.off('exit', onExit);
+    const left = ownNamespaces();
+    if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(' ')}`);
+  });
+  try {
+    for (const host of net.hosts.values()) {
+      drivers.push(startDriver({ host, logFile: join(logDir, `driver-${host.name}.log`) }));
+    }
+    return await body({ net, drivers: new Map(drivers.map((d) => [d.host.name, d])) });
+  } finally {
+    await teardown();
+  }
+}
+
+async function checkShaping({ from, to, bytesPerSecond }) {
+  const measured = await measureLinkRate({ from, to, bytes: checkBytes(bytesPerSecond) });
+  const ratio = measured.bytesPerSecond / bytesPerSecond;
+  log(
+    `shaping check ${from.host.name} → ${to.host.name}: ${(measured.bytes / 1e6).toFixed(1)} MB in ` +
+      `${measured.seconds.toFixed(2)} s = ${(measured.bytesPerSecond / 1e6).toFixed(2)} MB/s ` +
+      `(${(ratio * 100).toFixed(1)}% of ${bytesPerSecond / 1e6} MB/s)`,
+  );
+  // Frame headers cost ~4.4%; far below or above R means the qdiscs are not doing their job.
+  if (ratio < 0.5 || ratio > 1.1) throw new Error(`shaping check: measured ${ratio.toFixed(2)} × R`);
+  return { ...measured, ratioToRate: Math.round(ratio * 1000) / 1000 };
+}
+
+async function checkNetworkOnly(opts) {
+  const bytesPerSecond = opts.rateMBps * 1e6;
+  const logDir = await mkdtemp(join(tmpdir(), 'kraken-bench-p2p-net-'));
+  const removeLogs = onTeardown(() => rm(logDir, { recursive: true, force: true }));
+  try {
+    await withNetwork({ hosts: ['h1', 'h2'], bytesPerSecond, logDir }, ({ drivers }) =>
+      checkShaping({ from: drivers.get('h1'), to: drivers.get('h2'), bytesPerSecond }),
+    );
+    log('network check passed: shaped transfer measured, nothing left behind');
+  } finally {
+    await removeLogs();
+  }
+}
+
+const agentNames = (n) =>
+  Array.from({ length: n }, (_, i) => `a${String(i + 1).padStart(String(n).length, '0')}`);
+
+async function runBench({ opts, net, drivers, work, blob }) {
+  const bytesPerSecond = opts.rateMBps * 1e6;
+  const idealSeconds = blob.size / bytesPerSecond;
+  const originHost = net.hosts.get('origin');
+  const trackerHost = net.hosts.get('tracker');
+  const originDriver = drivers.get('origin');
+  const agents = agentNames(opts.agents).map((name) => drivers.get(name));
+  const swarm = opts.runs.includes('p2p');
+  const appDir = join(work, 'hosts');
+  const apps = new Map();
+
+  const shaping = await checkShaping({ from: originDriver, to: agents[0], bytesPerSecond });
+
+  log('starting the origin' + (swarm ? ' and the tracker' : ''));
+  const originUrl = urls.origin(originHost);
+  const trackerUrl = urls.tracker(trackerHost);
+  apps.set(
+    'origin',
+    await startApp({
+      app: 'origin',
+      host: originHost,
+      dir: appDir,
+      driver: originDriver,
+      readyUrl: `http://127.0.0.1:${PORTS.origin}/health`,
+      links: { trackerUrl, swarm },
+    }),
+  );
+  if (swarm) {
+    apps.set(
+      'tracker',
+      await startApp({
+        app: 'tracker',
+        host: trackerHost,
+        dir: appDir,
+        driver: originDriver,
+        readyUrl: `${trackerUrl}/readiness`,
+        links: { originUrl },
+      }),
+    );
+  }
+  await originDriver.call('waitHttp', { url: `http://127.0.0.1:${PORTS.origin}/readiness` });
+
+  // Uploaded over the origin host's loopback: not shaped, and not on its eth0 counters.
+  log(`uploading the ${opts.sizeMiB} MiB blob to the origin`);
+  await originDriver.call('upload', {
+    url: `http://127.0.0.1:${PORTS.origin}/v1/blobs/${blob.digest}`,
+    file: blob.path,
+    size: blob.size,
+  });
+
+  const namespacePidsOf = (names) => names.flatMap((n) => namespacePids(net.hosts.get(n).ns));
+  const driverPids = new Set([...drivers.values()].map((d) => d.pid));
+  const cpuGroups = () => {
+    const agentHostPids = namespacePidsOf(agentNames(opts.agents));
+    return {
+      origin: namespacePidsOf(['origin']).filter((p) => !driverPids.has(p)),
+      tracker: namespacePidsOf(['tracker']).filter((p) => !driverPids.has(p)),
+      agents: agentHostPids.filter((p) => !driverPids.has(p)),
+      clients: [...driverPids],
+    };
+  };
+
+  const runs = {};
+  if (opts.runs.includes('direct')) {
+    const pullers = agents.slice(0, opts.baselineAgents);
+    log(`direct run: ${pullers.length} agent hosts GET the blob from the origin`);
+    const measured = await timedPull({
+      drivers: pullers,
+      urlFor: () => `${originUrl}/v1/blobs/${blob.digest}`,
+      blob,
+      originHost,
+      cpuGroups,
+      timeoutMs: (3 * pullers.length * idealSeconds + 60) * 1000,
+    });
+    runs.direct = summarizeRun({ ...measured, idealSeconds, sizeBytes: blob.size });
+  }
+
+  if (swarm) {
+    log(`starting ${agents.length} agents`);
+    await Promise.all(
+      agents.map(async (driver) => {
+        apps.set(
+          driver.host.name,
+          await startApp({
+            app: 'agent',
+            host: driver.host,
+            dir: appDir,
+            driver,
+            readyUrl: `${urls.agentLocal()}/health`,
+            links: { originUrl, trackerUrl },
+          }),
+        );
+      }),
+    );
+    const events = [];
+    if (opts.kill !== undefined) {
+      const victim = apps.get(opts.kill.host);
+      if (victim === undefined) throw new Error(`--kill: no app on host ${opts.kill.host}`);
+      const atMs = (opts.kill.percentOfIdeal / 100) * idealSeconds * 1000;
+      events.push({
+        atMs,
+        run: () => {
+          log(`killing ${victim.name} at ${(atMs / 1000).toFixed(1)} s`);
+          victim.child.kill('SIGKILL');
+        },
+      });
+    }
+    log(`p2p run: ${agents.length} agents pull the blob through the swarm`);
+    const measured = await timedPull({
+      drivers: agents,
+      urlFor: () => `${urls.agentLocal()}/v2/bench/p2p/blobs/${blob.digest}`,
+      blob,
+      originHost,
+      cpuGroups,
+      timeoutMs: (5 * idealSeconds + 120) * 1000,
+      events,
+    });
+    // Where each agent's bytes came from, as the agent itself reports it.
+    await Promise.all(
+      measured.pulls.map(async (pull, i) => {
+        try {
+          const { status, text } = await agents[i].call('getText', {
+            url: `${urls.agentLocal()}/v1/blobs/${blob.digest}/status`,
+          });
+          pull.status = status === 200 ? JSON.parse(text) : { httpStatus: status, body: text.slice(0, 200) };
+        } catch (err) {
+          pull.status = { error: err.message };
+        }
+      }),
+    );
+    runs.p2p = summarizeRun({ ...measured, idealSeconds, sizeBytes: blob.size });
+  }
+  return { runs, shaping, idealSeconds };
+}
+
+async function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  exitOnSignals(log);
+  if (opts.checkNetwork) return checkNetworkOnly(opts);
+
+  const work = await mkdtemp(join(tmpdir(), 'kraken-bench-p2p-'));
+  let failed = false;
+  const removeWork = onTeardown(async () => {
+    if (!opts.keep && !failed) await rm(work, { recursive: true, force: true });
+    else log(`kept ${work} (configs, data, logs)`);
+  });
+  const logDir = join(work, 'logs');
+  await mkdir(logDir);
+  try {
+    const startedAt = new Date();
+    log(`writing a ${opts.sizeMiB} MiB random blob to ${work}`);
+    await mkdir(join(work, 'fixtures'));
+    const {
+      blobs: [blob],
+    } = await createFixtures({ dir: join(work, 'fixtures'), count: 1, size: opts.sizeMiB * 1024 * 1024 });
+
+    const hosts = ['tracker', 'origin', ...agentNames(opts.agents)];
+    const bytesPerSecond = opts.rateMBps * 1e6;
+    log(`test network: ${hosts.length} hosts, links shaped to ${opts.rateMBps} MB/s each way`);
+    const { runs, shaping, idealSeconds } = await withNetwork({ hosts, bytesPerSecond, logDir }, (network) =>
+      runBench({ opts, ...network, work, blob }),
+    );
+
+    const params = {
+      agents: opts.agents,
+      baselineAgents: opts.runs.includes('direct') ? opts.baselineAgents : null,
+      sizeMiB: opts.sizeMiB,
+      sizeBytes: blob.size,
+      rateMBps: opts.rateMBps,
+      rateBytesPerSecond: bytesPerSecond,
+      idealSeconds: Math.round(idealSeconds * 1000) / 1000,
+      runs: opts.runs,
+      kill: opts.kill ?? null,
+    };
+    const targets = checkTargets(runs.p2p);
+    const report = {
+      benchmark: 'p2p',
+      startedAt: startedAt.toISOString(),
+      machine: {
+        cpus: availableParallelism(),
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        kernel: kernelRelease(),
+      },
+      params,
+      shaping,
+      runs,
+      targets,
+    };
+
+    await mkdir(opts.outDir, { recursive: true });
+    const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+    const jsonPath = join(opts.outDir, `p2p-${stamp}.json`);
+    await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(JSON.stringify(report, null, 2));
+    log(`wrote ${relative(process.cwd(), jsonPath)}`);
+    const svgPath = join(opts.outDir, `p2p-${stamp}.svg`);
+    const series = Object.entries(runs).map(([name, r]) => ({
+      name: `${name === 'p2p' ? 'P2P (via agents)' : 'direct from origin'}, ${r.agents} agents`,
+      times: r.perAgent.filter((a) => a.ok).map((a) => a.seconds),
+      total: r.agents,
+    }));
+    const title = `${opts.sizeMiB} MiB to ${opts.agents} agents over ${opts.rateMBps} MB/s links (${report.machine.cpus} CPUs)`;
+    await writeFile(svgPath, cdfPlotSvg({ series, idealSeconds, title }));
+    log(`wrote ${relative(process.cwd(), svgPath)}`);
+    for (const line of summaryLines({ runs, targets, params, shaping })) log(line);
+    const anyFailed = Object.values(runs).some((r) => r.partial);
+    if (anyFailed) log('some pulls failed; see perAgent[].error in the JSON and the logs');
+    if (anyFailed || (opts.check && targets.some((t) => !t.met))) {
+      failed = anyFailed;
+      process.exitCode = 1;
+    }
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    await removeWork();
+  }
+}
+
+main().catch((err) => {
+  console.error(`[bench:p2p] failed: ${err.stack ?? err}`);
+  process.exit(1);
+});

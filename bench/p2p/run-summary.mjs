@@ -1,0 +1,107 @@
+// Turns the per-agent timings of a run into the figures the issue asks for (completion time
+// percentiles, efficiency, origin egress per blob size) and checks them against the targets.
+
+/** Nearest-rank percentile of ascending `sorted` (p in 0..100). */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+const round3 = (x) => (x === null ? null : Math.round(x * 1000) / 1000);
+
+/**
+ * `pulls` holds one entry per agent, `{ agent, result?, error? }` with result from the driver's
+ * pull. `idealSeconds` is S/R, the fastest any agent can receive the blob over its own link.
+ * Agents that failed count as never done: they are listed, and excluded from the percentiles,
+ * which are then marked partial.
+ */
+export function summarizeRun({ pulls, idealSeconds, sizeBytes, originEgressBytes, cpu, extra = {} }) {
+  const perAgent = pulls.map(({ agent, result, error, status }) => ({
+    agent,
+    ok: result !== undefined,
+    seconds: result ? round3(result.endMs / 1000) : null,
+    // Time until the blob was served at all (an agent answers only once it holds it verified).
+    availableSeconds: result ? round3(result.availableMs / 1000) : null,
+    // How late the request left after the common start (a busy driver's event loop).
+    startLagMs: result ? Math.round(result.lagMs) : null,
+    ...(error === undefined ? {} : { error }),
+    ...(status === undefined ? {} : { status }),
+  }));
+  const times = perAgent
+    .filter((a) => a.ok)
+    .map((a) => a.seconds)
+    .sort((a, b) => a - b);
+  const completion = {};
+  const efficiency = {};
+  for (const [key, p] of [
+    ['p50', 50],
+    ['p90', 90],
+    ['p99', 99],
+    ['max', 100],
+  ]) {
+    const t = percentile(times, p);
+    completion[key] = t;
+    // Efficiency at a completion percentile: the slower the agent, the lower its efficiency.
+    efficiency[key] = t === null ? null : round3(idealSeconds / t);
+  }
+  return {
+    agents: pulls.length,
+    completed: times.length,
+    partial: times.length < pulls.length,
+    completionSeconds: completion,
+    efficiency,
+    originEgressBytes,
+    originEgressPerBlob: round3(originEgressBytes / sizeBytes),
+    cpu,
+    ...extra,
+    perAgent,
+  };
+}
+
+/** The issue's targets, for the P2P run: p50 efficiency ≥ 90%, p99 ≥ 80%, origin egress ≤ 2 × S. */
+export function checkTargets(p2p) {
+  if (p2p === undefined) return [];
+  const complete = !p2p.partial;
+  const atLeast = (metric, value, min) => ({
+    metric,
+    min,
+    value,
+    met: complete && value !== null && value >= min,
+  });
+  return [
+    atLeast('p2p efficiency p50', p2p.efficiency.p50, 0.9),
+    atLeast('p2p efficiency p99', p2p.efficiency.p99, 0.8),
+    {
+      metric: 'origin egress / S',
+      max: 2,
+      value: p2p.originEgressPerBlob,
+      met: complete && p2p.originEgressPerBlob <= 2,
+    },
+  ];
+}
+
+const pct = (x) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+const sec = (x) => (x === null ? 'n/a' : `${x.toFixed(1)} s`);
+
+/** A few lines for humans, per run, then the targets. */
+export function summaryLines({ runs, targets, params, shaping }) {
+  const lines = [
+    `${params.agents} agents, ${params.sizeMiB} MiB blob, links shaped to ${params.rateMBps} MB/s ` +
+      `(measured ${(shaping.bytesPerSecond / 1e6).toFixed(2)} MB/s end to end); S/R = ${sec(params.idealSeconds)}`,
+  ];
+  for (const [name, r] of Object.entries(runs)) {
+    lines.push(
+      `${name.padEnd(6)} ${r.completed}/${r.agents} agents done: p50 ${sec(r.completionSeconds.p50)} ` +
+        `p90 ${sec(r.completionSeconds.p90)} p99 ${sec(r.completionSeconds.p99)} max ${sec(r.completionSeconds.max)}; ` +
+        `efficiency p50 ${pct(r.efficiency.p50)} p99 ${pct(r.efficiency.p99)}; ` +
+        `origin egress ${r.originEgressPerBlob.toFixed(2)} × S; CPU ${r.cpu.coresUsed} of ${r.cpu.cpus} cores ` +
+        `(machine ${r.cpu.machineCoresBusy})`,
+    );
+  }
+  for (const t of targets) {
+    const bound = t.min !== undefined ? `≥ ${t.min}` : `≤ ${t.max}`;
+    lines.push(`target ${t.metric} ${bound}: ${t.value ?? 'n/a'} ${t.met ? 'met' : 'NOT met'}`);
+  }
+  return lines;
+}

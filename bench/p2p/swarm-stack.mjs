@@ -1,0 +1,112 @@
+// The apps under test, each started as `ip netns exec <host ns> node apps/<app>/dist/main.js
+// --config <yaml>` on its own host of the test network: the tracker, the origin and the agents.
+// Every host has its own port space, so each app keeps its default ports.
+//
+// As in bench/registry, the YAML sets only addresses, directories, upstream URLs and the log
+// level; every other key keeps the app's default. A key an app rejects shows up as its zod
+// error in the log tail printed when the app does not come up.
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startProcess } from '../registry/child-processes.mjs';
+import { toYaml } from '../registry/kraken-stack.mjs';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+export const PORTS = { tracker: 15003, origin: 15002, originP2p: 15001, agent: 16000, agentP2p: 16001 };
+const CLUSTER_ID = 'bench-p2p';
+const logging = { level: 'warn' };
+// Agents resolve no tags here (blob pulls only), so their build-index points at the discard
+// port: readiness reports it unreachable, which is why agents are awaited on /health instead.
+const NO_BUILD_INDEX = 'http://127.0.0.1:9';
+
+const everywhere = (port) => ({ host: '0.0.0.0', port });
+
+export const urls = {
+  origin: (host) => `http://${host.ip}:${PORTS.origin}`,
+  tracker: (host) => `http://${host.ip}:${PORTS.tracker}`,
+  agentLocal: () => `http://127.0.0.1:${PORTS.agent}`,
+};
+
+const configs = {
+  tracker: ({ originUrl }) => ({
+    listen: everywhere(PORTS.tracker),
+    origin: { url: originUrl },
+    logging,
+  }),
+  // `swarm: false` leaves out the P2P keys, for a direct-only run against an origin without them.
+  origin: ({ dir, host, trackerUrl, swarm }) => ({
+    listen: everywhere(PORTS.origin),
+    storage: { type: 'filesystem', root: join(dir, 'storage') },
+    uploads: { dir: join(dir, 'uploads') },
+    ...(swarm
+      ? {
+          p2p: {
+            listen: everywhere(PORTS.originP2p),
+            advertiseHost: host.ip,
+            clusterId: CLUSTER_ID,
+            dir: join(dir, 'p2p'),
+          },
+          tracker: { url: trackerUrl },
+        }
+      : {}),
+    logging,
+  }),
+  agent: ({ dir, host, originUrl, trackerUrl }) => ({
+    listen: { host: '127.0.0.1', port: PORTS.agent },
+    cache: { dir: join(dir, 'cache') },
+    origin: { url: originUrl },
+    buildIndex: { url: NO_BUILD_INDEX },
+    tracker: { url: trackerUrl },
+    p2p: {
+      listen: everywhere(PORTS.agentP2p),
+      advertiseHost: host.ip,
+      clusterId: CLUSTER_ID,
+      dir: join(dir, 'p2p'),
+    },
+    logging,
+  }),
+};
+
+async function logTail(path, lines = 20) {
+  try {
+    return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Starts `app` on `host` with its config written under `dir/<host name>/`, then waits until
+ * `readyUrl` answers 200 as seen by `driver` (a driver on a host that can reach it). Returns the
+ * process handle (see bench/registry/child-processes.mjs); it is stopped by stopAll() too.
+ */
+export async function startApp({ app, host, dir, driver, readyUrl, links = {}, timeoutMs = 60_000 }) {
+  const main = join(ROOT, 'apps', app, 'dist', 'main.js');
+  try {
+    await access(main);
+  } catch {
+    throw new Error(`${main} is missing; build the apps first (npm run bench:p2p does)`);
+  }
+  const appDir = join(dir, host.name);
+  await mkdir(appDir, { recursive: true });
+  const configFile = join(appDir, `${app}.yaml`);
+  await writeFile(configFile, toYaml(configs[app]({ dir: appDir, host, ...links })));
+  const proc = startProcess({
+    name: `${app}@${host.name}`,
+    command: 'ip',
+    // `ip netns exec` execs node in place: the handle's pid is node's, and SIGTERM reaches it.
+    args: ['netns', 'exec', host.ns, process.execPath, main, '--config', configFile],
+    cwd: ROOT,
+    logFile: join(appDir, `${app}.log`),
+  });
+  // Promise.race handles the loser's later settlement, so neither leaks a rejection.
+  const outcome = await Promise.race([
+    driver.call('waitHttp', { url: readyUrl, timeoutMs }).then(() => 'ready'),
+    proc.exited.then(({ code, signal }) => `exited (${code ?? signal})`),
+  ]).catch((err) => err.message);
+  if (outcome !== 'ready') {
+    throw new Error(
+      `${proc.name}: ${outcome} before it was ready; log tail:\n${await logTail(proc.logFile)}`,
+    );
+  }
+  return proc;
+}

@@ -1,0 +1,40 @@
+// One measured run: every agent host's driver requests the same blob at the same instant (a start
+// time sent ahead, so no agent gets a head start from the order of the messages), while the
+// origin's transmitted bytes and the CPU of every process in the network are recorded around it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuSnapshot, cpuUsage } from './cpu-accounting.mjs';
+import { txBytes } from './test-network.mjs';
+
+// Lead time for the start instant: every driver has its request long before it.
+const START_LEAD_MS = 1000;
+
+/**
+ * `drivers`: the pulling hosts' drivers; `urlFor(driver)`: what each GETs; `cpuGroups()`: role →
+ * pids, evaluated at the start and the end; `events`: [{ atMs, run() }] fired that long after the
+ * start (e.g. killing a process halfway). Resolves with { pulls, originEgressBytes, cpu }.
+ */
+export async function timedPull({ drivers, urlFor, blob, originHost, cpuGroups, timeoutMs, events = [] }) {
+  // Date.now(), not performance.timeOrigin: the latter drifts apart between processes.
+  const startAt = Date.now() + START_LEAD_MS;
+  const pending = drivers.map((driver) =>
+    driver
+      .call('pull', { url: urlFor(driver), startAt, digest: blob.digest, size: blob.size, timeoutMs })
+      .then(
+        (result) => ({ agent: driver.host.name, result }),
+        (err) => ({ agent: driver.host.name, error: err.message }),
+      ),
+  );
+  await sleep(Math.max(0, startAt - Date.now()));
+  const txBefore = txBytes(originHost);
+  const cpuBefore = cpuSnapshot(cpuGroups());
+  const timers = events.map((e) => setTimeout(() => e.run(), e.atMs));
+  let pulls;
+  try {
+    pulls = await Promise.all(pending);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
+  const cpu = cpuUsage(cpuBefore, cpuSnapshot(cpuGroups()));
+  const originEgressBytes = txBytes(originHost) - txBefore;
+  return { pulls, originEgressBytes, cpu };
+}
