@@ -14,12 +14,18 @@ export interface Endpoints {
   tracker: string[];
   'build-index': string[];
   agent: string[];
+  'origin-p2p': string[];
+  'agent-p2p': string[];
 }
 
 export interface Cluster {
   readonly dir: string;
   readonly endpoints: Endpoints;
   readonly components: Component[];
+  /** The running component of that name (e.g. "agent-0", "origin-0"). */
+  component(name: string): Component | undefined;
+  /** Stops the component if it runs, starts it again with the same config, waits until ready. */
+  restart(name: string): Promise<Component>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +47,8 @@ export const DEFAULT_PORTS: {
   tracker: number;
   buildIndex: number;
   agents: number[];
+  originP2p: number;
+  agentsP2p: number[];
 };
 export function freePort(host?: string): Promise<number>;
 export function startCluster(options?: ClusterOptions): Promise<Cluster>;

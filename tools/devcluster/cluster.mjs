@@ -142,6 +142,26 @@ export async function startCluster(options = {}) {
   ];
 
   const components = [];
+  const launch = (spec, configFile) =>
+    startComponent({
+      name: spec.name,
+      app: spec.app,
+      configFile,
+      url: url(spec.port),
+      logFile: join(dir, 'logs', `${spec.name}.log`),
+      cwd: repoRoot,
+    });
+  /** Starts a stopped (or killed) component again with its config and waits until it is ready. */
+  const restart = async (name) => {
+    const index = components.findIndex((c) => c.name === name);
+    const spec = specs.find((s) => s.name === name);
+    if (index < 0 || spec === undefined) throw new Error(`no component named ${name}`);
+    await components[index].stop();
+    const component = launch(spec, join(dir, 'config', `${spec.name}.yaml`));
+    components[index] = component;
+    await waitReady(component);
+    return component;
+  };
   const stop = async () => {
     await Promise.all(components.map((c) => c.stop()));
   };
@@ -154,14 +174,7 @@ export async function startCluster(options = {}) {
         const configFile = join(dir, 'config', `${spec.name}.yaml`);
         // JSON is YAML: the binaries read it as their YAML config.
         await writeFile(configFile, `${JSON.stringify(spec.config, null, 2)}\n`);
-        const component = startComponent({
-          name: spec.name,
-          app: spec.app,
-          configFile,
-          url: url(spec.port),
-          logFile: join(dir, 'logs', `${spec.name}.log`),
-          cwd: repoRoot,
-        });
+        const component = launch(spec, configFile);
         components.push(component);
         started.push(component);
       }
@@ -182,5 +195,6 @@ export async function startCluster(options = {}) {
     'agent-p2p': ports.agentsP2p.map((port) => `tcp://${host}:${port}`),
   };
   await writeFile(join(dir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
-  return { dir, endpoints, components, stop };
+  const component = (name) => components.find((c) => c.name === name);
+  return { dir, endpoints, components, component, restart, stop };
 }
