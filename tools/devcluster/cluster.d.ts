@@ -36,7 +36,7 @@ export interface ClusterOptions {
   ports?: 'default' | 'free';
   agents?: number;
   logLevel?: string;
-  /** Extra config keys per component kind, merged over the generated config. */
+  /** Extra config keys per component kind, deep-merged over the generated config. */
   overrides?: { origin?: object; tracker?: object; buildIndex?: object; proxy?: object; agent?: object };
 }
 

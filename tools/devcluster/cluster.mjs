@@ -20,6 +20,17 @@ export const DEFAULT_PORTS = {
   agentsP2p: [16001, 17001],
 };
 
+/** Overrides merge into the generated config key by key; arrays and scalars replace. */
+function deepMerge(base, override) {
+  if (override === undefined) return base;
+  const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const out = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    out[key] = isObject(value) && isObject(base[key]) ? deepMerge(base[key], value) : value;
+  }
+  return out;
+}
+
 export async function freePort(host = '127.0.0.1') {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -80,7 +91,6 @@ export async function startCluster(options = {}) {
         },
         tracker: { url: url(ports.tracker) },
         logging: { level: logLevel },
-        ...o.origin,
       },
     },
     {
@@ -91,7 +101,6 @@ export async function startCluster(options = {}) {
         listen: { host, port: ports.tracker },
         origin: { url: url(ports.origin) },
         logging: { level: logLevel },
-        ...o.tracker,
       },
     },
     {
@@ -103,7 +112,6 @@ export async function startCluster(options = {}) {
         storage: { type: 'filesystem', root: join(dir, 'build-index-0') },
         origin: { url: url(ports.origin) },
         logging: { level: logLevel },
-        ...o.buildIndex,
       },
     },
     {
@@ -117,7 +125,6 @@ export async function startCluster(options = {}) {
         origin: { url: url(ports.origin) },
         buildIndex: { url: url(ports.buildIndex) },
         logging: { level: logLevel },
-        ...o.proxy,
       },
     },
     ...ports.agents.map((port, i) => ({
@@ -136,10 +143,18 @@ export async function startCluster(options = {}) {
           dir: join(dir, `agent-${i}`, 'p2p'),
         },
         logging: { level: logLevel },
-        ...o.agent,
       },
     })),
   ];
+
+  const overrideOf = {
+    origin: o.origin,
+    tracker: o.tracker,
+    'build-index': o.buildIndex,
+    proxy: o.proxy,
+    agent: o.agent,
+  };
+  for (const spec of specs) spec.config = deepMerge(spec.config, overrideOf[spec.app]);
 
   const components = [];
   const launch = (spec, configFile) =>
