@@ -150,15 +150,24 @@ export function createBackendRouter(
   options: BackendRouterOptions = {},
 ): BackendRouter {
   const build = options.createBackend ?? createBackend;
-  const routes = config.map((rule) => ({
-    namespace: rule.namespace,
-    backend: createResilientBackend({
-      backend: build(rule.backend),
-      config: rule.resilience,
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.random ? { random: options.random } : {}),
-      ...(options.hooks ? { hooks: options.hooks } : {}),
-    }),
-  }));
+  const routes: NamespaceRoute[] = [];
+  try {
+    for (const rule of config) {
+      routes.push({
+        namespace: rule.namespace,
+        backend: createResilientBackend({
+          backend: build(rule.backend),
+          config: rule.resilience,
+          ...(options.clock ? { clock: options.clock } : {}),
+          ...(options.random ? { random: options.random } : {}),
+          ...(options.hooks ? { hooks: options.hooks } : {}),
+        }),
+      });
+    }
+  } catch (err) {
+    // The backends built so far may hold connection pools.
+    for (const route of routes) void route.backend.close().catch(() => {});
+    throw err;
+  }
   return createNamespaceRouter(routes);
 }
