@@ -19,12 +19,13 @@ declare -A TOOLS=(
   # v1.1.x tags name the repository root, whose module excludes conformance/), so the proxy serves
   # only pseudo-versions; this is the newest one it serves. It tests against spec 1.1 by default.
   [oci-conformance]="github.com/opencontainers/distribution-spec/conformance v0.0.0-20260831232431-97274622c111"
-  # S3-compatible storage backend for storage-backend tests (hook: pin a version when adopted).
-  [minio]="github.com/minio/minio -"
-  # GCS emulator for storage-backend tests (hook: pin a version when adopted).
-  [fake-gcs-server]="github.com/fsouza/fake-gcs-server -"
+  # S3-compatible server for the S3 backend tests. MinIO's RELEASE.* tags are not semver, so the
+  # proxy serves only pseudo-versions; this is the newest one it serves.
+  [minio]="github.com/minio/minio v0.0.0-20260212201848-7aac2a2c5b7c"
+  # GCS emulator (JSON API, simple/multipart/resumable uploads) for the GCS backend tests.
+  [fake-gcs-server]="github.com/fsouza/fake-gcs-server v1.56.1"
 )
-DEFAULT_TOOLS=(oci-conformance)
+DEFAULT_TOOLS=(oci-conformance minio fake-gcs-server)
 
 if [[ "${1:-}" == "--list" ]]; then
   for name in "${!TOOLS[@]}"; do printf '%s %s\n' "$name" "${TOOLS[$name]}"; done | sort
