@@ -88,6 +88,8 @@ export {
 } from './announce-protocol.js';
 export type { AnnounceClient, AnnounceClientOptions } from './announce-client.js';
 export { createAnnounceClient } from './announce-client.js';
+export type { TrackerRing, TrackerRingClient, TrackerRingClientOptions } from './tracker-ring-client.js';
+export { createTrackerRingClient } from './tracker-ring-client.js';
 export type {
   PeerEntry,
   SwarmKey,
