@@ -1,7 +1,8 @@
 /**
  * A real image moves end to end: generated as an OCI layout (several layers, one of
  * 100 MiB of random bytes), pushed with skopeo to the proxy, pulled with skopeo from
- * every agent, and compared digest by digest. The same for a multi-arch index.
+ * every agent, and compared digest by digest; the large layer travels through the P2P
+ * swarm. The same for a multi-arch index.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,22 @@ import { layoutBlobDigests, layoutTopDigest } from './support/oci-layout-reader.
 import { skopeoCopy } from './support/skopeo.js';
 
 const MiB = 1024 * 1024;
+
+interface SwarmStatus {
+  source: string;
+  state: string;
+  cached: boolean;
+  piecesDone: number;
+  pieceCount: number;
+  bytesFromPeers: number;
+  bytesFromOrigins: number;
+}
+
+async function swarmStatus(agent: string, digest: string): Promise<SwarmStatus> {
+  const res = await fetch(`${agent}/v1/blobs/${digest}/status`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as SwarmStatus;
+}
 let work: string;
 let cluster: Cluster;
 
@@ -39,6 +56,25 @@ describe('skopeo round trip through proxy and agents', () => {
       await skopeoCopy(`docker://${hostOf(agentUrl)}/e2e/big-image:v1`, `oci:${out}:v1`);
       expect(await layoutTopDigest(out)).toBe(image.manifest.digest);
       expect(await layoutBlobDigests(out)).toEqual(expected);
+    }
+
+    // The 100 MiB layer came through the swarm on both agents: the first from the
+    // origin seeding it, the second from the origin and from the first agent.
+    const bigLayer = image.digests[1]!;
+    const statuses = await Promise.all(cluster.endpoints.agent.map((agent) => swarmStatus(agent, bigLayer)));
+    for (const status of statuses) {
+      expect(status).toMatchObject({ source: 'swarm', state: 'done', cached: true });
+      expect(status.piecesDone).toBe(status.pieceCount);
+      expect(status.bytesFromPeers + status.bytesFromOrigins).toBeGreaterThanOrEqual(100 * MiB);
+    }
+    expect(statuses[0]!.bytesFromOrigins).toBeGreaterThan(0);
+    expect(statuses[1]!.bytesFromPeers).toBeGreaterThan(0);
+    for (const agent of cluster.endpoints.agent) {
+      const metrics = await (await fetch(`${agent}/metrics`)).text();
+      // The 100 MiB, 3 MiB and 512 KiB layers span several 256 KiB pieces; the 1 KiB
+      // layer and the config are single-piece blobs, fetched straight from an origin.
+      expect(metrics).toMatch(/kraken_agent_blob_fetches_total\{path="swarm",result="ok"\} 3\b/);
+      expect(metrics).toMatch(/kraken_agent_blob_fetches_total\{path="direct",result="ok"\} 2\b/);
     }
   });
 
