@@ -18,21 +18,13 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createFixtures } from '../registry/blob-fixtures.mjs';
-import { stopAll } from '../registry/child-processes.mjs';
+import { agentNames, runBench } from './bench-runs.mjs';
 import { cdfPlotSvg } from './cdf-plot.mjs';
-import { startDriver } from './driver-connection.mjs';
-import { checkTargets, summaryLines, summarizeRun } from './run-summary.mjs';
-import { measureLinkRate } from './shaping-check.mjs';
-import { PORTS, startApp, urls } from './swarm-stack.mjs';
-import {
-  createTestNetwork,
-  kernelRelease,
-  namespacePids,
-  ownNamespaces,
-  removeLeftovers,
-} from './test-network.mjs';
-import { exitOnSignals, onTeardown } from './teardown-stack.mjs';
-import { timedPull } from './timed-pull.mjs';
+import { withNetwork } from './network-session.mjs';
+import { checkTargets, summaryLines } from './run-summary.mjs';
+import { checkShaping } from './shaping-check.mjs';
+import { exitOnSignals, onTeardown, wasInterrupted } from './teardown-stack.mjs';
+import { kernelRelease } from './test-network.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const RUNS = ['direct', 'p2p'];
@@ -95,201 +87,18 @@ function parseOptions(argv) {
   };
 }
 
-/** Bytes for the shaping check: two seconds at R (at least 2 MB), long enough to dwarf the burst. */
-const checkBytes = (bytesPerSecond) => Math.max(2_000_000, Math.round(2 * bytesPerSecond));
-
-/**
- * Builds the network and its drivers, hands them to `body`, and removes everything afterwards,
- * including on SIGINT/SIGTERM (teardown-stack.mjs) and, synchronously, on an exit nobody planned.
- */
-async function withNetwork({ hosts, bytesPerSecond, logDir }, body) {
-  const stale = removeLeftovers();
-  if (stale.length > 0) log(`removed ${stale.length} namespaces left by an earlier run: ${stale.join(' ')}`);
-  const net = createTestNetwork({ hosts, bytesPerSecond });
-  const onExit = () => net.close();
-  process.on('exit', onExit);
-  const drivers = [];
-  const teardown = onTeardown(async () => {
-    await stopAll();
-    await Promise.all(drivers.map((d) => d.close()));
-    net.close();
-    process.off('exit', onExit);
-    const left = ownNamespaces();
-    if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(' ')}`);
-  });
-  try {
-    for (const host of net.hosts.values()) {
-      drivers.push(startDriver({ host, logFile: join(logDir, `driver-${host.name}.log`) }));
-    }
-    return await body({ net, drivers: new Map(drivers.map((d) => [d.host.name, d])) });
-  } finally {
-    await teardown();
-  }
-}
-
-async function checkShaping({ from, to, bytesPerSecond }) {
-  const measured = await measureLinkRate({ from, to, bytes: checkBytes(bytesPerSecond) });
-  const ratio = measured.bytesPerSecond / bytesPerSecond;
-  log(
-    `shaping check ${from.host.name} → ${to.host.name}: ${(measured.bytes / 1e6).toFixed(1)} MB in ` +
-      `${measured.seconds.toFixed(2)} s = ${(measured.bytesPerSecond / 1e6).toFixed(2)} MB/s ` +
-      `(${(ratio * 100).toFixed(1)}% of ${bytesPerSecond / 1e6} MB/s)`,
-  );
-  // Frame headers cost ~4.4%; far below or above R means the qdiscs are not doing their job.
-  if (ratio < 0.5 || ratio > 1.1) throw new Error(`shaping check: measured ${ratio.toFixed(2)} × R`);
-  return { ...measured, ratioToRate: Math.round(ratio * 1000) / 1000 };
-}
-
 async function checkNetworkOnly(opts) {
   const bytesPerSecond = opts.rateMBps * 1e6;
   const logDir = await mkdtemp(join(tmpdir(), 'kraken-bench-p2p-net-'));
   const removeLogs = onTeardown(() => rm(logDir, { recursive: true, force: true }));
   try {
-    await withNetwork({ hosts: ['h1', 'h2'], bytesPerSecond, logDir }, ({ drivers }) =>
-      checkShaping({ from: drivers.get('h1'), to: drivers.get('h2'), bytesPerSecond }),
+    await withNetwork({ hosts: ['h1', 'h2'], bytesPerSecond, logDir, log }, ({ drivers }) =>
+      checkShaping({ from: drivers.get('h1'), to: drivers.get('h2'), bytesPerSecond, log }),
     );
     log('network check passed: shaped transfer measured, nothing left behind');
   } finally {
     await removeLogs();
   }
-}
-
-const agentNames = (n) =>
-  Array.from({ length: n }, (_, i) => `a${String(i + 1).padStart(String(n).length, '0')}`);
-
-async function runBench({ opts, net, drivers, work, blob }) {
-  const bytesPerSecond = opts.rateMBps * 1e6;
-  const idealSeconds = blob.size / bytesPerSecond;
-  const originHost = net.hosts.get('origin');
-  const trackerHost = net.hosts.get('tracker');
-  const originDriver = drivers.get('origin');
-  const agents = agentNames(opts.agents).map((name) => drivers.get(name));
-  const swarm = opts.runs.includes('p2p');
-  const appDir = join(work, 'hosts');
-  const apps = new Map();
-
-  const shaping = await checkShaping({ from: originDriver, to: agents[0], bytesPerSecond });
-
-  log('starting the origin' + (swarm ? ' and the tracker' : ''));
-  const originUrl = urls.origin(originHost);
-  const trackerUrl = urls.tracker(trackerHost);
-  apps.set(
-    'origin',
-    await startApp({
-      app: 'origin',
-      host: originHost,
-      dir: appDir,
-      driver: originDriver,
-      readyUrl: `http://127.0.0.1:${PORTS.origin}/health`,
-      links: { trackerUrl, swarm },
-    }),
-  );
-  if (swarm) {
-    apps.set(
-      'tracker',
-      await startApp({
-        app: 'tracker',
-        host: trackerHost,
-        dir: appDir,
-        driver: originDriver,
-        readyUrl: `${trackerUrl}/readiness`,
-        links: { originUrl },
-      }),
-    );
-  }
-  await originDriver.call('waitHttp', { url: `http://127.0.0.1:${PORTS.origin}/readiness` });
-
-  // Uploaded over the origin host's loopback: not shaped, and not on its eth0 counters.
-  log(`uploading the ${opts.sizeMiB} MiB blob to the origin`);
-  await originDriver.call('upload', {
-    url: `http://127.0.0.1:${PORTS.origin}/v1/blobs/${blob.digest}`,
-    file: blob.path,
-    size: blob.size,
-  });
-
-  const namespacePidsOf = (names) => names.flatMap((n) => namespacePids(net.hosts.get(n).ns));
-  const driverPids = new Set([...drivers.values()].map((d) => d.pid));
-  const cpuGroups = () => {
-    const agentHostPids = namespacePidsOf(agentNames(opts.agents));
-    return {
-      origin: namespacePidsOf(['origin']).filter((p) => !driverPids.has(p)),
-      tracker: namespacePidsOf(['tracker']).filter((p) => !driverPids.has(p)),
-      agents: agentHostPids.filter((p) => !driverPids.has(p)),
-      clients: [...driverPids],
-    };
-  };
-
-  const runs = {};
-  if (opts.runs.includes('direct')) {
-    const pullers = agents.slice(0, opts.baselineAgents);
-    log(`direct run: ${pullers.length} agent hosts GET the blob from the origin`);
-    const measured = await timedPull({
-      drivers: pullers,
-      urlFor: () => `${originUrl}/v1/blobs/${blob.digest}`,
-      blob,
-      originHost,
-      cpuGroups,
-      timeoutMs: (3 * pullers.length * idealSeconds + 60) * 1000,
-    });
-    runs.direct = summarizeRun({ ...measured, idealSeconds, sizeBytes: blob.size });
-  }
-
-  if (swarm) {
-    log(`starting ${agents.length} agents`);
-    await Promise.all(
-      agents.map(async (driver) => {
-        apps.set(
-          driver.host.name,
-          await startApp({
-            app: 'agent',
-            host: driver.host,
-            dir: appDir,
-            driver,
-            readyUrl: `${urls.agentLocal()}/health`,
-            links: { originUrl, trackerUrl },
-          }),
-        );
-      }),
-    );
-    const events = [];
-    if (opts.kill !== undefined) {
-      const victim = apps.get(opts.kill.host);
-      if (victim === undefined) throw new Error(`--kill: no app on host ${opts.kill.host}`);
-      const atMs = (opts.kill.percentOfIdeal / 100) * idealSeconds * 1000;
-      events.push({
-        atMs,
-        run: () => {
-          log(`killing ${victim.name} at ${(atMs / 1000).toFixed(1)} s`);
-          victim.child.kill('SIGKILL');
-        },
-      });
-    }
-    log(`p2p run: ${agents.length} agents pull the blob through the swarm`);
-    const measured = await timedPull({
-      drivers: agents,
-      urlFor: () => `${urls.agentLocal()}/v2/bench/p2p/blobs/${blob.digest}`,
-      blob,
-      originHost,
-      cpuGroups,
-      timeoutMs: (5 * idealSeconds + 120) * 1000,
-      events,
-    });
-    // Where each agent's bytes came from, as the agent itself reports it.
-    await Promise.all(
-      measured.pulls.map(async (pull, i) => {
-        try {
-          const { status, text } = await agents[i].call('getText', {
-            url: `${urls.agentLocal()}/v1/blobs/${blob.digest}/status`,
-          });
-          pull.status = status === 200 ? JSON.parse(text) : { httpStatus: status, body: text.slice(0, 200) };
-        } catch (err) {
-          pull.status = { error: err.message };
-        }
-      }),
-    );
-    runs.p2p = summarizeRun({ ...measured, idealSeconds, sizeBytes: blob.size });
-  }
-  return { runs, shaping, idealSeconds };
 }
 
 async function main() {
@@ -316,9 +125,11 @@ async function main() {
     const hosts = ['tracker', 'origin', ...agentNames(opts.agents)];
     const bytesPerSecond = opts.rateMBps * 1e6;
     log(`test network: ${hosts.length} hosts, links shaped to ${opts.rateMBps} MB/s each way`);
-    const { runs, shaping, idealSeconds } = await withNetwork({ hosts, bytesPerSecond, logDir }, (network) =>
-      runBench({ opts, ...network, work, blob }),
+    const { runs, shaping, idealSeconds } = await withNetwork(
+      { hosts, bytesPerSecond, logDir, log },
+      (network) => runBench({ opts, ...network, work, blob, log }),
     );
+    if (wasInterrupted()) return;
 
     const params = {
       agents: opts.agents,
@@ -370,7 +181,8 @@ async function main() {
       process.exitCode = 1;
     }
   } catch (err) {
-    failed = true;
+    // An interrupted run is not a failure to investigate: its temp dir goes too.
+    if (!wasInterrupted()) failed = true;
     throw err;
   } finally {
     await removeWork();
@@ -378,6 +190,8 @@ async function main() {
 }
 
 main().catch((err) => {
+  // After SIGINT/SIGTERM, failures are the teardown's doing; the signal handler exits 130.
+  if (wasInterrupted()) return;
   console.error(`[bench:p2p] failed: ${err.stack ?? err}`);
   process.exit(1);
 });

@@ -12,3 +12,23 @@ export async function measureLinkRate({ from, to, bytes }) {
   if (got !== bytes) throw new Error(`shaping check: received ${got} of ${bytes} bytes`);
   return { bytes, seconds, bytesPerSecond: Math.round(bytes / seconds) };
 }
+
+/** Bytes for the shaping check: two seconds at R (at least 2 MB), long enough to dwarf the burst. */
+const checkBytes = (bytesPerSecond) => Math.max(2_000_000, Math.round(2 * bytesPerSecond));
+
+/**
+ * Measures one shaped transfer of max(2 MB, 2 s at R) from `from` to `to`, logs it, and fails
+ * when the rate is far from R. Returns the measurement with its ratio to R.
+ */
+export async function checkShaping({ from, to, bytesPerSecond, log }) {
+  const measured = await measureLinkRate({ from, to, bytes: checkBytes(bytesPerSecond) });
+  const ratio = measured.bytesPerSecond / bytesPerSecond;
+  log(
+    `shaping check ${from.host.name} → ${to.host.name}: ${(measured.bytes / 1e6).toFixed(1)} MB in ` +
+      `${measured.seconds.toFixed(2)} s = ${(measured.bytesPerSecond / 1e6).toFixed(2)} MB/s ` +
+      `(${(ratio * 100).toFixed(1)}% of ${bytesPerSecond / 1e6} MB/s)`,
+  );
+  // Frame headers cost ~4.4%; far below or above R means the qdiscs are not doing their job.
+  if (ratio < 0.5 || ratio > 1.1) throw new Error(`shaping check: measured ${ratio.toFixed(2)} × R`);
+  return { ...measured, ratioToRate: Math.round(ratio * 1000) / 1000 };
+}

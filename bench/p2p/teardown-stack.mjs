@@ -1,29 +1,35 @@
 // What a run must undo, in reverse order of setup, on every way out: normal completion, an
-// error, or SIGINT/SIGTERM (after which the process exits 130). Each step runs once.
+// error, or SIGINT/SIGTERM (after which the process exits 130). Each step runs once: whoever
+// comes first (the code unwinding normally, or the signal handler) starts it, and the other
+// waits for that same run to finish.
 const steps = [];
+let interrupted = false;
 
-/** Registers `fn` (sync or async); returns a function that runs it now and unregisters it. */
+/** True once SIGINT/SIGTERM arrived: work still unwinding must not report half a run. */
+export const wasInterrupted = () => interrupted;
+
+function runStep(step) {
+  step.promise ??= Promise.resolve()
+    .then(step.fn)
+    .finally(() => {
+      const i = steps.indexOf(step);
+      if (i !== -1) steps.splice(i, 1);
+    });
+  return step.promise;
+}
+
+/** Registers `fn` (sync or async); returns a function that runs it (once) and resolves when done. */
 export function onTeardown(fn) {
-  const step = { fn, done: false };
+  const step = { fn, promise: undefined };
   steps.push(step);
-  return async () => {
-    const i = steps.indexOf(step);
-    if (i !== -1) steps.splice(i, 1);
-    if (!step.done) {
-      step.done = true;
-      await step.fn();
-    }
-  };
+  return () => runStep(step);
 }
 
 /** Runs every registered step, newest first; a failing step is reported and the rest still run. */
 export async function teardownAll(log) {
-  while (steps.length > 0) {
-    const step = steps.pop();
-    if (step.done) continue;
-    step.done = true;
+  for (const step of [...steps].reverse()) {
     try {
-      await step.fn();
+      await runStep(step);
     } catch (err) {
       log(`teardown: ${err.message}`);
     }
@@ -42,6 +48,7 @@ export function exitOnSignals(log) {
       return;
     }
     stopping = true;
+    interrupted = true;
     log(`${signal}: stopping`);
     teardownAll(log).finally(() => process.exit(130));
   };
