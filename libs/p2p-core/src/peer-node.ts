@@ -9,7 +9,7 @@ import { createBandwidthLimiters } from './bandwidth-config.js';
 import { createConnManager } from './conn-manager.js';
 import { MAX_PIECE_LENGTH } from './piece-length.js';
 import type { PeerConfig } from './peer-config.js';
-import { createPieceStore } from './piece-store.js';
+import { createPieceStore, type PieceStore } from './piece-store.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import {
   silentSchedulerLogger,
@@ -33,6 +33,8 @@ export interface PeerNode {
   readonly peerId: string;
   readonly clusterId: string;
   readonly scheduler: Scheduler;
+  /** Partial downloads under `<dir>/partial` (a fetcher removes abandoned ones from it). */
+  readonly pieceStore: PieceStore;
   /** Starts accepting peers; resolves with the bound address. */
   start(): Promise<{ host: string; port: number }>;
   /** The bound address once started. */
@@ -46,6 +48,7 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
   const peerId = options.peerId ?? randomBytes(20).toString('hex');
   const logger = options.logger ?? silentSchedulerLogger;
   const bandwidth = createBandwidthLimiters(config.bandwidth);
+  const pieceStore = createPieceStore({ dir: join(config.dir, 'partial') });
   const scheduler = createScheduler({
     local: {
       clusterId: config.clusterId,
@@ -65,7 +68,7 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
         ingress: bandwidth.ingress,
         logger,
       }),
-    pieceStore: createPieceStore({ dir: join(config.dir, 'partial') }),
+    pieceStore,
     announcer: options.announcer,
     limits: config.scheduler,
     logger,
@@ -78,6 +81,7 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
     peerId,
     clusterId: config.clusterId,
     scheduler,
+    pieceStore,
     async start() {
       bound = await scheduler.listen({ host: config.listen.host, port: config.listen.port });
       return bound;

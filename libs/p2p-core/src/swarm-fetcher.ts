@@ -8,7 +8,9 @@
  * Callers deduplicate concurrent fetches of one digest; this keeps the outcome of
  * recent fetches for the status endpoint.
  */
+import type { Readable } from 'node:stream';
 import type { Digest } from '@kraken/oci-content';
+import { createProgressiveStream } from './progressive-stream.js';
 import { MIN_PIECE_LENGTH } from './piece-length.js';
 import type { Metainfo } from './metainfo.js';
 import type { BlobAdopter, PieceStore } from './piece-store.js';
@@ -38,7 +40,7 @@ export interface FetchOutcome {
 }
 
 export interface SwarmFetcherOptions {
-  readonly scheduler: Pick<Scheduler, 'download' | 'status'>;
+  readonly scheduler: Pick<Scheduler, 'download' | 'status' | 'readPiece'>;
   /** The blob's metainfo (from the tracker); undefined when no origin holds the blob. */
   readonly metainfo: (digest: Digest, signal: AbortSignal) => Promise<Metainfo | undefined>;
   /** Receives the verified blob. */
@@ -66,9 +68,24 @@ export interface FetchRequest {
   readonly direct: () => Promise<boolean>;
 }
 
+export interface LiveReadRequest {
+  /** Inclusive byte range; the whole blob by default. */
+  readonly range?: { readonly start: number; readonly end: number } | undefined;
+  /** The fetch of this blob (as started by the caller): true once the blob is stored. */
+  readonly done: Promise<boolean>;
+  /** Streams a byte range of the stored blob. */
+  readonly resume: (range: { start: number; end: number }) => Promise<Readable>;
+}
+
 export interface SwarmFetcher {
   /** Resolves true once the blob was adopted, false when no origin holds it. */
   fetch(digest: Digest, request: FetchRequest): Promise<boolean>;
+  /**
+   * Once the caller's fetch of the blob has started: a stream of the blob that follows
+   * the swarm download piece by piece (see progressive-stream.ts), or undefined when
+   * the blob does not come through the swarm (the caller then waits for `done`).
+   */
+  openLive(digest: Digest, request: LiveReadRequest): Promise<Readable | undefined>;
   /** The running or most recent fetch of a blob. */
   status(digest: string): FetchStatus | undefined;
 }
@@ -88,6 +105,24 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
   const sampleMs = Math.min(options.sampleMs ?? 1_000, options.fallbackAfterMs);
   const maxRecords = options.maxRecords ?? 1024;
   const records = new Map<string, FetchRecord>();
+  /** Per digest: settles with the metainfo once its swarm download started, or undefined. */
+  const starts = new Map<string, Deferred<Metainfo | undefined>>();
+
+  function startOf(digest: string): Deferred<Metainfo | undefined> {
+    let deferred = starts.get(digest);
+    if (deferred === undefined) {
+      deferred = deferredValue();
+      starts.set(digest, deferred);
+    }
+    return deferred;
+  }
+
+  function settleStart(digest: string, metainfo: Metainfo | undefined): void {
+    const deferred = starts.get(digest);
+    if (deferred === undefined) return;
+    starts.delete(digest);
+    deferred.resolve(metainfo);
+  }
 
   function remember(digest: string, record: FetchRecord): void {
     records.delete(digest);
@@ -103,13 +138,26 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
       if (status !== undefined) record.swarm = status;
       return (record.swarm?.bytesFromPeers ?? 0) + (record.swarm?.bytesFromOrigins ?? 0);
     };
-    let last = -1;
+    const downloading = scheduler.download(metainfo, {
+      adopter: {
+        // The last view with every byte counted: a blob that does not seed afterwards
+        // leaves the scheduler (and its status) as soon as it is adopted.
+        adopt: (adopted, path) => {
+          received();
+          return options.adopter.adopt(adopted, path);
+        },
+      },
+      signal: controller.signal,
+      readPiece: options.readPiece?.(metainfo),
+    });
+    // Bytes already there (a download another caller started) are not progress of ours.
+    let last = received();
     let lastProgressAt = timers.now();
-    let handle: unknown;
     const sample = () => {
       const bytes = received();
       const now = timers.now();
-      if (bytes !== last) {
+      // Hashing and adopting a complete blob receives nothing for a while, yet is no stall.
+      if (bytes !== last || record.swarm?.state === 'completing') {
         last = bytes;
         lastProgressAt = now;
       } else if (now - lastProgressAt >= options.fallbackAfterMs) {
@@ -118,13 +166,9 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
       }
       handle = timers.setTimeout(sample, sampleMs);
     };
-    handle = timers.setTimeout(sample, sampleMs);
+    let handle = timers.setTimeout(sample, sampleMs);
     try {
-      await scheduler.download(metainfo, {
-        adopter: options.adopter,
-        signal: controller.signal,
-        readPiece: options.readPiece?.(metainfo),
-      });
+      await downloading;
     } finally {
       timers.clearTimeout(handle);
       received();
@@ -132,19 +176,32 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
     logger.debug({ blob: digest.value }, 'swarm download adopted');
   }
 
+  /** The metainfo, or a rejection once `fallbackAfterMs` passed, whether or not the source honours its signal. */
+  async function metainfoOf(digest: Digest): Promise<Metainfo | undefined> {
+    const controller = new AbortController();
+    let timedOut: (err: Error) => void = () => undefined;
+    const timeout = new Promise<never>((_resolve, reject) => (timedOut = reject));
+    const handle = timers.setTimeout(() => {
+      const err = new SwarmStall(`no metainfo within ${options.fallbackAfterMs} ms`);
+      controller.abort(err);
+      timedOut(err);
+    }, options.fallbackAfterMs);
+    try {
+      return await Promise.race([options.metainfo(digest, controller.signal), timeout]);
+    } finally {
+      timers.clearTimeout(handle);
+    }
+  }
+
   async function fetchBlob(digest: Digest, request: FetchRequest, record: FetchRecord): Promise<boolean> {
     if (request.size !== undefined && request.size <= MIN_PIECE_LENGTH) {
       return request.direct();
     }
     let metainfo: Metainfo | undefined;
-    const metainfoAbort = new AbortController();
-    const timeout = timers.setTimeout(() => metainfoAbort.abort(), options.fallbackAfterMs);
     try {
-      metainfo = await options.metainfo(digest, metainfoAbort.signal);
+      metainfo = await metainfoOf(digest);
     } catch (err) {
       return fallback(digest, request, record, `metainfo unavailable: ${message(err)}`);
-    } finally {
-      timers.clearTimeout(timeout);
     }
     if (metainfo === undefined) {
       // No origin holds it according to the tracker; the origin says so for certain.
@@ -191,6 +248,7 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
         record.state = 'failed';
         throw err;
       } finally {
+        settleStart(digest.value, undefined);
         options.onFetched?.({
           digest: digest.value,
           path: record.path,
@@ -199,6 +257,24 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
           ok,
         });
       }
+    },
+
+    async openLive(digest, request) {
+      const deferred = startOf(digest.value);
+      // A fetch that never reaches the swarm settles it too, through `done`.
+      void request.done.then(
+        () => settleStart(digest.value, undefined),
+        () => settleStart(digest.value, undefined),
+      );
+      const metainfo = await deferred.promise;
+      if (metainfo === undefined) return undefined;
+      return createProgressiveStream({
+        metainfo,
+        range: request.range,
+        readPiece: (index, signal) => scheduler.readPiece(metainfo.digest, index, signal),
+        done: request.done,
+        resume: request.resume,
+      });
     },
 
     status(digest) {
@@ -214,6 +290,17 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
       };
     },
   };
+}
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  readonly resolve: (value: T) => void;
+}
+
+function deferredValue<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 function message(err: unknown): string {

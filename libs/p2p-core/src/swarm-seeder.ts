@@ -25,7 +25,7 @@ export interface SwarmSeederOptions {
 }
 
 export interface SwarmSeeder {
-  /** Joins (or stays in) the blob's swarm; false when this origin does not hold it. */
+  /** Joins (or stays in) the blob's swarm; false when this origin does not hold it or is closed. */
   seed(digest: Digest): Promise<boolean>;
   /** Blobs currently seeded. */
   readonly size: number;
@@ -90,8 +90,8 @@ export function createSwarmSeeder(options: SwarmSeederOptions): SwarmSeeder {
 
   async function join(digest: Digest): Promise<boolean> {
     const metainfo = await options.metainfo(digest);
-    if (metainfo === undefined) return false;
-    if (closed) return true;
+    // Closed meanwhile: saying yes would send peers to an origin that is going away.
+    if (metainfo === undefined || closed) return false;
     const existing = seeded.get(digest.value);
     if (existing !== undefined && scheduler.status(digest.value) !== undefined) {
       touch(digest.value, existing);
@@ -108,6 +108,7 @@ export function createSwarmSeeder(options: SwarmSeederOptions): SwarmSeeder {
 
   return {
     seed(digest) {
+      if (closed) return Promise.resolve(false);
       const existing = seeded.get(digest.value);
       if (existing !== undefined && scheduler.status(digest.value) !== undefined) {
         touch(digest.value, existing);

@@ -8,6 +8,7 @@
  */
 import type { Digest } from '@kraken/oci-content';
 import { LRUCache } from 'lru-cache';
+import { systemSchedulerTimers, type SchedulerTimers } from './scheduler-options.js';
 import type { SwarmKey } from './tracker-peer-store.js';
 
 /** An origin that agreed to seed a blob, with the address peers dial. */
@@ -28,9 +29,14 @@ export interface OriginSeedsOptions {
   readonly timeoutMs?: number | undefined;
   /** No new request for a blob this soon after a failed or empty one (ms, default 5 s). */
   readonly retryMs?: number | undefined;
-  /** Monotonic milliseconds. */
+  /** Monotonic milliseconds (default `timers.now`). */
   readonly clock?: (() => number) | undefined;
+  /** The wait and the request timeout run on these (default: real, unref'd timers). */
+  readonly timers?: SchedulerTimers | undefined;
+  /** A request failed or timed out (not retried for `retryMs`). */
   readonly onError?: ((digest: Digest, err: unknown) => void) | undefined;
+  /** A request answered that no origin seeds the blob (not retried for `retryMs`). */
+  readonly onEmpty?: ((digest: Digest) => void) | undefined;
 }
 
 export interface OriginSeeds {
@@ -42,25 +48,43 @@ export function createOriginSeeds(options: OriginSeedsOptions): OriginSeeds {
   const waitMs = options.waitMs ?? 2_000;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const retryMs = options.retryMs ?? 5_000;
-  const clock = options.clock ?? (() => performance.now());
+  const timers = options.timers ?? systemSchedulerTimers;
+  const clock = options.clock ?? (() => timers.now());
   const inflight = new Map<string, Promise<void>>();
   const failedAt = new LRUCache<string, number>({ max: 10_000 });
 
   function start(digest: Digest, key: SwarmKey, id: string): Promise<void> {
-    const signal = AbortSignal.timeout(timeoutMs);
-    return options
-      .request(digest, signal)
+    const controller = new AbortController();
+    const timeout = timers.setTimeout(
+      () => controller.abort(new Error(`origins did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    // A request that ignores its signal still ends the wait for it at the timeout.
+    const aborted = new Promise<never>((_resolve, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), {
+        once: true,
+      });
+    });
+    return Promise.race([options.request(digest, controller.signal), aborted])
       .then(
         (origins) => {
-          if (origins.length === 0) failedAt.set(id, clock());
-          else options.onSeeding(key, origins);
+          if (origins.length === 0) {
+            failedAt.set(id, clock());
+            options.onEmpty?.(digest);
+          } else {
+            failedAt.delete(id);
+            options.onSeeding(key, origins);
+          }
         },
         (err: unknown) => {
           failedAt.set(id, clock());
           options.onError?.(digest, err);
         },
       )
-      .finally(() => inflight.delete(id));
+      .finally(() => {
+        timers.clearTimeout(timeout);
+        inflight.delete(id);
+      });
   }
 
   return {
@@ -73,12 +97,11 @@ export function createOriginSeeds(options: OriginSeedsOptions): OriginSeeds {
         job = start(digest, { blob: digest.value, clusterId }, id);
         inflight.set(id, job);
       }
-      let timer: NodeJS.Timeout | undefined;
+      let timer: unknown;
       const waited = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, waitMs);
-        timer.unref();
+        timer = timers.setTimeout(resolve, waitMs);
       });
-      return Promise.race([job, waited]).finally(() => clearTimeout(timer));
+      return Promise.race([job, waited]).finally(() => timers.clearTimeout(timer));
     },
   };
 }

@@ -34,7 +34,7 @@ export interface TrackerRoutesOptions {
    * Asks a blob's origins to seed it when its swarm has none (see
    * tracker-origin-seeds.ts); without it only peers that announce are handed out.
    */
-  readonly originSeeds?: Omit<OriginSeedsOptions, 'onSeeding' | 'onError'>;
+  readonly originSeeds?: Omit<OriginSeedsOptions, 'onSeeding' | 'onError' | 'onEmpty'>;
 }
 
 /** An announce is a few hundred bytes; anything near this is not one. */
@@ -58,20 +58,9 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
   });
   const seedRequests = metrics.counter(
     'origin_seed_requests_total',
-    'Requests asking origins to seed a blob whose swarm had none, by result.',
+    'Requests asking origins to seed a blob whose swarm had none, by result (ok, empty, error).',
     ['result'],
   );
-  const originSeeds =
-    options.originSeeds === undefined
-      ? undefined
-      : createOriginSeeds({
-          ...options.originSeeds,
-          onSeeding: (key, origins) => {
-            seedRequests.inc({ result: 'ok' });
-            for (const origin of origins) store.announce(key, { ...origin, complete: true, origin: true });
-          },
-          onError: () => seedRequests.inc({ result: 'error' }),
-        });
   metrics.gauge('swarms', 'Blobs with at least one live peer.', {
     collect: (gauge) => gauge.set(store.stats().blobs),
   });
@@ -83,6 +72,22 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
   });
 
   return async function trackerRoutes(app: FastifyInstance) {
+    const originSeeds =
+      options.originSeeds === undefined
+        ? undefined
+        : createOriginSeeds({
+            ...options.originSeeds,
+            onSeeding: (key, origins) => {
+              seedRequests.inc({ result: 'ok' });
+              for (const origin of origins) store.announce(key, { ...origin, complete: true, origin: true });
+            },
+            onEmpty: () => seedRequests.inc({ result: 'empty' }),
+            onError: (digest, err) => {
+              seedRequests.inc({ result: 'error' });
+              app.log.warn({ blob: digest.value, err }, 'asking the origins to seed a blob failed');
+            },
+          });
+
     app.setErrorHandler((err, request, reply) => {
       const { statusCode, body } = errorAnswer(err);
       if (request.routeOptions.url === '/v1/announce') {
