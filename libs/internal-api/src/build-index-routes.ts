@@ -28,7 +28,7 @@ import {
 } from './build-index-errors.js';
 import { createManifestClosureCheck, type ManifestClosure } from './build-index-manifest-closure.js';
 import { parseRepositoryName, parseTag } from './build-index-names.js';
-import { createBuildIndexStore, type BuildIndexPage } from './build-index-store.js';
+import { createBuildIndexStore, type BuildIndexPage, type StoredTag } from './build-index-store.js';
 
 export interface BuildIndexRoutesOptions {
   readonly backend: StorageBackend;
@@ -38,12 +38,27 @@ export interface BuildIndexRoutesOptions {
   readonly metrics: Metrics;
   /** Clock for tags' `updatedAt`. */
   readonly now?: () => Date;
+  /**
+   * Called after a tag write is stored and before it is answered, with the manifest
+   * record it implies: the cluster pushes it to the other nodes here.
+   */
+  readonly onTagPut?: (event: TagWrite) => Promise<unknown>;
+  /** Called after a tag delete is stored and before it is answered. */
+  readonly onTagDelete?: (event: { repo: string; tag: string }) => Promise<unknown>;
   /** Limits of the content check behind writes. */
   readonly closure?: {
     readonly concurrency?: number;
     readonly maxDepth?: number;
     readonly maxManifests?: number;
   };
+}
+
+/** A tag write as the node stored it. */
+export interface TagWrite {
+  readonly repo: string;
+  readonly tag: string;
+  readonly value: StoredTag;
+  readonly record: ManifestRecord;
 }
 
 /** Largest page a client may ask for with `n`. */
@@ -121,9 +136,10 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
       }
       // A tagged manifest is a member of its repository, so GET by digest and the
       // referrers list see it without a separate record write.
-      if ((await store.getManifest(repo, digest)) === undefined)
-        await store.putManifest(repo, recordOf(digest, closure.root));
+      const record = recordOf(digest, closure.root);
+      if ((await store.getManifest(repo, digest)) === undefined) await store.putManifest(repo, record);
       const value = await store.putTag(repo, tag, digest);
+      await options.onTagPut?.({ repo, tag, value, record });
       tagPuts.inc();
       log.info({ repo, tag, digest: digest.value }, 'tag updated');
       return value;
@@ -132,6 +148,7 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
     app.delete('/v1/repositories/:repo/tags/:tag', async (request, reply) => {
       const { repo, tag } = tagOf(request.params);
       if (!(await store.deleteTag(repo, tag))) throw new TagNotFoundError(repo, tag);
+      await options.onTagDelete?.({ repo, tag });
       log.info({ repo, tag }, 'tag deleted');
       return reply.code(204).send();
     });

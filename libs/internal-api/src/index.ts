@@ -37,12 +37,42 @@ export {
 export { errorResponse, installErrorHandler, errorFromResponse } from './error-body.js';
 export type { ErrorResponse, ResponseBody } from './error-body.js';
 export { createBuildIndexRoutes, MAX_PAGE_SIZE } from './build-index-routes.js';
-export type { BuildIndexRoutesOptions } from './build-index-routes.js';
+export type { BuildIndexRoutesOptions, TagWrite } from './build-index-routes.js';
 export { createBuildIndexClient } from './build-index-client.js';
 export type { BuildIndexClientOptions } from './build-index-client.js';
 export { createBuildIndexStore } from './build-index-store.js';
 export type {
   BuildIndexStore,
+export { createBuildIndexClusterClient } from './build-index-cluster-client.js';
+export type { BuildIndexClusterClientOptions, BuildIndexRing } from './build-index-cluster-client.js';
+export { createBuildIndexCluster } from './build-index-cluster.js';
+export type {
+  BuildIndexCluster,
+  BuildIndexClusterOptions,
+  ClusterTimers,
+  ReplicationOutcome,
+  SweepReport,
+} from './build-index-cluster.js';
+export { buildIndexRingSchema, buildIndexPeersSchema } from './build-index-cluster-config.js';
+export type { BuildIndexPeersConfig } from './build-index-cluster-config.js';
+export { createBuildIndexReplicaClient } from './build-index-replica-client.js';
+export type {
+  BuildIndexReplicaClient,
+  BuildIndexReplicaClientOptions,
+} from './build-index-replica-client.js';
+export {
+  replicaTagValueSchema,
+  replicaTagPutSchema,
+  replicaTagListSchema,
+  replicaApplyResultSchema,
+  isNewerTag,
+} from './build-index-replica-protocol.js';
+export type {
+  ReplicaTagValue,
+  ReplicaTagPut,
+  ReplicaTagList,
+  ReplicaApplyResult,
+} from './build-index-replica-protocol.js';
   BuildIndexStoreOptions,
   BuildIndexPage,
   StoredTag,
