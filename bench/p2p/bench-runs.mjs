@@ -7,6 +7,8 @@ import { PORTS, startApp, urls } from './swarm-stack.mjs';
 import { namespacePids } from './test-network.mjs';
 import { timedPull } from './timed-pull.mjs';
 
+const AGENT_START_CONCURRENCY = 4;
+
 /** Agent host names a1…aN, zero-padded so they sort. */
 export const agentNames = (n) =>
   Array.from({ length: n }, (_, i) => `a${String(i + 1).padStart(String(n).length, '0')}`);
@@ -104,21 +106,24 @@ export async function runBench({ opts, net, drivers, work, blob, log }) {
 
   if (swarm) {
     log(`starting ${agents.length} agents`);
-    await Promise.all(
-      agents.map(async (driver) => {
-        apps.set(
-          driver.host.name,
-          await startApp({
-            app: 'agent',
-            host: driver.host,
-            dir: appDir,
-            driver,
-            readyUrl: `${urls.agentLocal()}/health`,
-            links: { originUrl, trackerUrl },
-          }),
-        );
-      }),
-    );
+    // A few at a time: node's start-up is CPU-bound, and a dozen at once on two cores can take
+    // longer than the readiness timeout for every one of them.
+    const queue = [...agents];
+    const startNext = async () => {
+      for (let driver = queue.shift(); driver !== undefined; driver = queue.shift()) {
+        const proc = await startApp({
+          app: 'agent',
+          host: driver.host,
+          dir: appDir,
+          driver,
+          readyUrl: `${urls.agentLocal()}/health`,
+          links: { originUrl, trackerUrl },
+          timeoutMs: 120_000,
+        });
+        apps.set(driver.host.name, proc);
+      }
+    };
+    await Promise.all(Array.from({ length: AGENT_START_CONCURRENCY }, startNext));
     const events = [];
     if (opts.kill !== undefined) {
       const victim = apps.get(opts.kill.host);

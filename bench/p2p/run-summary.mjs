@@ -10,13 +10,31 @@ export function percentile(sorted, p) {
 
 const round3 = (x) => (x === null ? null : Math.round(x * 1000) / 1000);
 
+/** p50/p90/p99/max of ascending `sorted` seconds, and the efficiency (S/R)/t at each. */
+function percentiles(sorted, idealSeconds) {
+  const seconds = {};
+  const efficiency = {};
+  for (const [key, p] of [
+    ['p50', 50],
+    ['p90', 90],
+    ['p99', 99],
+    ['max', 100],
+  ]) {
+    const t = percentile(sorted, p);
+    seconds[key] = t;
+    // Efficiency at a completion percentile: the slower the agent, the lower its efficiency.
+    efficiency[key] = t === null ? null : round3(idealSeconds / t);
+  }
+  return { seconds, efficiency };
+}
+
 /**
  * `pulls` holds one entry per agent, `{ agent, result?, error? }` with result from the driver's
  * pull. `idealSeconds` is S/R, the fastest any agent can receive the blob over its own link.
  * Agents that failed count as never done: they are listed, and excluded from the percentiles,
  * which are then marked partial.
  */
-export function summarizeRun({ pulls, idealSeconds, sizeBytes, originEgressBytes, cpu, extra = {} }) {
+export function summarizeRun({ pulls, idealSeconds, sizeBytes, originEgressBytes, cpu }) {
   const perAgent = pulls.map(({ agent, result, error, status }) => ({
     agent,
     ok: result !== undefined,
@@ -28,33 +46,26 @@ export function summarizeRun({ pulls, idealSeconds, sizeBytes, originEgressBytes
     ...(error === undefined ? {} : { error }),
     ...(status === undefined ? {} : { status }),
   }));
-  const times = perAgent
-    .filter((a) => a.ok)
-    .map((a) => a.seconds)
-    .sort((a, b) => a - b);
-  const completion = {};
-  const efficiency = {};
-  for (const [key, p] of [
-    ['p50', 50],
-    ['p90', 90],
-    ['p99', 99],
-    ['max', 100],
-  ]) {
-    const t = percentile(times, p);
-    completion[key] = t;
-    // Efficiency at a completion percentile: the slower the agent, the lower its efficiency.
-    efficiency[key] = t === null ? null : round3(idealSeconds / t);
-  }
+  const done = perAgent.filter((a) => a.ok);
+  const times = done.map((a) => a.seconds).sort((a, b) => a - b);
+  const completion = percentiles(times, idealSeconds);
+  // The same from the response headers: when each agent held the verified blob, before the
+  // client read it over loopback (on a shared machine, that read competes for the same cores).
+  const available = percentiles(
+    done.map((a) => a.availableSeconds).sort((a, b) => a - b),
+    idealSeconds,
+  );
   return {
     agents: pulls.length,
     completed: times.length,
     partial: times.length < pulls.length,
-    completionSeconds: completion,
-    efficiency,
+    completionSeconds: completion.seconds,
+    efficiency: completion.efficiency,
+    availableSeconds: available.seconds,
+    availableEfficiency: available.efficiency,
     originEgressBytes,
     originEgressPerBlob: round3(originEgressBytes / sizeBytes),
     cpu,
-    ...extra,
     perAgent,
   };
 }
@@ -91,13 +102,20 @@ export function summaryLines({ runs, targets, params, shaping }) {
       `(measured ${(shaping.bytesPerSecond / 1e6).toFixed(2)} MB/s end to end); S/R = ${sec(params.idealSeconds)}`,
   ];
   for (const [name, r] of Object.entries(runs)) {
+    const c = r.completionSeconds;
     lines.push(
-      `${name.padEnd(6)} ${r.completed}/${r.agents} agents done: p50 ${sec(r.completionSeconds.p50)} ` +
-        `p90 ${sec(r.completionSeconds.p90)} p99 ${sec(r.completionSeconds.p99)} max ${sec(r.completionSeconds.max)}; ` +
-        `efficiency p50 ${pct(r.efficiency.p50)} p99 ${pct(r.efficiency.p99)}; ` +
+      `${name.padEnd(6)} ${r.completed}/${r.agents} agents done: p50 ${sec(c.p50)} p90 ${sec(c.p90)} ` +
+        `p99 ${sec(c.p99)} max ${sec(c.max)}; efficiency p50 ${pct(r.efficiency.p50)} p99 ${pct(r.efficiency.p99)}; ` +
         `origin egress ${r.originEgressPerBlob.toFixed(2)} × S; CPU ${r.cpu.coresUsed} of ${r.cpu.cpus} cores ` +
         `(machine ${r.cpu.machineCoresBusy})`,
     );
+    if (name === 'p2p') {
+      const a = r.availableSeconds;
+      lines.push(
+        `       agents held the verified blob at p50 ${sec(a.p50)} p99 ${sec(a.p99)} ` +
+          `(efficiency p50 ${pct(r.availableEfficiency.p50)} p99 ${pct(r.availableEfficiency.p99)})`,
+      );
+    }
   }
   for (const t of targets) {
     const bound = t.min !== undefined ? `≥ ${t.min}` : `≤ ${t.max}`;
