@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { createFilesystemBackend } from './filesystem-backend.js';
 import { createHttpBackend, httpBackendSchema } from './http-backend.js';
 import { createRegistryBackend, registryBackendSchema } from './registry-backend.js';
+import { createS3Backend } from './s3-backend.js';
+import { s3BackendSchema } from './s3-config.js';
 import type { StorageBackend } from './storage-backend.js';
 
 export const filesystemBackendSchema = (defaultRoot = './data') =>
@@ -29,6 +31,7 @@ export const storageBackendSchema = (options: { defaultRoot?: string } = {}) =>
       filesystemBackendSchema(options.defaultRoot),
       httpBackendSchema,
       registryBackendSchema,
+      s3BackendSchema,
     ])
     .prefault({ type: 'filesystem' })
     .describe('Where blobs are stored; `type` selects the backend.');
@@ -58,6 +61,7 @@ const factories: BackendFactories = {
         ? {}
         : { credentials: { username: config.username, password: config.password } }),
     }),
+  s3: (config) => createS3Backend(config),
 };
 
 /** Builds the backend a parsed config selects. */

@@ -58,6 +58,10 @@ export type { HttpBackendOptions, HttpBackendConfig } from './http-backend.js';
 export { createRegistryBackend, registryBackendSchema } from './registry-backend.js';
 export type { RegistryBackendOptions, RegistryBackendConfig } from './registry-backend.js';
 export type { RegistryCredentials } from './registry-auth.js';
+export { createS3Backend } from './s3-backend.js';
+export type { S3BackendOptions } from './s3-backend.js';
+export { s3BackendSchema, S3_MIN_PART_BYTES, S3_MAX_PART_BYTES } from './s3-config.js';
+export type { S3BackendConfig } from './s3-config.js';
 export {
   createBackendRouter,
   createNamespaceRouter,

@@ -3,7 +3,16 @@
  * generated streams of known content. Import from `@kraken/storage-backends/testing`.
  */
 export { describeStorageBackendConformance, UNSAFE_KEYS } from './backend-conformance.js';
-export type { BackendHarness, ConformanceOptions } from './backend-conformance.js';
+export type {
+  BackendHarness,
+  BackendCapabilities,
+  WritableCapabilities,
+  ReadOnlyCapabilities,
+  ConformanceOptions,
+  ConformanceContext,
+} from './backend-conformance.js';
+export { startMinio } from './minio-server.js';
+export type { MinioServer } from './minio-server.js';
 export {
   generatedStream,
   generatedSha256,
