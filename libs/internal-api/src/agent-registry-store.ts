@@ -6,6 +6,7 @@
  * origins (one download per digest however many clients ask at once), later pulls
  * are served from disk. A blob enters the cache only after its digest is verified.
  */
+import type { Readable } from 'node:stream';
 import type { Digest } from '@kraken/oci-content';
 import type { ReadableRegistryStore } from '@kraken/registry-api';
 import type { ContentCache } from '@kraken/storage-backends';
@@ -32,6 +33,18 @@ export interface AgentRegistryStoreOptions {
    */
   swarm?: {
     fetch(digest: Digest, request: { size?: number; direct: () => Promise<boolean> }): Promise<boolean>;
+    /**
+     * A stream following the blob's swarm download (the client need not wait for the
+     * whole blob), or undefined when it does not come through the swarm.
+     */
+    openLive?(
+      digest: Digest,
+      request: {
+        range?: { start: number; end: number } | undefined;
+        done: Promise<boolean>;
+        resume: (range: { start: number; end: number }) => Promise<Readable>;
+      },
+    ): Promise<Readable | undefined>;
   };
   /** Reports where content came from, for metrics. */
   onFetch?: (event: { digest: Digest; source: 'cache' | 'origin'; bytes?: number }) => void;
@@ -95,6 +108,15 @@ export function createAgentRegistryStore(options: AgentRegistryStoreOptions): Ag
     },
 
     async readBlob(_repo, digest, range) {
+      if ((await cache.stat(digest)) === undefined && options.swarm?.openLive !== undefined) {
+        const done = ensureCached(digest);
+        const stream = await options.swarm.openLive(digest, {
+          range,
+          done,
+          resume: (rest) => cache.read(digest, rest),
+        });
+        if (stream !== undefined) return stream;
+      }
       if (!(await ensureCached(digest))) return undefined;
       options.onFetch?.({ digest, source: 'cache' });
       return cache.read(digest, range);

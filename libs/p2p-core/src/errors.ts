@@ -117,3 +117,14 @@ export class TokenBucketClosedError extends KrakenError {
     super('KRAKEN_P2P_TOKEN_BUCKET_CLOSED', 'bandwidth limiter is closed');
   }
 }
+
+/** A blob streamed while it downloaded ended without a verified copy (the client's body is cut short). */
+export class ProgressiveStreamError extends KrakenError {
+  constructor(digest: string, cause?: unknown) {
+    super('KRAKEN_P2P_DOWNLOAD_UNVERIFIED', `download of ${digest} ended without a verified blob`, {
+      statusCode: 502,
+      cause,
+      detail: { digest },
+    });
+  }
+}

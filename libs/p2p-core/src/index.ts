@@ -180,3 +180,6 @@ export { createSwarmSeeder } from './swarm-seeder.js';
 export type { SeedingOrigin, OriginSeedsOptions } from './tracker-origin-seeds.js';
 export type { RangeReader } from './piece-reader.js';
 export { createPieceReader } from './piece-reader.js';
+export type { ProgressiveStreamOptions } from './progressive-stream.js';
+export { createProgressiveStream } from './progressive-stream.js';
+export { ProgressiveStreamError } from './errors.js';

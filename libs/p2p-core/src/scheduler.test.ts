@@ -11,6 +11,7 @@ import { generateMetainfo } from './metainfo-generator.js';
 import { pieceRange, type Metainfo } from './metainfo.js';
 import { createPieceStore } from './piece-store.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
+import { SwarmStoppedError } from './scheduler-errors.js';
 import { createTokenBucket } from './token-bucket.js';
 import { schedulerLimitsSchema } from './scheduler-config.js';
 import {
@@ -252,6 +253,43 @@ describe('Scheduler', () => {
     expect(adopted).toBe(0);
     expect(seeder.scheduler.status(metainfo.digest)?.bytesUploaded).toBeLessThanOrEqual(SIZE + 4 * PIECE);
   }, 20_000);
+
+  it('hands out pieces while the blob downloads, in order, to a reader that waits for them', async () => {
+    const tracker = memoryTracker();
+    const { data, metainfo } = await testBlob();
+    const leecher = await node(tracker);
+    const downloading = download(leecher, metainfo, reader(data, metainfo));
+    // Nobody seeds yet: the reader waits for piece 0 instead of failing.
+    const pieces: Promise<Uint8Array>[] = [];
+    for (let i = 0; i < metainfo.pieceHashes.length; i++)
+      pieces.push(leecher.scheduler.readPiece(metainfo.digest, i));
+    const seeder = await node(tracker, true);
+    seeder.scheduler.seed(metainfo, { readPiece: reader(data, metainfo) });
+    const received = Buffer.concat(await Promise.all(pieces));
+    expect(received.equals(data)).toBe(true);
+    expect(await downloading).toBe(metainfo.digest);
+    await expect(leecher.scheduler.readPiece(metainfo.digest, metainfo.pieceHashes.length)).rejects.toThrow(
+      /outside/,
+    );
+    await expect(leecher.scheduler.readPiece(`sha256:${'0'.repeat(64)}`, 0)).rejects.toBeInstanceOf(
+      SwarmStoppedError,
+    );
+  }, 20_000);
+
+  it('rejects readers waiting for pieces when the download stops', async () => {
+    const tracker = memoryTracker();
+    const { metainfo } = await testBlob();
+    const leecher = await node(tracker);
+    const controller = new AbortController();
+    const downloading = leecher.scheduler.download(metainfo, {
+      adopter: { adopt: () => Promise.resolve() },
+      signal: controller.signal,
+    });
+    const waiting = leecher.scheduler.readPiece(metainfo.digest, 3);
+    controller.abort(new Error('caller gone'));
+    await expect(downloading).rejects.toThrow('caller gone');
+    await expect(waiting).rejects.toBeInstanceOf(SwarmStoppedError);
+  });
 
   it('drops peers that stay idle, then their connections', async () => {
     const tracker = memoryTracker();

@@ -19,6 +19,8 @@ import { createSwarmTracker } from './swarm-tracker.js';
 import { createSwarmMessageHandler } from './swarm-messages.js';
 import { createSwarmSweep } from './swarm-sweep.js';
 import { createSwarmMembership } from './swarm-membership.js';
+import { createSwarmPieceWaiters } from './swarm-piece-waiters.js';
+import { InvalidPieceIndexError } from './errors.js';
 import {
   DEFAULT_SCHEDULER_LIMITS,
   silentSchedulerLogger,
@@ -57,6 +59,12 @@ export interface Scheduler {
    * calls for one blob share one download; a blob already seeded resolves at once.
    */
   download(metainfo: Metainfo, options: DownloadOptions): Promise<void>;
+  /**
+   * Resolves with piece `index` of a blob in the swarm once it is verified (at once
+   * when held), so that a client can stream a blob while it downloads. Rejects with
+   * SwarmStoppedError when the blob is not (or no longer) in the swarm.
+   */
+  readPiece(key: string, index: number, signal?: AbortSignal): Promise<Uint8Array>;
   /** Serves a complete blob to the swarm until `signal` aborts or `stop()`. */
   seed(metainfo: Metainfo, options: SeedOptions): void;
   /** Leaves the swarm of a blob (by metainfo id or digest); pending downloads reject. */
@@ -104,6 +112,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     random,
     logger,
   });
+  const pieceWaiters = createSwarmPieceWaiters();
   const downloads = createSwarmDownloads({
     now: () => timers.now(),
     isCurrent: (blob) => blobs.get(blob.id) === blob,
@@ -112,6 +121,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     detach,
     connectMore: (blob) => tracker.connectMore(blob),
     onCompleted,
+    onPieceStored: (blob) => pieceWaiters.release(blob),
     finish,
     logger,
   });
@@ -231,6 +241,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (blobs.get(blob.id) !== blob) return;
     blobs.delete(blob.id);
     if (byDigest.get(blob.metainfo.digest) === blob.id) byDigest.delete(blob.metainfo.digest);
+    pieceWaiters.rejectAll(blob, new SwarmStoppedError(blob.metainfo.digest, 'stopped'));
     tracker.cancel(blob.id);
     if (blob.stopTimer !== undefined) timers.clearTimeout(blob.stopTimer);
     for (const peer of [...blob.peers.values()]) {
@@ -276,6 +287,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
     blob.partial = partial;
     blob.have = partial.bitfield();
+    pieceWaiters.release(blob);
     blob.picker = createPiecePicker({
       pieceCount: blob.metainfo.pieceHashes.length,
       have: blob.have,
@@ -361,6 +373,26 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
       const seeded = blob;
       seedOptions.signal?.addEventListener('abort', () => remove(seeded), { once: true });
+    },
+
+    async readPiece(key, index, signal) {
+      for (;;) {
+        signal?.throwIfAborted();
+        const blob = lookup(key);
+        if (blob === undefined) throw new SwarmStoppedError(key, 'stopped');
+        const count = blob.metainfo.pieceHashes.length;
+        if (!Number.isInteger(index) || index < 0 || index >= count) {
+          throw new InvalidPieceIndexError(index, count);
+        }
+        if (blob.state === 'seeding' && blob.readPiece !== undefined) return blob.readPiece(index);
+        if (blob.have.has(index) && blob.partial !== undefined) return blob.partial.readPiece(index);
+        if (blob.have.has(index)) {
+          // Completing: the file is being re-hashed and adopted; ask again shortly.
+          await new Promise((resolve) => timers.setTimeout(() => resolve(undefined), 50));
+          continue;
+        }
+        await pieceWaiters.wait(blob, index, signal);
+      }
     },
 
     stop(key) {

@@ -21,6 +21,8 @@ export interface SwarmDownloadsOptions {
   readonly connectMore: (blob: SwarmBlob) => void;
   /** The blob was adopted. */
   readonly onCompleted: (blob: SwarmBlob) => void;
+  /** A piece was verified and written (readers streaming the blob may go on). */
+  readonly onPieceStored?: ((blob: SwarmBlob) => void) | undefined;
   /** The download failed for good. */
   readonly finish: (blob: SwarmBlob, err: unknown) => void;
   readonly logger: SchedulerLogger;
@@ -77,6 +79,7 @@ export function createSwarmDownloads(options: SwarmDownloadsOptions): SwarmDownl
     for (const cancel of picker.received(from.peerId, index)) {
       blob.peers.get(cancel.peerId)?.conn.send({ type: 'cancel', blobId: blob.id, index });
     }
+    options.onPieceStored?.(blob);
     for (const peer of blob.peers.values()) {
       if (peer.pieces?.has(index) !== true) peer.conn.send({ type: 'have', blobId: blob.id, index });
     }

@@ -40,7 +40,8 @@ export interface FetchOutcome {
 }
 
 export interface SwarmFetcherOptions {
-  readonly scheduler: Pick<Scheduler, 'download' | 'status' | 'readPiece'>;
+  /** Without `readPiece`, clients wait for the whole blob (no live reads). */
+  readonly scheduler: Pick<Scheduler, 'download' | 'status'> & Partial<Pick<Scheduler, 'readPiece'>>;
   /** The blob's metainfo (from the tracker); undefined when no origin holds the blob. */
   readonly metainfo: (digest: Digest, signal: AbortSignal) => Promise<Metainfo | undefined>;
   /** Receives the verified blob. */
@@ -105,6 +106,8 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
   const sampleMs = Math.min(options.sampleMs ?? 1_000, options.fallbackAfterMs);
   const maxRecords = options.maxRecords ?? 1024;
   const records = new Map<string, FetchRecord>();
+  /** Swarm downloads running now, by digest. */
+  const live = new Map<string, Metainfo>();
   /** Per digest: settles with the metainfo once its swarm download started, or undefined. */
   const starts = new Map<string, Deferred<Metainfo | undefined>>();
 
@@ -248,6 +251,7 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
         record.state = 'failed';
         throw err;
       } finally {
+        live.delete(digest.value);
         settleStart(digest.value, undefined);
         options.onFetched?.({
           digest: digest.value,
@@ -260,18 +264,24 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
     },
 
     async openLive(digest, request) {
-      const deferred = startOf(digest.value);
-      // A fetch that never reaches the swarm settles it too, through `done`.
-      void request.done.then(
-        () => settleStart(digest.value, undefined),
-        () => settleStart(digest.value, undefined),
-      );
-      const metainfo = await deferred.promise;
+      const readPiece = scheduler.readPiece;
+      if (readPiece === undefined) return undefined;
+      let metainfo = live.get(digest.value);
+      if (metainfo === undefined) {
+        const deferred = startOf(digest.value);
+        // A fetch that never reaches the swarm settles it too, through `done`.
+        void request.done.then(
+          () => settleStart(digest.value, undefined),
+          () => settleStart(digest.value, undefined),
+        );
+        metainfo = await deferred.promise;
+      }
       if (metainfo === undefined) return undefined;
+      const info = metainfo;
       return createProgressiveStream({
-        metainfo,
+        metainfo: info,
         range: request.range,
-        readPiece: (index, signal) => scheduler.readPiece(metainfo.digest, index, signal),
+        readPiece: (index, signal) => readPiece(info.digest, index, signal),
         done: request.done,
         resume: request.resume,
       });
