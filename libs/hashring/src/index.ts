@@ -45,6 +45,7 @@ export {
   ringConfigSchema,
   createRingConfigSchema,
   ringHealthSchema,
+  createRingHealthSchema,
   ringNodeEntrySchema,
 } from './ring-config.js';
 export type { RingConfig, RingConfigInput, RingHealthConfig, RingConfigDefaults } from './ring-config.js';

@@ -46,4 +46,11 @@ describe('ring config schema', () => {
     expect(issues({ nodes: [{ address: 'a:1', weight: -1 }] })).toEqual(['nodes.0.weight']);
     expect(issues({ nodes: [{ address: 'a:1', extra: true }] })).toEqual(['nodes.0']);
   });
+
+  it('lets a component default the probed path', () => {
+    const schema = createRingConfigSchema({ healthPath: '/readiness' });
+    expect(schema.parse({}).health.active.path).toBe('/readiness');
+    expect(schema.parse({ health: { active: { path: '/health' } } }).health.active.path).toBe('/health');
+    expect(ringConfigSchema.parse({}).health.active.path).toBe('/health');
+  });
 });

@@ -27,47 +27,54 @@ export const ringNodeEntrySchema = z
   ])
   .describe('A ring member, as an address string or {address, weight}.');
 
-export const ringHealthSchema = z
-  .object({
-    unhealthyThreshold: z
-      .number()
-      .int()
-      .min(1)
-      .default(3)
-      .describe('Consecutive failures (probes or reported request failures) that make a node unhealthy.'),
-    healthyThreshold: z
-      .number()
-      .int()
-      .min(1)
-      .default(2)
-      .describe('Consecutive successes that make an unhealthy node healthy again.'),
-    active: z
-      .object({
-        enabled: z.boolean().default(true).describe('Probe every member on an interval.'),
-        path: z
-          .string()
-          .startsWith('/')
-          .default('/health')
-          .describe('Path probed with GET; any 2xx is healthy.'),
-        intervalMs: z.number().int().min(100).default(5_000).describe('Milliseconds between probe rounds.'),
-        timeoutMs: z
-          .number()
-          .int()
-          .min(1)
-          .default(2_000)
-          .describe('Milliseconds before a probe counts as failed.'),
-      })
-      .strict()
-      .prefault({})
-      .describe('Active health checks.'),
-  })
-  .strict()
-  .prefault({})
-  .describe('Member health: active probes plus passive failure reports, sharing the thresholds.');
+/** The health schema, with the probed path's default (e.g. `/readiness` for members that must be ready). */
+export function createRingHealthSchema(defaultPath = '/health') {
+  return z
+    .object({
+      unhealthyThreshold: z
+        .number()
+        .int()
+        .min(1)
+        .default(3)
+        .describe('Consecutive failures (probes or reported request failures) that make a node unhealthy.'),
+      healthyThreshold: z
+        .number()
+        .int()
+        .min(1)
+        .default(2)
+        .describe('Consecutive successes that make an unhealthy node healthy again.'),
+      active: z
+        .object({
+          enabled: z.boolean().default(true).describe('Probe every member on an interval.'),
+          path: z
+            .string()
+            .startsWith('/')
+            .default(defaultPath)
+            .describe('Path probed with GET; any 2xx is healthy.'),
+          intervalMs: z.number().int().min(100).default(5_000).describe('Milliseconds between probe rounds.'),
+          timeoutMs: z
+            .number()
+            .int()
+            .min(1)
+            .default(2_000)
+            .describe('Milliseconds before a probe counts as failed.'),
+        })
+        .strict()
+        .prefault({})
+        .describe('Active health checks.'),
+    })
+    .strict()
+    .prefault({})
+    .describe('Member health: active probes plus passive failure reports, sharing the thresholds.');
+}
+
+export const ringHealthSchema = createRingHealthSchema();
 
 export interface RingConfigDefaults {
   readonly nodes?: readonly string[];
   readonly replicas?: number;
+  /** Default of `health.active.path` (default `/health`). */
+  readonly healthPath?: string;
 }
 
 /** A ring config schema whose defaults suit one component (e.g. its devcluster members). */
@@ -97,7 +104,8 @@ export function createRingConfigSchema(defaults: RingConfigDefaults = {}) {
         .min(100)
         .default(30_000)
         .describe('Milliseconds between DNS membership refreshes.'),
-      health: ringHealthSchema,
+      health:
+        defaults.healthPath === undefined ? ringHealthSchema : createRingHealthSchema(defaults.healthPath),
     })
     .strict()
     .superRefine((config, ctx) => {

@@ -8,6 +8,19 @@ import type { Digest } from '@kraken/oci-content';
 import type { Metainfo } from '@kraken/p2p-core';
 import type { ManifestRecord } from './contracts.js';
 
+/** An upload body: a stream, or a function opening a fresh stream of the same bytes. */
+export type BlobBody = Readable | (() => Readable);
+
+export interface PutBlobOptions {
+  readonly size?: number;
+  readonly signal?: AbortSignal;
+  /**
+   * The upload is a copy made by another origin (replication): the receiving origin
+   * stores it without replicating it further.
+   */
+  readonly replica?: boolean;
+}
+
 export interface OriginClient {
   statBlob(digest: Digest, signal?: AbortSignal): Promise<{ size: number } | undefined>;
   /** Streams the blob or an inclusive byte range of it; undefined when absent. */
@@ -15,8 +28,12 @@ export interface OriginClient {
     digest: Digest,
     options?: { range?: { start: number; end: number }; signal?: AbortSignal },
   ): Promise<Readable | undefined>;
-  /** Uploads a blob with one streamed PUT; the origin verifies the digest before it becomes visible. */
-  putBlob(digest: Digest, body: Readable, options?: { size?: number; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Uploads a blob with one streamed PUT; the origin verifies the digest before it
+   * becomes visible. A body given as a function can be opened again, so a client over
+   * several origins may retry the upload on another one.
+   */
+  putBlob(digest: Digest, body: BlobBody, options?: PutBlobOptions): Promise<void>;
   deleteBlob(digest: Digest): Promise<boolean>;
   /** Health of the origin (GET /readiness), for readiness checks. */
   ping(signal?: AbortSignal): Promise<void>;

@@ -97,3 +97,14 @@ export class RequestAbortedError extends KrakenError {
     super('KRAKEN_REQUEST_ABORTED', 'the client aborted the request', { statusCode: 400, cause });
   }
 }
+
+/** Too few origins took a copy of a blob for its upload to be acknowledged. */
+export class ReplicationQuorumError extends KrakenError {
+  constructor(digest: string, copies: number, quorum: number) {
+    super(
+      'KRAKEN_REPLICATION_QUORUM',
+      `blob ${digest} is stored on ${copies} origin(s), ${quorum} are required`,
+      { statusCode: 503, detail: { digest, copies, quorum } },
+    );
+  }
+}

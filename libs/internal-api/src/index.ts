@@ -15,6 +15,8 @@ export {
 } from './contracts.js';
 export type { ErrorBody, ManifestRecord } from './contracts.js';
 export type {
+  BlobBody,
+  PutBlobOptions,
   OriginClient,
   OriginUploadClient,
   OriginMetainfoClient,
@@ -33,6 +35,7 @@ export {
   UploadBusyError,
   TooManyUploadsError,
   RequestAbortedError,
+  ReplicationQuorumError,
 } from './errors.js';
 export { errorResponse, installErrorHandler, errorFromResponse } from './error-body.js';
 export type { ErrorResponse, ResponseBody } from './error-body.js';
@@ -40,9 +43,6 @@ export { createBuildIndexRoutes, MAX_PAGE_SIZE } from './build-index-routes.js';
 export type { BuildIndexRoutesOptions, TagWrite } from './build-index-routes.js';
 export { createBuildIndexClient } from './build-index-client.js';
 export type { BuildIndexClientOptions } from './build-index-client.js';
-export { createBuildIndexStore } from './build-index-store.js';
-export type {
-  BuildIndexStore,
 export { createBuildIndexClusterClient } from './build-index-cluster-client.js';
 export type { BuildIndexClusterClientOptions, BuildIndexRing } from './build-index-cluster-client.js';
 export { createBuildIndexCluster } from './build-index-cluster.js';
@@ -73,6 +73,9 @@ export type {
   ReplicaTagList,
   ReplicaApplyResult,
 } from './build-index-replica-protocol.js';
+export { createBuildIndexStore } from './build-index-store.js';
+export type {
+  BuildIndexStore,
   BuildIndexStoreOptions,
   BuildIndexPage,
   StoredTag,
@@ -108,10 +111,29 @@ export { createAgentRegistryStore } from './agent-registry-store.js';
 export type { AgentRegistryStore, AgentRegistryStoreOptions } from './agent-registry-store.js';
 export { createOriginRoutes } from './origin-routes.js';
 export type { OriginSeeding } from './origin-seed-route.js';
-export type { OriginRoutesOptions } from './origin-routes.js';
+export type { OriginRoutesOptions, StoredBlobEvent } from './origin-routes.js';
 export { createOriginClient } from './origin-client.js';
 export type { OriginClientOptions } from './origin-client.js';
 export { createOriginMetainfo, MetainfoBusyError } from './origin-metainfo.js';
 export type { OriginMetainfo, OriginMetainfoEntry, OriginMetainfoOptions } from './origin-metainfo.js';
 export { originLimitsSchema } from './origin-limits.js';
 export type { OriginLimits } from './origin-limits.js';
+export { createOriginRingClient } from './origin-ring-client.js';
+export type {
+  OriginRing,
+  OriginRingClient,
+  OriginRingClientOptions,
+  OriginNodeClient,
+} from './origin-ring-client.js';
+export { isRetryableOriginError } from './origin-owner-walk.js';
+export { createOriginReplication } from './origin-replication.js';
+export type {
+  OriginReplication,
+  OriginReplicationOptions,
+  ReplicationRing,
+  ReplicationTimers,
+} from './origin-replication.js';
+export type { ReplicationSweepReport } from './origin-replication-sweep.js';
+export { originReplicationSchema } from './origin-replication-config.js';
+export type { OriginReplicationConfig } from './origin-replication-config.js';
+export { REPLICA_HEADER } from './origin-replica-header.js';

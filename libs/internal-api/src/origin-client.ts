@@ -18,6 +18,7 @@ import { errorFromResponse } from './error-body.js';
 import { invalidResponse, readJsonResponse } from './json-response.js';
 import { readMetainfoResponse } from './origin-metainfo-response.js';
 import { RemoteApiError, ServiceUnreachableError } from './errors.js';
+import { REPLICA_HEADER } from './origin-replica-header.js';
 
 export interface OriginClientOptions {
   /** Base URL of the origin, e.g. http://127.0.0.1:15002. */
@@ -132,8 +133,11 @@ export function createOriginClient(
 
     async putBlob(digest, body, putOptions = {}) {
       const response = await callStrict('PUT', blobPath(digest), [201], {
-        body,
-        headers: octets(putOptions.size),
+        body: typeof body === 'function' ? body() : body,
+        headers: {
+          ...octets(putOptions.size),
+          ...(putOptions.replica === true ? { [REPLICA_HEADER]: '1' } : {}),
+        },
         signal: putOptions.signal,
       });
       await response.body.dump();

@@ -5,7 +5,7 @@
  * into the content store, which publishes a blob only once its digest checked out.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { ContentTooLargeError, KrakenError, parseDigest } from '@kraken/oci-content';
+import { ContentTooLargeError, KrakenError, parseDigest, type Digest } from '@kraken/oci-content';
 import type { Logger, Metrics } from '@kraken/service-kit';
 import { InvalidRangeError, ObjectNotFoundError, type ContentStore } from '@kraken/storage-backends';
 import { z } from 'zod';
@@ -24,6 +24,7 @@ import { createOriginMetainfo, type OriginMetainfo } from './origin-metainfo.js'
 import { registerOriginMetainfoRoute } from './origin-metainfo-route.js';
 import { registerOriginSeedRoute, type OriginSeeding } from './origin-seed-route.js';
 import { parseContentRange, parseRangeHeader } from './origin-range.js';
+import { REPLICA_HEADER } from './origin-replica-header.js';
 import { createUploadSessions } from './origin-upload-sessions.js';
 
 export interface OriginRoutesOptions {
@@ -39,6 +40,19 @@ export interface OriginRoutesOptions {
   readonly metainfo?: OriginMetainfo;
   /** P2P seeding on request (`POST /v1/blobs/:digest/seed`); absent, the route is not served. */
   readonly seeding?: OriginSeeding;
+  /**
+   * Runs once a blob is stored (PUT or upload commit), before the answer: the origin
+   * copies it to the blob's other owners there. A rejection fails the request; the
+   * blob stays stored here.
+   */
+  readonly onStored?: (event: StoredBlobEvent) => Promise<void>;
+}
+
+export interface StoredBlobEvent {
+  readonly digest: Digest;
+  readonly size: number;
+  /** The upload was itself a copy from another origin (the replica header). */
+  readonly replica: boolean;
 }
 
 const digestParams = z.object({ digest: z.string() });
@@ -137,6 +151,8 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
       );
       recordStored(result);
       log.debug({ digest: digest.value, size: result.size, created: result.created }, 'blob stored');
+      const replica = request.headers[REPLICA_HEADER] === '1';
+      await options.onStored?.({ digest, size: result.size, replica });
       return reply.code(201).send();
     });
 
@@ -178,6 +194,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
       const result = await uploads.commit(id, digest);
       recordStored(result);
       log.debug({ digest: digest.value, size: result.size, uploadId: id }, 'upload committed');
+      await options.onStored?.({ digest, size: result.size, replica: false });
       return reply.code(201).send();
     });
 
