@@ -74,6 +74,7 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
   const pins = new Map<string, number>();
   let bytes = 0;
   let evicting: Promise<void> | undefined;
+  let rerun = false;
 
   function remember(digest: Digest, size: number): void {
     const existing = entries.get(digest.value);
@@ -95,22 +96,39 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
   }
 
   function scheduleEviction(): void {
-    if (options.maxBytes <= 0 || bytes <= options.maxBytes || evicting !== undefined) return;
-    evicting = evict().finally(() => {
-      evicting = undefined;
-      // Writes that landed while evicting may have pushed usage up again.
-      scheduleEviction();
-    });
+    if (options.maxBytes <= 0 || bytes <= options.maxBytes) return;
+    if (evicting !== undefined) {
+      rerun = true;
+      return;
+    }
+    rerun = false;
+    evicting = evict().then(
+      (freed) => {
+        evicting = undefined;
+        // Writes or unpins that came in while evicting may allow more. A pass that
+        // freed nothing and saw no change stops: with everything pinned, retrying at
+        // once would spin; the next unpin or write schedules a pass again.
+        if (freed > 0 || rerun) scheduleEviction();
+      },
+      () => {
+        // A file that could not be deleted is already forgotten; the next write or
+        // unpin starts a new pass.
+        evicting = undefined;
+      },
+    );
   }
 
-  async function evict(): Promise<void> {
+  async function evict(): Promise<number> {
+    let freed = 0;
     for (const entry of [...entries.values()]) {
-      if (bytes <= lowBytes) return;
+      if (bytes <= lowBytes) break;
       if ((pins.get(entry.digest.value) ?? 0) > 0) continue;
       forget(entry.digest);
+      freed += 1;
       await store.delete(entry.digest);
       options.onEvict?.(entry);
     }
+    return freed;
   }
 
   function pin(digest: Digest): () => void {
