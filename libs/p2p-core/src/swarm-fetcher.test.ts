@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseDigest, type Digest } from '@kraken/oci-content';
 import type { Metainfo } from './metainfo.js';
@@ -79,6 +80,11 @@ function fakeScheduler() {
       });
     },
     status: (key: string) => statuses.get(key),
+    /** Piece i of every blob is PIECE bytes of value i + 1. */
+    readPiece: (key: string, index: number) => {
+      if (!statuses.has(key)) return Promise.reject(new Error(`${key} is not in the swarm`));
+      return Promise.resolve(new Uint8Array(PIECE).fill(index + 1));
+    },
     /** Piece bytes arrive from an origin. */
     receive(digest: string, bytes: number) {
       const current = statuses.get(digest);
@@ -426,5 +432,64 @@ describe('createSwarmFetcher: records', () => {
     expect(h.fetcher.status(c.value)?.state).toBe('done');
     expect(h.fetcher.status(blob().digest.value)).toBeUndefined();
     expect(h.outcomes).toHaveLength(4);
+  });
+});
+
+describe('createSwarmFetcher: live reads', () => {
+  const noResume = () => Promise.reject(new Error('the swarm should have served it'));
+
+  async function collect(stream: Readable): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks);
+  }
+
+  it('streams the blob from the swarm download once it started', async () => {
+    const { digest, metainfo } = blob(2);
+    let release: (m: Metainfo) => void = () => undefined;
+    const h = setup({}, () => new Promise((resolve) => (release = resolve)));
+    const fetching = h.fetcher.fetch(digest, { size: metainfo.size, direct: () => Promise.resolve(false) });
+    const range = { start: PIECE - 3, end: PIECE + 2 };
+    // Asked before the fetch knows whether the swarm is used.
+    const early = h.fetcher.openLive(digest, { range, done: fetching, resume: noResume });
+    await flush();
+    release(metainfo);
+    const stream = await early;
+    if (stream === undefined) throw new Error('no live stream');
+    // Asked while the download runs.
+    const late = await h.fetcher.openLive(digest, { done: fetching, resume: noResume });
+    expect(late).toBeDefined();
+    late?.destroy();
+    const body = collect(stream);
+    // Both pieces read from the swarm; the last bytes wait for the verified blob.
+    for (let i = 0; i < 3; i++) await flush();
+    const [download] = h.scheduler.downloads;
+    if (download === undefined) throw new Error('no swarm download started');
+    h.scheduler.receive(digest.value, metainfo.size);
+    await h.scheduler.complete(download);
+    expect(await fetching).toBe(true);
+    expect([...(await body)]).toEqual([1, 1, 1, 2, 2, 2]);
+  });
+
+  it('has no live stream for a blob fetched directly', async () => {
+    const { digest } = blob(2);
+    const h = setup();
+    const fetching = h.fetcher.fetch(digest, { size: 1, direct: () => Promise.resolve(true) });
+    expect(await h.fetcher.openLive(digest, { done: fetching, resume: noResume })).toBeUndefined();
+  });
+
+  it('has no live stream when the scheduler cannot read pieces', async () => {
+    const { digest, metainfo } = blob(2);
+    const { download, status } = fakeScheduler();
+    const fetcher = createSwarmFetcher({
+      scheduler: { download, status },
+      metainfo: () => Promise.resolve(metainfo),
+      adopter: { adopt: () => Promise.resolve() },
+      fallbackAfterMs: FALLBACK_MS,
+      timers,
+      logger: { debug() {}, info() {}, warn() {} },
+    });
+    const done = new Promise<boolean>(() => undefined);
+    expect(await fetcher.openLive(digest, { done, resume: noResume })).toBeUndefined();
   });
 });

@@ -153,6 +153,9 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
       signal: controller.signal,
       readPiece: options.readPiece?.(metainfo),
     });
+    // Live readers may follow it from here (the scheduler knows the blob now).
+    live.set(digest.value, metainfo);
+    settleStart(digest.value, metainfo);
     // Bytes already there (a download another caller started) are not progress of ours.
     let last = received();
     let lastProgressAt = timers.now();

@@ -55,6 +55,8 @@ export type {
   OriginBlobWriteOptions,
   OriginBackends,
 } from './origin-blob-store.js';
+export { originCacheSchema, writeBackSchema, contentCacheLimits } from './origin-store-config.js';
+export type { OriginCacheConfig, WriteBackConfig } from './origin-store-config.js';
 export {
   ReadOnlyBackendError,
   NoBackendForNamespaceError,
