@@ -19,6 +19,8 @@ export interface PutBlobOptions {
    * stores it without replicating it further.
    */
   readonly replica?: boolean;
+  /** The repository the blob was pushed to; the origin routes its write-back by it. */
+  readonly namespace?: string;
 }
 
 export interface OriginClient {

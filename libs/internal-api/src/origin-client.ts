@@ -132,7 +132,9 @@ export function createOriginClient(
     },
 
     async putBlob(digest, body, putOptions = {}) {
-      const response = await callStrict('PUT', blobPath(digest), [201], {
+      const query =
+        putOptions.namespace === undefined ? '' : `?namespace=${encodeURIComponent(putOptions.namespace)}`;
+      const response = await callStrict('PUT', `${blobPath(digest)}${query}`, [201], {
         body: typeof body === 'function' ? body() : body,
         headers: {
           ...octets(putOptions.size),

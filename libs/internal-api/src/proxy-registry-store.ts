@@ -73,10 +73,10 @@ export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): Wr
       return (await buildIndex.listReferrers(repo, digest)).map(toReferrerDescriptor);
     },
 
-    async putBlob(_repo, blob) {
+    async putBlob(repo, blob) {
       // Content-addressed: a blob the origins already hold needs no second upload.
       const existing = await origin.statBlob(blob.digest);
-      if (existing?.size !== blob.size) await origin.putBlob(blob.digest, blob.open(), { size: blob.size });
+      if (existing?.size !== blob.size) await origin.putBlob(blob.digest, blob.open(), { size: blob.size, namespace: repo });
       if (blobCache !== undefined && blob.file !== undefined) {
         await blobCache
           .adopt(blob.digest, blob.file, blob.size)
@@ -92,6 +92,7 @@ export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): Wr
       if ((await origin.statBlob(manifest.digest)) === undefined) {
         await origin.putBlob(manifest.digest, Readable.from([manifest.bytes]), {
           size: manifest.bytes.length,
+          namespace: repo,
         });
       }
       const record = toManifestRecord(manifest, parsed);

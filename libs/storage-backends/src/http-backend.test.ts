@@ -16,6 +16,7 @@ import {
 import { createHttpBackend, httpBackendSchema } from './http-backend.js';
 import type { StorageBackend } from './storage-backend.js';
 import { startHttpFileServer, type HttpFileServer } from './testing/http-file-server.js';
+import { describeStorageBackendConformance, type BackendHarness } from './testing/backend-conformance.js';
 import { readAll } from './testing/generated-stream.js';
 
 const content = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');
@@ -231,3 +232,35 @@ describe('http backend config', () => {
     ).toBe(false);
   });
 });
+
+interface HttpHarness extends BackendHarness {
+  readonly dir: string;
+}
+
+describeStorageBackendConformance<HttpHarness>(
+  'http',
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'http-conformance-'));
+    await mkdir(join(dir, 'blobs'));
+    const server = await startHttpFileServer({ root: dir });
+    const closed = await startHttpFileServer({ root: dir });
+    await closed.close();
+    return {
+      dir,
+      backend: createHttpBackend({ blobUrl: `${server.url}/blobs/{digest}` }),
+      leftovers: async () => [],
+      unavailableBackends: () => [createHttpBackend({ blobUrl: `${closed.url}/blobs/{digest}` })],
+      async cleanup() {
+        await server.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  {
+    capabilities: {
+      writable: false,
+      keyFor: (content) => blobKey(digestOf(content)),
+      seed: (harness, content) => writeFile(join(harness.dir, 'blobs', digestOf(content).value), content),
+    },
+  },
+);

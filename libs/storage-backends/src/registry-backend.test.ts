@@ -19,6 +19,7 @@ import {
   type RegistryBackendOptions,
 } from './registry-backend.js';
 import { startDockerRegistry, type DockerRegistry } from './testing/docker-registry-process.js';
+import { describeStorageBackendConformance } from './testing/backend-conformance.js';
 import { readAll } from './testing/generated-stream.js';
 import { pushBlob, pushImage, type Authorize } from './testing/registry-seed.js';
 import { startTokenServer, type TokenServer } from './testing/registry-token-server.js';
@@ -36,6 +37,7 @@ const tagKey = (repo: string, tag: string) => `repositories/${repo}/_tags/${tag}
 type Mode = 'htpasswd' | 'token';
 interface Setup {
   registry: DockerRegistry;
+  authorize: Authorize;
   tokens?: TokenServer;
   manifest: Digest;
   layer: Digest;
@@ -64,7 +66,12 @@ beforeAll(async () => {
       auth: { kind: 'htpasswd', username: USER, password: PASS },
     });
     const image = await seed(registry, async () => basic);
-    setups.set('htpasswd', { registry, manifest: image.manifest, layer: image.layer });
+    setups.set('htpasswd', {
+      registry,
+      authorize: async () => basic,
+      manifest: image.manifest,
+      layer: image.layer,
+    });
   })();
   const token = (async () => {
     const certificates = await createTokenCertificates(dir);
@@ -88,7 +95,7 @@ beforeAll(async () => {
       return `Bearer ${((await res.json()) as { token: string }).token}`;
     };
     const image = await seed(registry, authorize);
-    setups.set('token', { registry, tokens, manifest: image.manifest, layer: image.layer });
+    setups.set('token', { registry, tokens, authorize, manifest: image.manifest, layer: image.layer });
   })();
   await Promise.all([htpasswd, token]);
 }, 60_000);
@@ -272,3 +279,31 @@ describe('registry backend config', () => {
     expect(registryBackendSchema.safeParse({ type: 'registry', ...fields }).success).toBe(false);
   });
 });
+
+for (const mode of ['htpasswd', 'token'] as const) {
+  describeStorageBackendConformance(
+    `registry (${mode})`,
+    async () => {
+      const { registry } = setup(mode);
+      return {
+        backend: createRegistryBackend({ url: registry.url, repository: 'conformance/blobs', credentials }),
+        leftovers: async () => [],
+        unavailableBackends: () => [
+          createRegistryBackend({ url: registry.url, credentials: { username: USER, password: 'wrong' } }),
+          createRegistryBackend({ url: 'http://127.0.0.1:1', credentials }),
+        ],
+        cleanup: async () => {},
+      };
+    },
+    {
+      capabilities: {
+        writable: false,
+        keyFor: (content) => blobKey(digestOf(content)),
+        async seed(_harness, content) {
+          const { registry, authorize } = setup(mode);
+          await pushBlob({ registry: registry.url, repository: 'conformance/blobs', content, authorize });
+        },
+      },
+    },
+  );
+}
