@@ -51,9 +51,9 @@ beforeAll(async () => {
       listen: { port: 0 },
       cache: { dir: join(dir, 'cache') },
       origin: { url: services.originUrl },
-      buildIndex: { url: services.buildIndexUrl },
+      buildIndex: { nodes: [services.buildIndexUrl] },
       // Nothing listens there: blobs of one piece or less never need the tracker.
-      tracker: { url: 'http://127.0.0.1:9' },
+      trackers: { nodes: ['127.0.0.1:9'] },
       p2p: { listen: { host: '127.0.0.1', port: 0 }, dir: join(dir, 'p2p') },
     }),
     { logger: silentLogger() },

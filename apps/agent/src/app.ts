@@ -2,7 +2,11 @@
  * The agent: a read-only registry on each host. Tags resolve through the build-index,
  * content comes from the origins once and is then served from the local disk cache.
  */
-import { createAgentRegistryStore, createBuildIndexClient, createOriginClient } from '@kraken/internal-api';
+import {
+  createAgentRegistryStore,
+  createBuildIndexClusterClient,
+  createOriginClient,
+} from '@kraken/internal-api';
 import { registryApi } from '@kraken/registry-api';
 import {
   createHttpServer,
@@ -13,11 +17,12 @@ import {
 } from '@kraken/service-kit';
 import { createContentCache } from '@kraken/storage-backends';
 import { stat, unlink } from 'node:fs/promises';
+import { createLiveRing } from '@kraken/hashring';
 import {
-  createAnnounceClient,
   createPeerNode,
   createPieceReader,
   createSwarmFetcher,
+  createTrackerRingClient,
   systemSchedulerTimers,
 } from '@kraken/p2p-core';
 import { parseDigest } from '@kraken/oci-content';
@@ -35,7 +40,8 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   );
   const cacheHits = metrics.counter('blob_cache_reads_total', 'Blob reads served from the local cache.');
   const origin = createOriginClient({ url: config.origin.url });
-  const buildIndex = createBuildIndexClient({ url: config.buildIndex.url });
+  const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger });
+  const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing });
   const evictions = metrics.counter('blob_cache_evictions_total', 'Blobs evicted from the local cache.');
   const cache = createContentCache({
     root: config.cache.dir,
@@ -45,7 +51,8 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   metrics.gauge('blob_cache_bytes', 'Bytes held by the local cache.', {
     collect: (gauge) => gauge.set(cache.usage().bytes),
   });
-  const tracker = createAnnounceClient({ url: config.tracker.url });
+  const trackerRing = createLiveRing(config.trackers, { logger: deps.logger });
+  const tracker = createTrackerRingClient({ ring: trackerRing });
   const p2pLogger = deps.logger.child({ component: 'p2p' });
   const node = createPeerNode({ config: config.p2p, announcer: tracker, logger: p2pLogger });
   const swarmFetches = metrics.counter(
@@ -118,11 +125,14 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     describe: { cache: config.cache.dir, p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}` },
     beforeListen: async () => {
       await cache.start();
+      await Promise.all([trackerRing.start(), buildIndexRing.start()]);
       await node.start();
     },
     afterClose: async () => {
       await node.close();
       await Promise.all([origin.close(), buildIndex.close(), tracker.close(), cache.close()]);
+      trackerRing.close();
+      buildIndexRing.close();
     },
   });
 }

@@ -1,6 +1,7 @@
 /** Configuration of the agent binary, assembled from the libs' schemas. */
 import { z } from 'zod';
-import { peerConfigShape } from '@kraken/p2p-core';
+import { buildIndexRingSchema } from '@kraken/internal-api';
+import { peerConfigShape, trackerRingSchema } from '@kraken/p2p-core';
 import { registryLimitsSchema } from '@kraken/registry-api';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 
@@ -41,20 +42,8 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Where manifests and blobs are fetched from.'),
-    buildIndex: z
-      .object({
-        url: z.string().url().default('http://127.0.0.1:15004').describe('Base URL of a build-index.'),
-      })
-      .strict()
-      .prefault({})
-      .describe('Where tags are resolved.'),
-    tracker: z
-      .object({
-        url: z.url().default('http://127.0.0.1:15003').describe('Base URL of the tracker.'),
-      })
-      .strict()
-      .prefault({})
-      .describe('Where blobs are announced and their metainfo is fetched.'),
+    buildIndex: buildIndexRingSchema,
+    trackers: trackerRingSchema,
     p2p: z
       .object({
         ...peerConfigShape({ port: 16001, dir: '.devcluster/agent-0/p2p' }),

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { digestOf, MediaType, type Digest } from '@kraken/oci-content';
@@ -154,4 +155,62 @@ describe('build-index app', () => {
     client = createBuildIndexClient({ url: app.url });
     expect((await client.getTag('app', 'stable'))?.value).toBe(digest.value);
   });
+
+  it('replicates tag writes to its peers, and a restarted peer catches up at start', async () => {
+    const port = await freePort();
+    const peerConfig = (root: string) =>
+      parseConfig(configSchema, {
+        listen: { port },
+        storage: { type: 'filesystem', root: join(dir, root) },
+        origin: { url: originUrl },
+        cluster: { peers: [app.url], antiEntropyIntervalMs: 0 },
+        logging: { level: 'silent' },
+      });
+    // The first node learns of its peer through a restart with a new config.
+    await client.close();
+    await app.close();
+    app = createApp(
+      parseConfig(configSchema, {
+        listen: { port: 0 },
+        storage: { type: 'filesystem', root: join(dir, 'build-index') },
+        origin: { url: originUrl },
+        cluster: { peers: [`http://127.0.0.1:${port}`], antiEntropyIntervalMs: 0 },
+      }),
+      { logger: silentLogger() },
+    );
+    await app.start();
+    client = createBuildIndexClient({ url: app.url });
+    let peer = createApp(peerConfig('peer'), { logger: silentLogger() });
+    await peer.start();
+    const peerClient = createBuildIndexClient({ url: peer.url });
+    try {
+      const first = await pushImage(['layer-1']);
+      await client.putTag('team/app', 'v1', first);
+      expect((await peerClient.getTag('team/app', 'v1'))?.value).toBe(first.value);
+
+      await peer.close();
+      const second = await pushImage(['layer-2']);
+      await client.putTag('team/app', 'v2', second);
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toMatch(/^kraken_build_index_replication_pushes_total\{result="failed"\} 1$/m);
+
+      peer = createApp(peerConfig('peer'), { logger: silentLogger() });
+      await peer.start();
+      await expect.poll(async () => (await peerClient.getTag('team/app', 'v2'))?.value).toBe(second.value);
+    } finally {
+      await peerClient.close();
+      await peer.close();
+    }
+  });
 });
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}

@@ -1,9 +1,17 @@
 /**
  * The build-index service: the /v1/ tag, manifest-record and referrer API over a
  * storage backend, with tag writes checked against the origin, plus /health,
- * /readiness (storage and origin) and /metrics.
+ * /readiness (storage and origin) and /metrics. A node with peers replicates every
+ * tag write to them before answering and pulls what it missed from them on an
+ * interval (see build-index-cluster.ts in @kraken/internal-api).
  */
-import { createBuildIndexRoutes, createOriginClient, type OriginClient } from '@kraken/internal-api';
+import {
+  createBuildIndexCluster,
+  createBuildIndexRoutes,
+  createOriginRingClient,
+  type OriginClient,
+} from '@kraken/internal-api';
+import { createLiveRing } from '@kraken/hashring';
 import {
   createHttpServer,
   createMetrics,
@@ -23,7 +31,7 @@ export interface AppDeps {
   readonly metrics?: Metrics;
   /** Defaults to the backend `config.storage` selects. */
   readonly backend?: StorageBackend;
-  /** Defaults to an HTTP client of `config.origin.url`. */
+  /** Defaults to a client of the origin ring `config.origins`. */
   readonly origin?: Pick<OriginClient, 'statBlob' | 'getBlob' | 'ping' | 'close'>;
   /** Clock for tags' `updatedAt`. */
   readonly now?: () => Date;
@@ -33,14 +41,24 @@ export function createApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetrics('build-index');
   const backend = deps.backend ?? createBackend(config.storage);
+  // Existence checks ask a blob's owners on the origin ring, in order.
+  const originRing = deps.origin === undefined ? createLiveRing(config.origins, { logger }) : undefined;
   const origin =
     deps.origin ??
-    createOriginClient({
-      url: config.origin.url,
+    createOriginRingClient({
+      ring: originRing ?? createLiveRing(config.origins, { logger }),
       connections: config.origin.connections,
       headersTimeoutMs: config.origin.timeoutMs,
       bodyTimeoutMs: config.origin.timeoutMs,
     });
+  const cluster = createBuildIndexCluster({
+    backend,
+    peers: config.cluster.peers,
+    replicationTimeoutMs: config.cluster.replicationTimeoutMs,
+    antiEntropyIntervalMs: config.cluster.antiEntropyIntervalMs,
+    logger,
+    metrics,
+  });
   const server = createHttpServer({
     logger,
     metrics,
@@ -56,6 +74,8 @@ export function createApp(config: Config, deps: AppDeps): App {
       logger,
       metrics,
       ...(deps.now ? { now: deps.now } : {}),
+      onTagPut: ({ repo, tag, value, record }) => cluster.replicateTag(repo, tag, value, record),
+      onTagDelete: ({ repo, tag }) => cluster.replicateDelete(repo, tag),
       closure: {
         concurrency: config.contentCheck.concurrency,
         maxDepth: config.contentCheck.maxIndexDepth,
@@ -63,16 +83,28 @@ export function createApp(config: Config, deps: AppDeps): App {
       },
     }),
   );
+  void server.register(cluster.routes);
 
   return createServiceApp({
     component: 'build-index',
     server,
     listen: config.listen,
     logger,
-    describe: { storage: backend.name, origin: config.origin.url },
+    describe: {
+      storage: backend.name,
+      origins: originRing?.members().map((node) => node.url),
+      peers: config.cluster.peers,
+    },
+    // A node that was down pulls what it missed as soon as it starts.
+    beforeListen: async () => {
+      await originRing?.start();
+      await cluster.start();
+    },
     // In-flight requests drain first; the origin pool and backend go after them.
     afterClose: async () => {
+      await cluster.close();
       await Promise.all([origin.close(), backend.close()]);
+      originRing?.close();
     },
   });
 }

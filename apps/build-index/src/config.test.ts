@@ -12,6 +12,7 @@ describe('build-index config', () => {
     expect(config.storage).toEqual({ type: 'filesystem', root: '.devcluster/build-index-0' });
     expect(config.origin.url).toBe('http://127.0.0.1:15002');
     expect(config.contentCheck).toEqual({ concurrency: 8, maxIndexDepth: 4, maxManifests: 256 });
+    expect(config.cluster).toEqual({ peers: [], replicationTimeoutMs: 5_000, antiEntropyIntervalMs: 30_000 });
     expect(config.logging.level).toBe('info');
     expect(config.tracing.enabled).toBe(false);
   });
@@ -27,6 +28,9 @@ describe('build-index config', () => {
     expect(() => parseConfig(configSchema, { origin: { url: 'not a url' } })).toThrow(ConfigError);
     expect(() => parseConfig(configSchema, { listen: { port: 'x' } })).toThrow(/listen\.port/);
     expect(() => parseConfig(configSchema, { storage: { type: 'tape' } })).toThrow(/storage/);
+    expect(() => parseConfig(configSchema, { cluster: { peers: ['not a url'] } })).toThrow(
+      /cluster\.peers\.0/,
+    );
   });
 
   it('loads YAML from a file', async () => {
@@ -39,7 +43,7 @@ describe('build-index config', () => {
       );
       const config = await loadConfigFile(configSchema, path);
       expect(config.listen.port).toBe(25004);
-      expect(config.storage.root).toBe('/var/lib/kraken/build-index');
+      expect(config.storage).toMatchObject({ type: 'filesystem', root: '/var/lib/kraken/build-index' });
       await writeFile(path, 'contentCheck:\n  maxDepth: 3\n');
       await expect(loadConfigFile(configSchema, path)).rejects.toThrow(/contentCheck\.maxDepth: unknown key/);
     } finally {

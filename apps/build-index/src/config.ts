@@ -1,21 +1,19 @@
 /** Configuration of the build-index binary, assembled from the libs' schemas. */
 import { z } from 'zod';
+import { createRingConfigSchema } from '@kraken/hashring';
+import { buildIndexPeersSchema } from '@kraken/internal-api';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 import { storageBackendSchema } from '@kraken/storage-backends';
 
 const originSchema = z
   .object({
-    url: z
-      .url()
-      .default('http://127.0.0.1:15002')
-      .describe('Base URL of the origin that tag writes are checked against.'),
     connections: z
       .number()
       .int()
       .min(1)
       .max(1024)
       .default(16)
-      .describe('Keep-alive connections to the origin.'),
+      .describe('Keep-alive connections to each origin.'),
     timeoutMs: z
       .number()
       .int()
@@ -25,7 +23,7 @@ const originSchema = z
   })
   .strict()
   .prefault({})
-  .describe('The origin holding manifests and blobs.');
+  .describe('Requests to the origins holding manifests and blobs.');
 
 const contentCheckSchema = z
   .object({
@@ -59,8 +57,12 @@ export const configSchema = z
   .object({
     listen: listenSchema(15004),
     storage: storageBackendSchema({ defaultRoot: '.devcluster/build-index-0' }),
+    origins: createRingConfigSchema({ nodes: ['127.0.0.1:15002'], replicas: 3, healthPath: '/readiness' }).describe(
+      'The origin ring that tag writes are checked against.',
+    ),
     origin: originSchema,
     contentCheck: contentCheckSchema,
+    cluster: buildIndexPeersSchema,
     logging: loggingSchema,
     tracing: tracingSchema,
   })

@@ -29,7 +29,7 @@ describe('origin app', () => {
       uploads: { dir: join(dir, 'uploads') },
       p2p: { listen: { host: '127.0.0.1', port: 0 }, dir: join(dir, 'p2p') },
       // Nothing listens there; seeding announces fail quietly and are retried.
-      tracker: { url: 'http://127.0.0.1:9' },
+      trackers: { nodes: ['127.0.0.1:9'] },
     });
 
   it('serves the operational endpoints and a blob round trip', async () => {

@@ -3,11 +3,12 @@
  * backend, plus /health, /readiness (which checks the backend) and /metrics.
  */
 import { createOriginMetainfo, createOriginRoutes } from '@kraken/internal-api';
+import { createLiveRing } from '@kraken/hashring';
 import {
-  createAnnounceClient,
   createPeerNode,
   createPieceReader,
   createSwarmSeeder,
+  createTrackerRingClient,
   systemSchedulerTimers,
 } from '@kraken/p2p-core';
 import {
@@ -44,7 +45,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     readinessChecks: [{ name: 'storage', check: (signal) => store.check(signal) }],
   });
   const metainfo = createOriginMetainfo({ store });
-  const tracker = createAnnounceClient({ url: config.tracker.url });
+  const trackerRing = createLiveRing(config.trackers, { logger });
+  const tracker = createTrackerRingClient({ ring: trackerRing });
   const p2pLogger = logger.child({ component: 'p2p' });
   const node = createPeerNode({ config: config.p2p, announcer: tracker, origin: true, logger: p2pLogger });
   const seeder = createSwarmSeeder({
@@ -82,6 +84,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     logger,
     describe: { storage: backend.name, p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}` },
     beforeListen: async () => {
+      await trackerRing.start();
       await node.start();
       await server.register(routes);
     },
@@ -89,6 +92,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       seeder.close();
       await node.close();
       await tracker.close();
+      trackerRing.close();
       await backend.close();
     },
   });

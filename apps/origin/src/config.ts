@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { originLimitsSchema } from '@kraken/internal-api';
-import { peerConfigSchema } from '@kraken/p2p-core';
+import { peerConfigSchema, trackerRingSchema } from '@kraken/p2p-core';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 import { storageBackendSchema } from '@kraken/storage-backends';
 
@@ -25,13 +25,7 @@ export const configSchema = z
       .describe('Chunked upload sessions.'),
     limits: originLimitsSchema,
     p2p: peerConfigSchema({ port: 15001, dir: './.devcluster/origin-0/p2p' }),
-    tracker: z
-      .object({
-        url: z.url().default('http://127.0.0.1:15003').describe('Base URL of the tracker announces go to.'),
-      })
-      .strict()
-      .prefault({})
-      .describe('The tracker of the swarms this origin seeds.'),
+    trackers: trackerRingSchema,
     seeding: z
       .object({
         idleSeconds: z

@@ -21,7 +21,7 @@ beforeAll(async () => {
     registry: { uploads: { dir: join(dir, 'uploads') } },
     cache: { blobDir: join(dir, 'blob-cache') },
     origin: { url: services.originUrl },
-    buildIndex: { url: services.buildIndexUrl },
+    buildIndex: { nodes: [services.buildIndexUrl] },
   });
   app = createApp(config, { logger: silentLogger() });
   await app.start();

@@ -2,7 +2,12 @@
  * The proxy: the push side of the registry. It serves the OCI Distribution API
  * read-write, writing blobs and manifests to the origins and tags to the build-index.
  */
-import { createBuildIndexClient, createOriginClient, createProxyRegistryStore } from '@kraken/internal-api';
+import { createLiveRing } from '@kraken/hashring';
+import {
+  createBuildIndexClusterClient,
+  createOriginClient,
+  createProxyRegistryStore,
+} from '@kraken/internal-api';
 import { createFsUploadStore, registryApi } from '@kraken/registry-api';
 import {
   createHttpServer,
@@ -19,7 +24,8 @@ export type App = ServiceApp;
 export function createApp(config: Config, deps: { logger: Logger }): App {
   const metrics = createMetrics('proxy');
   const origin = createOriginClient({ url: config.origin.url });
-  const buildIndex = createBuildIndexClient({ url: config.buildIndex.url });
+  const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger });
+  const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing });
   const uploads = createFsUploadStore({ ...config.registry.uploads, logger: deps.logger });
   const evictions = metrics.counter('blob_cache_evictions_total', 'Blobs evicted from the disk cache.');
   const blobCache =
@@ -61,8 +67,12 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     server,
     listen: config.listen,
     logger: deps.logger,
-    describe: { origin: config.origin.url, buildIndex: config.buildIndex.url },
+    describe: {
+      origin: config.origin.url,
+      buildIndex: buildIndexRing.members().map((node) => node.url),
+    },
     beforeListen: async () => {
+      await buildIndexRing.start();
       await blobCache?.start();
       uploads.start();
     },
@@ -70,6 +80,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
       await uploads.close();
       await blobCache?.close();
       await Promise.all([origin.close(), buildIndex.close()]);
+      buildIndexRing.close();
     },
   });
 }

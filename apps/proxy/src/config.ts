@@ -1,5 +1,6 @@
 /** Configuration of the proxy binary, assembled from the libs' schemas. */
 import { z } from 'zod';
+import { buildIndexRingSchema } from '@kraken/internal-api';
 import { registryApiConfigSchema } from '@kraken/registry-api';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 
@@ -12,13 +13,7 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Where blobs and manifests are written.'),
-    buildIndex: z
-      .object({
-        url: z.string().url().default('http://127.0.0.1:15004').describe('Base URL of a build-index.'),
-      })
-      .strict()
-      .prefault({})
-      .describe('Where tags and repository membership are written.'),
+    buildIndex: buildIndexRingSchema,
     cache: z
       .object({
         ttlSeconds: z

@@ -76,7 +76,8 @@ export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): Wr
     async putBlob(repo, blob) {
       // Content-addressed: a blob the origins already hold needs no second upload.
       const existing = await origin.statBlob(blob.digest);
-      if (existing?.size !== blob.size) await origin.putBlob(blob.digest, blob.open(), { size: blob.size, namespace: repo });
+      if (existing?.size !== blob.size)
+        await origin.putBlob(blob.digest, blob.open(), { size: blob.size, namespace: repo });
       if (blobCache !== undefined && blob.file !== undefined) {
         await blobCache
           .adopt(blob.digest, blob.file, blob.size)

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { createFilesystemBackend } from './filesystem-backend.js';
+import { createGcsBackend } from './gcs-backend.js';
+import { gcsBackendSchema } from './gcs-config.js';
 import { createHttpBackend, httpBackendSchema } from './http-backend.js';
 import { createRegistryBackend, registryBackendSchema } from './registry-backend.js';
 import { createS3Backend } from './s3-backend.js';
@@ -32,6 +34,7 @@ export const storageBackendSchema = (options: { defaultRoot?: string } = {}) =>
       httpBackendSchema,
       registryBackendSchema,
       s3BackendSchema,
+      gcsBackendSchema,
     ])
     .prefault({ type: 'filesystem' })
     .describe('Where blobs are stored; `type` selects the backend.');
@@ -62,6 +65,7 @@ const factories: BackendFactories = {
         : { credentials: { username: config.username, password: config.password } }),
     }),
   s3: (config) => createS3Backend(config),
+  gcs: (config) => createGcsBackend(config),
 };
 
 /** Builds the backend a parsed config selects. */

@@ -73,6 +73,10 @@ export { createS3Backend } from './s3-backend.js';
 export type { S3BackendOptions } from './s3-backend.js';
 export { s3BackendSchema, S3_MIN_PART_BYTES, S3_MAX_PART_BYTES } from './s3-config.js';
 export type { S3BackendConfig } from './s3-config.js';
+export { createGcsBackend } from './gcs-backend.js';
+export type { GcsBackendOptions } from './gcs-backend.js';
+export { gcsBackendSchema, GCS_CHUNK_GRANULE_BYTES } from './gcs-config.js';
+export type { GcsBackendConfig } from './gcs-config.js';
 export {
   createBackendRouter,
   createNamespaceRouter,

@@ -13,6 +13,8 @@ export type {
 } from './backend-conformance.js';
 export { startMinio } from './minio-server.js';
 export type { MinioServer } from './minio-server.js';
+export { startGcsServer } from './gcs-server.js';
+export type { GcsServer } from './gcs-server.js';
 export {
   generatedStream,
   generatedSha256,
