@@ -90,6 +90,8 @@ export type { AnnounceClient, AnnounceClientOptions } from './announce-client.js
 export { createAnnounceClient } from './announce-client.js';
 export type { TrackerRing, TrackerRingClient, TrackerRingClientOptions } from './tracker-ring-client.js';
 export { createTrackerRingClient } from './tracker-ring-client.js';
+export type { TrackerRingConfig } from './tracker-ring-config.js';
+export { trackerRingSchema } from './tracker-ring-config.js';
 export type {
   PeerEntry,
   SwarmKey,
