@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { ContentTooLargeError, KrakenError, parseDigest, type Digest } from '@kraken/oci-content';
 import type { Logger, Metrics } from '@kraken/service-kit';
 import { InvalidRangeError, ObjectNotFoundError, type ContentStore } from '@kraken/storage-backends';
+import { parseRepositoryName } from './build-index-names.js';
 import { z } from 'zod';
 import type { Readable } from 'node:stream';
 import { uploadCreatedSchema, uploadStatusSchema } from './contracts.js';
@@ -25,10 +26,11 @@ import { registerOriginMetainfoRoute } from './origin-metainfo-route.js';
 import { registerOriginSeedRoute, type OriginSeeding } from './origin-seed-route.js';
 import { parseContentRange, parseRangeHeader } from './origin-range.js';
 import { REPLICA_HEADER } from './origin-replica-header.js';
-import { createUploadSessions } from './origin-upload-sessions.js';
+import { createUploadSessions, type OriginBlobWriter } from './origin-upload-sessions.js';
 
 export interface OriginRoutesOptions {
-  readonly store: ContentStore;
+  /** Writes may carry the blob's namespace (`?namespace=<repository>`), for backend routing. */
+  readonly store: Omit<ContentStore, 'write'> & OriginBlobWriter;
   /** Directory for chunked upload sessions; should share a filesystem with the store. */
   readonly uploadsDir: string;
   readonly limits?: OriginLimits;
@@ -140,6 +142,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
 
     app.put('/v1/blobs/:digest', async (request, reply) => {
       const digest = parseDigest(digestParams.parse(request.params).digest);
+      const namespace = namespaceOf(request);
       const size = declaredLength(request);
       if (size !== undefined && size > limits.maxBlobBytes)
         throw new ContentTooLargeError(limits.maxBlobBytes, 'blob');
@@ -147,6 +150,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
         store.write(digest, request.raw, {
           maxSize: limits.maxBlobBytes,
           ...(size === undefined ? {} : { size }),
+          ...(namespace === undefined ? {} : { namespace }),
         }),
       );
       recordStored(result);
@@ -189,9 +193,10 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     app.put('/v1/uploads/:id', async (request, reply) => {
       const { id } = uploadParams.parse(request.params);
       const digest = parseDigest(commitQuery.parse(request.query).digest);
+      const namespace = namespaceOf(request);
       // Like the OCI API, the commit may carry the last chunk.
       if (hasBody(request)) await appendChunk(request, id);
-      const result = await uploads.commit(id, digest);
+      const result = await uploads.commit(id, digest, namespace === undefined ? {} : { namespace });
       recordStored(result);
       log.debug({ digest: digest.value, size: result.size, uploadId: id }, 'upload committed');
       await options.onStored?.({ digest, size: result.size, replica: false });
@@ -241,6 +246,15 @@ async function streamed<T>(request: FastifyRequest, work: () => Promise<T>): Pro
     }
     throw err;
   }
+}
+
+/** The `namespace` query parameter: the repository a blob was pushed to, validated. */
+function namespaceOf(request: FastifyRequest): string | undefined {
+  const value = (request.query as Record<string, unknown> | undefined)?.namespace;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string')
+    throw new InvalidRequestError('query parameter "namespace" must appear once');
+  return parseRepositoryName(value);
 }
 
 function declaredLength(request: FastifyRequest): number | undefined {

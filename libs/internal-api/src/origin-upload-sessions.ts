@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContentTooLargeError, type Digest } from '@kraken/oci-content';
-import type { BlobWriteResult, ContentStore } from '@kraken/storage-backends';
+import type { BlobWriteResult, OriginBlobWriteOptions } from '@kraken/storage-backends';
 import {
   InvalidRequestError,
   TooManyUploadsError,
@@ -25,9 +25,14 @@ import type { OriginLimits } from './origin-limits.js';
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** A content store's write that may also take the blob's namespace (the origin's store does). */
+export interface OriginBlobWriter {
+  write(digest: Digest, source: Readable, options?: OriginBlobWriteOptions): Promise<BlobWriteResult>;
+}
+
 export interface UploadSessionsOptions {
   readonly dir: string;
-  readonly store: Pick<ContentStore, 'write'>;
+  readonly store: OriginBlobWriter;
   readonly limits: OriginLimits;
   /** Milliseconds since the epoch; injected so expiry is testable. */
   readonly now?: () => number;
@@ -47,8 +52,8 @@ export interface UploadSessions {
   offset(id: string): Promise<number>;
   /** Appends a chunk and returns the new offset. */
   append(id: string, source: Readable, options?: ChunkOptions): Promise<number>;
-  /** Verifies the upload against `digest`, stores it and ends the session. */
-  commit(id: string, digest: Digest): Promise<BlobWriteResult>;
+  /** Verifies the upload against `digest`, stores it (under `namespace`, if given) and ends the session. */
+  commit(id: string, digest: Digest, options?: { namespace?: string }): Promise<BlobWriteResult>;
   /** Returns false when there was no such session. */
   cancel(id: string): Promise<boolean>;
   /** Discards sessions idle longer than the TTL; returns how many. */
@@ -163,13 +168,21 @@ export function createUploadSessions(options: UploadSessionsOptions): UploadSess
       });
     },
 
-    commit(id, digest) {
+    commit(id, digest, commitOptions = {}) {
       return exclusively(id, async (session) => {
         const path = join(dir, id);
-        const result = await store.write(digest, createReadStream(path), {
-          size: session.offset,
-          maxSize: limits.maxBlobBytes,
-        });
+        const body = createReadStream(path);
+        let result: BlobWriteResult;
+        try {
+          result = await store.write(digest, body, {
+            size: session.offset,
+            maxSize: limits.maxBlobBytes,
+            ...(commitOptions.namespace === undefined ? {} : { namespace: commitOptions.namespace }),
+          });
+        } finally {
+          // A store that refused before reading (e.g. no backend for the namespace) left it open.
+          body.destroy();
+        }
         sessions.delete(id);
         await rm(path, { force: true });
         return result;
