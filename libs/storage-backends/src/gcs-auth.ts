@@ -5,8 +5,8 @@
  * named in the file), then handed to google-auth-library's JWT client.
  * Without a file the client falls back to Application Default Credentials.
  */
-import { readFileSync } from 'node:fs';
-import { JWT } from 'google-auth-library';
+import { readFile } from 'node:fs/promises';
+import type { JWT } from 'google-auth-library';
 import { z } from 'zod';
 
 /** Read and write objects; nothing else on the project. */
@@ -26,16 +26,18 @@ export interface ServiceAccountAuth {
 }
 
 /** Throws an Error naming the file and the problem when it is not a usable key. */
-export function serviceAccountAuth(path: string): ServiceAccountAuth {
+export async function serviceAccountAuth(path: string): Promise<ServiceAccountAuth> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
     throw new Error(`credentials file ${path}: ${(err as Error).message}`, { cause: err });
   }
   const key = serviceAccountKeySchema.safeParse(parsed);
   if (!key.success)
     throw new Error(`credentials file ${path} is not a service account key: ${z.prettifyError(key.error)}`);
+  // Loaded here, not at import: only GCS backends with a key file need it.
+  const { JWT } = await import('google-auth-library');
   const client = new JWT({
     email: key.data.client_email,
     key: key.data.private_key,

@@ -10,7 +10,7 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Storage, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
+import type { Bucket, FileMetadata, StorageOptions } from '@google-cloud/storage';
 import { KrakenError } from '@kraken/oci-content';
 import { bucketPrefix } from './bucket-prefix.js';
 import {
@@ -19,7 +19,7 @@ import {
   ObjectNotFoundError,
   StorageUnavailableError,
 } from './errors.js';
-import { serviceAccountAuth, type ServiceAccountAuth } from './gcs-auth.js';
+import { serviceAccountAuth } from './gcs-auth.js';
 import type { GcsBackendConfig } from './gcs-config.js';
 import { isWellFormedRange } from './http-range.js';
 import { isValidObjectKey, validateKeyPrefix, validateObjectKey } from './object-key.js';
@@ -41,38 +41,23 @@ export function createGcsBackend(options: GcsBackendOptions): StorageBackend {
   const prefix = bucketPrefix(options.prefix ?? '');
   const name = `gcs:${options.bucket}${prefix.base === '' ? '' : `/${prefix.base.slice(0, -1)}`}`;
   const chunkSize = options.chunkSizeBytes ?? 16 * 1024 * 1024;
-  // A bad key file makes the backend unusable rather than the process unable to
-  // start: every operation (and the readiness check) reports it.
-  let auth: ServiceAccountAuth | undefined;
-  let authFailure: Error | undefined;
-  if (options.credentialsFile !== undefined) {
-    try {
-      auth = serviceAccountAuth(options.credentialsFile);
-    } catch (err) {
-      authFailure = new StorageUnavailableError(name, err);
-    }
-  }
-  const projectId = options.projectId ?? auth?.projectId;
-  const storageOptions: StorageOptions = {
-    // The client reads `maxRetries: 0` as "use the default" (3); turning automatic
-    // retries off is how zero is said.
-    retryOptions: options.maxRetries === 0 ? { autoRetry: false } : { maxRetries: options.maxRetries ?? 3 },
-    ...(projectId === undefined ? {} : { projectId }),
-    ...(options.endpoint === undefined ? {} : { apiEndpoint: options.endpoint.replace(/\/$/, '') }),
-    ...(auth === undefined ? {} : { authClient: auth.client, useAuthWithCustomEndpoint: true }),
-  };
-  const storageBucket = new Storage(storageOptions).bucket(options.bucket);
-  const usable = () => {
-    if (authFailure !== undefined) throw authFailure;
-    return storageBucket;
-  };
+  // The client library costs about half a second to import, so a process that never
+  // touches GCS never loads it. A bad key file makes the backend unusable rather than
+  // the process unable to start: every operation (and the readiness check) reports
+  // it, and a failed open is not cached, so a fixed file is picked up.
+  let opening: Promise<Bucket> | undefined;
+  const usable = (): Promise<Bucket> =>
+    (opening ??= openBucket(options).catch((err: unknown) => {
+      opening = undefined;
+      throw new StorageUnavailableError(name, err);
+    }));
 
   const unavailable = (err: unknown): Error =>
     err instanceof KrakenError || isAbort(err) ? (err as Error) : new StorageUnavailableError(name, err);
 
   async function describe(key: string): Promise<Described | undefined> {
     try {
-      const [metadata] = await usable().file(prefix.nameOf(key)).getMetadata();
+      const [metadata] = await (await usable()).file(prefix.nameOf(key)).getMetadata();
       return { stat: statOf(metadata), generation: generationOf(metadata) };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
@@ -95,7 +80,7 @@ export function createGcsBackend(options: GcsBackendOptions): StorageBackend {
       const { size } = object.stat;
       if (range !== undefined && (!isWellFormedRange(range) || range.start >= size))
         throw new InvalidRangeError(key, range, size);
-      const file = usable().file(
+      const file = (await usable()).file(
         prefix.nameOf(key),
         object.generation === undefined ? {} : { generation: object.generation },
       );
@@ -118,7 +103,7 @@ export function createGcsBackend(options: GcsBackendOptions): StorageBackend {
       validateObjectKey(key);
       const { signal } = writeOptions;
       signal?.throwIfAborted();
-      const file = usable().file(prefix.nameOf(key));
+      const file = (await usable()).file(prefix.nameOf(key));
       // The source's own failure is the caller's to see as it is, not "unavailable".
       let sourceError: unknown;
       const onSourceError = (err: unknown) => {
@@ -156,7 +141,9 @@ export function createGcsBackend(options: GcsBackendOptions): StorageBackend {
       if (token !== undefined && (token.length === 0 || token.length > MAX_TOKEN_LENGTH))
         throw new InvalidKeyError(token, 'malformed continuation token');
       try {
-        const [files, next] = await usable().getFiles({
+        const [files, next] = await (
+          await usable()
+        ).getFiles({
           prefix: prefix.nameOf(within),
           maxResults: limit,
           autoPaginate: false,
@@ -178,7 +165,7 @@ export function createGcsBackend(options: GcsBackendOptions): StorageBackend {
     async delete(key: string): Promise<boolean> {
       validateObjectKey(key);
       try {
-        await usable().file(prefix.nameOf(key)).delete();
+        await (await usable()).file(prefix.nameOf(key)).delete();
         return true;
       } catch (err) {
         if (statusOf(err) === 404) return false;
@@ -190,7 +177,10 @@ export function createGcsBackend(options: GcsBackendOptions): StorageBackend {
       try {
         signal?.throwIfAborted();
         // The client takes no signal; the check stops waiting when it is aborted.
-        await raceSignal(usable().getMetadata(), signal);
+        await raceSignal(
+          usable().then((bucket) => bucket.getMetadata()),
+          signal,
+        );
       } catch (err) {
         throw err instanceof StorageUnavailableError
           ? err
@@ -200,6 +190,23 @@ export function createGcsBackend(options: GcsBackendOptions): StorageBackend {
 
     async close(): Promise<void> {},
   };
+}
+
+async function openBucket(options: GcsBackendOptions): Promise<Bucket> {
+  const auth =
+    options.credentialsFile === undefined ? undefined : await serviceAccountAuth(options.credentialsFile);
+  const projectId = options.projectId ?? auth?.projectId;
+  const storageOptions: StorageOptions = {
+    // The client reads `maxRetries: 0` as "use the default" (3); turning automatic
+    // retries off is how zero is said.
+    retryOptions: options.maxRetries === 0 ? { autoRetry: false } : { maxRetries: options.maxRetries ?? 3 },
+    ...(projectId === undefined ? {} : { projectId }),
+    ...(options.endpoint === undefined ? {} : { apiEndpoint: options.endpoint.replace(/\/$/, '') }),
+    // With a custom endpoint the client sends no credentials unless told to.
+    ...(auth === undefined ? {} : { authClient: auth.client, useAuthWithCustomEndpoint: true }),
+  };
+  const { Storage } = await import('@google-cloud/storage');
+  return new Storage(storageOptions).bucket(options.bucket);
 }
 
 function statOf(metadata: FileMetadata): ObjectStat {

@@ -9,16 +9,9 @@
  */
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import type { Upload as S3Upload } from '@aws-sdk/lib-storage';
 import { KrakenError } from '@kraken/oci-content';
 import { bucketPrefix } from './bucket-prefix.js';
 import {
@@ -53,7 +46,14 @@ export function createS3Backend(options: S3BackendOptions): StorageBackend {
     // A copy: the SDK annotates the credentials object it is given.
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   };
-  const client = new S3Client(config);
+  // The SDK costs about half a second to import, so a process that never touches S3
+  // never loads it. A failed load is not cached: the next operation tries again.
+  let loading: Promise<LoadedSdk> | undefined;
+  const sdk = (): Promise<LoadedSdk> =>
+    (loading ??= loadSdk(config).catch((err: unknown) => {
+      loading = undefined;
+      throw new StorageUnavailableError(name, err);
+    }));
 
   /** Maps the provider's failures: our typed errors and aborts pass through. */
   const unavailable = (err: unknown): Error =>
@@ -61,7 +61,8 @@ export function createS3Backend(options: S3BackendOptions): StorageBackend {
 
   async function head(key: string): Promise<ObjectStat | undefined> {
     try {
-      const res = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: prefix.nameOf(key) }));
+      const { s3, client } = await sdk();
+      const res = await client.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: prefix.nameOf(key) }));
       return { size: res.ContentLength ?? 0, modifiedAt: res.LastModified ?? new Date(0) };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -87,8 +88,9 @@ export function createS3Backend(options: S3BackendOptions): StorageBackend {
       validateObjectKey(key);
       if (range !== undefined && !isWellFormedRange(range)) return sizeForRangeError(key, range);
       try {
+        const { s3, client } = await sdk();
         const res = await client.send(
-          new GetObjectCommand({
+          new s3.GetObjectCommand({
             Bucket: bucket,
             Key: prefix.nameOf(key),
             ...(range === undefined ? {} : { Range: rangeHeader(range) }),
@@ -112,6 +114,7 @@ export function createS3Backend(options: S3BackendOptions): StorageBackend {
       validateObjectKey(key);
       const { signal } = writeOptions;
       signal?.throwIfAborted();
+      const { client, Upload } = await sdk();
       // The source goes through a PassThrough so that `pipeline` owns its errors and the
       // signal: either one destroys the body, the Upload's reader fails, and lib-storage
       // aborts the multipart upload before `done()` settles.
@@ -151,8 +154,9 @@ export function createS3Backend(options: S3BackendOptions): StorageBackend {
       if (token !== undefined && (token.length === 0 || token.length > MAX_TOKEN_LENGTH))
         throw new InvalidKeyError(token, 'malformed continuation token');
       try {
+        const { s3, client } = await sdk();
         const res = await client.send(
-          new ListObjectsV2Command({
+          new s3.ListObjectsV2Command({
             Bucket: bucket,
             Prefix: prefix.nameOf(within),
             MaxKeys: limit,
@@ -177,7 +181,8 @@ export function createS3Backend(options: S3BackendOptions): StorageBackend {
       // DeleteObject succeeds whether or not the key existed; HEAD first tells which.
       if ((await head(key)) === undefined) return false;
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: prefix.nameOf(key) }));
+        const { s3, client } = await sdk();
+        await client.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: prefix.nameOf(key) }));
         return true;
       } catch (err) {
         if (isNotFound(err)) return false;
@@ -188,19 +193,35 @@ export function createS3Backend(options: S3BackendOptions): StorageBackend {
     async check(signal?: AbortSignal): Promise<void> {
       try {
         signal?.throwIfAborted();
+        const { s3, client } = await sdk();
         await client.send(
-          new HeadBucketCommand({ Bucket: bucket }),
+          new s3.HeadBucketCommand({ Bucket: bucket }),
           signal === undefined ? {} : { abortSignal: signal },
         );
       } catch (err) {
-        throw new StorageUnavailableError(name, describeFailure(err));
+        throw err instanceof StorageUnavailableError
+          ? err
+          : new StorageUnavailableError(name, describeFailure(err));
       }
     },
 
     async close(): Promise<void> {
-      client.destroy();
+      const loaded = loading;
+      loading = undefined;
+      if (loaded !== undefined) (await loaded.catch(() => undefined))?.client.destroy();
     },
   };
+}
+
+interface LoadedSdk {
+  readonly s3: typeof S3Sdk;
+  readonly Upload: typeof S3Upload;
+  readonly client: S3Client;
+}
+
+async function loadSdk(config: S3ClientConfig): Promise<LoadedSdk> {
+  const [s3, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
+  return { s3, Upload: storage.Upload, client: new s3.S3Client(config) };
 }
 
 interface SdkError {
