@@ -27,6 +27,8 @@ describe('origin app', () => {
       listen: { port: 0 },
       storage: { type: 'filesystem', root: storageRoot },
       uploads: { dir: join(dir, 'uploads') },
+      cache: { dir: join(dir, 'cache') },
+      writeBack: { dbPath: join(dir, 'write-back.db') },
       p2p: { listen: { host: '127.0.0.1', port: 0 }, dir: join(dir, 'p2p') },
       // Nothing listens there; seeding announces fail quietly and are retried.
       trackers: { nodes: ['127.0.0.1:9'] },
@@ -39,7 +41,10 @@ describe('origin app', () => {
     expect((await fetch(`${app.url}/health`)).status).toBe(200);
     const readiness = await fetch(`${app.url}/readiness`);
     expect(readiness.status).toBe(200);
-    expect(await readiness.json()).toEqual({ ready: true, checks: { storage: { ok: true } } });
+    expect(await readiness.json()).toEqual({
+      ready: true,
+      checks: { storage: { ok: true }, cache: { ok: true } },
+    });
 
     const client = createOriginClient({ url: app.url });
     try {

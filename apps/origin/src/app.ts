@@ -20,8 +20,9 @@ import {
   type Metrics,
 } from '@kraken/service-kit';
 import { parseDigest } from '@kraken/oci-content';
-import { createBackend, createContentStore, type StorageBackend } from '@kraken/storage-backends';
+import type { StorageBackend } from '@kraken/storage-backends';
 import type { Config } from './config.js';
+import { createOriginStorage } from './origin-storage.js';
 
 export type App = ServiceApp;
 
@@ -37,12 +38,19 @@ export interface AppDeps {
 export function createApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetrics('origin');
-  const backend = deps.backend ?? createBackend(config.storage);
-  const store = createContentStore({ backend });
+  const storage = createOriginStorage(config, {
+    logger,
+    metrics,
+    ...(deps.backend === undefined ? {} : { backend: deps.backend }),
+  });
+  const { store } = storage;
   const server = createHttpServer({
     logger,
     metrics,
-    readinessChecks: [{ name: 'storage', check: (signal) => store.check(signal) }],
+    readinessChecks: [
+      { name: 'storage', check: (signal) => store.check(signal) },
+      { name: 'cache', check: (signal) => store.checkLocal(signal) },
+    ],
   });
   const metainfo = createOriginMetainfo({ store });
   const trackerRing = createLiveRing(config.trackers, { logger });
@@ -82,8 +90,9 @@ export function createApp(config: Config, deps: AppDeps): App {
     server,
     listen: config.listen,
     logger,
-    describe: { storage: backend.name, p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}` },
+    describe: { storage: storage.name, p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}` },
     beforeListen: async () => {
+      await store.start();
       await trackerRing.start();
       await node.start();
       await server.register(routes);
@@ -93,7 +102,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       await node.close();
       await tracker.close();
       trackerRing.close();
-      await backend.close();
+      await storage.close();
     },
   });
 }

@@ -6,12 +6,26 @@ import { z } from 'zod';
 import { originLimitsSchema } from '@kraken/internal-api';
 import { peerConfigSchema, trackerRingSchema } from '@kraken/p2p-core';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
-import { storageBackendSchema } from '@kraken/storage-backends';
+import {
+  namespaceRuleSchema,
+  originCacheSchema,
+  storageBackendSchema,
+  writeBackSchema,
+} from '@kraken/storage-backends';
 
 export const configSchema = z
   .object({
     listen: listenSchema(15002),
     storage: storageBackendSchema({ defaultRoot: './.devcluster/origin-0/store' }),
+    storageRouting: z
+      .array(namespaceRuleSchema({ defaultRoot: './.devcluster/origin-0/store' }))
+      .min(1)
+      .optional()
+      .describe(
+        'Backends by namespace (the repository a blob was pushed to), first match wins; a push to a namespace no rule matches is refused. Absent, every blob goes to `storage`.',
+      ),
+    cache: originCacheSchema({ dir: './.devcluster/origin-0/cache' }),
+    writeBack: writeBackSchema({ dbPath: './.devcluster/origin-0/write-back.db' }),
     uploads: z
       .object({
         dir: z
