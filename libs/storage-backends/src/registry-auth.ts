@@ -50,12 +50,16 @@ const MAX_CACHED_TOKENS = 256;
 export interface RegistryAuth {
   /** The Authorization header to send for `scope` when it is already known. */
   authorization(scope: string | undefined, signal?: AbortSignal): Promise<string | undefined>;
-  /** Answers a 401's challenge with fresh credentials for `scope`, or RegistryAuthError. */
-  respond(
-    scope: string | undefined,
-    wwwAuthenticate: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<string>;
+  /**
+   * Answers a 401's challenge with credentials for `scope` other than `sent` (what the
+   * refused request carried), or RegistryAuthError.
+   */
+  respond(challenge: {
+    scope: string | undefined;
+    wwwAuthenticate: string | undefined;
+    sent: string | undefined;
+    signal?: AbortSignal | undefined;
+  }): Promise<string>;
 }
 
 export interface RegistryAuthOptions {
@@ -152,7 +156,7 @@ export function createRegistryAuth(options: RegistryAuthOptions): RegistryAuth {
       return bearer(scope, scope, signal);
     },
 
-    async respond(scope, wwwAuthenticate, signal) {
+    async respond({ scope, wwwAuthenticate, sent, signal }) {
       const challenge = parseChallenge(wwwAuthenticate);
       if (challenge?.scheme === 'basic') {
         if (basic === undefined)
@@ -160,7 +164,9 @@ export function createRegistryAuth(options: RegistryAuthOptions): RegistryAuth {
             backend,
             'the registry wants basic credentials and none are configured',
           );
-        if (mode.kind === 'basic')
+        // Judged by what the refused request carried: concurrent first requests all
+        // went out anonymously, and each deserves its one try with the credentials.
+        if (sent === basic)
           throw new RegistryAuthError(backend, 'the registry refused the basic credentials');
         mode = { kind: 'basic' };
         return basic;
@@ -179,6 +185,9 @@ export function createRegistryAuth(options: RegistryAuthOptions): RegistryAuth {
             `bearer challenge with unusable realm ${JSON.stringify(realm ?? null)}`,
           );
         mode = { kind: 'bearer', realm: realmUrl, service: challenge.params['service'] };
+        // A concurrent request may already have replaced the refused token.
+        const cached = tokens.get(scope ?? '');
+        if (cached !== undefined && cached.header !== sent && cached.expiresAt > now()) return cached.header;
         tokens.delete(scope ?? '');
         return bearer(scope, challenge.params['scope'] ?? scope, signal);
       }

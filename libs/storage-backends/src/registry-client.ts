@@ -67,10 +67,16 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
           headers: { ...headers, ...req.headers, ...(authorization === undefined ? {} : { authorization }) },
           ...(req.signal === undefined ? {} : { signal: req.signal }),
         });
-      const first = await attempt(await auth.authorization(scope, req.signal));
+      const sent = await auth.authorization(scope, req.signal);
+      const first = await attempt(sent);
       if (first.status !== 401) return first;
       await first.body.dump();
-      const fresh = await auth.respond(scope, header(first.headers, 'www-authenticate'), req.signal);
+      const fresh = await auth.respond({
+        scope,
+        wwwAuthenticate: header(first.headers, 'www-authenticate'),
+        sent,
+        signal: req.signal,
+      });
       const second = await attempt(fresh);
       if (second.status !== 401) return second;
       await second.body.dump();

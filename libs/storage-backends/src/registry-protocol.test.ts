@@ -123,6 +123,16 @@ describe('registry backend protocol', () => {
     }
   });
 
+  it('gives every concurrent first request its try with the credentials', async () => {
+    const backend = make();
+    try {
+      const stats = await Promise.all([1, 2, 3].map(() => backend.stat('repositories/repo/_tags/v1')));
+      expect(stats.every((s) => s !== undefined)).toBe(true);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('refuses challenges it cannot answer', async () => {
     const backend = make();
     try {
