@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { summarizeRun } from './run-summary.mjs';
 import { checkShaping } from './shaping-check.mjs';
-import { PORTS, startApp, urls } from './swarm-stack.mjs';
+import { startApp, urls } from './swarm-stack.mjs';
 import { namespacePids } from './test-network.mjs';
 import { timedPull } from './timed-pull.mjs';
 
@@ -40,8 +40,8 @@ export async function runBench({ opts, net, drivers, work, blob, log }) {
       host: originHost,
       dir: appDir,
       driver: originDriver,
-      readyUrl: `http://127.0.0.1:${PORTS.origin}/health`,
-      links: { trackerUrl, swarm },
+      readyUrl: `${originUrl}/health`,
+      links: { trackerHost, swarm },
     }),
   );
   if (swarm) {
@@ -53,16 +53,16 @@ export async function runBench({ opts, net, drivers, work, blob, log }) {
         dir: appDir,
         driver: originDriver,
         readyUrl: `${trackerUrl}/readiness`,
-        links: { originUrl },
+        links: { originHost },
       }),
     );
   }
-  await originDriver.call('waitHttp', { url: `http://127.0.0.1:${PORTS.origin}/readiness` });
+  await originDriver.call('waitHttp', { url: `${originUrl}/readiness` });
 
-  // Uploaded over the origin host's loopback: not shaped, and not on its eth0 counters.
+  // From the origin's own host, so over its loopback: not shaped, and not on its eth0 counters.
   log(`uploading the ${opts.sizeMiB} MiB blob to the origin`);
   await originDriver.call('upload', {
-    url: `http://127.0.0.1:${PORTS.origin}/v1/blobs/${blob.digest}`,
+    url: `${originUrl}/v1/blobs/${blob.digest}`,
     file: blob.path,
     size: blob.size,
   });
@@ -71,7 +71,7 @@ export async function runBench({ opts, net, drivers, work, blob, log }) {
     // Kraken computes a blob's metainfo (piece hashes) when the blob is pushed; our origin does it
     // on first request, hashing the whole blob. Ask once here so the p2p run measures distribution.
     const { status } = await originDriver.call('getText', {
-      url: `http://127.0.0.1:${PORTS.origin}/v1/blobs/${blob.digest}/metainfo`,
+      url: `${originUrl}/v1/blobs/${blob.digest}/metainfo`,
       timeoutMs: 600_000,
     });
     if (status !== 200) throw new Error(`origin metainfo: HTTP ${status}`);
@@ -117,7 +117,7 @@ export async function runBench({ opts, net, drivers, work, blob, log }) {
           dir: appDir,
           driver,
           readyUrl: `${urls.agentLocal()}/health`,
-          links: { originUrl, trackerUrl },
+          links: { originHost, trackerHost },
           timeoutMs: 120_000,
         });
         apps.set(driver.host.name, proc);

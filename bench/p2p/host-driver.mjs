@@ -72,8 +72,7 @@ async function upload({ url, file, size, timeoutMs = 600_000 }) {
  * The timed pull: waits for the shared start instant, GETs the blob and hashes it as it streams,
  * so a wrong byte shows up as a failed pull rather than a fast one. Times are ms after `startAt`
  * (a Date.now() instant, the clock every process shares; the intervals use the monotonic clock).
- * `availableMs` is when the response headers came: an agent answers only once it holds the
- * verified blob.
+ * `headersMs` is when the response headers came, `endMs` the last byte.
  */
 async function pull({ url, startAt, digest, size, timeoutMs }) {
   const wait = Math.round(startAt - Date.now());
@@ -82,7 +81,7 @@ async function pull({ url, startAt, digest, size, timeoutMs }) {
   const t0 = performance.now();
   const since = () => lagMs + (performance.now() - t0);
   const res = await httpRequest(url, { timeoutMs });
-  const availableMs = since();
+  const headersMs = since();
   if (res.statusCode !== 200) {
     const text = await readAll(res);
     throw new Error(`GET ${url}: HTTP ${res.statusCode} ${text.slice(0, 300)}`);
@@ -97,7 +96,7 @@ async function pull({ url, startAt, digest, size, timeoutMs }) {
   const got = `sha256:${hash.digest('hex')}`;
   if (bytes !== size || got !== digest)
     throw new Error(`GET ${url}: got ${bytes} bytes with digest ${got}, want ${size} bytes ${digest}`);
-  return { lagMs, availableMs, endMs, bytes };
+  return { lagMs, headersMs, endMs, bytes };
 }
 
 /** Serves `bytes` zero bytes to the first connection on a free port, then closes; for the shaping check. */

@@ -2,23 +2,24 @@
 // --config <yaml>` on its own host of the test network: the tracker, the origin and the agents.
 // Every host has its own port space, so each app keeps its default ports.
 //
-// As in bench/registry, the YAML sets only addresses, directories, upstream URLs and the log
-// level; every other key keeps the app's default. A key an app rejects shows up as its zod
-// error in the log tail printed when the app does not come up.
+// As in bench/registry, the config sets only addresses, directories, ring members, the P2P
+// cluster id and the log level; every other key keeps the app's default. A key an app rejects
+// shows up as its zod error in the log tail printed when the app does not come up. The file is
+// JSON, which is YAML too, because ring members are lists.
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startProcess } from '../registry/child-processes.mjs';
-import { toYaml } from '../registry/kraken-stack.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 export const PORTS = { tracker: 15003, origin: 15002, originP2p: 15001, agent: 16000, agentP2p: 16001 };
 const CLUSTER_ID = 'bench-p2p';
 const logging = { level: 'warn' };
-// Agents resolve no tags here (blob pulls only), so their build-index points at the discard
-// port: readiness reports it unreachable, which is why agents are awaited on /health instead.
-const NO_BUILD_INDEX = 'http://127.0.0.1:9';
+// Agents resolve no tags here (blob pulls only), so their build-index is the discard port:
+// readiness reports it unreachable, which is why agents are awaited on /health instead.
+const NO_BUILD_INDEX = '127.0.0.1:9';
 
-const everywhere = (port) => ({ host: '0.0.0.0', port });
+/** A ring of one member: this network has one origin and one tracker. */
+const ringOf = (address) => ({ nodes: [address], replicas: 1 });
 
 export const urls = {
   origin: (host) => `http://${host.ip}:${PORTS.origin}`,
@@ -26,38 +27,42 @@ export const urls = {
   agentLocal: () => `http://127.0.0.1:${PORTS.agent}`,
 };
 
+// Origin and tracker listen on their host's address rather than 0.0.0.0, so that the address they
+// take as their own is the one their ring lists. Traffic from a host to its own address goes over
+// its loopback, unshaped and off its eth0 counters.
 const configs = {
-  tracker: ({ originUrl }) => ({
-    listen: everywhere(PORTS.tracker),
-    origin: { url: originUrl },
+  tracker: ({ host, originHost }) => ({
+    listen: { host: host.ip, port: PORTS.tracker },
+    origins: ringOf(`${originHost.ip}:${PORTS.origin}`),
     logging,
   }),
-  // `swarm: false` leaves out the P2P keys, for a direct-only run against an origin without them.
-  origin: ({ dir, host, trackerUrl, swarm }) => ({
-    listen: everywhere(PORTS.origin),
+  // `swarm: false` leaves out the P2P keys, for a direct-only run.
+  origin: ({ dir, host, trackerHost, swarm }) => ({
+    listen: { host: host.ip, port: PORTS.origin },
     storage: { type: 'filesystem', root: join(dir, 'storage') },
     uploads: { dir: join(dir, 'uploads') },
     ...(swarm
       ? {
+          origins: ringOf(`${host.ip}:${PORTS.origin}`),
           p2p: {
-            listen: everywhere(PORTS.originP2p),
+            listen: { host: host.ip, port: PORTS.originP2p },
             advertiseHost: host.ip,
             clusterId: CLUSTER_ID,
             dir: join(dir, 'p2p'),
           },
-          tracker: { url: trackerUrl },
+          trackers: ringOf(`${trackerHost.ip}:${PORTS.tracker}`),
         }
       : {}),
     logging,
   }),
-  agent: ({ dir, host, originUrl, trackerUrl }) => ({
+  agent: ({ dir, host, originHost, trackerHost }) => ({
     listen: { host: '127.0.0.1', port: PORTS.agent },
     cache: { dir: join(dir, 'cache') },
-    origin: { url: originUrl },
-    buildIndex: { url: NO_BUILD_INDEX },
-    tracker: { url: trackerUrl },
+    origins: ringOf(`${originHost.ip}:${PORTS.origin}`),
+    buildIndex: ringOf(NO_BUILD_INDEX),
+    trackers: ringOf(`${trackerHost.ip}:${PORTS.tracker}`),
     p2p: {
-      listen: everywhere(PORTS.agentP2p),
+      listen: { host: host.ip, port: PORTS.agentP2p },
       advertiseHost: host.ip,
       clusterId: CLUSTER_ID,
       dir: join(dir, 'p2p'),
@@ -89,7 +94,7 @@ export async function startApp({ app, host, dir, driver, readyUrl, links = {}, t
   const appDir = join(dir, host.name);
   await mkdir(appDir, { recursive: true });
   const configFile = join(appDir, `${app}.yaml`);
-  await writeFile(configFile, toYaml(configs[app]({ dir: appDir, host, ...links })));
+  await writeFile(configFile, `${JSON.stringify(configs[app]({ dir: appDir, host, ...links }), null, 2)}\n`);
   const proc = startProcess({
     name: `${app}@${host.name}`,
     command: 'ip',
