@@ -16,6 +16,18 @@ export interface Endpoints {
   agent: string[];
   'origin-p2p': string[];
   'agent-p2p': string[];
+  /** With storage 's3': the MinIO endpoint. */
+  minio?: string[];
+}
+
+/** The MinIO process of a cluster with storage 's3'. */
+export interface Minio {
+  readonly url: string;
+  readonly logFile: string;
+  /** Stops MinIO (its data stays), like a backend outage. */
+  stop(signal?: NodeJS.Signals): Promise<unknown>;
+  /** Starts it again on the same port and data; resolves once it serves. */
+  start(): Promise<void>;
 }
 
 export interface Cluster {
@@ -27,6 +39,8 @@ export interface Cluster {
   /** Stops the component if it runs, starts it again with the same config, waits until ready. */
   restart(name: string): Promise<Component>;
   stop(): Promise<void>;
+  /** Present when the cluster was started with storage 's3'. */
+  readonly minio: Minio | undefined;
 }
 
 export interface ClusterOptions {
@@ -35,6 +49,8 @@ export interface ClusterOptions {
   /** 'default' uses the documented ports; 'free' picks free loopback ports. */
   ports?: 'default' | 'free';
   agents?: number;
+  /** Where origins and the build-index keep objects: local directories (default) or a MinIO it starts. */
+  storage?: 'filesystem' | 's3';
   logLevel?: string;
   /** Extra config keys per component kind, deep-merged over the generated config. */
   overrides?: { origin?: object; tracker?: object; buildIndex?: object; proxy?: object; agent?: object };

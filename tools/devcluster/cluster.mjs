@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { minioStorageConfig, startMinio } from './minio.mjs';
 import { startComponent, waitReady } from './processes.mjs';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -147,6 +148,28 @@ export async function startCluster(options = {}) {
     })),
   ];
 
+  // Storage: every origin keeps its cache and write-back queue under its own directory.
+  // With storage 's3', MinIO holds the objects: one prefix shared by the origins (they
+  // write back to one backend), another for the build-index.
+  const minio =
+    options.storage === 's3'
+      ? await startMinio({
+          repoRoot,
+          dir: join(dir, 'minio'),
+          port: await freePort(),
+          logFile: join(dir, 'logs', 'minio.log'),
+        })
+      : undefined;
+  for (const spec of specs) {
+    if (spec.app === 'origin') {
+      spec.config.cache = { dir: join(dir, spec.name, 'cache') };
+      spec.config.writeBack = { dbPath: join(dir, spec.name, 'write-back.db') };
+      if (minio !== undefined) spec.config.storage = minioStorageConfig(minio.url, 'origin');
+    }
+    if (spec.app === 'build-index' && minio !== undefined)
+      spec.config.storage = minioStorageConfig(minio.url, 'build-index');
+  }
+
   const overrideOf = {
     origin: o.origin,
     tracker: o.tracker,
@@ -179,6 +202,7 @@ export async function startCluster(options = {}) {
   };
   const stop = async () => {
     await Promise.all(components.map((c) => c.stop()));
+    await minio?.stop();
   };
   try {
     // Dependencies first: origin, then build-index and tracker (both check the
@@ -206,10 +230,11 @@ export async function startCluster(options = {}) {
     tracker: [url(ports.tracker)],
     'build-index': [url(ports.buildIndex)],
     agent: ports.agents.map(url),
+    ...(minio === undefined ? {} : { minio: [minio.url] }),
     'origin-p2p': [`tcp://${host}:${ports.originP2p}`],
     'agent-p2p': ports.agentsP2p.map((port) => `tcp://${host}:${port}`),
   };
   await writeFile(join(dir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
   const component = (name) => components.find((c) => c.name === name);
-  return { dir, endpoints, components, component, restart, stop };
+  return { dir, endpoints, components, component, restart, stop, minio };
 }
