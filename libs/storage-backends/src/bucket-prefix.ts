@@ -16,6 +16,16 @@ export interface BucketPrefix {
   keyOf(name: string): string | undefined;
 }
 
+/** For config schemas: whether `bucketPrefix` accepts the value. */
+export function isValidBucketPrefix(configured: string): boolean {
+  try {
+    bucketPrefix(configured);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function bucketPrefix(configured: string): BucketPrefix {
   const trimmed = configured.endsWith('/') ? configured.slice(0, -1) : configured;
   if (trimmed !== '') {

@@ -150,6 +150,7 @@ describe('gcs backend specifics', () => {
       maxRetries: 3,
     });
     expect(schema.safeParse({ type: 'gcs', bucket: 'Bad Bucket' }).success).toBe(false);
+    expect(schema.safeParse({ type: 'gcs', bucket: 'b-b', prefix: '/abs' }).success).toBe(false);
     expect(schema.safeParse({ type: 'gcs', bucket: 'b-b', chunkSizeBytes: 300 * 1024 }).success).toBe(false);
     expect(schema.safeParse({ type: 'gcs', bucket: 'b-b', endpoint: 'ftp://x' }).success).toBe(false);
     const extra = schema.safeParse({ type: 'gcs', bucket: 'b-b', region: 'x' });

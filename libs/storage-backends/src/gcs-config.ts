@@ -6,6 +6,7 @@
  * is set (emulators accept no tokens).
  */
 import { z } from 'zod';
+import { isValidBucketPrefix } from './bucket-prefix.js';
 
 const MIB = 1024 * 1024;
 /** Resumable upload chunks must be multiples of 256 KiB. */
@@ -25,6 +26,7 @@ export const gcsBackendSchema = z
       .describe('Bucket name.'),
     prefix: z
       .string()
+      .refine(isValidBucketPrefix, 'must be "/"-separated segments of [A-Za-z0-9._-], without a leading "/"')
       .default('')
       .describe('Object name prefix every object is stored under, e.g. "kraken/origin" (no leading "/").'),
     projectId: z

@@ -174,6 +174,9 @@ describe('s3 backend specifics', () => {
       maxAttempts: 3,
     });
     expect(schema.safeParse({ type: 's3', bucket: 'Bad_Bucket' }).success).toBe(false);
+    const badPrefix = schema.safeParse({ type: 's3', bucket: 'b-b', prefix: 'a/../b' });
+    expect(JSON.stringify(badPrefix.error?.issues)).toContain('prefix');
+    expect(schema.parse({ type: 's3', bucket: 'b-b', prefix: 'a/b/' })).toMatchObject({ prefix: 'a/b/' });
     expect(schema.safeParse({ type: 's3', bucket: 'b-b', partSizeBytes: 1024 }).success).toBe(false);
     expect(schema.safeParse({ type: 's3', bucket: 'b-b', credentials: { accessKeyId: 'a' } }).success).toBe(
       false,

@@ -4,6 +4,7 @@
  * provider chain (environment, shared files, web identity, instance metadata) is used.
  */
 import { z } from 'zod';
+import { isValidBucketPrefix } from './bucket-prefix.js';
 
 const MIB = 1024 * 1024;
 /** S3's bounds on a multipart part (the last part may be smaller). */
@@ -19,6 +20,7 @@ export const s3BackendSchema = z
     bucket: z.string().regex(BUCKET, 'not a valid S3 bucket name').default('kraken').describe('Bucket name.'),
     prefix: z
       .string()
+      .refine(isValidBucketPrefix, 'must be "/"-separated segments of [A-Za-z0-9._-], without a leading "/"')
       .default('')
       .describe('Key prefix every object is stored under, e.g. "kraken/origin" (no leading "/").'),
     region: z.string().min(1).default('us-east-1').describe('AWS region of the bucket.'),
