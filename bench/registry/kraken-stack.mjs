@@ -44,14 +44,14 @@ const configs = {
     registry: { uploads: { dir: join(dir, 'uploads') } },
     cache: { blobDir: join(dir, 'blob-cache') },
     origin: { url: originUrl },
-    buildIndex: { url: buildIndexUrl },
+    buildIndex: { nodes: [buildIndexUrl] },
     logging,
   }),
   agent: ({ port, dir, originUrl, buildIndexUrl }) => ({
     listen: listen(port),
     cache: { dir: join(dir, 'cache') },
     origin: { url: originUrl },
-    buildIndex: { url: buildIndexUrl },
+    buildIndex: { nodes: [buildIndexUrl] },
     logging,
   }),
 };
