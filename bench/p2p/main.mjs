@@ -31,10 +31,15 @@ const RUNS = ['direct', 'p2p'];
 const MAX_AGENTS = 200;
 const log = (msg) => console.error(`[bench:p2p] ${msg}`);
 
+/** A bad flag: reported as one line, without a stack. */
+class UsageError extends Error {}
+
 function positiveNumber(name, raw, max, integer = true) {
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0 || n > max || (integer && !Number.isInteger(n)))
-    throw new Error(`--${name} must be ${integer ? 'an integer' : 'a number'} from 1 to ${max} (got ${raw})`);
+    throw new UsageError(
+      `--${name} must be ${integer ? 'an integer' : 'a number'} from 1 to ${max} (got ${raw})`,
+    );
   return n;
 }
 
@@ -42,36 +47,47 @@ function positiveNumber(name, raw, max, integer = true) {
 function parseKill(raw) {
   if (raw === undefined) return undefined;
   const m = /^([a-z][a-z0-9-]*)@(\d{1,3})%$/.exec(raw);
-  if (m === null || Number(m[2]) > 1000) throw new Error(`--kill must look like origin@50% (got ${raw})`);
+  if (m === null || Number(m[2]) > 1000)
+    throw new UsageError(`--kill must look like origin@50% (got ${raw})`);
   return { host: m[1], percentOfIdeal: Number(m[2]) };
 }
 
 function parseOptions(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      agents: { type: 'string', default: '16' },
-      'size-mib': { type: 'string', default: '256' },
-      'rate-mbps': { type: 'string', default: '8' },
-      runs: { type: 'string', default: RUNS.join(',') },
-      'baseline-agents': { type: 'string' },
-      kill: { type: 'string' },
-      'out-dir': { type: 'string', default: join(ROOT, 'bench', 'results') },
-      keep: { type: 'boolean', default: false },
-      check: { type: 'boolean', default: false },
-      'check-network': { type: 'boolean', default: false },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        agents: { type: 'string', default: '16' },
+        'size-mib': { type: 'string', default: '256' },
+        'rate-mbps': { type: 'string', default: '8' },
+        runs: { type: 'string', default: RUNS.join(',') },
+        'baseline-agents': { type: 'string' },
+        kill: { type: 'string' },
+        'out-dir': { type: 'string', default: join(ROOT, 'bench', 'results') },
+        keep: { type: 'boolean', default: false },
+        check: { type: 'boolean', default: false },
+        'check-network': { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(err.message);
+  }
   const runs = values.runs.split(',').filter((r) => r !== '');
   if (runs.length === 0 || runs.some((r) => !RUNS.includes(r)) || new Set(runs).size !== runs.length)
-    throw new Error(`--runs takes a comma-separated subset of ${RUNS.join(',')} (got ${values.runs})`);
+    throw new UsageError(`--runs takes a comma-separated subset of ${RUNS.join(',')} (got ${values.runs})`);
   const agents = positiveNumber('agents', values.agents, MAX_AGENTS);
   const baselineAgents =
     values['baseline-agents'] === undefined
       ? agents
       : positiveNumber('baseline-agents', values['baseline-agents'], agents);
   const kill = parseKill(values.kill);
-  if (kill !== undefined && !runs.includes('p2p')) throw new Error('--kill applies to the p2p run only');
+  if (kill !== undefined && !runs.includes('p2p')) throw new UsageError('--kill applies to the p2p run only');
+  const hosts = ['origin', 'tracker', ...agentNames(agents)];
+  if (kill !== undefined && !hosts.includes(kill.host))
+    throw new UsageError(
+      `--kill: no host ${kill.host} (hosts: origin, tracker, ${hosts[2]}…${hosts.at(-1)})`,
+    );
   return {
     agents,
     baselineAgents,
@@ -192,6 +208,6 @@ async function main() {
 main().catch((err) => {
   // After SIGINT/SIGTERM, failures are the teardown's doing; the signal handler exits 130.
   if (wasInterrupted()) return;
-  console.error(`[bench:p2p] failed: ${err.stack ?? err}`);
+  console.error(`[bench:p2p] ${err instanceof UsageError ? err.message : `failed: ${err.stack ?? err}`}`);
   process.exit(1);
 });
