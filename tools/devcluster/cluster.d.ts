@@ -51,6 +51,16 @@ export interface ClusterOptions {
   agents?: number;
   /** Where origins and the build-index keep objects: local directories (default) or a MinIO it starts. */
   storage?: 'filesystem' | 's3';
+  /** Where origins and the build-index keep objects: local directories (default) or a MinIO it starts. */
+  storage?: 'filesystem' | 's3';
+  /** Origins in the ring (default 1); the first takes the documented ports, the rest the next free ones. */
+  origins?: number;
+  /** Owners of each blob on the origin ring (default: 2, or fewer when there are fewer origins). */
+  replicas?: number;
+  /** Trackers in the ring (default 1); the first takes the documented port, the rest the next free ones. */
+  trackers?: number;
+  /** Build-index nodes, each replicating to the others (default 1); ports as for trackers. */
+  buildIndexes?: number;
   logLevel?: string;
   /** Extra config keys per component kind, deep-merged over the generated config. */
   overrides?: { origin?: object; tracker?: object; buildIndex?: object; proxy?: object; agent?: object };

@@ -43,78 +43,142 @@ export async function freePort(host = '127.0.0.1') {
   });
 }
 
-async function pickPorts(mode, agentCount) {
+async function isFree(port, host = '127.0.0.1') {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, host, () => server.close(() => resolveFree(true)));
+  });
+}
+
+/**
+ * Ports for further instances of a component in default mode: the next free ones
+ * after the documented block (15000-15004), handed out once each.
+ */
+function createPortAllocator(first = 15005) {
+  let next = first;
+  return async () => {
+    while (!(await isFree(next))) next++;
+    return next++;
+  };
+}
+
+async function pickPorts(mode, counts) {
+  const { agents: agentCount, origins: originCount, trackers: trackerCount, buildIndexes: buildIndexCount } =
+    counts;
   if (mode === 'default') {
     const agents = Array.from({ length: agentCount }, (_, i) => 16000 + i * 1000);
-    return { ...DEFAULT_PORTS, agents, agentsP2p: agents.map((port) => port + 1) };
+    const nextPort = createPortAllocator();
+    const origins = [DEFAULT_PORTS.origin];
+    const originsP2p = [DEFAULT_PORTS.originP2p];
+    for (let i = 1; i < originCount; i++) {
+      origins.push(await nextPort());
+      originsP2p.push(await nextPort());
+    }
+    const trackers = [DEFAULT_PORTS.tracker];
+    for (let i = 1; i < trackerCount; i++) trackers.push(await nextPort());
+    const buildIndexes = [DEFAULT_PORTS.buildIndex];
+    for (let i = 1; i < buildIndexCount; i++) buildIndexes.push(await nextPort());
+    return {
+      ...DEFAULT_PORTS,
+      origins,
+      originsP2p,
+      trackers,
+      buildIndexes,
+      agents,
+      agentsP2p: agents.map((port) => port + 1),
+      nextPort,
+    };
   }
   const take = () => freePort();
+  const many = (n) => Promise.all(Array.from({ length: n }, take));
   return {
     proxy: await take(),
-    origin: await take(),
-    originP2p: await take(),
-    tracker: await take(),
-    buildIndex: await take(),
-    agents: await Promise.all(Array.from({ length: agentCount }, take)),
-    agentsP2p: await Promise.all(Array.from({ length: agentCount }, take)),
+    origins: await many(originCount),
+    originsP2p: await many(originCount),
+    trackers: await many(trackerCount),
+    buildIndexes: await many(buildIndexCount),
+    agents: await many(agentCount),
+    agentsP2p: await many(agentCount),
+    nextPort: take,
   };
 }
 
 /**
  * Starts the cluster and waits until every component is ready.
- * options: { dir, ports: 'default' | 'free', agents: number, logLevel, overrides: { origin, tracker, buildIndex, proxy, agent } }
+ * options: { dir, ports: 'default' | 'free', agents: number, origins: number, replicas: number,
+ *   trackers: number, buildIndexes: number, logLevel,
+ *   overrides: { origin, tracker, buildIndex, proxy, agent } }
  * Returns { dir, endpoints, components, stop() }.
  */
 export async function startCluster(options = {}) {
   const dir = resolve(options.dir ?? join(repoRoot, '.devcluster'));
   const agentCount = options.agents ?? 2;
-  const ports = await pickPorts(options.ports ?? 'free', agentCount);
+  const originCount = options.origins ?? 1;
+  const ports = await pickPorts(options.ports ?? 'free', {
+    agents: agentCount,
+    origins: originCount,
+    trackers: options.trackers ?? 1,
+    buildIndexes: options.buildIndexes ?? 1,
+  });
+  // Every component finds the origins through the same ring: same members, same replicas.
+  const originRing = {
+    nodes: ports.origins.map((port) => `127.0.0.1:${port}`),
+    replicas: options.replicas ?? Math.min(originCount, 2),
+  };
   const logLevel = options.logLevel ?? 'info';
   const host = '127.0.0.1';
   const url = (port) => `http://${host}:${port}`;
+  // Every agent and origin computes the same tracker ring; every client lists every build-index.
+  const trackerRing = { nodes: ports.trackers.map((port) => `${host}:${port}`) };
+  const buildIndexNodes = { nodes: ports.buildIndexes.map((port) => `${host}:${port}`) };
   await mkdir(join(dir, 'config'), { recursive: true });
   await mkdir(join(dir, 'logs'), { recursive: true });
 
   const o = options.overrides ?? {};
   const specs = [
-    {
-      name: 'origin-0',
+    ...ports.origins.map((port, i) => ({
+      name: `origin-${i}`,
       app: 'origin',
-      port: ports.origin,
+      port,
       config: {
-        listen: { host, port: ports.origin },
-        storage: { type: 'filesystem', root: join(dir, 'origin-0', 'store') },
-        uploads: { dir: join(dir, 'origin-0', 'uploads') },
+        listen: { host, port },
+        storage: { type: 'filesystem', root: join(dir, `origin-${i}`, 'store') },
+        uploads: { dir: join(dir, `origin-${i}`, 'uploads') },
         p2p: {
-          listen: { host, port: ports.originP2p },
+          listen: { host, port: ports.originsP2p[i] },
           advertiseHost: host,
-          dir: join(dir, 'origin-0', 'p2p'),
+          dir: join(dir, `origin-${i}`, 'p2p'),
         },
-        tracker: { url: url(ports.tracker) },
+        origins: originRing,
+        replication: { self: `${host}:${port}` },
+        trackers: trackerRing,
         logging: { level: logLevel },
       },
-    },
-    {
-      name: 'tracker-0',
+    })),
+    ...ports.trackers.map((port, i) => ({
+      name: `tracker-${i}`,
       app: 'tracker',
-      port: ports.tracker,
+      port,
       config: {
-        listen: { host, port: ports.tracker },
-        origin: { url: url(ports.origin) },
+        listen: { host, port },
+        origins: originRing,
         logging: { level: logLevel },
       },
-    },
-    {
-      name: 'build-index-0',
+    })),
+    ...ports.buildIndexes.map((port, i) => ({
+      name: `build-index-${i}`,
       app: 'build-index',
-      port: ports.buildIndex,
+      port,
       config: {
-        listen: { host, port: ports.buildIndex },
-        storage: { type: 'filesystem', root: join(dir, 'build-index-0') },
-        origin: { url: url(ports.origin) },
+        listen: { host, port },
+        storage: { type: 'filesystem', root: join(dir, `build-index-${i}`) },
+        origins: originRing,
+        // Each node replicates tag writes to the others and sweeps them for what it missed.
+        cluster: { peers: ports.buildIndexes.filter((p) => p !== port).map(url) },
         logging: { level: logLevel },
       },
-    },
+    })),
     {
       name: 'proxy-0',
       app: 'proxy',
@@ -123,8 +187,8 @@ export async function startCluster(options = {}) {
         listen: { host, port: ports.proxy },
         registry: { uploads: { dir: join(dir, 'proxy-0', 'uploads') } },
         cache: { blobDir: join(dir, 'proxy-0', 'blob-cache') },
-        origin: { url: url(ports.origin) },
-        buildIndex: { url: url(ports.buildIndex) },
+        origins: originRing,
+        buildIndex: buildIndexNodes,
         logging: { level: logLevel },
       },
     },
@@ -135,9 +199,9 @@ export async function startCluster(options = {}) {
       config: {
         listen: { host, port },
         cache: { dir: join(dir, `agent-${i}`, 'cache') },
-        origin: { url: url(ports.origin) },
-        buildIndex: { url: url(ports.buildIndex) },
-        tracker: { url: url(ports.tracker) },
+        origins: originRing,
+        buildIndex: buildIndexNodes,
+        trackers: trackerRing,
         p2p: {
           listen: { host, port: ports.agentsP2p[i] },
           advertiseHost: host,
@@ -226,12 +290,12 @@ export async function startCluster(options = {}) {
 
   const endpoints = {
     proxy: [url(ports.proxy)],
-    origin: [url(ports.origin)],
-    tracker: [url(ports.tracker)],
-    'build-index': [url(ports.buildIndex)],
+    origin: ports.origins.map(url),
+    tracker: ports.trackers.map(url),
+    'build-index': ports.buildIndexes.map(url),
     agent: ports.agents.map(url),
     ...(minio === undefined ? {} : { minio: [minio.url] }),
-    'origin-p2p': [`tcp://${host}:${ports.originP2p}`],
+    'origin-p2p': ports.originsP2p.map((port) => `tcp://${host}:${port}`),
     'agent-p2p': ports.agentsP2p.map((port) => `tcp://${host}:${port}`),
   };
   await writeFile(join(dir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);

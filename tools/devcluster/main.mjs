@@ -1,12 +1,44 @@
 // `npm run devcluster`: the whole product on this machine with embedded defaults
 // (filesystem storage under .devcluster/, default ports), until Ctrl-C.
+// Flags: --origins N (origins in the ring, default 1), --replicas R (owners per blob),
+// --trackers N (trackers in the ring, default 1), --build-indexes N (build-index nodes, default 1).
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { repoRoot, startCluster } from './cluster.mjs';
+
+const { values: flags } = parseArgs({
+  options: {
+    origins: { type: 'string', default: '1' },
+    replicas: { type: 'string' },
+    trackers: { type: 'string', default: '1' },
+    'build-indexes': { type: 'string', default: '1' },
+  },
+});
+const count = (name, value) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${name} must be a whole number >= 1, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+};
+const origins = count('origins', flags.origins);
+const replicas = flags.replicas === undefined ? undefined : count('replicas', flags.replicas);
+const trackers = count('trackers', flags.trackers);
+const buildIndexes = count('build-indexes', flags['build-indexes']);
 
 const dir = join(repoRoot, '.devcluster');
 let cluster;
 try {
-  cluster = await startCluster({ dir, ports: 'default', agents: 2 });
+  cluster = await startCluster({
+    dir,
+    ports: 'default',
+    agents: 2,
+    origins,
+    trackers,
+    buildIndexes,
+    ...(replicas ? { replicas } : {}),
+  });
 } catch (err) {
   console.error(`devcluster failed to start: ${err.message}`);
   process.exit(1);

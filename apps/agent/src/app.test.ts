@@ -50,7 +50,7 @@ beforeAll(async () => {
     parseConfig(configSchema, {
       listen: { port: 0 },
       cache: { dir: join(dir, 'cache') },
-      origin: { url: services.originUrl },
+      origins: { nodes: [services.originUrl] },
       buildIndex: { nodes: [services.buildIndexUrl] },
       // Nothing listens there: blobs of one piece or less never need the tracker.
       trackers: { nodes: ['127.0.0.1:9'] },

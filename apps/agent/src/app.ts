@@ -5,7 +5,7 @@
 import {
   createAgentRegistryStore,
   createBuildIndexClusterClient,
-  createOriginClient,
+  createOriginRingClient,
 } from '@kraken/internal-api';
 import { registryApi } from '@kraken/registry-api';
 import {
@@ -39,7 +39,8 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     ['source'] as const,
   );
   const cacheHits = metrics.counter('blob_cache_reads_total', 'Blob reads served from the local cache.');
-  const origin = createOriginClient({ url: config.origin.url });
+  const originRing = createLiveRing(config.origins, { logger: deps.logger });
+  const origin = createOriginRingClient({ ring: originRing });
   const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger });
   const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing });
   const evictions = metrics.counter('blob_cache_evictions_total', 'Blobs evicted from the local cache.');
@@ -77,6 +78,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
       },
     },
     readPiece: (info) => createPieceReader(info, (range) => cache.read(parseDigest(info.digest), range)),
+    pieceStore: node.pieceStore,
     fallbackAfterMs: config.p2p.fallbackAfterMs,
     timers: systemSchedulerTimers,
     logger: p2pLogger,
@@ -125,11 +127,13 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     describe: { cache: config.cache.dir, p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}` },
     beforeListen: async () => {
       await cache.start();
+      await originRing.start();
       await Promise.all([trackerRing.start(), buildIndexRing.start()]);
       await node.start();
     },
     afterClose: async () => {
       await node.close();
+      originRing.close();
       await Promise.all([origin.close(), buildIndex.close(), tracker.close(), cache.close()]);
       trackerRing.close();
       buildIndexRing.close();

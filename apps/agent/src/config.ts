@@ -1,5 +1,6 @@
 /** Configuration of the agent binary, assembled from the libs' schemas. */
 import { z } from 'zod';
+import { createRingConfigSchema } from '@kraken/hashring';
 import { buildIndexRingSchema } from '@kraken/internal-api';
 import { peerConfigShape, trackerRingSchema } from '@kraken/p2p-core';
 import { registryLimitsSchema } from '@kraken/registry-api';
@@ -37,11 +38,13 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Local on-disk cache of pulled content.'),
-    origin: z
-      .object({ url: z.string().url().default('http://127.0.0.1:15002').describe('Base URL of an origin.') })
-      .strict()
-      .prefault({})
-      .describe('Where manifests and blobs are fetched from.'),
+    origins: createRingConfigSchema({
+      nodes: ['127.0.0.1:15002'],
+      replicas: 3,
+      healthPath: '/readiness',
+    }).describe(
+      'The origin ring manifests and small blobs are fetched from (large ones come through the swarm).',
+    ),
     buildIndex: buildIndexRingSchema,
     trackers: trackerRingSchema,
     p2p: z

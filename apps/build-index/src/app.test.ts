@@ -48,7 +48,7 @@ beforeEach(async () => {
   const config = parseConfig(configSchema, {
     listen: { port: 0 },
     storage: { type: 'filesystem', root: join(dir, 'build-index') },
-    origin: { url: originUrl },
+    origins: { nodes: [originUrl] },
     logging: { level: 'silent' },
   });
   app = createApp(config, { logger: silentLogger() });
@@ -148,7 +148,7 @@ describe('build-index app', () => {
     const config = parseConfig(configSchema, {
       listen: { port: 0 },
       storage: { type: 'filesystem', root: join(dir, 'build-index') },
-      origin: { url: originUrl },
+      origins: { nodes: [originUrl] },
     });
     app = createApp(config, { logger: silentLogger() });
     await app.start();
@@ -162,7 +162,7 @@ describe('build-index app', () => {
       parseConfig(configSchema, {
         listen: { port },
         storage: { type: 'filesystem', root: join(dir, root) },
-        origin: { url: originUrl },
+        origins: { nodes: [originUrl] },
         cluster: { peers: [app.url], antiEntropyIntervalMs: 0 },
         logging: { level: 'silent' },
       });
@@ -173,7 +173,7 @@ describe('build-index app', () => {
       parseConfig(configSchema, {
         listen: { port: 0 },
         storage: { type: 'filesystem', root: join(dir, 'build-index') },
-        origin: { url: originUrl },
+        origins: { nodes: [originUrl] },
         cluster: { peers: [`http://127.0.0.1:${port}`], antiEntropyIntervalMs: 0 },
       }),
       { logger: silentLogger() },

@@ -42,11 +42,12 @@ export function createApp(config: Config, deps: AppDeps): App {
   const metrics = deps.metrics ?? createMetrics('build-index');
   const backend = deps.backend ?? createBackend(config.storage);
   // Existence checks ask a blob's owners on the origin ring, in order.
-  const originRing = deps.origin === undefined ? createLiveRing(config.origins, { logger }) : undefined;
+  const originRing = createLiveRing(config.origins, { logger });
+  const ownRing = deps.origin === undefined;
   const origin =
     deps.origin ??
     createOriginRingClient({
-      ring: originRing ?? createLiveRing(config.origins, { logger }),
+      ring: originRing,
       connections: config.origin.connections,
       headersTimeoutMs: config.origin.timeoutMs,
       bodyTimeoutMs: config.origin.timeoutMs,
@@ -92,19 +93,19 @@ export function createApp(config: Config, deps: AppDeps): App {
     logger,
     describe: {
       storage: backend.name,
-      origins: originRing?.members().map((node) => node.url),
+      origins: originRing.members().map((node) => node.url),
       peers: config.cluster.peers,
     },
     // A node that was down pulls what it missed as soon as it starts.
     beforeListen: async () => {
-      await originRing?.start();
+      if (ownRing) await originRing.start();
       await cluster.start();
     },
     // In-flight requests drain first; the origin pool and backend go after them.
     afterClose: async () => {
       await cluster.close();
       await Promise.all([origin.close(), backend.close()]);
-      originRing?.close();
+      originRing.close();
     },
   });
 }

@@ -10,7 +10,8 @@ describe('build-index config', () => {
     const config = parseConfig(configSchema, {});
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 15004 });
     expect(config.storage).toEqual({ type: 'filesystem', root: '.devcluster/build-index-0' });
-    expect(config.origin.url).toBe('http://127.0.0.1:15002');
+    expect(config.origins).toMatchObject({ nodes: ['127.0.0.1:15002'], replicas: 3 });
+    expect(config.origins.health.active.path).toBe('/readiness');
     expect(config.contentCheck).toEqual({ concurrency: 8, maxIndexDepth: 4, maxManifests: 256 });
     expect(config.cluster).toEqual({ peers: [], replicationTimeoutMs: 5_000, antiEntropyIntervalMs: 30_000 });
     expect(config.logging.level).toBe('info');
@@ -25,7 +26,10 @@ describe('build-index config', () => {
   });
 
   it('names a bad value', () => {
-    expect(() => parseConfig(configSchema, { origin: { url: 'not a url' } })).toThrow(ConfigError);
+    expect(() => parseConfig(configSchema, { origins: { nodes: ['no port'] } })).toThrow(ConfigError);
+    expect(() => parseConfig(configSchema, { origin: { url: 'http://x' } })).toThrow(
+      /origin\.url: unknown key/,
+    );
     expect(() => parseConfig(configSchema, { listen: { port: 'x' } })).toThrow(/listen\.port/);
     expect(() => parseConfig(configSchema, { storage: { type: 'tape' } })).toThrow(/storage/);
     expect(() => parseConfig(configSchema, { cluster: { peers: ['not a url'] } })).toThrow(

@@ -57,9 +57,11 @@ export const configSchema = z
   .object({
     listen: listenSchema(15004),
     storage: storageBackendSchema({ defaultRoot: '.devcluster/build-index-0' }),
-    origins: createRingConfigSchema({ nodes: ['127.0.0.1:15002'], replicas: 3, healthPath: '/readiness' }).describe(
-      'The origin ring that tag writes are checked against.',
-    ),
+    origins: createRingConfigSchema({
+      nodes: ['127.0.0.1:15002'],
+      replicas: 3,
+      healthPath: '/readiness',
+    }).describe('The origin ring that tag writes are checked against.'),
     origin: originSchema,
     contentCheck: contentCheckSchema,
     cluster: buildIndexPeersSchema,

@@ -30,6 +30,8 @@ describe('origin app', () => {
       cache: { dir: join(dir, 'cache') },
       writeBack: { dbPath: join(dir, 'write-back.db') },
       p2p: { listen: { host: '127.0.0.1', port: 0 }, dir: join(dir, 'p2p') },
+      // A ring of its own: no peers to copy blobs to.
+      origins: { nodes: [] },
       // Nothing listens there; seeding announces fail quietly and are retried.
       trackers: { nodes: ['127.0.0.1:9'] },
     });
@@ -105,6 +107,9 @@ describe('origin config', () => {
     expect(config.storage).toEqual({ type: 'filesystem', root: './.devcluster/origin-0/store' });
     expect(config.uploads.dir).toBe('./.devcluster/origin-0/uploads');
     expect(config.limits.maxBlobBytes).toBeGreaterThan(20 * 1024 ** 3);
+    expect(config.origins).toMatchObject({ nodes: ['127.0.0.1:15002'], replicas: 3 });
+    expect(config.origins.health.active.path).toBe('/readiness');
+    expect(config.replication).toMatchObject({ writeQuorum: 2 });
   });
 
   it('names a bad key in its error', () => {
@@ -112,7 +117,7 @@ describe('origin config', () => {
       /storage\.rooot: unknown key/,
     );
     expect(() => parseConfig(configSchema, { limits: { maxBlobBytes: -1 } })).toThrow(/limits\.maxBlobBytes/);
-    expect(() => parseConfig(configSchema, { storage: { type: 's3' } })).toThrow(/storage/);
+    expect(() => parseConfig(configSchema, { storage: { type: 'tape' } })).toThrow(/storage/);
     expect(() => parseConfig(configSchema, { listne: {} })).toThrow(/listne: unknown key/);
   });
 });

@@ -2,8 +2,13 @@
  * The origin service: the content-addressed blob API over the configured storage
  * backend, plus /health, /readiness (which checks the backend) and /metrics.
  */
-import { createOriginMetainfo, createOriginRoutes } from '@kraken/internal-api';
-import { createLiveRing } from '@kraken/hashring';
+import {
+  createOriginMetainfo,
+  createOriginReplication,
+  createOriginRingClient,
+  createOriginRoutes,
+} from '@kraken/internal-api';
+import { createLiveRing, formatHostPort, systemTimers } from '@kraken/hashring';
 import {
   createPeerNode,
   createPieceReader,
@@ -53,6 +58,19 @@ export function createApp(config: Config, deps: AppDeps): App {
     ],
   });
   const metainfo = createOriginMetainfo({ store });
+  // The origin ring: peers probed on /readiness, so a starting origin gets no copies.
+  const originRing = createLiveRing(config.origins, { logger });
+  const peers = createOriginRingClient({ ring: originRing });
+  const replication = createOriginReplication({
+    ring: originRing,
+    self: config.replication.self ?? formatHostPort(config.listen.host, config.listen.port),
+    store,
+    clientOf: (peer) => peers.nodeClient(peer),
+    config: config.replication,
+    logger,
+    metrics,
+    timers: systemTimers,
+  });
   const trackerRing = createLiveRing(config.trackers, { logger });
   const tracker = createTrackerRingClient({ ring: trackerRing });
   const p2pLogger = logger.child({ component: 'p2p' });
@@ -79,6 +97,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         return { peerId: node.peerId, host: config.p2p.advertiseHost, port: bound.port };
       },
     },
+    onStored: (event) => replication.onStored(event),
     uploadsDir: config.uploads.dir,
     limits: config.limits,
     logger,
@@ -96,8 +115,13 @@ export function createApp(config: Config, deps: AppDeps): App {
       await trackerRing.start();
       await node.start();
       await server.register(routes);
+      await originRing.start();
+      replication.start();
     },
     afterClose: async () => {
+      await replication.close();
+      originRing.close();
+      await peers.close();
       seeder.close();
       await node.close();
       await tracker.close();

@@ -3,7 +3,8 @@
  * a default that works in the devcluster (first origin, data under .devcluster/).
  */
 import { z } from 'zod';
-import { originLimitsSchema } from '@kraken/internal-api';
+import { createRingConfigSchema } from '@kraken/hashring';
+import { originLimitsSchema, originReplicationSchema } from '@kraken/internal-api';
 import { peerConfigSchema, trackerRingSchema } from '@kraken/p2p-core';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 import {
@@ -38,6 +39,12 @@ export const configSchema = z
       .prefault({})
       .describe('Chunked upload sessions.'),
     limits: originLimitsSchema,
+    origins: createRingConfigSchema({
+      nodes: ['127.0.0.1:15002'],
+      replicas: 3,
+      healthPath: '/readiness',
+    }).describe('The origin ring this origin is a member of: the owners of each blob get its copies.'),
+    replication: originReplicationSchema,
     p2p: peerConfigSchema({ port: 15001, dir: './.devcluster/origin-0/p2p' }),
     trackers: trackerRingSchema,
     seeding: z

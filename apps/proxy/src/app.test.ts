@@ -20,7 +20,7 @@ beforeAll(async () => {
     listen: { port: 0 },
     registry: { uploads: { dir: join(dir, 'uploads') } },
     cache: { blobDir: join(dir, 'blob-cache') },
-    origin: { url: services.originUrl },
+    origins: { nodes: [services.originUrl] },
     buildIndex: { nodes: [services.buildIndexUrl] },
   });
   app = createApp(config, { logger: silentLogger() });
@@ -113,6 +113,7 @@ describe('proxy', () => {
   });
 
   it('names a bad config key', () => {
-    expect(() => parseConfig(configSchema, { origin: { urll: 'x' } })).toThrow(/origin\.urll: unknown key/);
+    expect(() => parseConfig(configSchema, { origin: { url: 'x' } })).toThrow(/origin: unknown key/);
+    expect(() => parseConfig(configSchema, { origins: { nodes: ['no-port'] } })).toThrow(/origins\.nodes\.0/);
   });
 });

@@ -5,7 +5,7 @@
 import { createLiveRing } from '@kraken/hashring';
 import {
   createBuildIndexClusterClient,
-  createOriginClient,
+  createOriginRingClient,
   createProxyRegistryStore,
 } from '@kraken/internal-api';
 import { createFsUploadStore, registryApi } from '@kraken/registry-api';
@@ -23,7 +23,8 @@ export type App = ServiceApp;
 
 export function createApp(config: Config, deps: { logger: Logger }): App {
   const metrics = createMetrics('proxy');
-  const origin = createOriginClient({ url: config.origin.url });
+  const originRing = createLiveRing(config.origins, { logger: deps.logger });
+  const origin = createOriginRingClient({ ring: originRing });
   const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger });
   const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing });
   const uploads = createFsUploadStore({ ...config.registry.uploads, logger: deps.logger });
@@ -68,10 +69,11 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     listen: config.listen,
     logger: deps.logger,
     describe: {
-      origin: config.origin.url,
+      origins: originRing.members().map((node) => node.url),
       buildIndex: buildIndexRing.members().map((node) => node.url),
     },
     beforeListen: async () => {
+      await originRing.start();
       await buildIndexRing.start();
       await blobCache?.start();
       uploads.start();
@@ -80,6 +82,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
       await uploads.close();
       await blobCache?.close();
       await Promise.all([origin.close(), buildIndex.close()]);
+      originRing.close();
       buildIndexRing.close();
     },
   });

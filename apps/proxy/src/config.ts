@@ -1,5 +1,6 @@
 /** Configuration of the proxy binary, assembled from the libs' schemas. */
 import { z } from 'zod';
+import { createRingConfigSchema } from '@kraken/hashring';
 import { buildIndexRingSchema } from '@kraken/internal-api';
 import { registryApiConfigSchema } from '@kraken/registry-api';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
@@ -8,11 +9,13 @@ export const configSchema = z
   .object({
     listen: listenSchema(15000),
     registry: registryApiConfigSchema,
-    origin: z
-      .object({ url: z.string().url().default('http://127.0.0.1:15002').describe('Base URL of an origin.') })
-      .strict()
-      .prefault({})
-      .describe('Where blobs and manifests are written.'),
+    origins: createRingConfigSchema({
+      nodes: ['127.0.0.1:15002'],
+      replicas: 3,
+      healthPath: '/readiness',
+    }).describe(
+      'The origin ring blobs and manifests are written to; `replicas` must match the origins’ own.',
+    ),
     buildIndex: buildIndexRingSchema,
     cache: z
       .object({

@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 async function startTracker(originUrl: string, clock?: { now: number }) {
-  app = createApp(parseConfig(configSchema, { listen: { port: 0 }, origin: { url: originUrl } }), {
+  app = createApp(parseConfig(configSchema, { listen: { port: 0 }, origins: { nodes: [originUrl] } }), {
     logger: silentLogger(),
     ...(clock === undefined ? {} : { clock: () => clock.now }),
   });

@@ -1,9 +1,10 @@
 /**
  * The tracker service: the announce API (swarm bookkeeping and peer handout) and
- * metainfo served from a cache filled from the origin, plus /health, /readiness
- * (which checks the origin) and /metrics.
+ * metainfo served from a cache filled from the origin ring, plus /health, /readiness
+ * (which checks that an origin is ready) and /metrics.
  */
-import { createOriginClient } from '@kraken/internal-api';
+import { createLiveRing } from '@kraken/hashring';
+import { createOriginRingClient } from '@kraken/internal-api';
 import { createPeerPolicy, createPeerStore, createTrackerRoutes } from '@kraken/p2p-core';
 import {
   createHttpServer,
@@ -30,8 +31,9 @@ export function createApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const { tracker } = config;
   const metrics = deps.metrics ?? createMetrics('tracker');
-  const origin = createOriginClient({
-    url: config.origin.url,
+  const originRing = createLiveRing(config.origins, { logger });
+  const origin = createOriginRingClient({
+    ring: originRing,
     connections: config.origin.connections,
     metainfoTimeoutMs: config.origin.metainfoTimeoutMs,
   });
@@ -57,10 +59,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     announceIntervalSeconds: tracker.announceIntervalSeconds,
     metainfoCacheBytes: tracker.metainfoCacheBytes,
     originSeeds: {
-      request: async (digest, signal) => {
-        const answer = await origin.seedBlob(digest, signal);
-        return answer === undefined ? [] : [answer];
-      },
+      // Every healthy owner seeds: losing one origin leaves the swarm with others.
+      request: (digest, signal) => origin.seedOwners(digest, signal),
       waitMs: config.origin.seedWaitMs,
       retryMs: config.origin.seedRetryMs,
       timeoutMs: config.origin.metainfoTimeoutMs,
@@ -72,10 +72,14 @@ export function createApp(config: Config, deps: AppDeps): App {
     server,
     listen: config.listen,
     logger,
-    describe: { origin: config.origin.url },
+    describe: { origins: originRing.members().map((node) => node.url) },
     beforeListen: async () => {
+      await originRing.start();
       await server.register(routes);
     },
-    afterClose: () => origin.close(),
+    afterClose: async () => {
+      await origin.close();
+      originRing.close();
+    },
   });
 }

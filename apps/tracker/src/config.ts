@@ -3,22 +3,19 @@
  * has a default that works in the devcluster (first tracker, first origin).
  */
 import { z } from 'zod';
+import { createRingConfigSchema } from '@kraken/hashring';
 import { trackerConfigSchema } from '@kraken/p2p-core';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 
 const originSchema = z
   .object({
-    url: z
-      .url()
-      .default('http://127.0.0.1:15002')
-      .describe('Base URL of the origin that metainfo is fetched from.'),
     connections: z
       .number()
       .int()
       .min(1)
       .max(1024)
       .default(8)
-      .describe('Keep-alive connections to the origin.'),
+      .describe('Keep-alive connections to each origin.'),
     metainfoTimeoutMs: z
       .number()
       .int()
@@ -44,12 +41,17 @@ const originSchema = z
   })
   .strict()
   .prefault({})
-  .describe('The origin holding the blobs whose metainfo the tracker serves and which seeds them.');
+  .describe('Requests to the origins: metainfo fetches and requests to seed.');
 
 export const configSchema = z
   .object({
     listen: listenSchema(15003),
     tracker: trackerConfigSchema,
+    origins: createRingConfigSchema({
+      nodes: ['127.0.0.1:15002'],
+      replicas: 3,
+      healthPath: '/readiness',
+    }).describe('The origin ring: a blob’s metainfo comes from, and seeding is asked of, its owners.'),
     origin: originSchema,
     logging: loggingSchema,
     tracing: tracingSchema,

@@ -12,7 +12,13 @@
  * - seeding asks every healthy owner, so a swarm has more than one origin to lose.
  */
 import { Readable } from 'node:stream';
-import { runWithFailover, type FailoverRing, type MembershipListener, type RingNode } from '@kraken/hashring';
+import {
+  FailoverExhaustedError,
+  runWithFailover,
+  type FailoverRing,
+  type MembershipListener,
+  type RingNode,
+} from '@kraken/hashring';
 import type { Digest } from '@kraken/oci-content';
 import type {
   OriginClient,
@@ -21,6 +27,7 @@ import type {
   OriginUploadClient,
   SeedAnswer,
 } from './client-types.js';
+import { RemoteApiError } from './errors.js';
 import { createOriginClient } from './origin-client.js';
 import { findOnOwners, isRetryableOriginError } from './origin-owner-walk.js';
 import { createResumingRead } from './origin-resuming-read.js';
@@ -222,10 +229,20 @@ export function createOriginRingClient(options: OriginRingClientOptions): Origin
     },
 
     async ping(signal) {
-      await runWithFailover(ring, 'readiness', (node, attempt) => clientOf(node).ping(attempt.signal), {
-        retries: everyone() - 1,
-        ...(signal === undefined ? {} : { signal }),
-      });
+      try {
+        await runWithFailover(ring, 'readiness', (node, attempt) => clientOf(node).ping(attempt.signal), {
+          retries: everyone() - 1,
+          ...(signal === undefined ? {} : { signal }),
+        });
+      } catch (error) {
+        if (!(error instanceof FailoverExhaustedError)) throw error;
+        const reasons = error.attempts.map((a) =>
+          a.error instanceof Error ? a.error.message : String(a.error),
+        );
+        throw new RemoteApiError('KRAKEN_NOT_READY', `no origin is ready: ${reasons.join('; ')}`, {
+          statusCode: 503,
+        });
+      }
     },
 
     async close() {

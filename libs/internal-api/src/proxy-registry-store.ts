@@ -76,8 +76,9 @@ export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): Wr
     async putBlob(repo, blob) {
       // Content-addressed: a blob the origins already hold needs no second upload.
       const existing = await origin.statBlob(blob.digest);
+      // An opener, not a stream: an upload cut off by a failing origin is sent again to the next.
       if (existing?.size !== blob.size)
-        await origin.putBlob(blob.digest, blob.open(), { size: blob.size, namespace: repo });
+        await origin.putBlob(blob.digest, () => blob.open(), { size: blob.size, namespace: repo });
       if (blobCache !== undefined && blob.file !== undefined) {
         await blobCache
           .adopt(blob.digest, blob.file, blob.size)
@@ -91,7 +92,7 @@ export function createProxyRegistryStore(options: ProxyRegistryStoreOptions): Wr
 
     async putManifest(repo, manifest: StoredManifest, parsed: ParsedManifest, tag?: string) {
       if ((await origin.statBlob(manifest.digest)) === undefined) {
-        await origin.putBlob(manifest.digest, Readable.from([manifest.bytes]), {
+        await origin.putBlob(manifest.digest, () => Readable.from([manifest.bytes]), {
           size: manifest.bytes.length,
           namespace: repo,
         });
