@@ -64,8 +64,12 @@ function createPortAllocator(first = 15005) {
 }
 
 async function pickPorts(mode, counts) {
-  const { agents: agentCount, origins: originCount, trackers: trackerCount, buildIndexes: buildIndexCount } =
-    counts;
+  const {
+    agents: agentCount,
+    origins: originCount,
+    trackers: trackerCount,
+    buildIndexes: buildIndexCount,
+  } = counts;
   if (mode === 'default') {
     const agents = Array.from({ length: agentCount }, (_, i) => 16000 + i * 1000);
     const nextPort = createPortAllocator();
