@@ -30,6 +30,7 @@ export class FillReader extends Readable {
   #position: number;
   #handle: FileHandle | undefined;
   #pumping = false;
+  #wanted = false;
 
   constructor(options: FillReaderOptions) {
     super({ highWaterMark: CHUNK });
@@ -52,11 +53,15 @@ export class FillReader extends Readable {
   }
 
   override _read(): void {
+    // A call that arrives while a pump is still winding down must not be lost: the
+    // stream asks only once until the next push.
+    this.#wanted = true;
     if (this.#pumping) return;
     this.#pumping = true;
     this.#pump().then(
       () => {
         this.#pumping = false;
+        if (this.#wanted && !this.destroyed) this._read();
       },
       (err: unknown) => {
         this.#pumping = false;
@@ -69,7 +74,7 @@ export class FillReader extends Readable {
   async #pump(): Promise<void> {
     const handle = this.#handle;
     if (handle === undefined) return;
-    for (;;) {
+    while (this.#wanted) {
       if (this.destroyed) return;
       const fill = this.#fill;
       if (fill.state === 'failed') throw fill.error;
@@ -79,10 +84,11 @@ export class FillReader extends Readable {
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.#position);
         if (bytesRead === 0) throw new Error('fill file shorter than its written count');
         this.#position += bytesRead;
-        if (!this.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead))) return;
+        this.#wanted = this.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
         continue;
       }
       if (this.#position > this.#end && fill.state === 'done') {
+        this.#wanted = false;
         this.push(null);
         return;
       }
