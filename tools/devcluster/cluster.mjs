@@ -218,7 +218,8 @@ export async function startCluster(options = {}) {
 
   // Storage: every origin keeps its cache and write-back queue under its own directory.
   // With storage 's3', MinIO holds the objects: one prefix shared by the origins (they
-  // write back to one backend), another for the build-index.
+  // write back to one backend), and one per build-index node (each keeps its own state,
+  // as with directories).
   const minio =
     options.storage === 's3'
       ? await startMinio({
@@ -235,7 +236,7 @@ export async function startCluster(options = {}) {
       if (minio !== undefined) spec.config.storage = minioStorageConfig(minio.url, 'origin');
     }
     if (spec.app === 'build-index' && minio !== undefined)
-      spec.config.storage = minioStorageConfig(minio.url, 'build-index');
+      spec.config.storage = minioStorageConfig(minio.url, spec.name);
   }
 
   const overrideOf = {

@@ -1,7 +1,9 @@
 // `npm run devcluster`: the whole product on this machine with embedded defaults
 // (filesystem storage under .devcluster/, default ports), until Ctrl-C.
 // Flags: --origins N (origins in the ring, default 1), --replicas R (owners per blob),
-// --trackers N (trackers in the ring, default 1), --build-indexes N (build-index nodes, default 1).
+// --trackers N (trackers in the ring, default 1), --build-indexes N (build-index nodes, default 1),
+// --storage filesystem|s3 (s3: a MinIO from .cache/bin/minio holds the origins' and the
+// build-index's objects; build it with `bash tools/install/go-tools.sh minio`).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot, startCluster } from './cluster.mjs';
@@ -12,6 +14,7 @@ const { values: flags } = parseArgs({
     replicas: { type: 'string' },
     trackers: { type: 'string', default: '1' },
     'build-indexes': { type: 'string', default: '1' },
+    storage: { type: 'string', default: 'filesystem' },
   },
 });
 const count = (name, value) => {
@@ -26,6 +29,10 @@ const origins = count('origins', flags.origins);
 const replicas = flags.replicas === undefined ? undefined : count('replicas', flags.replicas);
 const trackers = count('trackers', flags.trackers);
 const buildIndexes = count('build-indexes', flags['build-indexes']);
+if (flags.storage !== 'filesystem' && flags.storage !== 's3') {
+  console.error(`--storage must be filesystem or s3, got "${flags.storage}"`);
+  process.exit(2);
+}
 
 const dir = join(repoRoot, '.devcluster');
 let cluster;
@@ -37,6 +44,7 @@ try {
     origins,
     trackers,
     buildIndexes,
+    storage: flags.storage,
     ...(replicas ? { replicas } : {}),
   });
 } catch (err) {
