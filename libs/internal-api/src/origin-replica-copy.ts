@@ -17,6 +17,8 @@ export interface ReplicaCopyOptions {
   /** Opens the local copy. */
   readonly open: () => Promise<Readable>;
   readonly signal?: AbortSignal | undefined;
+  /** The namespace of the original write, for the receiver's backend routing. */
+  readonly namespace?: string | undefined;
 }
 
 export async function copyReplica(options: ReplicaCopyOptions): Promise<ReplicaCopyResult> {
@@ -25,7 +27,12 @@ export async function copyReplica(options: ReplicaCopyOptions): Promise<ReplicaC
   if (existing?.size === size) return 'present';
   const body = await options.open();
   try {
-    await target.putBlob(digest, body, { size, replica: true, ...(signal === undefined ? {} : { signal }) });
+    await target.putBlob(digest, body, {
+      size,
+      replica: true,
+      ...(signal === undefined ? {} : { signal }),
+      ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    });
   } finally {
     body.destroy();
   }

@@ -44,6 +44,15 @@ describe('origin replication on write', () => {
     expect(await holders(cluster, digest)).toEqual([...owners].sort());
   });
 
+  it('carries the namespace of the write to the copies', async () => {
+    cluster = await startTestOrigins(3, { replicas: 3 });
+    const { bytes, digest } = blob('n');
+    const client = createOriginClient({ url: cluster.origins[0]!.url });
+    await client.putBlob(digest, Readable.from([bytes]), { size: bytes.length, namespace: 'team/app' });
+    await client.close();
+    for (const origin of cluster.origins) expect(origin.namespaces).toEqual(['team/app']);
+  });
+
   it('stores a replica without copying it on', async () => {
     cluster = await startTestOrigins(3, { replicas: 3 });
     const { bytes, digest } = blob('b');

@@ -107,9 +107,16 @@ export function createOriginReplication(options: OriginReplicationOptions): Orig
     ...(options.now === undefined ? {} : { now: options.now }),
   });
 
-  async function copyTo(node: RingNode, digest: Digest, size: number): Promise<boolean> {
+  async function copyTo(node: RingNode, event: StoredBlobEvent): Promise<boolean> {
+    const { digest, size, namespace } = event;
     try {
-      const result = await copyReplica({ target: options.clientOf(node), digest, size, open: open(digest) });
+      const result = await copyReplica({
+        target: options.clientOf(node),
+        digest,
+        size,
+        open: open(digest),
+        namespace,
+      });
       if (result === 'copied') copies.inc({ trigger: 'write', result: 'ok' });
       ring.reportSuccess(node.id);
       return true;
@@ -124,12 +131,12 @@ export function createOriginReplication(options: OriginReplicationOptions): Orig
   async function onStored(event: StoredBlobEvent): Promise<void> {
     // A replica is the other end of this very process: copying it on would loop.
     if (event.replica) return;
-    const { digest, size } = event;
+    const { digest } = event;
     const owners = ring.owners(digest.value);
     const quorum = Math.min(config.writeQuorum, ring.replicas, Math.max(1, ring.members().length));
     const targets = owners.filter((node) => node.id !== self);
     const reachable = targets.filter((node) => ring.isHealthy(node.id));
-    const results = await Promise.all(reachable.map((node) => copyTo(node, digest, size)));
+    const results = await Promise.all(reachable.map((node) => copyTo(node, event)));
     let stored = 1 + results.filter(Boolean).length;
     if (stored < owners.length || reachable.length < targets.length) sweep.schedule('retry');
     if (stored >= quorum) return;
@@ -138,7 +145,7 @@ export function createOriginReplication(options: OriginReplicationOptions): Orig
     for (const node of ring.ranked(digest.value)) {
       if (stored >= quorum) break;
       if (tried.has(node.id) || !ring.isHealthy(node.id)) continue;
-      if (await copyTo(node, digest, size)) stored++;
+      if (await copyTo(node, event)) stored++;
     }
     if (stored < quorum) throw new ReplicationQuorumError(digest.value, stored, quorum);
   }

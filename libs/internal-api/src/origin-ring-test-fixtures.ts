@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLiveRing, createRingConfigSchema, systemTimers, type LiveRing } from '@kraken/hashring';
 import { createHttpServer, createMetrics, silentLogger, type Metrics } from '@kraken/service-kit';
-import { createContentStore, createFilesystemBackend, type ContentStore } from '@kraken/storage-backends';
+import {
+  createContentStore,
+  createFilesystemBackend,
+  type BlobWriteOptions,
+  type ContentStore,
+} from '@kraken/storage-backends';
 import type { FastifyInstance } from 'fastify';
 import { createOriginClient } from './origin-client.js';
 import { originReplicationSchema, type OriginReplicationConfig } from './origin-replication-config.js';
@@ -24,6 +29,8 @@ export interface TestOrigin {
   readonly replication: OriginReplication;
   readonly metrics: Metrics;
   readonly server: FastifyInstance;
+  /** The namespace of every write this origin's store received, in order. */
+  readonly namespaces: (string | undefined)[];
 }
 
 export interface TestOrigins {
@@ -44,11 +51,27 @@ export async function startTestOrigins(
   const dir = await mkdtemp(join(tmpdir(), 'kraken-origin-ring-'));
   const logger = silentLogger();
   const replications: OriginReplication[] = [];
-  const started: { server: FastifyInstance; store: ContentStore; metrics: Metrics; url: string }[] = [];
+  const started: {
+    server: FastifyInstance;
+    store: ContentStore;
+    metrics: Metrics;
+    url: string;
+    namespaces: (string | undefined)[];
+  }[] = [];
   for (let i = 0; i < count; i++) {
-    const store = createContentStore({
+    const plain = createContentStore({
       backend: createFilesystemBackend({ root: join(dir, `o${i}`, 'store') }),
     });
+    const namespaces: (string | undefined)[] = [];
+    // Records the namespace each write carried, as the origin's routed store would see it.
+    const store: ContentStore = {
+      ...plain,
+      write: (digest, source, writeOptions: BlobWriteOptions & { namespace?: string } = {}) => {
+        const { namespace, ...rest } = writeOptions;
+        namespaces.push(namespace);
+        return plain.write(digest, source, rest);
+      },
+    };
     const metrics = createMetrics('origin', { defaultMetrics: false });
     const server = createHttpServer({ logger, metrics });
     await server.register(
@@ -61,7 +84,7 @@ export async function startTestOrigins(
       }),
     );
     const url = await server.listen({ host: '127.0.0.1', port: 0 });
-    started.push({ server, store, metrics, url });
+    started.push({ server, store, metrics, url, namespaces });
   }
   const nodes = started.map((s) => new URL(s.url).host);
   const ringConfig = createRingConfigSchema().parse({

@@ -55,6 +55,8 @@ export interface StoredBlobEvent {
   readonly size: number;
   /** The upload was itself a copy from another origin (the replica header). */
   readonly replica: boolean;
+  /** The namespace the write carried, which copies carry on (backend routing). */
+  readonly namespace?: string;
 }
 
 const digestParams = z.object({ digest: z.string() });
@@ -156,7 +158,12 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
       recordStored(result);
       log.debug({ digest: digest.value, size: result.size, created: result.created }, 'blob stored');
       const replica = request.headers[REPLICA_HEADER] === '1';
-      await options.onStored?.({ digest, size: result.size, replica });
+      await options.onStored?.({
+        digest,
+        size: result.size,
+        replica,
+        ...(namespace === undefined ? {} : { namespace }),
+      });
       return reply.code(201).send();
     });
 
@@ -199,7 +206,12 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
       const result = await uploads.commit(id, digest, namespace === undefined ? {} : { namespace });
       recordStored(result);
       log.debug({ digest: digest.value, size: result.size, uploadId: id }, 'upload committed');
-      await options.onStored?.({ digest, size: result.size, replica: false });
+      await options.onStored?.({
+        digest,
+        size: result.size,
+        replica: false,
+        ...(namespace === undefined ? {} : { namespace }),
+      });
       return reply.code(201).send();
     });
 
