@@ -1,8 +1,9 @@
 /**
  * One partial blob: the open data file and bitfield of a download in progress, as
- * handed out by the piece store. Pieces are verified, written with positional writes
- * (so different pieces may be written concurrently), synced, and only then marked in
- * a bitfield that is persisted atomically; completion re-hashes the whole file before
+ * handed out by the piece store. Pieces are verified and written with positional
+ * writes (so different pieces may be written concurrently); rounds of one data sync and
+ * one atomic bitfield write then make them durable, the bitfield never claiming a
+ * piece written after the sync. Completion syncs and re-hashes the whole file before
  * the caller's content store may adopt it.
  */
 import type { FileHandle } from 'node:fs/promises';
@@ -50,12 +51,19 @@ export interface PartialBlob {
   isComplete(): boolean;
   /**
    * Verifies and stores piece `index`; `data` must not change until the promise
-   * settles (it is hashed, then written, without a copy). Resolves true once the piece is on disk and the
-   * bitfield persisted, false when the piece was already held (nothing written).
+   * settles (it is hashed, then written, without a copy). Resolves true once the
+   * piece is written (readable at once, durable with the next sync round), false when
+   * the piece was already held (nothing written); a failed sync round fails the next
+   * write.
    * Rejects with PieceVerificationError for a wrong length or hash, leaving the
    * bitfield unchanged, and InvalidPieceIndexError for an index out of range.
    */
   writePiece(index: number, data: Uint8Array): Promise<boolean>;
+  /**
+   * Resolves once every piece written so far is durable (a restart resumes with it);
+   * rejects with the error of a failed sync round, which is then reported only once.
+   */
+  sync(): Promise<void>;
   /** One verified piece, for serving to peers; PieceNotAvailableError when not held. */
   readPiece(index: number): Promise<Buffer>;
   /**
@@ -122,6 +130,8 @@ export async function openPartialBlob(options: {
   let generation = 0;
   let durable = 0;
   let flushing: Promise<void> | undefined;
+  /** A failed flush round fails the next write: the disk is not taking our pieces. */
+  let flushError: unknown;
 
   function assertOpen(): void {
     if (closed) throw new PartialBlobClosedError(digest.value);
@@ -134,36 +144,49 @@ export async function openPartialBlob(options: {
     return promise;
   }
 
-  // Persists the bitfield until the durable copy includes every set bit. Concurrent
-  // callers share one writer loop, so bursts of pieces cost few file replacements.
+  // Makes the verified pieces durable in rounds: one data sync, then one atomic bitfield
+  // write claiming only the pieces written before that sync. Pieces arriving meanwhile
+  // wait for the next round, so a fast download costs a few syncs per second, not one
+  // per piece; a crash loses at most the pieces of the round in flight.
   function flush(): Promise<void> {
     if (flushing === undefined && durable < generation) {
       flushing = (async () => {
         while (durable < generation) {
           const target = generation;
-          await writeFileAtomic(fs, { path: bitfieldPath, dir, data: encodeBitfieldFile(metainfo, bits) });
+          const snapshot = encodeBitfieldFile(metainfo, bits);
+          await file.datasync();
+          await writeFileAtomic(fs, { path: bitfieldPath, dir, data: snapshot });
           durable = target;
         }
-      })().finally(() => {
-        flushing = undefined;
-      });
+      })()
+        .catch((err: unknown) => {
+          flushError ??= err;
+        })
+        .finally(() => {
+          flushing = undefined;
+        });
     }
     return flushing ?? Promise.resolve();
   }
 
-  async function persistThrough(target: number): Promise<void> {
-    while (durable < target) await flush();
+  /** Reports a failed sync round once; the next round retries the pieces it missed. */
+  function takeFlushError(): void {
+    if (flushError === undefined) return;
+    const err = flushError;
+    flushError = undefined;
+    throw err;
   }
 
   async function store(index: number, data: Uint8Array, offset: number): Promise<void> {
+    takeFlushError();
     for (let done = 0; done < data.byteLength;) {
       const { bytesWritten } = await file.write(data, done, data.byteLength - done, offset + done);
       done += bytesWritten;
     }
-    // The data must be durable before any persisted bitfield claims it.
-    await file.datasync();
+    // Readable (and servable to peers) at once; durable with the next flush round.
     bits.set(index);
-    await persistThrough(++generation);
+    generation++;
+    void track(flush());
   }
 
   async function finish(): Promise<void> {
@@ -235,6 +258,11 @@ export async function openPartialBlob(options: {
       }
       // Tracked from the start, so close() also waits for a piece still being hashed.
       return track(writePiece(index, data));
+    },
+
+    async sync() {
+      while (durable < generation && flushError === undefined) await flush();
+      takeFlushError();
     },
 
     async readPiece(index) {

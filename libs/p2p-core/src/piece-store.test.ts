@@ -128,7 +128,8 @@ describe('piece store', () => {
     const crashed = await createPieceStore({ dir: partials }).open(metainfo);
     await crashed.writePiece(0, pieceOf(blob, 0));
     await crashed.writePiece(3, pieceOf(blob, 3));
-    // No close(): a fresh store (as after a restart) must see what writePiece promised.
+    await crashed.sync();
+    // No close(): a fresh store (as after a restart) must see what sync() promised.
     const resumed = await createPieceStore({ dir: partials }).open(metainfo);
     expect([...resumed.bitfield().present()]).toEqual([0, 3]);
     expect((await resumed.readPiece(0)).equals(pieceOf(blob, 0))).toBe(true);
@@ -251,6 +252,7 @@ describe('piece store', () => {
       bigInfo.pieceHashes.map((_, i) => partial.writePiece(i, pieceOf(bigBlob, i))),
     );
     expect(results.every(Boolean)).toBe(true);
+    await partial.sync();
     const resumed = await createPieceStore({ dir: partials }).open(bigInfo);
     expect(resumed.isComplete()).toBe(true);
     await partial.close();
@@ -321,6 +323,35 @@ describe('piece store', () => {
     expect((await readFile(join(blobs, digestOf('').hex))).byteLength).toBe(0);
   });
 
+  it('fails the next write after a failed sync round, once', async () => {
+    let failRenames = 0;
+    let renameFailed!: () => void;
+    const failed = new Promise<void>((resolve) => (renameFailed = resolve));
+    const flaky: PieceStoreFileSystem = {
+      ...fsp,
+      rename: async (from, to) => {
+        if (failRenames > 0) {
+          failRenames--;
+          renameFailed();
+          throw Object.assign(new Error('EIO: rename failed'), { code: 'EIO' });
+        }
+        return fsp.rename(from, to);
+      },
+    };
+    const partial = await createPieceStore({ dir: partials, fs: flaky }).open(metainfo);
+    failRenames = 1;
+    expect(await partial.writePiece(0, pieceOf(blob, 0))).toBe(true);
+    await failed;
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(partial.writePiece(2, pieceOf(blob, 2))).rejects.toThrow('EIO');
+    expect(await partial.writePiece(3, pieceOf(blob, 3))).toBe(true);
+    await partial.sync();
+    const resumed = await createPieceStore({ dir: partials }).open(metainfo);
+    expect([...resumed.bitfield().present()]).toEqual([0, 3]);
+    await resumed.close();
+    await partial.close();
+  });
+
   it('does not claim a piece whose bitfield could not be persisted', async () => {
     let failRenames = 0;
     const flaky: PieceStoreFileSystem = {
@@ -335,12 +366,14 @@ describe('piece store', () => {
     };
     const partial = await createPieceStore({ dir: partials, fs: flaky }).open(metainfo);
     failRenames = 1;
-    await expect(partial.writePiece(0, pieceOf(blob, 0))).rejects.toThrow('EIO');
+    expect(await partial.writePiece(0, pieceOf(blob, 0))).toBe(true);
+    await expect(partial.sync()).rejects.toThrow('EIO');
     const afterCrash = await createPieceStore({ dir: partials }).open(metainfo);
     expect(afterCrash.has(0)).toBe(false);
     await afterCrash.close();
-    // The next successful persist carries the earlier bit along.
+    // The next successful round carries the earlier bit along.
     await partial.writePiece(1, pieceOf(blob, 1));
+    await partial.sync();
     const resumed = await createPieceStore({ dir: partials }).open(metainfo);
     expect([...resumed.bitfield().present()]).toEqual([0, 1]);
     await resumed.close();
