@@ -67,4 +67,19 @@ mkdir -p "$BIN"
 # Two checkouts of the same machine may install at once; serialize builds of the cache.
 exec 9>"$CACHE/go-tools.lock"
 flock 9
-for name in "${wanted[@]}"; do build_tool "$name"; done
+# Tools build side by side: much of a cold build is waiting on module downloads and on
+# single-threaded links (MinIO alone takes about 8 minutes on 2 cores), so one tool's
+# download or link overlaps another's compile. Each tool's output is printed when it ends.
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+pids=()
+for name in "${wanted[@]}"; do
+  (build_tool "$name") >"$logs/$name.log" 2>&1 &
+  pids+=("$!")
+done
+failed=0
+for i in "${!wanted[@]}"; do
+  if ! wait "${pids[$i]}"; then failed=1; fi
+  cat "$logs/${wanted[$i]}.log"
+done
+exit "$failed"
