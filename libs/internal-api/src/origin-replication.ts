@@ -156,6 +156,14 @@ export function createOriginReplication(options: OriginReplicationOptions): Orig
     sweep: () => sweep.runNow(),
     start() {
       if (unwatch.length > 0) return;
+      const members = ring.members();
+      // Not finding itself, the origin would count copies it sends to itself.
+      if (members.length > 0 && !members.some((node) => node.id === self)) {
+        log.warn(
+          { self, members: members.map((node) => node.id) },
+          'this origin is not a member of its ring',
+        );
+      }
       unwatch = [
         ring.watchMembers(() => sweep.schedule('change')),
         ring.watchHealth((change) => {
