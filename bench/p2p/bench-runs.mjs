@@ -144,7 +144,7 @@ export async function runBench({ opts, net, drivers, work, blob, log }) {
       blob,
       originHost,
       cpuGroups,
-      timeoutMs: (5 * idealSeconds + 120) * 1000,
+      timeoutMs: (10 * idealSeconds + 120) * 1000,
       events,
     });
     // Where each agent's bytes came from, as the agent itself reports it.

@@ -74,7 +74,15 @@ async function upload({ url, file, size, timeoutMs = 600_000 }) {
  * (a Date.now() instant, the clock every process shares; the intervals use the monotonic clock).
  * `headersMs` is when the response headers came, `endMs` the last byte.
  */
-async function pull({ url, startAt, digest, size, timeoutMs }) {
+function pull(args) {
+  return timedFetch(args).catch((err) => {
+    if (err.name === 'AbortError' || err.name === 'TimeoutError')
+      throw new Error(`GET ${args.url}: not complete after ${Math.round(args.timeoutMs / 1000)} s`);
+    throw err;
+  });
+}
+
+async function timedFetch({ url, startAt, digest, size, timeoutMs }) {
   const wait = Math.round(startAt - Date.now());
   if (wait > 0) await sleep(wait);
   const lagMs = Date.now() - startAt;
