@@ -10,7 +10,7 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Bucket, FileMetadata, StorageOptions } from '@google-cloud/storage';
+import type { Bucket, File, FileMetadata, StorageOptions } from '@google-cloud/storage';
 import { KrakenError } from '@kraken/oci-content';
 import { bucketPrefix } from './bucket-prefix.js';
 import {
@@ -103,14 +103,17 @@ export function createGcsBackend(options: GcsBackendOptions): StorageBackend {
       validateObjectKey(key);
       const { signal } = writeOptions;
       signal?.throwIfAborted();
-      const file = (await usable()).file(prefix.nameOf(key));
       // The source's own failure is the caller's to see as it is, not "unavailable".
+      // Listening from the start also keeps a failure while the client loads from
+      // going unhandled; pipeline then sees the source already errored.
       let sourceError: unknown;
       const onSourceError = (err: unknown) => {
         sourceError ??= err;
       };
       source.once('error', onSourceError);
+      let file: File;
       try {
+        file = (await usable()).file(prefix.nameOf(key));
         await pipeline(
           source,
           file.createWriteStream({

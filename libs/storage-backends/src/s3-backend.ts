@@ -114,7 +114,18 @@ export function createS3Backend(options: S3BackendOptions): StorageBackend {
       validateObjectKey(key);
       const { signal } = writeOptions;
       signal?.throwIfAborted();
-      const { client, Upload } = await sdk();
+      // Until pipeline listens, a source failure must not go unhandled; pipeline then
+      // sees the source already errored and rejects with its error.
+      const ignore = () => {};
+      source.on('error', ignore);
+      let loaded: LoadedSdk;
+      try {
+        loaded = await sdk();
+      } catch (err) {
+        source.off('error', ignore);
+        throw err;
+      }
+      const { client, Upload } = loaded;
       // The source goes through a PassThrough so that `pipeline` owns its errors and the
       // signal: either one destroys the body, the Upload's reader fails, and lib-storage
       // aborts the multipart upload before `done()` settles.
@@ -132,6 +143,7 @@ export function createS3Backend(options: S3BackendOptions): StorageBackend {
         throw err;
       });
       const piping = pipeline(source, body, signal === undefined ? {} : { signal });
+      source.off('error', ignore);
       const [piped, uploaded] = await Promise.allSettled([piping, uploading]);
       // The source's failure (or the abort) is the cause when it came first; the body
       // then carried that same error into the Upload.

@@ -101,6 +101,16 @@ export function describeWritableConformance(
     expect(await ctx.harness().leftovers()).toEqual([]);
   });
 
+  it('rejects with the error of a source that fails at once, before the backend reads it', async () => {
+    const source = new Readable({ read() {} });
+    // Emitted on the next tick: a backend that awaits anything before listening
+    // would let it go unhandled.
+    source.destroy(new Error('source failed at once'));
+    await expect(ctx.backend().write('early/failure', source)).rejects.toThrow('source failed at once');
+    expect(await ctx.backend().stat('early/failure')).toBeUndefined();
+    expect(await ctx.harness().leftovers()).toEqual([]);
+  });
+
   it('leaves nothing behind when a write is aborted', async () => {
     const controller = new AbortController();
     const source = stallingStream(64 * 1024, () => controller.abort());
