@@ -86,6 +86,21 @@ describe('content cache', () => {
     expect(cache.usage().pinned).toBe(0);
   });
 
+  it('lists cached digests in order, page by page', async () => {
+    cache = createContentCache({ root: join(dir, 'c'), maxBytes: 0 });
+    await cache.start();
+    const digests = [blob(1), blob(2), blob(3)].map((b) => digestOf(b).value).sort();
+    for (const fill of [1, 2, 3]) await put(cache, blob(fill));
+    const first = cache.list({ limit: 2 });
+    expect(first.digests.map((d) => d.value)).toEqual(digests.slice(0, 2));
+    const second = cache.list({ limit: 2, continuationToken: first.continuationToken! });
+    expect(second).toEqual({
+      digests: [expect.objectContaining({ value: digests[2] })],
+      continuationToken: undefined,
+    });
+    expect(cache.list({ algorithm: 'sha512' }).digests).toEqual([]);
+  });
+
   it('counts only its own blobs, and finds them again after a restart, oldest first', async () => {
     const root = join(dir, 'c');
     await writeFile(join(dir, 'unrelated-big-file'), blob(9, 50_000));

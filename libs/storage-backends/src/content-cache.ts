@@ -10,10 +10,11 @@ import { link, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { Digest } from '@kraken/oci-content';
+import type { Digest, DigestAlgorithm } from '@kraken/oci-content';
 import {
   blobKey,
   createContentStore,
+  type BlobListPage,
   type BlobStat,
   type BlobWriteOptions,
   type BlobWriteResult,
@@ -59,6 +60,8 @@ export interface ContentCache {
    * origin's pending write-backs) hold one.
    */
   pin(digest: Digest): () => void;
+  /** Cached digests in lexical order of their value, paginated like ContentStore.list. */
+  list(options?: { algorithm?: DigestAlgorithm; limit?: number; continuationToken?: string }): BlobListPage;
   delete(digest: Digest): Promise<boolean>;
   usage(): ContentCacheUsage;
   check(signal?: AbortSignal): Promise<void>;
@@ -211,6 +214,22 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
     },
 
     pin,
+
+    list(listOptions = {}) {
+      const limit = Math.max(1, Math.floor(listOptions.limit ?? 1000));
+      const after = listOptions.continuationToken;
+      const values = [...entries.values()]
+        .map((e) => e.digest)
+        .filter((d) => listOptions.algorithm === undefined || d.algorithm === listOptions.algorithm)
+        .filter((d) => after === undefined || d.value > after)
+        .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+      const digests = values.slice(0, limit);
+      const last = digests[digests.length - 1];
+      return {
+        digests,
+        continuationToken: values.length > limit && last !== undefined ? last.value : undefined,
+      };
+    },
 
     async delete(digest) {
       forget(digest);

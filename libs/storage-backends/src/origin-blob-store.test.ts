@@ -209,8 +209,11 @@ describe('origin blob store', () => {
     await inner.write(digestOf(data), Readable.from([data]));
     const { store } = openStore(remote, manualClock());
     await store.start();
+    // It lists what it holds itself, not the backend's content.
+    expect((await store.list()).digests).toEqual([]);
     expect(await store.stat(digestOf(data))).toEqual({ size: 5000 });
     expect((await readAll(await store.read(digestOf(data)))).equals(data)).toBe(true);
+    await expect.poll(async () => (await store.list()).digests).toEqual([digestOf(data)]);
     expect(store.cacheUsage()).toMatchObject({ blobs: 1, bytes: 5000 });
     expect(store.writeBackStats().pending).toBe(0);
   });

@@ -215,8 +215,10 @@ export function createOriginBlobStore(options: OriginBlobStoreOptions): OriginBl
       return deleted;
     },
 
-    list(listOptions) {
-      return remoteFor(undefined).list(listOptions);
+    // What this origin holds itself (the replication sweep walks it), not the
+    // backend's whole content, which every origin of the ring shares.
+    async list(listOptions) {
+      return cache.list(listOptions);
     },
 
     async check(signal) {
