@@ -180,6 +180,17 @@ describe('write-back queue', () => {
     expect(queue.stats()).toMatchObject({ pending: 0, failed: 1, oldestPendingAt: undefined });
 
     missing = false;
+    // Pushed again: the job is back in line with fresh attempts.
+    expect(queue.enqueue(d('gone'), 'team/app')).toBe(true);
+    await flush();
+    expect(settled.at(-1)?.result).toBe('success');
+    expect(queue.jobs()).toEqual([]);
+
+    missing = true;
+    queue.enqueue(d('gone'), 'team/app');
+    await flush();
+    expect(queue.jobs()[0]?.state).toBe('failed');
+    missing = false;
     expect(queue.retryFailed()).toBe(1);
     await flush();
     expect(settled.at(-1)?.result).toBe('success');

@@ -85,7 +85,7 @@ export interface WriteBackQueue {
   open(): readonly WriteBackJob[];
   /** Opens if needed and starts dispatching due jobs. */
   start(): void;
-  /** Durably queues a write-back; false when the same job is already queued. */
+  /** Durably queues a write-back (or re-arms a failed one); false when it is already pending. */
   enqueue(digest: Digest, namespace?: string): boolean;
   /** Whether any job (pending or failed) holds `digest`. */
   holds(digest: Digest): boolean;
@@ -270,8 +270,12 @@ export function createWriteBackQueue(options: WriteBackQueueOptions): WriteBackQ
       const now = clock.now();
       const result = database()
         .prepare(
-          `INSERT OR IGNORE INTO write_back_jobs (digest, namespace, enqueued_at, next_attempt_at)
-           VALUES (?, ?, ?, ?)`,
+          // A failed job is put back in line: the new upload brought a fresh local copy.
+          `INSERT INTO write_back_jobs (digest, namespace, enqueued_at, next_attempt_at)
+           VALUES (?, ?, ?, ?)
+           ON CONFLICT (digest, namespace) DO UPDATE
+             SET state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at
+             WHERE state = 'failed'`,
         )
         .run(digest.value, namespace ?? '', now, now);
       if (result.changes === 0) return false;
