@@ -73,6 +73,38 @@ describe('origin ring client over real origins', () => {
   });
 });
 
+describe('chunked uploads over the ring', () => {
+  it('keeps a session on the origin that opened it, and the commit lands on the owners', async () => {
+    cluster = await startTestOrigins(3, { replicas: 2 });
+    const ring = cluster.ring();
+    client = createOriginRingClient({ ring });
+    const { bytes, digest } = blob('u');
+    const id = await client.createUpload();
+    expect(
+      await client.uploadChunk(id, Readable.from([bytes.subarray(0, 100)]), { start: 0, size: 100 }),
+    ).toBe(100);
+    const rest = bytes.subarray(100);
+    expect(await client.uploadChunk(id, Readable.from([rest]), { start: 100, size: rest.length })).toBe(
+      bytes.length,
+    );
+    expect(await client.uploadOffset(id)).toBe(bytes.length);
+    await client.commitUpload(id, digest);
+    for (const owner of ring.owners(digest.value)) {
+      expect(await cluster.byId(owner.id).store.stat(digest)).toEqual({ size: bytes.length });
+    }
+    expect(await client.uploadOffset(id)).toBeUndefined();
+
+    const other = await client.createUpload();
+    expect(await client.cancelUpload(other)).toBe(true);
+    expect(await client.cancelUpload(other)).toBe(false);
+    // An id that names no member is no session at all.
+    expect(
+      await client.uploadOffset(`${other.split('.')[0]!}.${Buffer.from('nobody:1').toString('base64url')}`),
+    ).toBe(undefined);
+    expect(await client.uploadOffset('garbage')).toBeUndefined();
+  });
+});
+
 /** A fake origin over a map of blobs; `breakAfter` makes full reads fail part-way. */
 function fakeOrigin(blobs: Map<string, Buffer>, breakAfter?: number): OriginNodeClient {
   const unused = () => Promise.reject(new Error('not used'));

@@ -9,7 +9,8 @@
  * - writes go to the first healthy owner, which stores the blob and copies it to the
  *   other owners before it answers (origin-replication.ts); an upload that fails is
  *   sent again, freshly opened, to the next node;
- * - seeding asks every healthy owner, so a swarm has more than one origin to lose.
+ * - seeding asks every healthy owner, so a swarm has more than one origin to lose;
+ * - chunked uploads stay on the origin that opened them (origin-ring-uploads.ts).
  */
 import { Readable } from 'node:stream';
 import {
@@ -31,6 +32,7 @@ import { RemoteApiError } from './errors.js';
 import { createOriginClient } from './origin-client.js';
 import { findOnOwners, isRetryableOriginError } from './origin-owner-walk.js';
 import { createResumingRead } from './origin-resuming-read.js';
+import { createRingUploads } from './origin-ring-uploads.js';
 
 /** The client of one origin. */
 export type OriginNodeClient = OriginClient & OriginUploadClient & OriginMetainfoClient & OriginSeedClient;
@@ -64,7 +66,8 @@ export interface OriginRingClientOptions {
   readonly onResume?: (event: { digest: Digest; nodeId: string; offset: number; error: unknown }) => void;
 }
 
-export interface OriginRingClient extends OriginClient, OriginMetainfoClient, OriginSeedClient {
+export interface OriginRingClient
+  extends OriginClient, OriginUploadClient, OriginMetainfoClient, OriginSeedClient {
   /** Asks every healthy owner to seed the blob; the answers of those that do. */
   seedOwners(digest: Digest, signal?: AbortSignal): Promise<SeedAnswer[]>;
   /** The client of one member, for origin-to-origin copies. */
@@ -122,6 +125,7 @@ export function createOriginRingClient(options: OriginRingClientOptions): Origin
 
   return {
     nodeClient: clientOf,
+    ...createRingUploads(ring, clientOf),
 
     async statBlob(digest, signal) {
       return (await find(digest, (c, s) => c.statBlob(digest, s), signal))?.value;
