@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,29 @@ describe('origin storage wiring', () => {
     const text = await metrics(url);
     expect(text).toContain('kraken_origin_write_back_queue_depth 0');
     expect(text).toContain('kraken_origin_cache_bytes 12');
+  });
+
+  it('takes in a committed chunked upload without copying it, and writes it back', async () => {
+    const url = await start();
+    const created = await fetch(`${url}/v1/uploads`, { method: 'POST' });
+    const { uploadId } = (await created.json()) as { uploadId: string };
+    const octets = { 'content-type': 'application/octet-stream' };
+    const patch = await fetch(`${url}/v1/uploads/${uploadId}`, {
+      method: 'PATCH',
+      headers: octets,
+      body: 'chunked ',
+    });
+    expect(patch.status).toBe(202);
+    const digest = digestOf('chunked upload');
+    const commit = await fetch(`${url}/v1/uploads/${uploadId}?digest=${digest.value}&namespace=team/app`, {
+      method: 'PUT',
+      headers: octets,
+      body: 'upload',
+    });
+    expect(commit.status).toBe(201);
+    expect(await readdir(join(dir, 'uploads'))).toEqual([]);
+    const stored = join(dir, 'store', blobKey(digest));
+    await expect.poll(() => readFile(stored, 'utf8').catch(() => undefined)).toBe('chunked upload');
   });
 
   it('routes by namespace and refuses a namespace no rule matches at upload time', async () => {

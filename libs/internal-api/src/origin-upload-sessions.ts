@@ -28,6 +28,15 @@ const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 /** A content store's write that may also take the blob's namespace (the origin's store does). */
 export interface OriginBlobWriter {
   write(digest: Digest, source: Readable, options?: OriginBlobWriteOptions): Promise<BlobWriteResult>;
+  /**
+   * Takes in the finished upload file itself (verified, then hard-linked), when the
+   * store can: a large upload is then not written to disk a second time.
+   */
+  adoptFile?(
+    digest: Digest,
+    file: string,
+    options: { size: number; namespace?: string },
+  ): Promise<BlobWriteResult>;
 }
 
 export interface UploadSessionsOptions {
@@ -171,6 +180,15 @@ export function createUploadSessions(options: UploadSessionsOptions): UploadSess
     commit(id, digest, commitOptions = {}) {
       return exclusively(id, async (session) => {
         const path = join(dir, id);
+        if (store.adoptFile !== undefined) {
+          const adopted = await store.adoptFile(digest, path, {
+            size: session.offset,
+            ...(commitOptions.namespace === undefined ? {} : { namespace: commitOptions.namespace }),
+          });
+          sessions.delete(id);
+          await rm(path, { force: true });
+          return adopted;
+        }
         const body = createReadStream(path);
         let result: BlobWriteResult;
         try {

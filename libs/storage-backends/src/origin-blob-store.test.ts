@@ -1,4 +1,4 @@
-import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -201,6 +201,25 @@ describe('origin blob store', () => {
       expect.objectContaining({ digest: digestOf(data), state: 'failed' }),
     ]);
     expect(reopened.store.cacheUsage().pinned).toBe(1);
+  });
+
+  it('adopts a finished upload file by hard link, verified, and writes it back', async () => {
+    const { remote, inner } = switchableRemote();
+    const { store, results } = openStore(remote, manualClock());
+    await store.start();
+    const data = blob(8, 3000);
+    const file = join(dir, 'upload');
+    await writeFile(file, data);
+    await expect(store.adoptFile(digestOf('other'), file, { size: 3000 })).rejects.toThrow(/does not match/);
+    expect(store.cacheUsage().blobs).toBe(0);
+    expect(await store.adoptFile(digestOf(data), file, { size: 3000, namespace: 'team/app' })).toEqual({
+      size: 3000,
+      created: true,
+    });
+    const cached = await stat(join(dir, 'cache', blobKey(digestOf(data))));
+    expect(cached.ino).toBe((await stat(file)).ino);
+    await expect.poll(() => results).toEqual(['success']);
+    expect((await inRemote(inner, digestOf(data))).equals(data)).toBe(true);
   });
 
   it('reads a blob the cache lacks through from the backend, and caches it', async () => {

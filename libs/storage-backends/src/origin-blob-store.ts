@@ -14,9 +14,11 @@
  * router's typed error) instead of failing its write-back later. A read has no
  * namespace: the default backend is asked first, then the routed ones in order.
  */
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import type { Digest } from '@kraken/oci-content';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DigestVerifyStream, type Digest } from '@kraken/oci-content';
 import type { ContentCache, ContentCacheUsage } from './content-cache.js';
 import {
   createContentStore,
@@ -65,6 +67,16 @@ export interface OriginBlobStoreOptions {
 
 export interface OriginBlobStore extends ContentStore {
   write(digest: Digest, source: Readable, options?: OriginBlobWriteOptions): Promise<BlobWriteResult>;
+  /**
+   * Takes in a finished upload file: verified against `digest` (one read), then
+   * hard-linked into the cache (copied across filesystems) and queued for write-back,
+   * so a large upload is not written to disk a second time. The caller removes its file.
+   */
+  adoptFile(
+    digest: Digest,
+    file: string,
+    options: { size: number; namespace?: string },
+  ): Promise<BlobWriteResult>;
   /** Pins blobs with queued write-backs, indexes the cache, resumes the queue. */
   start(): Promise<void>;
   /** Readiness of the local side: the cache directory is writable. */
@@ -201,6 +213,27 @@ export function createOriginBlobStore(options: OriginBlobStoreOptions): OriginBl
         queue.enqueue(digest, namespace);
         hold(digest, namespace, unpin);
         return result;
+      } catch (err) {
+        unpin();
+        throw err;
+      }
+    },
+
+    async adoptFile(digest, file, adoptOptions) {
+      const { size, namespace } = adoptOptions;
+      remoteFor(namespace);
+      await pipeline(
+        createReadStream(file),
+        new DigestVerifyStream({ expected: digest, expectedSize: size }),
+        new Writable({ write: (_chunk, _encoding, callback) => callback() }),
+      );
+      const unpin = cache.pin(digest);
+      try {
+        const created = (await cache.stat(digest)) === undefined;
+        await cache.adopt(digest, file, size);
+        queue.enqueue(digest, namespace);
+        hold(digest, namespace, unpin);
+        return { size, created };
       } catch (err) {
         unpin();
         throw err;
