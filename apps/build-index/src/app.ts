@@ -59,6 +59,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     antiEntropyIntervalMs: config.cluster.antiEntropyIntervalMs,
     logger,
     metrics,
+    ...(deps.now ? { now: deps.now } : {}),
   });
   const server = createHttpServer({
     logger,

@@ -69,6 +69,7 @@ async function startNode(
     backend,
     peers: peers.map((p) => `http://127.0.0.1:${p}`),
     replicationTimeoutMs: 2_000,
+    now: () => clock,
     antiEntropyIntervalMs: extra.intervalMs ?? 0,
     logger: silentLogger(),
     metrics,
@@ -143,6 +144,11 @@ describe('build-index cluster', () => {
     expect(await b.client.deleteTag('team/app', 'v1')).toBe(true);
     expect(await a.client.getTag('team/app', 'v1')).toBeUndefined();
     expect(await c.client.getTag('team/app', 'v1')).toBeUndefined();
+
+    // So do the tags a manifest delete drops.
+    await a.client.putTag('team/app', 'v2', image.digest);
+    expect(await c.client.deleteManifest('team/app', image.digest)).toBe(true);
+    for (const node of nodes) expect(await node.client.getTag('team/app', 'v2')).toBeUndefined();
   });
 
   it('answers a write while a peer is down, and the peer catches up by anti-entropy', async () => {
@@ -173,6 +179,34 @@ describe('build-index cluster', () => {
     // Nothing left to repair in either direction.
     expect(await b.cluster.sweep()).toEqual({ repaired: 0, failedPeers: [] });
     expect(await a.cluster.sweep()).toEqual({ repaired: 0, failedPeers: [] });
+  });
+
+  it('keeps a tag deleted on a node that missed the delete, and a later write wins over it', async () => {
+    const [pa, pb] = [await freePort(), await freePort()];
+    const a = await startNode(pa, [pb]);
+    let b = await startNode(pb, [pa]);
+    const image = pushedImage(['deleted']);
+    await a.client.putTag('app', 'gone', image.digest);
+    await stopNode(b);
+    clock = new Date('2030-03-01T00:00:00.000Z');
+    expect(await a.client.deleteTag('app', 'gone')).toBe(true);
+
+    // B still holds the old value: A's sweep must not bring it back, B's must drop it.
+    b = await startNode(pb, [pa]);
+    expect((await b.client.getTag('app', 'gone'))?.value).toBe(image.digest.value);
+    expect(await a.cluster.sweep()).toEqual({ repaired: 0, failedPeers: [] });
+    expect(await a.client.getTag('app', 'gone')).toBeUndefined();
+    expect(await b.cluster.sweep()).toEqual({ repaired: 1, failedPeers: [] });
+    expect(await b.client.getTag('app', 'gone')).toBeUndefined();
+    expect(await b.client.listTags('app')).toEqual([]);
+
+    clock = new Date('2030-03-02T00:00:00.000Z');
+    await b.client.putTag('app', 'gone', image.digest);
+    expect((await a.client.getTag('app', 'gone'))?.value).toBe(image.digest.value);
+    const bad = await fetch(`${a.url}/v1/replica/repositories/app/tags/gone?deletedAt=soon`, {
+      method: 'DELETE',
+    });
+    expect(bad.status).toBe(400);
   });
 
   it('keeps the newer value when a replicated write is older', async () => {

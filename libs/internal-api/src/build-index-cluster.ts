@@ -5,25 +5,27 @@
  *   then pushes it synchronously to every peer and answers once each peer acked or
  *   failed (bounded by the replication timeout). A pusher that reads through any
  *   reachable node therefore sees its own write, and losing one node loses no tag.
+ * - Deletes leave a tombstone with their time on the accepting node and are pushed the
+ *   same way; a tombstone beats every value written at or before it.
  * - Repair: a peer that missed writes (down, partitioned, timed out) catches up by an
- *   anti-entropy sweep: every node periodically pulls each peer's tag values and keeps
- *   the newer of each pair (by `updatedAt`, then digest). A node sweeps at start, so a
- *   restarted node is current within one pass.
+ *   anti-entropy sweep: every node periodically pulls each peer's tag values and
+ *   tombstones and keeps the newer of each pair (by `updatedAt`, then digest). A node
+ *   sweeps at start, so a restarted node is current within one pass.
  *
  * Why not a quorum or a consensus log: tags are single values with last-writer-wins
  * semantics already (replication between clusters works the same way), writes are
  * rare next to reads, and clusters are small (2-5 nodes). Pushing to all and repairing
  * by pull keeps every node able to accept writes and serve reads alone, which is what
  * "losing a node blocks no pull" needs; the price is that concurrent writes of one tag
- * through different nodes resolve by wall-clock time, and that deletes are pushed but
- * not repaired (a node that missed a delete brings the tag back on its next sweep).
+ * through different nodes resolve by wall-clock time, and that tombstones are kept
+ * (they are tiny, and deletes are rare).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger, Metrics } from '@kraken/service-kit';
 import type { StorageBackend } from '@kraken/storage-backends';
 import type { ManifestRecord } from './contracts.js';
 import type { StoredTag } from './build-index-store.js';
-import { isNewerTag } from './build-index-replica-protocol.js';
+import { isDeletedBy, isNewerTag } from './build-index-replica-protocol.js';
 import { createBuildIndexReplicaClient, type BuildIndexReplicaClient } from './build-index-replica-client.js';
 import { createReplicaRoutes } from './build-index-replica-routes.js';
 import { createReplicaStore } from './build-index-replica-store.js';
@@ -44,6 +46,8 @@ export interface BuildIndexClusterOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly timers?: ClusterTimers;
+  /** Clock of tombstones' `deletedAt`. */
+  readonly now?: () => Date;
   /** Builds the client of one peer; tests inject their own. */
   readonly clientFor?: (url: string) => BuildIndexReplicaClient;
 }
@@ -56,7 +60,7 @@ export interface ReplicationOutcome {
 }
 
 export interface SweepReport {
-  /** Tag values pulled from peers because they were newer than ours. */
+  /** Tag values and deletions pulled from peers because they were newer than ours. */
   readonly repaired: number;
   /** Peers whose sweep failed part-way. */
   readonly failedPeers: readonly string[];
@@ -73,7 +77,7 @@ export interface BuildIndexCluster {
     value: StoredTag,
     record?: ManifestRecord,
   ): Promise<ReplicationOutcome>;
-  /** Pushes a tag delete this node accepted to every peer. */
+  /** Records a tag delete this node accepted (a tombstone) and pushes it to every peer. */
   replicateDelete(repo: string, tag: string): Promise<ReplicationOutcome>;
   /** One anti-entropy pass over every peer; concurrent calls share the pass in flight. */
   sweep(): Promise<SweepReport>;
@@ -93,6 +97,7 @@ const systemTimers: ClusterTimers = {
 export function createBuildIndexCluster(options: BuildIndexClusterOptions): BuildIndexCluster {
   const log = options.logger.child({ component: 'build-index-cluster' });
   const timers = options.timers ?? systemTimers;
+  const now = options.now ?? (() => new Date());
   const store = createReplicaStore({ backend: options.backend });
   const build =
     options.clientFor ??
@@ -156,16 +161,29 @@ export function createBuildIndexCluster(options: BuildIndexClusterOptions): Buil
         signal,
       );
       for (const repo of page) {
-        const remote = (await peer.listTagValues(repo, signal)) ?? [];
-        if (remote.length === 0) continue;
-        const local = new Map((await store.list(repo))?.map((entry) => [entry.tag, entry]));
-        for (const { tag, ...value } of remote) {
+        const remote = await peer.listTagValues(repo, signal);
+        if (remote === undefined || remote.tags.length + remote.deleted.length === 0) continue;
+        const listing = await store.list(repo);
+        const local = new Map(listing?.tags.map((entry) => [entry.tag, entry]));
+        const localDeleted = new Map(listing?.deleted.map((entry) => [entry.tag, entry.deletedAt]));
+        for (const { tag, ...value } of remote.tags) {
           if (!isNewerTag(value, local.get(tag))) continue;
+          const deletedAt = localDeleted.get(tag);
+          if (deletedAt !== undefined && isDeletedBy(value, deletedAt)) continue;
           const record = await peer.getManifest(repo, value.digest, signal);
           if ((await store.apply(repo, tag, value, record)).applied) {
             repaired++;
             repairs.inc();
             log.info({ repo, tag, digest: value.digest, peer: peer.url }, 'tag repaired from a peer');
+          }
+        }
+        for (const { tag, deletedAt } of remote.deleted) {
+          const known = localDeleted.get(tag);
+          if (known !== undefined && Date.parse(known) >= Date.parse(deletedAt)) continue;
+          if ((await store.applyDelete(repo, tag, deletedAt)).applied) {
+            repaired++;
+            repairs.inc();
+            log.info({ repo, tag, deletedAt, peer: peer.url }, 'tag deletion repaired from a peer');
           }
         }
       }
@@ -216,8 +234,10 @@ export function createBuildIndexCluster(options: BuildIndexClusterOptions): Buil
       );
     },
 
-    replicateDelete(repo, tag) {
-      return toAll({ repo, tag, deleted: true }, (peer, signal) => peer.deleteTag(repo, tag, signal));
+    async replicateDelete(repo, tag) {
+      const deletedAt = now().toISOString();
+      await store.applyDelete(repo, tag, deletedAt);
+      return toAll({ repo, tag, deletedAt }, (peer, signal) => peer.deleteTag(repo, tag, deletedAt, signal));
     },
 
     sweep,

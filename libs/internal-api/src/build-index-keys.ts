@@ -5,6 +5,7 @@
  * and `_referrers` segments cannot collide with a nested repository's name.
  *
  *   repositories/<repo>/_tags/<tag>                                  {digest, updatedAt}
+ *   repositories/<repo>/_deleted/<tag>                               {deletedAt} (cluster tombstone)
  *   repositories/<repo>/_manifests/<alg>/<hex>                       ManifestRecord
  *   repositories/<repo>/_referrers/<subject alg>/<subject hex>/<alg>/<hex>   ManifestRecord
  *   catalog/<encoded repo>                                           {name}
@@ -23,6 +24,15 @@ export function tagsPrefix(repo: string): string {
 
 export function tagKey(repo: string, tag: string): string {
   return tagsPrefix(repo) + tag;
+}
+
+/** Tombstones: when a tag was deleted, so replication does not bring it back. */
+export function deletedTagsPrefix(repo: string): string {
+  return `${REPOSITORIES}${repo}/_deleted/`;
+}
+
+export function deletedTagKey(repo: string, tag: string): string {
+  return deletedTagsPrefix(repo) + tag;
 }
 
 export function manifestKey(repo: string, digest: Digest): string {

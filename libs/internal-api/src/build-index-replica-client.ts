@@ -5,7 +5,7 @@
  * against the shared schemas; failures to connect become ServiceUnreachableError.
  */
 import { Pool, type Dispatcher } from 'undici';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { manifestRecordSchema, repositoryListSchema, type ManifestRecord } from './contracts.js';
 import { errorFromResponse } from './error-body.js';
 import { RemoteApiError, ServiceUnreachableError } from './errors.js';
@@ -30,14 +30,16 @@ export interface BuildIndexReplicaClientOptions {
 export interface BuildIndexReplicaClient {
   readonly url: string;
   putTag(repo: string, tag: string, put: ReplicaTagPut, signal?: AbortSignal): Promise<ReplicaApplyResult>;
-  /** False when the peer did not hold the tag. */
-  deleteTag(repo: string, tag: string, signal?: AbortSignal): Promise<boolean>;
-  /** Undefined when the peer does not know the repository. */
-  listTagValues(repo: string, signal?: AbortSignal): Promise<ReplicaTagList['tags'] | undefined>;
+  /** Pushes a deletion; true when it changed anything on the peer. */
+  deleteTag(repo: string, tag: string, deletedAt: string, signal?: AbortSignal): Promise<boolean>;
+  /** The repository's tag values and tombstones; undefined when the peer does not know it. */
+  listTagValues(repo: string, signal?: AbortSignal): Promise<ReplicaTagList | undefined>;
   listRepositories(page: { n: number; last?: string }, signal?: AbortSignal): Promise<string[]>;
   getManifest(repo: string, digest: string, signal?: AbortSignal): Promise<ManifestRecord | undefined>;
   close(): Promise<void>;
 }
+
+const replicaDeleteResultSchema = z.object({ applied: z.boolean() }).strict();
 
 /** Tag listings of big repositories are the largest answers. */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -75,7 +77,7 @@ export function createBuildIndexReplicaClient(
 
   /** The validated answer on 200, undefined on 404; anything else throws. */
   const json = async <T>(
-    request: { method: 'GET' | 'PUT'; path: string; body?: unknown },
+    request: { method: 'GET' | 'PUT' | 'DELETE'; path: string; body?: unknown },
     schema: z.ZodType<T>,
     signal: AbortSignal | undefined,
   ): Promise<T | undefined> => {
@@ -109,18 +111,19 @@ export function createBuildIndexReplicaClient(
       return result;
     },
 
-    async deleteTag(repo, tag, signal) {
-      const response = await send({ method: 'DELETE', path: replicaTagPath(repo, tag) }, signal);
-      if (response.statusCode === 204 || response.statusCode === 404) {
-        await response.body.dump();
-        return response.statusCode === 204;
-      }
-      throw await errorFromResponse(response.statusCode, response.body);
+    async deleteTag(repo, tag, deletedAt, signal) {
+      const path = `${replicaTagPath(repo, tag)}?${new URLSearchParams({ deletedAt }).toString()}`;
+      const result = await json({ method: 'DELETE', path }, replicaDeleteResultSchema, signal);
+      if (result === undefined)
+        throw new RemoteApiError('KRAKEN_HTTP_404', `DELETE ${path}: unexpected HTTP 404`, {
+          statusCode: 404,
+        });
+      return result.applied;
     },
 
     async listTagValues(repo, signal) {
       const path = `${replicaRepoPath(repo)}/tags`;
-      return (await json({ method: 'GET', path }, replicaTagListSchema, signal))?.tags;
+      return json({ method: 'GET', path }, replicaTagListSchema, signal);
     },
 
     async listRepositories(page, signal) {

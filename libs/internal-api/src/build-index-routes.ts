@@ -43,7 +43,7 @@ export interface BuildIndexRoutesOptions {
    * record it implies: the cluster pushes it to the other nodes here.
    */
   readonly onTagPut?: (event: TagWrite) => Promise<unknown>;
-  /** Called after a tag delete is stored and before it is answered. */
+  /** Called after a tag delete is stored (also for tags a manifest delete drops), before it is answered. */
   readonly onTagDelete?: (event: { repo: string; tag: string }) => Promise<unknown>;
   /** Limits of the content check behind writes. */
   readonly closure?: {
@@ -191,6 +191,7 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
       const { repo, digest } = digestOf(request.params);
       const { existed, droppedTags } = await store.deleteManifest(repo, digest);
       if (!existed) throw new ManifestNotFoundError(repo, digest.value);
+      for (const tag of droppedTags) await options.onTagDelete?.({ repo, tag });
       log.info({ repo, digest: digest.value, droppedTags }, 'manifest deleted');
       return reply.code(204).send();
     });

@@ -65,13 +65,16 @@ export {
   replicaTagPutSchema,
   replicaTagListSchema,
   replicaApplyResultSchema,
+  replicaTombstoneSchema,
   isNewerTag,
+  isDeletedBy,
 } from './build-index-replica-protocol.js';
 export type {
   ReplicaTagValue,
   ReplicaTagPut,
   ReplicaTagList,
   ReplicaApplyResult,
+  ReplicaTombstone,
 } from './build-index-replica-protocol.js';
 export { createBuildIndexStore } from './build-index-store.js';
 export type {
