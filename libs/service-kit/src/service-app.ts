@@ -40,9 +40,14 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     },
     close() {
       closing ??= (async () => {
+        // Close drains in-flight requests, but a keep-alive connection whose response
+        // ends after close began would linger until its timeout: close each once idle.
+        const sweep = setInterval(() => server.server.closeIdleConnections(), 100);
+        sweep.unref();
         try {
           await server.close();
         } finally {
+          clearInterval(sweep);
           await options.afterClose?.();
         }
       })();
