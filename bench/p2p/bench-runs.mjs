@@ -41,7 +41,7 @@ export async function runBench({ opts, net, drivers, work, blob, log }) {
       dir: appDir,
       driver: originDriver,
       readyUrl: `${originUrl}/health`,
-      links: { trackerHost, swarm },
+      links: { trackerHost },
     }),
   );
   if (swarm) {

@@ -36,23 +36,22 @@ const configs = {
     origins: ringOf(`${originHost.ip}:${PORTS.origin}`),
     logging,
   }),
-  // `swarm: false` leaves out the P2P keys, for a direct-only run.
-  origin: ({ dir, host, trackerHost, swarm }) => ({
+  // Every path is set, even for a direct-only run: a default would point into the repo's
+  // .devcluster/, which a running devcluster uses.
+  origin: ({ dir, host, trackerHost }) => ({
     listen: { host: host.ip, port: PORTS.origin },
     storage: { type: 'filesystem', root: join(dir, 'storage') },
+    cache: { dir: join(dir, 'cache') },
+    writeBack: { dbPath: join(dir, 'write-back.db') },
     uploads: { dir: join(dir, 'uploads') },
-    ...(swarm
-      ? {
-          origins: ringOf(`${host.ip}:${PORTS.origin}`),
-          p2p: {
-            listen: { host: host.ip, port: PORTS.originP2p },
-            advertiseHost: host.ip,
-            clusterId: CLUSTER_ID,
-            dir: join(dir, 'p2p'),
-          },
-          trackers: ringOf(`${trackerHost.ip}:${PORTS.tracker}`),
-        }
-      : {}),
+    origins: ringOf(`${host.ip}:${PORTS.origin}`),
+    p2p: {
+      listen: { host: host.ip, port: PORTS.originP2p },
+      advertiseHost: host.ip,
+      clusterId: CLUSTER_ID,
+      dir: join(dir, 'p2p'),
+    },
+    trackers: ringOf(`${trackerHost.ip}:${PORTS.tracker}`),
     logging,
   }),
   agent: ({ dir, host, originHost, trackerHost }) => ({
@@ -100,7 +99,9 @@ export async function startApp({ app, host, dir, driver, readyUrl, links = {}, t
     command: 'ip',
     // `ip netns exec` execs node in place: the handle's pid is node's, and SIGTERM reaches it.
     args: ['netns', 'exec', host.ns, process.execPath, main, '--config', configFile],
-    cwd: ROOT,
+    // Any path an app still takes from a relative default (./.devcluster/... in the devcluster)
+    // then lands in this run's temp dir, never in the repo's.
+    cwd: appDir,
     logFile: join(appDir, `${app}.log`),
   });
   // Promise.race handles the loser's later settlement, so neither leaks a rejection.
