@@ -1,12 +1,18 @@
 /**
  * Reads a byte range of an open file as a Readable. Consumed as an ordinary stream
  * (for await, pipeline) it allocates a buffer per chunk like any file stream. Piped
- * into a Writable, as fastify does with a reply body, it instead copies with pooled
- * buffers: a buffer is read, written, and reused once the destination's write
- * callback says the bytes have left it, with at most `inFlight` buffers per stream.
- * That keeps serving blobs free of per-chunk allocation (see buffer-pool.ts).
+ * into a sink that is done with a chunk once its write callback runs (an HTTP response
+ * or socket, as fastify pipes a reply body, or a file), it instead copies with pooled
+ * buffers: a buffer is read, written, and reused once the write callback says the
+ * bytes have left, with at most `inFlight` buffers per stream. That keeps serving
+ * blobs free of per-chunk allocation (see buffer-pool.ts). Any other destination (a
+ * Transform passes chunks on and calls back before they are consumed) gets fresh
+ * buffers, since reusing one there would overwrite bytes still queued downstream.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { WriteStream } from 'node:fs';
+import { ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { Readable, type Writable } from 'node:stream';
 import type { BufferPool } from './buffer-pool.js';
 
@@ -56,8 +62,18 @@ export class FileReadStream extends Readable {
   }
 
   override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
-    if (this.#piped || this.readableFlowing === true || this.readableLength > 0)
+    if (
+      this.#piped ||
+      this.readableFlowing === true ||
+      this.readableLength > 0 ||
+      !releasesOnCallback(destination)
+    ) {
+      // As in the pooled copy: a destination that goes away takes the file with it.
+      destination.once('close', () => {
+        if (!this.readableEnded) this.destroy();
+      });
       return super.pipe(destination, options);
+    }
     this.#piped = true;
     this.#copyTo(destination as unknown as Writable, options?.end ?? true);
     return destination;
@@ -127,4 +143,13 @@ export class FileReadStream extends Readable {
       () => callback(err),
     );
   }
+}
+
+/** Sinks that hold no reference to a chunk once its write callback ran. */
+function releasesOnCallback(destination: NodeJS.WritableStream): boolean {
+  return (
+    destination instanceof ServerResponse ||
+    destination instanceof Socket ||
+    destination instanceof WriteStream
+  );
 }
