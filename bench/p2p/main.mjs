@@ -5,9 +5,9 @@
 // efficiency (S/R)/t, origin egress ÷ S and CPU use, with an SVG of both runs' CDFs.
 // Run by `npm run bench:p2p` (as root: it creates namespaces, veth pairs and qdiscs).
 //
-//   node bench/p2p/main.mjs [--agents 16] [--size-mib 256] [--rate-mbps 2] [--runs direct,p2p]
-//     [--baseline-agents 4] [--kill origin@50%] [--out-dir bench/results] [--keep] [--check]
-//   node bench/p2p/main.mjs --check-network [--rate-mbps 2]
+//   node bench/p2p/main.mjs [--agents 16] [--size-mib 256] [--rate-mbps 1] [--runs direct,p2p]
+//     [--baseline-agents 2] [--kill origin@50%] [--out-dir bench/results] [--keep] [--check]
+//   node bench/p2p/main.mjs --check-network [--rate-mbps 1]
 //
 // --rate-mbps is in megabytes per second (10^6 B/s), as tc's "mbps" unit. --check exits 1 when a
 // target is missed; --keep leaves the temp dir (configs, data, logs), which is also kept after a
@@ -29,7 +29,7 @@ import { kernelRelease } from './test-network.mjs';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const RUNS = ['direct', 'p2p'];
 const MAX_AGENTS = 200;
-const DEFAULT_BASELINE_AGENTS = 4;
+const DEFAULT_BASELINE_AGENTS = 2;
 const log = (msg) => console.error(`[bench:p2p] ${msg}`);
 
 /** A bad flag: reported as one line, without a stack. */
@@ -61,9 +61,9 @@ function parseOptions(argv) {
       options: {
         agents: { type: 'string', default: '16' },
         'size-mib': { type: 'string', default: '256' },
-        // 16 agents at R make 16·R of swarm traffic, all on this machine's cores: at 8 MB/s two
-        // cores were the bottleneck (README), at 2 MB/s they have room.
-        'rate-mbps': { type: 'string', default: '2' },
+        // 16 agents at R make 16·R of swarm traffic, all on this machine's cores: at 8 and 2 MB/s
+        // two cores were the bottleneck (README); at 1 MB/s the swarm needs about one.
+        'rate-mbps': { type: 'string', default: '1' },
         runs: { type: 'string', default: RUNS.join(',') },
         'baseline-agents': { type: 'string' },
         kill: { type: 'string' },
@@ -80,7 +80,7 @@ function parseOptions(argv) {
   if (runs.length === 0 || runs.some((r) => !RUNS.includes(r)) || new Set(runs).size !== runs.length)
     throw new UsageError(`--runs takes a comma-separated subset of ${RUNS.join(',')} (got ${values.runs})`);
   const agents = positiveNumber('agents', values.agents, MAX_AGENTS);
-  // The direct run takes k·S/R for k agents (36 min for 16 × 256 MiB at 2 MB/s): four by default.
+  // The direct run takes k·S/R for k agents (72 min for 16 × 256 MiB at 1 MB/s): two by default.
   const baselineAgents =
     values['baseline-agents'] === undefined
       ? Math.min(agents, DEFAULT_BASELINE_AGENTS)
