@@ -32,6 +32,31 @@ function setup(
 }
 
 describe('piece picker', () => {
+  it('asks an origin only for pieces no other peer holds, until the endgame', () => {
+    const have = createBitfield(4);
+    const picker = createPiecePicker({
+      pieceCount: 4,
+      have,
+      pipelineDepth: 4,
+      now: () => 0,
+      random: () => 0.5,
+      isOrigin: (peerId) => peerId === 'origin',
+    });
+    picker.addPeer('origin', all(4));
+    picker.addPeer('agent', bits(4, [0, 1]));
+    expect(picker.next('origin').sort()).toEqual([2, 3]);
+    picker.peerHas('agent', 3);
+    picker.received('origin', 2);
+    // Piece 3 went out to the origin before the agent had it; 0 and 1 only from the agent.
+    expect(picker.next('origin')).toEqual([]);
+    // The agent's own pieces 0 and 1; the endgame starts once they are asked for, so
+    // piece 3 may be duplicated from the agent too.
+    expect(picker.next('agent').slice(0, 2).sort()).toEqual([0, 1]);
+    // Endgame: every missing piece is requested, so the origin may duplicate them.
+    expect(picker.endgame).toBe(true);
+    expect(picker.next('origin').sort()).toEqual([0, 1]);
+  });
+
   it('asks for the rarest piece first', () => {
     const { picker } = setup(4, { depth: 1 });
     picker.addPeer('a', all(4));

@@ -9,6 +9,9 @@
  * - Timeouts: a request older than `requestTimeoutMs` is released for another peer.
  * - Endgame: once every missing piece is requested, pieces may also be asked from a
  *   second (up to `endgameDuplicates`) peer; the first copy wins and the rest are cancelled.
+ * - Origins last: a piece some other agent holds is not asked from an origin (outside
+ *   the endgame). An origin's uplink then carries pieces nobody else has, so it sends
+ *   about one copy of the blob and the swarm completes soon after that copy left it.
  *
  * Blobs have at most about 2,000 pieces, so a linear scan per pick is cheap and keeps
  * the state small; availability lives in a typed array.
@@ -26,6 +29,8 @@ export interface PiecePickerOptions {
   readonly now: () => number;
   /** [0, 1); injectable for deterministic tests. */
   readonly random?: () => number;
+  /** Origins are asked only for pieces no other peer holds (default: no peer is one). */
+  readonly isOrigin?: (peerId: string) => boolean;
 }
 
 export interface PieceRequest {
@@ -55,6 +60,7 @@ export interface PiecePicker {
 
 interface PeerState {
   readonly pieces: Bitfield;
+  readonly origin: boolean;
   /** index → time the request was sent */
   readonly requests: Map<number, number>;
 }
@@ -67,6 +73,9 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
   const random = options.random ?? Math.random;
   const peers = new Map<string, PeerState>();
   const availability = new Uint16Array(pieceCount);
+  /** Like availability, counting only peers that are not origins. */
+  const agentAvailability = new Uint16Array(pieceCount);
+  const isOrigin = options.isOrigin ?? (() => false);
   /** How many peers a piece is currently requested from. */
   const requestedFrom = new Uint8Array(pieceCount);
   let unrequestedMissing = pieceCount - have.count();
@@ -92,6 +101,7 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
       if (have.has(i) || !state.pieces.has(i) || state.requests.has(i)) continue;
       const copies = requestedFrom[i] ?? 0;
       if (endgame ? copies >= maxCopies : copies > 0) continue;
+      if (state.origin && !endgame && (agentAvailability[i] ?? 0) > 0) continue;
       const a = availability[i] ?? 0;
       if (a < bestAvailability) {
         best = i;
@@ -107,22 +117,31 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
   return {
     addPeer(peerId, pieces) {
       if (peers.has(peerId)) this.removePeer(peerId);
-      peers.set(peerId, { pieces: pieces.clone(), requests: new Map() });
-      for (const i of pieces.present()) availability[i] = (availability[i] ?? 0) + 1;
+      const origin = isOrigin(peerId);
+      peers.set(peerId, { pieces: pieces.clone(), origin, requests: new Map() });
+      for (const i of pieces.present()) {
+        availability[i] = (availability[i] ?? 0) + 1;
+        if (!origin) agentAvailability[i] = (agentAvailability[i] ?? 0) + 1;
+      }
     },
 
     removePeer(peerId) {
       const state = peers.get(peerId);
       if (state === undefined) return;
       for (const index of [...state.requests.keys()]) release(state, index);
-      for (const i of state.pieces.present()) availability[i] = (availability[i] ?? 1) - 1;
+      for (const i of state.pieces.present()) {
+        availability[i] = (availability[i] ?? 1) - 1;
+        if (!state.origin) agentAvailability[i] = (agentAvailability[i] ?? 1) - 1;
+      }
       peers.delete(peerId);
     },
 
     peerHas(peerId, index) {
       const state = peers.get(peerId);
       if (state === undefined || index < 0 || index >= pieceCount) return;
-      if (state.pieces.set(index)) availability[index] = (availability[index] ?? 0) + 1;
+      if (!state.pieces.set(index)) return;
+      availability[index] = (availability[index] ?? 0) + 1;
+      if (!state.origin) agentAvailability[index] = (agentAvailability[index] ?? 0) + 1;
     },
 
     next(peerId) {

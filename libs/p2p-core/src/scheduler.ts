@@ -295,6 +295,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       requestTimeoutMs: limits.requestTimeoutMs,
       now: () => timers.now(),
       random,
+      isOrigin: (peerId) => tracker.isOrigin(peerId),
     });
     // Peers that joined while the partial blob opened learn our resumed pieces.
     for (const peer of blob.peers.values()) {
