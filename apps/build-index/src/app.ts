@@ -20,7 +20,7 @@ import {
   type Logger,
   type Metrics,
 } from '@kraken/service-kit';
-import { createBackend, type StorageBackend } from '@kraken/storage-backends';
+import { createBackend, type StorageBackend, createResilientBackend } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 
 export type App = ServiceApp;
@@ -40,7 +40,26 @@ export interface AppDeps {
 export function createApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetrics('build-index');
-  const backend = deps.backend ?? createBackend(config.storage);
+  const retries = metrics.counter(
+    'storage_retries_total',
+    'Storage backend operations retried after a transient error, by operation.',
+    ['operation'],
+  );
+  const timeouts = metrics.counter(
+    'storage_timeouts_total',
+    'Storage backend attempts that timed out, by operation.',
+    ['operation'],
+  );
+  const backend =
+    deps.backend ??
+    createResilientBackend({
+      backend: createBackend(config.storage),
+      config: config.storageResilience,
+      hooks: {
+        onRetry: ({ operation }) => retries.inc({ operation }),
+        onTimeout: ({ operation }) => timeouts.inc({ operation }),
+      },
+    });
   // Existence checks ask a blob's owners on the origin ring, in order.
   const originRing = createLiveRing(config.origins, { logger });
   const ownRing = deps.origin === undefined;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createRingConfigSchema } from '@kraken/hashring';
 import { buildIndexPeersSchema } from '@kraken/internal-api';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
-import { storageBackendSchema } from '@kraken/storage-backends';
+import { backendResilienceSchema, storageBackendSchema } from '@kraken/storage-backends';
 
 const originSchema = z
   .object({
@@ -57,6 +57,9 @@ export const configSchema = z
   .object({
     listen: listenSchema(15004),
     storage: storageBackendSchema({ defaultRoot: '.devcluster/build-index-0' }),
+    storageResilience: backendResilienceSchema
+      .prefault({})
+      .describe('Bandwidth limits, retries and timeouts of the `storage` backend.'),
     origins: createRingConfigSchema({
       nodes: ['127.0.0.1:15002'],
       replicas: 3,

@@ -12,12 +12,18 @@ import {
   originCacheSchema,
   storageBackendSchema,
   writeBackSchema,
+  backendResilienceSchema,
 } from '@kraken/storage-backends';
 
 export const configSchema = z
   .object({
     listen: listenSchema(15002),
     storage: storageBackendSchema({ defaultRoot: './.devcluster/origin-0/store' }),
+    storageResilience: backendResilienceSchema
+      .prefault({})
+      .describe(
+        'Bandwidth limits, retries and timeouts of the `storage` backend (routed backends carry their own).',
+      ),
     storageRouting: z
       .array(namespaceRuleSchema({ defaultRoot: './.devcluster/origin-0/store' }))
       .min(1)

@@ -10,6 +10,7 @@ import {
   createBackend,
   createBackendRouter,
   createContentCache,
+  createResilientBackend,
   createOriginBlobStore,
   type OriginBlobStore,
   type StorageBackend,
@@ -34,8 +35,31 @@ export interface OriginStorageDeps {
 export function createOriginStorage(config: Config, deps: OriginStorageDeps): OriginStorage {
   const { metrics } = deps;
   const logger = deps.logger.child({ component: 'origin-storage' });
-  const backend = deps.backend ?? createBackend(config.storage);
-  const router = config.storageRouting === undefined ? undefined : createBackendRouter(config.storageRouting);
+  const retries = metrics.counter(
+    'storage_retries_total',
+    'Storage backend operations retried after a transient error, by backend and operation.',
+    ['backend', 'operation'],
+  );
+  const timeouts = metrics.counter(
+    'storage_timeouts_total',
+    'Storage backend attempts that timed out, by backend and operation.',
+    ['backend', 'operation'],
+  );
+  const hooks = {
+    onRetry: ({ backend: name, operation }: { backend: string; operation: string }) =>
+      retries.inc({ backend: name, operation }),
+    onTimeout: ({ backend: name, operation }: { backend: string; operation: string }) =>
+      timeouts.inc({ backend: name, operation }),
+  };
+  const backend =
+    deps.backend ??
+    createResilientBackend({
+      backend: createBackend(config.storage),
+      config: config.storageResilience,
+      hooks,
+    });
+  const router =
+    config.storageRouting === undefined ? undefined : createBackendRouter(config.storageRouting, { hooks });
 
   const writeBacks = metrics.counter(
     'write_backs_total',
