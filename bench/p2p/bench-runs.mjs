@@ -1,6 +1,9 @@
 // The measured part of the benchmark, on a network that is already up: the shaping check, the
-// origin and tracker, the upload, the direct baseline, then the agents and the p2p run.
+// origins and trackers, the upload (replicated to every origin owner), the direct baseline, then
+// one or more p2p runs, each with fresh agents.
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { blobOwners } from './ring-owners.mjs';
 import { summarizeRun } from './run-summary.mjs';
 import { checkShaping } from './shaping-check.mjs';
 import { startApp, urls } from './swarm-stack.mjs';
@@ -8,104 +11,149 @@ import { namespacePids } from './test-network.mjs';
 import { timedPull } from './timed-pull.mjs';
 
 const AGENT_START_CONCURRENCY = 4;
+const OWNER_POLL_MS = 500;
+/**
+ * Kill targets named by role, resolved once the blob's digest is known: the origin the agents
+ * read from first, and the tracker they announce to (see ring-owners.mjs).
+ */
+export const OWNER_ROLES = {
+  'origin-owner': (owners) => owners.originOwners[0].name,
+  'tracker-owner': (owners) => owners.trackerOwner.name,
+};
 
 /** Agent host names a1…aN, zero-padded so they sort. */
 export const agentNames = (n) =>
   Array.from({ length: n }, (_, i) => `a${String(i + 1).padStart(String(n).length, '0')}`);
+/** origin, origin2, origin3…: the first keeps the name `--kill origin@50%` has always used. */
+export const originNames = (n) =>
+  Array.from({ length: n }, (_, i) => (i === 0 ? 'origin' : `origin${i + 1}`));
+export const trackerNames = (n) =>
+  Array.from({ length: n }, (_, i) => (i === 0 ? 'tracker' : `tracker${i + 1}`));
+
+/** Polls HEAD on every owner (from `driver`) until each answers 200. */
+async function waitForReplicas({ driver, owners, digest, timeoutMs, log }) {
+  const deadline = Date.now() + timeoutMs;
+  const missing = new Set(owners);
+  while (missing.size > 0) {
+    for (const host of [...missing]) {
+      const { status } = await driver
+        .call('getText', {
+          url: `${urls.origin(host)}/v1/blobs/${digest}`,
+          method: 'HEAD',
+          timeoutMs: 10_000,
+        })
+        .catch(() => ({ status: 0 }));
+      if (status === 200) missing.delete(host);
+    }
+    if (missing.size === 0) break;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the blob did not reach origin owners ${[...missing].map((h) => h.name).join(', ')} in time`,
+      );
+    }
+    await sleep(OWNER_POLL_MS);
+  }
+  log(`the blob is on every origin owner: ${owners.map((h) => h.name).join(', ')}`);
+}
 
 /**
- * Starts the apps on the network and runs the direct and/or p2p runs that `opts.runs` asks for.
- * Returns { runs: { direct?, p2p? } (see run-summary.mjs), shaping, idealSeconds }.
+ * Starts the apps on the network and runs the direct run and the p2p runs (`p2pRuns`:
+ * [{ name, kill: [{ host, percentOfIdeal }] }], run in order, each with fresh agents).
+ * Returns { runs: { direct?, <p2p run name>… } (see run-summary.mjs), shaping, idealSeconds, owners }.
  */
-export async function runBench({ opts, net, drivers, work, blob, log }) {
+export async function runBench({ opts, p2pRuns, net, drivers, work, blob, log }) {
   const bytesPerSecond = opts.rateMBps * 1e6;
   const idealSeconds = blob.size / bytesPerSecond;
-  const originHost = net.hosts.get('origin');
-  const trackerHost = net.hosts.get('tracker');
-  const originDriver = drivers.get('origin');
+  const originHosts = originNames(opts.origins).map((n) => net.hosts.get(n));
+  const trackerHosts = trackerNames(opts.trackers).map((n) => net.hosts.get(n));
+  const [originHost] = originHosts;
+  const originDriver = drivers.get(originHost.name);
   const agents = agentNames(opts.agents).map((name) => drivers.get(name));
-  const swarm = opts.runs.includes('p2p');
+  const swarm = p2pRuns.length > 0;
   const appDir = join(work, 'hosts');
   const apps = new Map();
+  const links = { originHosts, trackerHosts };
 
   const shaping = await checkShaping({ from: originDriver, to: agents[0], bytesPerSecond, log });
 
-  log('starting the origin' + (swarm ? ' and the tracker' : ''));
-  const originUrl = urls.origin(originHost);
-  const trackerUrl = urls.tracker(trackerHost);
-  apps.set(
-    'origin',
-    await startApp({
-      app: 'origin',
-      host: originHost,
+  log(`starting ${originHosts.length} origin(s)` + (swarm ? ` and ${trackerHosts.length} tracker(s)` : ''));
+  const startServer = async (app, host, readyPath) => {
+    const proc = await startApp({
+      app,
+      host,
       dir: appDir,
-      driver: originDriver,
-      readyUrl: `${originUrl}/health`,
-      links: { trackerHost },
-    }),
-  );
-  if (swarm) {
-    apps.set(
-      'tracker',
-      await startApp({
-        app: 'tracker',
-        host: trackerHost,
-        dir: appDir,
-        driver: originDriver,
-        readyUrl: `${trackerUrl}/readiness`,
-        links: { originHost },
-      }),
-    );
-  }
-  await originDriver.call('waitHttp', { url: `${originUrl}/readiness` });
+      driver: drivers.get(host.name),
+      readyUrl: `${(app === 'origin' ? urls.origin : urls.tracker)(host)}${readyPath}`,
+      links,
+    });
+    apps.set(host.name, proc);
+  };
+  await Promise.all(originHosts.map((h) => startServer('origin', h, '/health')));
+  if (swarm) await Promise.all(trackerHosts.map((h) => startServer('tracker', h, '/readiness')));
+  for (const h of originHosts)
+    await drivers.get(h.name).call('waitHttp', { url: `${urls.origin(h)}/readiness` });
 
-  // From the origin's own host, so over its loopback: not shaped, and not on its eth0 counters.
-  log(`uploading the ${opts.sizeMiB} MiB blob to the origin`);
+  const owners = await blobOwners({ originHosts, trackerHosts, digest: blob.digest });
+  // From the first origin's own host, so over its loopback: not shaped, and not on its eth0
+  // counters. The origin copies it to the other owners over the shaped links before answering.
+  log(`uploading the ${opts.sizeMiB} MiB blob to ${originHost.name}`);
   await originDriver.call('upload', {
-    url: `${originUrl}/v1/blobs/${blob.digest}`,
+    url: `${urls.origin(originHost)}/v1/blobs/${blob.digest}`,
     file: blob.path,
     size: blob.size,
+    timeoutMs: (owners.originOwners.length * idealSeconds * 3 + 120) * 1000,
+  });
+  // An owner the first one did not yet see as healthy gets its copy from the re-replication sweep.
+  await waitForReplicas({
+    driver: originDriver,
+    owners: owners.originOwners,
+    digest: blob.digest,
+    timeoutMs: (owners.originOwners.length * idealSeconds * 3 + 120) * 1000,
+    log,
   });
 
   if (swarm) {
     // Kraken computes a blob's metainfo (piece hashes) when the blob is pushed; our origin does it
-    // on first request, hashing the whole blob. Ask once here so the p2p run measures distribution.
-    const { status } = await originDriver.call('getText', {
-      url: `${originUrl}/v1/blobs/${blob.digest}/metainfo`,
-      timeoutMs: 600_000,
-    });
-    if (status !== 200) throw new Error(`origin metainfo: HTTP ${status}`);
+    // on first request, hashing the whole blob. Ask every owner here so the runs measure distribution.
+    await Promise.all(
+      owners.originOwners.map(async (h) => {
+        const { status } = await drivers
+          .get(h.name)
+          .call('getText', { url: `${urls.origin(h)}/v1/blobs/${blob.digest}/metainfo`, timeoutMs: 600_000 });
+        if (status !== 200) throw new Error(`${h.name} metainfo: HTTP ${status}`);
+      }),
+    );
   }
 
   const namespacePidsOf = (names) => names.flatMap((n) => namespacePids(net.hosts.get(n).ns));
   const driverPids = new Set([...drivers.values()].map((d) => d.pid));
-  const cpuGroups = () => {
-    const agentHostPids = namespacePidsOf(agentNames(opts.agents));
-    return {
-      origin: namespacePidsOf(['origin']).filter((p) => !driverPids.has(p)),
-      tracker: namespacePidsOf(['tracker']).filter((p) => !driverPids.has(p)),
-      agents: agentHostPids.filter((p) => !driverPids.has(p)),
-      clients: [...driverPids],
-    };
-  };
+  const cpuGroups = () => ({
+    origin: namespacePidsOf(originHosts.map((h) => h.name)).filter((p) => !driverPids.has(p)),
+    tracker: namespacePidsOf(trackerHosts.map((h) => h.name)).filter((p) => !driverPids.has(p)),
+    agents: namespacePidsOf(agentNames(opts.agents)).filter((p) => !driverPids.has(p)),
+    clients: [...driverPids],
+  });
 
   const runs = {};
   if (opts.runs.includes('direct')) {
     const pullers = agents.slice(0, opts.baselineAgents);
-    log(`direct run: ${pullers.length} agent hosts GET the blob from the origin`);
+    log(`direct run: ${pullers.length} agent hosts GET the blob from ${originHost.name}`);
     const measured = await timedPull({
       drivers: pullers,
-      urlFor: () => `${originUrl}/v1/blobs/${blob.digest}`,
+      urlFor: () => `${urls.origin(originHost)}/v1/blobs/${blob.digest}`,
       blob,
-      originHost,
+      originHosts,
       cpuGroups,
       timeoutMs: (3 * pullers.length * idealSeconds + 60) * 1000,
     });
     runs.direct = summarizeRun({ ...measured, idealSeconds, sizeBytes: blob.size });
   }
 
-  if (swarm) {
-    log(`starting ${agents.length} agents`);
+  for (const { name, kill } of p2pRuns) {
+    log(`${name}: starting ${agents.length} agents`);
+    // Fresh agents with empty caches for every run; the blob stays on the origins.
+    const agentDir = join(work, `agents-${name}`);
+    const agentProcs = [];
     // A few at a time: node's start-up is CPU-bound, and a dozen at once on two cores can take
     // longer than the readiness timeout for every one of them.
     const queue = [...agents];
@@ -114,35 +162,36 @@ export async function runBench({ opts, net, drivers, work, blob, log }) {
         const proc = await startApp({
           app: 'agent',
           host: driver.host,
-          dir: appDir,
+          dir: agentDir,
           driver,
           readyUrl: `${urls.agentLocal()}/health`,
-          links: { originHost, trackerHost },
+          links,
           timeoutMs: 120_000,
         });
         apps.set(driver.host.name, proc);
+        agentProcs.push(proc);
       }
     };
     await Promise.all(Array.from({ length: AGENT_START_CONCURRENCY }, startNext));
-    const events = [];
-    if (opts.kill !== undefined) {
-      const victim = apps.get(opts.kill.host);
-      if (victim === undefined) throw new Error(`--kill: no app on host ${opts.kill.host}`);
-      const atMs = (opts.kill.percentOfIdeal / 100) * idealSeconds * 1000;
-      events.push({
+    const events = kill.map(({ host: wanted, percentOfIdeal }) => {
+      const host = OWNER_ROLES[wanted]?.(owners) ?? wanted;
+      const victim = apps.get(host);
+      if (victim === undefined) throw new Error(`--kill: no app on host ${host}`);
+      const atMs = (percentOfIdeal / 100) * idealSeconds * 1000;
+      return {
         atMs,
         run: () => {
-          log(`killing ${victim.name} at ${(atMs / 1000).toFixed(1)} s`);
+          log(`killing ${victim.name} (SIGKILL) at ${(atMs / 1000).toFixed(1)} s`);
           victim.child.kill('SIGKILL');
         },
-      });
-    }
-    log(`p2p run: ${agents.length} agents pull the blob through the swarm`);
+      };
+    });
+    log(`${name}: ${agents.length} agents pull the blob through the swarm`);
     const measured = await timedPull({
       drivers: agents,
       urlFor: () => `${urls.agentLocal()}/v2/bench/p2p/blobs/${blob.digest}`,
       blob,
-      originHost,
+      originHosts,
       cpuGroups,
       timeoutMs: (10 * idealSeconds + 120) * 1000,
       events,
@@ -160,7 +209,20 @@ export async function runBench({ opts, net, drivers, work, blob, log }) {
         }
       }),
     );
-    runs.p2p = summarizeRun({ ...measured, idealSeconds, sizeBytes: blob.size });
+    runs[name] = {
+      ...summarizeRun({ ...measured, idealSeconds, sizeBytes: blob.size }),
+      killed: kill.map((k) => ({ ...k, host: OWNER_ROLES[k.host]?.(owners) ?? k.host })),
+    };
+    // The next run's agents start on the same hosts and ports.
+    await Promise.all(agentProcs.map((p) => p.stop()));
   }
-  return { runs, shaping, idealSeconds };
+  return {
+    runs,
+    shaping,
+    idealSeconds,
+    owners: {
+      origins: owners.originOwners.map((h) => h.name),
+      tracker: swarm ? owners.trackerOwner.name : null,
+    },
+  };
 }

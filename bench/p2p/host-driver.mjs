@@ -49,8 +49,8 @@ async function waitHttp({ url, timeoutMs = 30_000 }) {
   throw new Error(`${url} not ready after ${timeoutMs} ms (${last})`);
 }
 
-async function getText({ url, timeoutMs }) {
-  const res = await httpRequest(url, { timeoutMs });
+async function getText({ url, timeoutMs, method = 'GET' }) {
+  const res = await httpRequest(url, { method, timeoutMs });
   const text = await readAll(res);
   return { status: res.statusCode, text };
 }

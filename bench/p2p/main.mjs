@@ -4,9 +4,15 @@
 // from the origin over HTTP (the baseline); prints and saves completion-time percentiles,
 // efficiency (S/R)/t, origin egress ÷ S and CPU use, with an SVG of both runs' CDFs.
 // Run by `npm run bench:p2p` (as root: it creates namespaces, veth pairs and qdiscs).
+// `--ha` (`npm run bench:ha`) runs the swarm twice over rings of origins and trackers: once
+// undisturbed, once with the blob's first origin owner and its tracker SIGKILLed at 50% of S/R,
+// and reports the two side by side.
 //
 //   node bench/p2p/main.mjs [--agents 16] [--size-mib 256] [--rate-mbps 1] [--runs direct,p2p]
-//     [--baseline-agents 2] [--kill origin@50%] [--out-dir bench/results] [--keep] [--check]
+//     [--baseline-agents 2] [--kill origin@50%] [--origins 1] [--trackers 1]
+//     [--out-dir bench/results] [--keep] [--check]
+//   node bench/p2p/main.mjs --ha [--agents 8] [--size-mib 64] [--rate-mbps 1] [--origins 2]
+//     [--trackers 2] [--kill-at 50]
 //   node bench/p2p/main.mjs --check-network [--rate-mbps 1]
 //
 // --rate-mbps is in megabytes per second (10^6 B/s), as tc's "mbps" unit. --check exits 1 when a
@@ -18,7 +24,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createFixtures } from '../registry/blob-fixtures.mjs';
-import { agentNames, runBench } from './bench-runs.mjs';
+import { agentNames, originNames, OWNER_ROLES, runBench, trackerNames } from './bench-runs.mjs';
+import { haReport, haSummaryLines } from './ha-summary.mjs';
 import { cdfPlotSvg } from './cdf-plot.mjs';
 import { withNetwork } from './network-session.mjs';
 import { checkTargets, summaryLines } from './run-summary.mjs';
@@ -29,7 +36,20 @@ import { kernelRelease } from './test-network.mjs';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const RUNS = ['direct', 'p2p'];
 const MAX_AGENTS = 200;
+const MAX_SERVERS = 5;
+// bench:p2p's defaults, and --ha's: two runs of 8 agents × 64 MiB at 1 MB/s (S/R 67 s) fit in
+// about ten minutes on two cores.
+const DEFAULTS = {
+  p2p: { agents: 16, 'size-mib': 256, origins: 1, trackers: 1 },
+  ha: { agents: 8, 'size-mib': 64, origins: 2, trackers: 2 },
+};
 const DEFAULT_BASELINE_AGENTS = 2;
+const SERIES_NAMES = {
+  p2p: 'P2P (via agents)',
+  direct: 'direct from origin',
+  undisturbed: 'P2P undisturbed',
+  disturbed: 'P2P, origin + tracker killed',
+};
 const log = (msg) => console.error(`[bench:p2p] ${msg}`);
 
 /** A bad flag: reported as one line, without a stack. */
@@ -59,8 +79,12 @@ function parseOptions(argv) {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        agents: { type: 'string', default: '16' },
-        'size-mib': { type: 'string', default: '256' },
+        ha: { type: 'boolean', default: false },
+        'kill-at': { type: 'string', default: '50' },
+        agents: { type: 'string' },
+        'size-mib': { type: 'string' },
+        origins: { type: 'string' },
+        trackers: { type: 'string' },
         // 16 agents at R make 16·R of swarm traffic, all on this machine's cores: at 8 and 2 MB/s
         // two cores were the bottleneck (README); at 1 MB/s the swarm needs about one.
         'rate-mbps': { type: 'string', default: '1' },
@@ -76,10 +100,19 @@ function parseOptions(argv) {
   } catch (err) {
     throw new UsageError(err.message);
   }
-  const runs = values.runs.split(',').filter((r) => r !== '');
+  const defaults = DEFAULTS[values.ha ? 'ha' : 'p2p'];
+  const pick = (name) => values[name] ?? String(defaults[name]);
+  if (values.ha && (values.runs !== RUNS.join(',') || values.kill !== undefined))
+    throw new UsageError('--ha runs its own two p2p runs; --runs and --kill do not apply (see --kill-at)');
+  const runs = values.ha ? ['p2p'] : values.runs.split(',').filter((r) => r !== '');
   if (runs.length === 0 || runs.some((r) => !RUNS.includes(r)) || new Set(runs).size !== runs.length)
     throw new UsageError(`--runs takes a comma-separated subset of ${RUNS.join(',')} (got ${values.runs})`);
-  const agents = positiveNumber('agents', values.agents, MAX_AGENTS);
+  const agents = positiveNumber('agents', pick('agents'), MAX_AGENTS);
+  const origins = positiveNumber('origins', pick('origins'), MAX_SERVERS);
+  const trackers = positiveNumber('trackers', pick('trackers'), MAX_SERVERS);
+  const killAt = positiveNumber('kill-at', values['kill-at'], 1000);
+  if (values.ha && (origins < 2 || trackers < 2))
+    throw new UsageError('--ha needs at least 2 origins and 2 trackers: one of each is killed');
   // The direct run takes k·S/R for k agents (72 min for 16 × 256 MiB at 1 MB/s): two by default.
   const baselineAgents =
     values['baseline-agents'] === undefined
@@ -87,15 +120,32 @@ function parseOptions(argv) {
       : positiveNumber('baseline-agents', values['baseline-agents'], agents);
   const kill = parseKill(values.kill);
   if (kill !== undefined && !runs.includes('p2p')) throw new UsageError('--kill applies to the p2p run only');
-  const hosts = ['origin', 'tracker', ...agentNames(agents)];
-  if (kill !== undefined && !hosts.includes(kill.host))
+  const hosts = [...originNames(origins), ...trackerNames(trackers), ...agentNames(agents)];
+  if (kill !== undefined && !hosts.includes(kill.host) && OWNER_ROLES[kill.host] === undefined)
     throw new UsageError(
-      `--kill: no host ${kill.host} (hosts: origin, tracker, ${hosts[2]}…${hosts.at(-1)})`,
+      `--kill: no host ${kill.host} (hosts: ${hosts.slice(0, -agents).join(', ')}, a…; or ` +
+        `${Object.keys(OWNER_ROLES).join(', ')})`,
     );
+  // The disturbed HA run kills the blob's first origin owner and its tracker at the same instant.
+  const p2pRuns = values.ha
+    ? [
+        { name: 'undisturbed', kill: [] },
+        {
+          name: 'disturbed',
+          kill: ['origin-owner', 'tracker-owner'].map((host) => ({ host, percentOfIdeal: killAt })),
+        },
+      ]
+    : runs.includes('p2p')
+      ? [{ name: 'p2p', kill: kill === undefined ? [] : [kill] }]
+      : [];
   return {
+    ha: values.ha,
     agents,
+    origins,
+    trackers,
+    p2pRuns,
     baselineAgents,
-    sizeMiB: positiveNumber('size-mib', values['size-mib'], 16_384),
+    sizeMiB: positiveNumber('size-mib', pick('size-mib'), 16_384),
     rateMBps: positiveNumber('rate-mbps', values['rate-mbps'], 10_000, false),
     // The direct baseline runs first: the agents are not started yet, so nothing else is on the wire.
     runs: RUNS.filter((r) => runs.includes(r)),
@@ -142,29 +192,33 @@ async function main() {
       blobs: [blob],
     } = await createFixtures({ dir: join(work, 'fixtures'), count: 1, size: opts.sizeMiB * 1024 * 1024 });
 
-    const hosts = ['tracker', 'origin', ...agentNames(opts.agents)];
+    const hosts = [...trackerNames(opts.trackers), ...originNames(opts.origins), ...agentNames(opts.agents)];
     const bytesPerSecond = opts.rateMBps * 1e6;
     log(`test network: ${hosts.length} hosts, links shaped to ${opts.rateMBps} MB/s each way`);
-    const { runs, shaping, idealSeconds } = await withNetwork(
+    const { runs, shaping, idealSeconds, owners } = await withNetwork(
       { hosts, bytesPerSecond, logDir, log },
-      (network) => runBench({ opts, ...network, work, blob, log }),
+      (network) => runBench({ opts, p2pRuns: opts.p2pRuns, ...network, work, blob, log }),
     );
     if (wasInterrupted()) return;
 
     const params = {
       agents: opts.agents,
-      baselineAgents: opts.runs.includes('direct') ? opts.baselineAgents : null,
+      origins: opts.origins,
+      trackers: opts.trackers,
+      baselineAgents: opts.runs.includes('direct') && !opts.ha ? opts.baselineAgents : null,
       sizeMiB: opts.sizeMiB,
       sizeBytes: blob.size,
       rateMBps: opts.rateMBps,
       rateBytesPerSecond: bytesPerSecond,
       idealSeconds: Math.round(idealSeconds * 1000) / 1000,
-      runs: opts.runs,
+      runs: opts.ha ? opts.p2pRuns.map((r) => r.name) : opts.runs,
       kill: opts.kill ?? null,
+      blobOwners: owners,
     };
-    const targets = checkTargets(runs.p2p);
+    const targets = checkTargets(opts.ha ? runs.undisturbed : runs.p2p);
+    const benchmark = opts.ha ? 'ha' : 'p2p';
     const report = {
-      benchmark: 'p2p',
+      benchmark,
       startedAt: startedAt.toISOString(),
       machine: {
         cpus: availableParallelism(),
@@ -176,17 +230,18 @@ async function main() {
       shaping,
       runs,
       targets,
+      ...(opts.ha ? { comparison: haReport(runs) } : {}),
     };
 
     await mkdir(opts.outDir, { recursive: true });
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-    const jsonPath = join(opts.outDir, `p2p-${stamp}.json`);
+    const jsonPath = join(opts.outDir, `${benchmark}-${stamp}.json`);
     await writeFile(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
     console.log(JSON.stringify(report, null, 2));
     log(`wrote ${relative(process.cwd(), jsonPath)}`);
-    const svgPath = join(opts.outDir, `p2p-${stamp}.svg`);
+    const svgPath = join(opts.outDir, `${benchmark}-${stamp}.svg`);
     const series = Object.entries(runs).map(([name, r]) => ({
-      name: `${name === 'p2p' ? 'P2P (via agents)' : 'direct from origin'}, ${r.agents} agents`,
+      name: `${SERIES_NAMES[name] ?? name}, ${r.agents} agents`,
       times: r.perAgent.filter((a) => a.ok).map((a) => a.seconds),
       total: r.agents,
     }));
@@ -194,6 +249,7 @@ async function main() {
     await writeFile(svgPath, cdfPlotSvg({ series, idealSeconds, title }));
     log(`wrote ${relative(process.cwd(), svgPath)}`);
     for (const line of summaryLines({ runs, targets, params, shaping })) log(line);
+    if (opts.ha) for (const line of haSummaryLines(report.comparison)) log(line);
     const anyFailed = Object.values(runs).some((r) => r.partial);
     if (anyFailed) log('some pulls failed; see perAgent[].error in the JSON and the logs');
     if (anyFailed || (opts.check && targets.some((t) => !t.met))) {

@@ -18,8 +18,28 @@ const logging = { level: 'warn' };
 // readiness reports it unreachable, which is why agents are awaited on /health instead.
 const NO_BUILD_INDEX = '127.0.0.1:9';
 
-/** A ring of one member: this network has one origin and one tracker. */
+/** A ring of one member (the build-index here). */
 const ringOf = (address) => ({ nodes: [address], replicas: 1 });
+
+/** At most this many origins hold each blob (the origin ring's `replicas`). */
+export const MAX_ORIGIN_REPLICAS = 3;
+
+/**
+ * The ring entries every app lists, in the same order and spelling everywhere: the rendezvous
+ * order of a key depends on each member's id, `<ip>:<port>`, which bench-runs.mjs recomputes.
+ */
+export const ringMembers = {
+  origins: (originHosts) => originHosts.map((h) => `${h.ip}:${PORTS.origin}`),
+  trackers: (trackerHosts) => trackerHosts.map((h) => `${h.ip}:${PORTS.tracker}`),
+};
+// Every origin replicates a blob to the others of its owners: with up to three origins, each
+// holds every blob, so killing one leaves the blob on the rest.
+const originRing = (originHosts) => ({
+  nodes: ringMembers.origins(originHosts),
+  replicas: Math.min(originHosts.length, MAX_ORIGIN_REPLICAS),
+});
+// One owner per blob: a tracker's state is soft, and clients fail over down the digest's order.
+const trackerRing = (trackerHosts) => ({ nodes: ringMembers.trackers(trackerHosts), replicas: 1 });
 
 export const urls = {
   origin: (host) => `http://${host.ip}:${PORTS.origin}`,
@@ -31,35 +51,37 @@ export const urls = {
 // take as their own is the one their ring lists. Traffic from a host to its own address goes over
 // its loopback, unshaped and off its eth0 counters.
 const configs = {
-  tracker: ({ host, originHost }) => ({
+  tracker: ({ host, originHosts }) => ({
     listen: { host: host.ip, port: PORTS.tracker },
-    origins: ringOf(`${originHost.ip}:${PORTS.origin}`),
+    origins: originRing(originHosts),
     logging,
   }),
   // Every path is set, even for a direct-only run: a default would point into the repo's
   // .devcluster/, which a running devcluster uses.
-  origin: ({ dir, host, trackerHost }) => ({
+  origin: ({ dir, host, originHosts, trackerHosts }) => ({
     listen: { host: host.ip, port: PORTS.origin },
     storage: { type: 'filesystem', root: join(dir, 'storage') },
     cache: { dir: join(dir, 'cache') },
     writeBack: { dbPath: join(dir, 'write-back.db') },
     uploads: { dir: join(dir, 'uploads') },
-    origins: ringOf(`${host.ip}:${PORTS.origin}`),
+    // Its own entry in that ring is its listen address, which is how it knows itself
+    // (replication.self defaults to it).
+    origins: originRing(originHosts),
     p2p: {
       listen: { host: host.ip, port: PORTS.originP2p },
       advertiseHost: host.ip,
       clusterId: CLUSTER_ID,
       dir: join(dir, 'p2p'),
     },
-    trackers: ringOf(`${trackerHost.ip}:${PORTS.tracker}`),
+    trackers: trackerRing(trackerHosts),
     logging,
   }),
-  agent: ({ dir, host, originHost, trackerHost }) => ({
+  agent: ({ dir, host, originHosts, trackerHosts }) => ({
     listen: { host: '127.0.0.1', port: PORTS.agent },
     cache: { dir: join(dir, 'cache') },
-    origins: ringOf(`${originHost.ip}:${PORTS.origin}`),
+    origins: originRing(originHosts),
     buildIndex: ringOf(NO_BUILD_INDEX),
-    trackers: ringOf(`${trackerHost.ip}:${PORTS.tracker}`),
+    trackers: trackerRing(trackerHosts),
     p2p: {
       listen: { host: host.ip, port: PORTS.agentP2p },
       advertiseHost: host.ip,

@@ -1,6 +1,6 @@
 // One measured run: every agent host's driver requests the same blob at the same instant (a start
 // time sent ahead, so no agent gets a head start from the order of the messages), while the
-// origin's transmitted bytes and the CPU of every process in the network are recorded around it.
+// origins' transmitted bytes and the CPU of every process in the network are recorded around it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSnapshot, cpuUsage } from './cpu-accounting.mjs';
 import { txBytes } from './test-network.mjs';
@@ -13,7 +13,7 @@ const START_LEAD_MS = 1000;
  * pids, evaluated at the start and the end; `events`: [{ atMs, run() }] fired that long after the
  * start (e.g. killing a process halfway). Resolves with { pulls, originEgressBytes, cpu }.
  */
-export async function timedPull({ drivers, urlFor, blob, originHost, cpuGroups, timeoutMs, events = [] }) {
+export async function timedPull({ drivers, urlFor, blob, originHosts, cpuGroups, timeoutMs, events = [] }) {
   // Date.now(), not performance.timeOrigin: the latter drifts apart between processes.
   const startAt = Date.now() + START_LEAD_MS;
   const pending = drivers.map((driver) =>
@@ -25,7 +25,9 @@ export async function timedPull({ drivers, urlFor, blob, originHost, cpuGroups, 
       ),
   );
   await sleep(Math.max(0, startAt - Date.now()));
-  const txBefore = txBytes(originHost);
+  // Summed over every origin host; a killed origin's link still counts what it sent before.
+  const originTx = () => originHosts.reduce((sum, h) => sum + txBytes(h), 0);
+  const txBefore = originTx();
   const cpuBefore = cpuSnapshot(cpuGroups());
   const timers = events.map((e) => setTimeout(() => e.run(), e.atMs));
   let pulls;
@@ -35,6 +37,6 @@ export async function timedPull({ drivers, urlFor, blob, originHost, cpuGroups, 
     for (const timer of timers) clearTimeout(timer);
   }
   const cpu = cpuUsage(cpuBefore, cpuSnapshot(cpuGroups()));
-  const originEgressBytes = txBytes(originHost) - txBefore;
+  const originEgressBytes = originTx() - txBefore;
   return { pulls, originEgressBytes, cpu };
 }
