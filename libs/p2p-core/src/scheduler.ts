@@ -130,6 +130,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     blocked,
     isCurrent: (blob) => blobs.get(blob.id) === blob,
     logger,
+    superSeed: options.local.origin === true,
   });
   const onMessage = createSwarmMessageHandler({
     blobs,
