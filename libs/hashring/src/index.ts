@@ -51,3 +51,5 @@ export {
 export type { RingConfig, RingConfigInput, RingHealthConfig, RingConfigDefaults } from './ring-config.js';
 export { systemTimers } from './timers.js';
 export type { Timers, TimerHandle, RingLogger } from './timers.js';
+export { createNodeClients } from './node-clients.js';
+export type { NodeClients } from './node-clients.js';

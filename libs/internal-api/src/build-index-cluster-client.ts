@@ -9,7 +9,14 @@
  * Only failures of a node (unreachable, 5xx, 429) move a request on; a refusal (bad
  * name, missing content) would be the same on every node.
  */
-import { runWithFailover, failoverOrder, type FailoverRing, type MembershipListener } from '@kraken/hashring';
+import {
+  createNodeClients,
+  runWithFailover,
+  failoverOrder,
+  type FailoverRing,
+  type MembershipListener,
+  type RingNode,
+} from '@kraken/hashring';
 import type { BuildIndexClient } from './client-types.js';
 import { createBuildIndexClient } from './build-index-client.js';
 import { RemoteApiError, ServiceUnreachableError } from './errors.js';
@@ -43,25 +50,11 @@ export function createBuildIndexClusterClient(options: BuildIndexClusterClientOp
         connections: options.connections ?? 8,
         ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
       }));
-  const clients = new Map<string, BuildIndexClient>();
   let closed = false;
 
-  const clientOf = (node: { id: string; url: string }): BuildIndexClient => {
-    let client = clients.get(node.id);
-    if (client === undefined) {
-      client = build(node.url);
-      clients.set(node.id, client);
-    }
-    return client;
-  };
-
-  const unwatch = ring.watchMembers?.((change) => {
-    for (const node of change.removed) {
-      const client = clients.get(node.id);
-      clients.delete(node.id);
-      void client?.close().catch(() => {});
-    }
-  });
+  // One client per member; one that left the ring keeps no idle sockets open.
+  const clients = createNodeClients(ring, (node) => build(node.url));
+  const clientOf = (node: RingNode): BuildIndexClient => clients.get(node);
 
   const run = async <T>(
     key: string,
@@ -112,10 +105,7 @@ export function createBuildIndexClusterClient(options: BuildIndexClusterClientOp
     async close() {
       if (closed) return;
       closed = true;
-      unwatch?.();
-      const all = [...clients.values()];
-      clients.clear();
-      await Promise.all(all.map((client) => client.close()));
+      await clients.close();
     },
   };
 }

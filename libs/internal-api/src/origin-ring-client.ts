@@ -15,6 +15,7 @@
 import { Readable } from 'node:stream';
 import {
   FailoverExhaustedError,
+  createNodeClients,
   runWithFailover,
   type FailoverRing,
   type MembershipListener,
@@ -86,26 +87,11 @@ export function createOriginRingClient(options: OriginRingClientOptions): Origin
         ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
         ...(options.metainfoTimeoutMs === undefined ? {} : { metainfoTimeoutMs: options.metainfoTimeoutMs }),
       }));
-  const clients = new Map<string, OriginNodeClient>();
   let closed = false;
 
-  const clientOf = (node: RingNode): OriginNodeClient => {
-    let client = clients.get(node.id);
-    if (client === undefined) {
-      client = build(node);
-      clients.set(node.id, client);
-    }
-    return client;
-  };
-
-  // An origin that left the ring keeps no idle sockets open.
-  const unwatch = ring.watchMembers?.((change) => {
-    for (const node of change.removed) {
-      const client = clients.get(node.id);
-      clients.delete(node.id);
-      void client?.close().catch(() => {});
-    }
-  });
+  // One client per member; one that left the ring keeps no idle sockets open.
+  const clients = createNodeClients(ring, build);
+  const clientOf = (node: RingNode): OriginNodeClient => clients.get(node);
 
   const readAttempts = () => options.readAttempts ?? ring.replicas + 1;
   const everyone = () => Math.max(1, ring.members().length);
@@ -252,10 +238,7 @@ export function createOriginRingClient(options: OriginRingClientOptions): Origin
     async close() {
       if (closed) return;
       closed = true;
-      unwatch?.();
-      const all = [...clients.values()];
-      clients.clear();
-      await Promise.all(all.map((client) => client.close()));
+      await clients.close();
     },
   };
 }

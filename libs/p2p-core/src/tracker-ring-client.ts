@@ -8,7 +8,13 @@
  * Only failures of the tracker (unreachable, 5xx, 429) move a request on; a request
  * the tracker refused as bad (4xx) would be refused by every tracker.
  */
-import { runWithFailover, type FailoverRing, type MembershipListener } from '@kraken/hashring';
+import {
+  createNodeClients,
+  runWithFailover,
+  type FailoverRing,
+  type MembershipListener,
+  type RingNode,
+} from '@kraken/hashring';
 import { parseDigest, type Digest } from '@kraken/oci-content';
 import { createAnnounceClient, type AnnounceClient } from './announce-client.js';
 import type { AnnounceRequest, AnnounceResponse } from './announce-protocol.js';
@@ -49,26 +55,11 @@ export function createTrackerRingClient(options: TrackerRingClientOptions): Trac
         connections: options.connections ?? 2,
         timeoutMs: options.timeoutMs ?? 10_000,
       }));
-  const clients = new Map<string, AnnounceClient>();
   let closed = false;
 
-  const clientOf = (node: { id: string; url: string }): AnnounceClient => {
-    let client = clients.get(node.id);
-    if (client === undefined) {
-      client = build(node.url);
-      clients.set(node.id, client);
-    }
-    return client;
-  };
-
-  // A tracker that left the ring keeps no idle sockets open.
-  const unwatch = ring.watchMembers?.((change) => {
-    for (const node of change.removed) {
-      const client = clients.get(node.id);
-      clients.delete(node.id);
-      void client?.close().catch(() => {});
-    }
-  });
+  // One client per member; one that left the ring keeps no idle sockets open.
+  const clients = createNodeClients(ring, (node) => build(node.url));
+  const clientOf = (node: RingNode): AnnounceClient => clients.get(node);
 
   // Every member may be tried: a request only fails when no tracker answers.
   const failover = (signal: AbortSignal | undefined) => ({
@@ -107,10 +98,7 @@ export function createTrackerRingClient(options: TrackerRingClientOptions): Trac
     async close() {
       if (closed) return;
       closed = true;
-      unwatch?.();
-      const all = [...clients.values()];
-      clients.clear();
-      await Promise.all(all.map((client) => client.close()));
+      await clients.close();
     },
   };
 }
