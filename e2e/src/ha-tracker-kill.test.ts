@@ -5,11 +5,11 @@
  * there within about one announce interval, and every agent completes with the right
  * digest. The re-formation time is printed.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blobStatus, bodyDigest, putRandomBlob } from './support/swarm.js';
 import { startCluster, type Cluster } from './support/cluster.js';
 
 const MiB = 1024 * 1024;
@@ -19,19 +19,6 @@ const AGENTS = 3;
 const ANNOUNCE_INTERVAL_MS = 3_000;
 let work: string;
 let cluster: Cluster;
-
-interface Status {
-  source: string;
-  state: string;
-  piecesDone?: number;
-  pieceCount?: number;
-}
-
-async function status(agent: string, digest: string): Promise<Status | undefined> {
-  const res = await fetch(`${agent}/v1/blobs/${digest}/status`).catch(() => undefined);
-  if (res?.status !== 200) return undefined;
-  return (await res.json()) as Status;
-}
 
 /** Live peer entries the tracker holds over all swarms; undefined when it does not answer. */
 async function swarmPeers(tracker: string): Promise<number | undefined> {
@@ -58,23 +45,14 @@ afterAll(async () => {
 
 describe('tracker ring', () => {
   it('keeps a swarm download going when the owning tracker is killed mid-way', async () => {
-    const data = randomBytes(SIZE);
-    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    const put = await fetch(`${cluster.endpoints.origin[0]}/v1/blobs/${digest}`, {
-      method: 'PUT',
-      body: data,
-      headers: { 'content-type': 'application/octet-stream' },
-    });
-    expect(put.status).toBe(201);
+    const digest = await putRandomBlob(cluster.endpoints.origin[0]!, SIZE);
 
     const agents = cluster.endpoints.agent;
     const trackers = cluster.endpoints.tracker;
     expect(trackers).toHaveLength(2);
     const pulls = agents.map(async (agent) => {
       const res = await fetch(`${agent}/v2/e2e/ha-tracker/blobs/${digest}`);
-      const hash = createHash('sha256');
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-      return { status: res.status, digest: `sha256:${hash.digest('hex')}` };
+      return { status: res.status, digest: await bodyDigest(res) };
     });
 
     // The owner is the tracker all agents announced to.
@@ -96,13 +74,13 @@ describe('tracker ring', () => {
     await expect
       .poll(
         async () => {
-          const all = await Promise.all(agents.map((agent) => status(agent, digest)));
+          const all = await Promise.all(agents.map((agent) => blobStatus(agent, digest)));
           return Math.min(...all.map((s) => (s?.piecesDone ?? 0) / (s?.pieceCount ?? 1)));
         },
         { timeout: 60_000, interval: 50 },
       )
       .toBeGreaterThan(0.2);
-    const progressAtKill = await Promise.all(agents.map((agent) => status(agent, digest)));
+    const progressAtKill = await Promise.all(agents.map((agent) => blobStatus(agent, digest)));
     // The whole swarm as the owner knew it: the agents, and the origin seeding them.
     const swarmSize = (await swarmPeers(trackers[owner]!)) ?? 0;
     expect(swarmSize).toBeGreaterThanOrEqual(AGENTS);
@@ -122,7 +100,7 @@ describe('tracker ring', () => {
     for (const pull of await Promise.all(pulls)) expect(pull).toEqual({ status: 200, digest });
     for (const [i, agent] of agents.entries()) {
       expect(progressAtKill[i]?.state).not.toBe('done');
-      expect(await status(agent, digest)).toMatchObject({ source: 'swarm', state: 'done' });
+      expect(await blobStatus(agent, digest)).toMatchObject({ source: 'swarm', state: 'done' });
     }
   });
 });

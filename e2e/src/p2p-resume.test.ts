@@ -3,32 +3,17 @@
  * with the pieces it had verified: the second attempt receives only what was missing,
  * and the blob it serves has the right digest.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blobStatus, bodyDigest, putRandomBlob, type BlobStatus } from './support/swarm.js';
 import { startCluster, type Cluster } from './support/cluster.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 48 * MiB;
 let work: string;
 let cluster: Cluster;
-
-interface Status {
-  source: string;
-  state: string;
-  piecesDone?: number;
-  pieceCount?: number;
-  bytesFromPeers?: number;
-  bytesFromOrigins?: number;
-}
-
-async function status(agent: string, digest: string): Promise<Status | undefined> {
-  const res = await fetch(`${agent}/v1/blobs/${digest}/status`).catch(() => undefined);
-  if (res?.status !== 200) return undefined;
-  return (await res.json()) as Status;
-}
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'kraken-e2e-resume-'));
@@ -47,25 +32,18 @@ afterAll(async () => {
 
 describe('swarm download resume', () => {
   it('keeps verified pieces across a SIGKILL and fetches only the rest', async () => {
-    const data = randomBytes(SIZE);
-    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    const put = await fetch(`${cluster.endpoints.origin[0]}/v1/blobs/${digest}`, {
-      method: 'PUT',
-      body: data,
-      headers: { 'content-type': 'application/octet-stream' },
-    });
-    expect(put.status).toBe(201);
+    const digest = await putRandomBlob(cluster.endpoints.origin[0]!, SIZE);
 
     const agent = cluster.endpoints.agent[0]!;
     const firstPull = fetch(`${agent}/v2/e2e/resume/blobs/${digest}`)
       .then((res) => res.arrayBuffer())
       .catch(() => undefined);
     // Kill it once about a third of the pieces are in.
-    let before: Status | undefined;
+    let before: BlobStatus | undefined;
     await expect
       .poll(
         async () => {
-          before = await status(agent, digest);
+          before = await blobStatus(agent, digest);
           return (before?.piecesDone ?? 0) / (before?.pieceCount ?? 1);
         },
         { timeout: 60_000, interval: 50 },
@@ -78,10 +56,9 @@ describe('swarm download resume', () => {
     await cluster.restart('agent-0');
     const res = await fetch(`${agent}/v2/e2e/resume/blobs/${digest}`);
     expect(res.status).toBe(200);
-    const body = Buffer.from(await res.arrayBuffer());
-    expect(`sha256:${createHash('sha256').update(body).digest('hex')}`).toBe(digest);
+    expect(await bodyDigest(res)).toBe(digest);
 
-    const after = await status(agent, digest);
+    const after = await blobStatus(agent, digest);
     expect(after).toMatchObject({ source: 'swarm', state: 'done' });
     const received = (after?.bytesFromPeers ?? 0) + (after?.bytesFromOrigins ?? 0);
     // The restarted agent fetched at most what was missing (plus endgame duplicates).

@@ -32,6 +32,26 @@ function setup(
 }
 
 describe('piece picker', () => {
+  it('keeps at most maxOutstanding requests over all peers', () => {
+    const have = createBitfield(8);
+    const picker = createPiecePicker({
+      pieceCount: 8,
+      have,
+      pipelineDepth: 4,
+      maxOutstanding: 5,
+      now: () => 0,
+    });
+    picker.addPeer('a', all(8));
+    picker.addPeer('b', all(8));
+    const fromA = picker.next('a');
+    expect(fromA).toHaveLength(4);
+    expect(picker.next('b')).toHaveLength(1);
+    expect(picker.next('b')).toEqual([]);
+    // A piece arrives: one request may go out again.
+    picker.received('a', fromA[0]!);
+    expect(picker.next('b')).toHaveLength(1);
+  });
+
   it('asks an origin only for pieces no other peer holds, until the endgame', () => {
     const have = createBitfield(4);
     const picker = createPiecePicker({

@@ -29,6 +29,12 @@ export interface PiecePickerOptions {
   readonly now: () => number;
   /** [0, 1); injectable for deterministic tests. */
   readonly random?: () => number;
+  /**
+   * Requests outstanding over all peers (default unbounded). Requests queue in the
+   * senders' uplinks: more than a few seconds of them only adds latency, and pieces
+   * asked for long ago hold up the endgame.
+   */
+  readonly maxOutstanding?: number;
   /** Origins are asked only for pieces no other peer holds (default: no peer is one). */
   readonly isOrigin?: (peerId: string) => boolean;
 }
@@ -76,18 +82,22 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
   /** Like availability, counting only peers that are not origins. */
   const agentAvailability = new Uint16Array(pieceCount);
   const isOrigin = options.isOrigin ?? (() => false);
+  const maxOutstanding = options.maxOutstanding ?? Infinity;
+  let inFlight = 0;
   /** How many peers a piece is currently requested from. */
   const requestedFrom = new Uint8Array(pieceCount);
   let unrequestedMissing = pieceCount - have.count();
 
   function release(state: PeerState, index: number): void {
     if (!state.requests.delete(index)) return;
+    inFlight--;
     requestedFrom[index] = (requestedFrom[index] ?? 1) - 1;
     if (requestedFrom[index] === 0 && !have.has(index)) unrequestedMissing++;
   }
 
   function request(state: PeerState, index: number): void {
     state.requests.set(index, now());
+    inFlight++;
     if (requestedFrom[index] === 0) unrequestedMissing--;
     requestedFrom[index] = (requestedFrom[index] ?? 0) + 1;
   }
@@ -148,7 +158,7 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
       const state = peers.get(peerId);
       if (state === undefined) return [];
       const picked: number[] = [];
-      while (state.requests.size < depth) {
+      while (state.requests.size < depth && inFlight < maxOutstanding) {
         const index = pick(state, unrequestedMissing === 0);
         if (index === undefined) break;
         request(state, index);

@@ -23,6 +23,15 @@ export const schedulerLimitsSchema = z
       .max(64)
       .default(D.pipelineDepth)
       .describe('Piece requests outstanding per peer and blob.'),
+    maxRequestsPerBlob: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .default(D.maxRequestsPerBlob)
+      .describe(
+        "Piece requests outstanding per blob over all its peers; more only queue in the senders' uplinks.",
+      ),
     requestTimeoutMs: ms(
       D.requestTimeoutMs,
       'A piece request unanswered this long moves to another peer (ms).',

@@ -32,6 +32,8 @@ export interface SchedulerLimits {
   readonly maxPeersPerBlob: number;
   /** Requests outstanding per peer and blob. */
   readonly pipelineDepth: number;
+  /** Requests outstanding per blob over all its peers. */
+  readonly maxRequestsPerBlob: number;
   readonly requestTimeoutMs: number;
   /** Pieces queued for upload per peer and blob before requests get 'overloaded'. */
   readonly uploadQueueLength: number;
@@ -52,6 +54,7 @@ export interface SchedulerLimits {
 export const DEFAULT_SCHEDULER_LIMITS: SchedulerLimits = {
   maxPeersPerBlob: 10,
   pipelineDepth: 4,
+  maxRequestsPerBlob: 8,
   requestTimeoutMs: 15_000,
   uploadQueueLength: 16,
   idleLeecherMs: 60_000,

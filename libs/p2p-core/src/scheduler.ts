@@ -293,6 +293,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       pieceCount: blob.metainfo.pieceHashes.length,
       have: blob.have,
       pipelineDepth: limits.pipelineDepth,
+      maxOutstanding: limits.maxRequestsPerBlob,
       requestTimeoutMs: limits.requestTimeoutMs,
       now: () => timers.now(),
       random,
