@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { digestOf } from '@kraken/oci-content';
-import type { AnnouncedPeer } from './announce-protocol.js';
 import { createConnManager } from './conn-manager.js';
 import { generateMetainfo } from './metainfo-generator.js';
 import { pieceRange, type Metainfo } from './metainfo.js';
@@ -22,30 +21,10 @@ import {
   type SchedulerTimers,
 } from './scheduler-options.js';
 import type { PieceReader } from './swarm-blob.js';
+import { memoryTracker } from './testing/memory-tracker.js';
 
 const PIECE = 256 * 1024;
 const SIZE = 32 * PIECE; // 8 MiB, 32 pieces
-
-/** The tracker in memory: every announcer sees every other peer of the blob, complete ones first. */
-function memoryTracker(): SchedulerAnnouncer {
-  const swarms = new Map<string, Map<string, AnnouncedPeer>>();
-  return {
-    announce(request) {
-      const swarm = swarms.get(request.blob) ?? new Map<string, AnnouncedPeer>();
-      swarms.set(request.blob, swarm);
-      swarm.set(request.peerId, {
-        peerId: request.peerId,
-        host: request.address.host,
-        port: request.address.port,
-        complete: request.complete,
-        origin: request.origin ?? false,
-      });
-      const others = [...swarm.values()].filter((p) => p.peerId !== request.peerId);
-      others.sort((a, b) => Number(b.complete) - Number(a.complete));
-      return Promise.resolve({ peers: others, intervalSeconds: 0.2 });
-    },
-  };
-}
 
 interface Node {
   readonly peerId: string;
