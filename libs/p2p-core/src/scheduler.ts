@@ -8,10 +8,11 @@
  */
 import { createBitfield, type Bitfield } from './bitfield.js';
 import { metainfoId, toMetainfo, type Metainfo } from './metainfo.js';
+import type { Scheduler } from './scheduler-api.js';
 import type { PeerConn, PeerConnEvent } from './peer-conn.js';
 import { createPeerBlacklist } from './peer-blacklist.js';
 import { createPiecePicker } from './piece-picker.js';
-import type { BlobAdopter, PartialBlob } from './piece-store.js';
+import type { PartialBlob } from './piece-store.js';
 import { SwarmStoppedError } from './scheduler-errors.js';
 import { createSwarmUploads } from './swarm-uploads.js';
 import { createSwarmDownloads } from './swarm-downloads.js';
@@ -27,54 +28,9 @@ import {
   systemSchedulerTimers,
   type SchedulerOptions,
 } from './scheduler-options.js';
-import {
-  blobStatus,
-  createSwarmBlob,
-  waitFor,
-  type BlobStatus,
-  type PieceReader,
-  type SwarmBlob,
-} from './swarm-blob.js';
+import { blobStatus, createSwarmBlob, waitFor, type SwarmBlob } from './swarm-blob.js';
 
-export interface DownloadOptions {
-  /** Receives the verified blob (a content store's adopt-by-rename). */
-  readonly adopter: BlobAdopter;
-  /** Aborting rejects this caller; the download stops once every caller aborted. */
-  readonly signal?: AbortSignal | undefined;
-  /** Reads pieces of the adopted blob, so that it seeds for `seedAfterCompleteMs`. */
-  readonly readPiece?: PieceReader | undefined;
-}
-
-export interface SeedOptions {
-  readonly readPiece: PieceReader;
-  /** Aborting leaves the swarm. */
-  readonly signal?: AbortSignal | undefined;
-}
-
-export interface Scheduler {
-  /** Accepts peers; when the local port is 0, the bound port is what gets announced. */
-  listen(options: { host?: string; port: number }): Promise<{ host: string; port: number }>;
-  /**
-   * Resolves once the blob is complete, whole-digest verified and adopted. Concurrent
-   * calls for one blob share one download; a blob already seeded resolves at once.
-   */
-  download(metainfo: Metainfo, options: DownloadOptions): Promise<void>;
-  /**
-   * Resolves with piece `index` of a blob in the swarm once it is verified (at once
-   * when held), so that a client can stream a blob while it downloads. Rejects with
-   * SwarmStoppedError when the blob is not (or no longer) in the swarm.
-   */
-  readPiece(key: string, index: number, signal?: AbortSignal): Promise<Uint8Array>;
-  /** Serves a complete blob to the swarm until `signal` aborts or `stop()`. */
-  seed(metainfo: Metainfo, options: SeedOptions): void;
-  /** Leaves the swarm of a blob (by metainfo id or digest); pending downloads reject. */
-  stop(key: string): boolean;
-  /** Progress of a blob by metainfo id or digest. */
-  status(key: string): BlobStatus | undefined;
-  list(): BlobStatus[];
-  /** Leaves every swarm and closes every connection; idempotent. */
-  close(): Promise<void>;
-}
+export type { DownloadOptions, SeedOptions, Scheduler } from './scheduler-api.js';
 
 const MAX_HANDSHAKE_LIST = 1000;
 
