@@ -72,7 +72,7 @@ export async function runBench({ opts, p2pRuns, net, drivers, work, blob, log })
   const swarm = p2pRuns.length > 0;
   const appDir = join(work, 'hosts');
   const apps = new Map();
-  const links = { originHosts, trackerHosts };
+  const links = { originHosts, trackerHosts, p2p: opts.p2p };
 
   const shaping = await checkShaping({ from: originDriver, to: agents[0], bytesPerSecond, log });
 

@@ -10,12 +10,13 @@
 //
 //   node bench/p2p/main.mjs [--agents 16] [--size-mib 256] [--rate-mbps 1] [--runs direct,p2p]
 //     [--baseline-agents 2] [--kill origin@50%] [--origins 1] [--trackers 1]
-//     [--out-dir bench/results] [--keep] [--check]
+//     [--p2p '{"scheduler":{"pipelineDepth":2}}'] [--out-dir bench/results] [--keep] [--check]
 //   node bench/p2p/main.mjs --ha [--agents 8] [--size-mib 64] [--rate-mbps 1] [--origins 2]
 //     [--trackers 2] [--kill-at 50]
 //   node bench/p2p/main.mjs --check-network [--rate-mbps 1]
 //
-// --rate-mbps is in megabytes per second (10^6 B/s), as tc's "mbps" unit. --check exits 1 when a
+// --p2p is merged into the p2p block (connections, bandwidth, scheduler) of every agent and
+// origin, for tuning runs; the apps validate it at start. --rate-mbps is in megabytes per second (10^6 B/s), as tc's "mbps" unit. --check exits 1 when a
 // target is missed; --keep leaves the temp dir (configs, data, logs), which is also kept after a
 // failure. --check-network only builds a two-host network, measures one shaped transfer and
 // tears it down, failing if the rate is off or anything is left behind.
@@ -91,6 +92,7 @@ function parseOptions(argv) {
         runs: { type: 'string', default: RUNS.join(',') },
         'baseline-agents': { type: 'string' },
         kill: { type: 'string' },
+        p2p: { type: 'string' },
         'out-dir': { type: 'string', default: join(ROOT, 'bench', 'results') },
         keep: { type: 'boolean', default: false },
         check: { type: 'boolean', default: false },
@@ -138,8 +140,17 @@ function parseOptions(argv) {
     : runs.includes('p2p')
       ? [{ name: 'p2p', kill: kill === undefined ? [] : [kill] }]
       : [];
+  let p2p;
+  try {
+    p2p = values.p2p === undefined ? undefined : JSON.parse(values.p2p);
+  } catch (err) {
+    throw new UsageError(`--p2p takes a JSON object of p2p settings (${err.message})`);
+  }
+  if (p2p !== undefined && (p2p === null || typeof p2p !== 'object' || Array.isArray(p2p)))
+    throw new UsageError('--p2p takes a JSON object of p2p settings');
   return {
     ha: values.ha,
+    p2p,
     agents,
     origins,
     trackers,
@@ -212,6 +223,7 @@ async function main() {
       rateBytesPerSecond: bytesPerSecond,
       idealSeconds: Math.round(idealSeconds * 1000) / 1000,
       runs: opts.ha ? opts.p2pRuns.map((r) => r.name) : opts.runs,
+      p2p: opts.p2p ?? null,
       kill: opts.kill ?? null,
       blobOwners: owners,
     };

@@ -34,7 +34,7 @@ function percentiles(sorted, idealSeconds) {
  * Agents that failed count as never done: they are listed, and excluded from the percentiles,
  * which are then marked partial.
  */
-export function summarizeRun({ pulls, idealSeconds, sizeBytes, originEgressBytes, cpu }) {
+export function summarizeRun({ pulls, idealSeconds, sizeBytes, originEgressBytes, cpu, links }) {
   const perAgent = pulls.map(({ agent, result, error, status }) => ({
     agent,
     ok: result !== undefined,
@@ -62,6 +62,10 @@ export function summarizeRun({ pulls, idealSeconds, sizeBytes, originEgressBytes
     headersSeconds: headers.seconds,
     originEgressBytes,
     originEgressPerBlob: round3(originEgressBytes / sizeBytes),
+    links:
+      links === undefined
+        ? undefined
+        : linkSummary(links, pulls.length, sizeBytes / idealSeconds, times.at(-1)),
     cpu,
     perAgent,
   };
@@ -117,10 +121,33 @@ export function summaryLines({ runs, targets, params, shaping }) {
     }
     const h = r.headersSeconds;
     lines.push(`       response headers at p50 ${sec(h.p50)} p99 ${sec(h.p99)} max ${sec(h.max)}`);
+    if (r.links !== undefined) {
+      lines.push(
+        `       pulling hosts' uplinks ${pct(r.links.pullersUplinkBusy)} busy; TCP retransmissions: ` +
+          `origins ${pct(r.links.originRetransmitShare)}, pulling hosts ${pct(r.links.pullersRetransmitShare)} of segments`,
+      );
+    }
   }
   for (const t of targets) {
     const bound = t.min !== undefined ? `≥ ${t.min}` : `≤ ${t.max}`;
     lines.push(`target ${t.metric} ${bound}: ${t.value ?? 'n/a'} ${t.met ? 'met' : 'NOT met'}`);
   }
   return lines;
+}
+
+/**
+ * How busy the pulling hosts' uplinks were (bytes sent ÷ what N links carry until the last
+ * agent finished) and the share of TCP segments that were retransmissions, per group.
+ */
+function linkSummary(links, hosts, bytesPerSecond, lastSeconds) {
+  const retransmitShare = (g) => (g.tcpOut > 0 ? round3(g.tcpRetrans / g.tcpOut) : 0);
+  return {
+    ...links,
+    pullersUplinkBusy:
+      lastSeconds === undefined
+        ? null
+        : round3(links.pullers.txBytes / (hosts * bytesPerSecond * lastSeconds)),
+    originRetransmitShare: retransmitShare(links.origins),
+    pullersRetransmitShare: retransmitShare(links.pullers),
+  };
 }

@@ -58,7 +58,7 @@ const configs = {
   }),
   // Every path is set, even for a direct-only run: a default would point into the repo's
   // .devcluster/, which a running devcluster uses.
-  origin: ({ dir, host, originHosts, trackerHosts }) => ({
+  origin: ({ dir, host, originHosts, trackerHosts, p2p }) => ({
     listen: { host: host.ip, port: PORTS.origin },
     storage: { type: 'filesystem', root: join(dir, 'storage') },
     cache: { dir: join(dir, 'cache') },
@@ -72,11 +72,12 @@ const configs = {
       advertiseHost: host.ip,
       clusterId: CLUSTER_ID,
       dir: join(dir, 'p2p'),
+      ...p2p,
     },
     trackers: trackerRing(trackerHosts),
     logging,
   }),
-  agent: ({ dir, host, originHosts, trackerHosts }) => ({
+  agent: ({ dir, host, originHosts, trackerHosts, p2p }) => ({
     listen: { host: '127.0.0.1', port: PORTS.agent },
     cache: { dir: join(dir, 'cache') },
     origins: originRing(originHosts),
@@ -87,6 +88,7 @@ const configs = {
       advertiseHost: host.ip,
       clusterId: CLUSTER_ID,
       dir: join(dir, 'p2p'),
+      ...p2p,
     },
     logging,
   }),

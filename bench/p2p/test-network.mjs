@@ -143,6 +143,9 @@ export function createTestNetwork({ hosts, bytesPerSecond }) {
       const ip = hostAddress(index);
       run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
       run('ip', ['-n', ns, 'addr', 'add', `${ip}/${SUBNET_BITS}`, 'dev', 'eth0']);
+      // No segmentation offload on either end: see link-shaping.mjs.
+      run('ip', ['-n', ns, 'link', 'set', 'eth0', 'gso_max_segs', '1']);
+      run('ip', ['-n', switchNs, 'link', 'set', port, 'gso_max_segs', '1']);
       run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
       // The host's upload is shaped on its own end, its download on the switch's end.
       shaping = applyLinkShaping({ ns, dev: 'eth0', bytesPerSecond });
@@ -162,6 +165,22 @@ export function txBytes(host) {
   const bytes = link?.stats64?.tx?.bytes;
   if (typeof bytes !== 'number') throw new Error(`no tx counter for ${host.dev} in ${host.ns}`);
   return bytes;
+}
+
+/**
+ * TCP segments sent and retransmitted so far in a host's namespace (its /proc/net/snmp): a
+ * retransmitted segment cost link time without adding data, so it shows where shaping dropped.
+ */
+export function tcpSegments(host) {
+  const lines = run('ip', ['netns', 'exec', host.ns, 'cat', '/proc/net/snmp'])
+    .split('\n')
+    .filter((l) => l.startsWith('Tcp:'));
+  const [names, values] = lines.map((l) => l.trim().split(/\s+/).slice(1));
+  const field = (name) => Number(values?.[names?.indexOf(name) ?? -1]);
+  const out = field('OutSegs');
+  const retrans = field('RetransSegs');
+  if (!Number.isFinite(out) || !Number.isFinite(retrans)) throw new Error(`no TCP counters in ${host.ns}`);
+  return { out, retrans };
 }
 
 /** The kernel release, for the report (shaping behaviour depends on it). */

@@ -3,6 +3,7 @@
  * config. Defaults suit a devcluster and a datacenter network alike.
  */
 import { z } from 'zod';
+import { DEFAULT_HIGH_WATER_MARK_BYTES } from './peer-conn.js';
 
 export const connectionSchema = z
   .object({
@@ -36,9 +37,11 @@ export const connectionSchema = z
       .number()
       .int()
       .min(1)
-      .default(4 * 1024 * 1024)
+      .default(DEFAULT_HIGH_WATER_MARK_BYTES)
       .describe(
-        'Bytes queued for sending on one connection past which send() asks the caller to wait for drain.',
+        'Bytes queued for sending on one connection past which send() asks the caller to wait for drain. ' +
+          'Below one piece, so that a piece holds its upload slot until it is on the wire, and requests ' +
+          'and HAVEs do not queue behind megabytes of pieces.',
       ),
   })
   .strict()

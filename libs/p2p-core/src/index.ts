@@ -141,6 +141,8 @@ export type { ConnectionErrorCode } from './conn-errors.js';
 export { ConnectionError } from './conn-errors.js';
 export type { PiecePicker, PiecePickerOptions, PieceRequest } from './piece-picker.js';
 export { createPiecePicker } from './piece-picker.js';
+export type { SuperSeed, SuperSeedOptions } from './super-seed.js';
+export { createSuperSeed } from './super-seed.js';
 export type { PeerBlacklist, PeerBlacklistOptions, BlacklistReason } from './peer-blacklist.js';
 export { createPeerBlacklist } from './peer-blacklist.js';
 export type { AnnounceTimers, AnnounceTimerOptions } from './reannounce-timers.js';

@@ -20,6 +20,9 @@ import {
 } from './messages.js';
 import { systemTokenBucketClock, type TokenBucket, type TokenBucketClock } from './token-bucket.js';
 
+/** Bytes buffered per connection before send() asks for drain: under one piece (256 KiB and up). */
+export const DEFAULT_HIGH_WATER_MARK_BYTES = 64 * 1024;
+
 export type ConnClock = TokenBucketClock;
 
 /** The narrow logger the layer needs; a pino Logger fits. */
@@ -106,7 +109,7 @@ export function createPeerConn(options: PeerConnOptions): PeerConn {
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
   const keepaliveIntervalMs = options.keepaliveIntervalMs ?? 30_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 90_000;
-  const highWaterMark = options.highWaterMarkBytes ?? 4 * 1024 * 1024;
+  const highWaterMark = options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES;
   const throttleEgress = egress !== undefined && !egress.unlimited;
   const throttleIngress = ingress !== undefined && !ingress.unlimited;
   const decoder = createFrameDecoder({

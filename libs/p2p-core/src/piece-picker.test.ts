@@ -52,6 +52,26 @@ describe('piece picker', () => {
     expect(picker.next('b')).toHaveLength(1);
   });
 
+  it('asks origins outside the request budget', () => {
+    const have = createBitfield(8);
+    const picker = createPiecePicker({
+      pieceCount: 8,
+      have,
+      pipelineDepth: 2,
+      maxOutstanding: 2,
+      now: () => 0,
+      isOrigin: (peerId) => peerId === 'origin',
+    });
+    picker.addPeer('a', bits(8, [0, 1, 2, 3]));
+    picker.addPeer('origin', bits(8, [6, 7]));
+    expect(picker.next('a')).toHaveLength(2);
+    // The budget is spent on a, yet the origin's pieces are asked for at once...
+    expect(picker.next('origin').sort()).toEqual([6, 7]);
+    // ...and do not use up the budget when they arrive.
+    picker.received('origin', 6);
+    expect(picker.next('a')).toEqual([]);
+  });
+
   it('asks an origin only for pieces no other peer holds, until the endgame', () => {
     const have = createBitfield(4);
     const picker = createPiecePicker({

@@ -10,8 +10,8 @@
  * - Endgame: once every missing piece is requested, pieces may also be asked from a
  *   second (up to `endgameDuplicates`) peer; the first copy wins and the rest are cancelled.
  * - Origins last: a piece some other agent holds is not asked from an origin (outside
- *   the endgame). An origin's uplink then carries pieces nobody else has, so it sends
- *   about one copy of the blob and the swarm completes soon after that copy left it.
+ *   the endgame), and requests to origins are outside the request budget. An origin's
+ *   uplink then carries pieces nobody else has, without waiting for our other requests.
  *
  * Blobs have at most about 2,000 pieces, so a linear scan per pick is cheap and keeps
  * the state small; availability lives in a typed array.
@@ -30,9 +30,11 @@ export interface PiecePickerOptions {
   /** [0, 1); injectable for deterministic tests. */
   readonly random?: () => number;
   /**
-   * Requests outstanding over all peers (default unbounded). Requests queue in the
-   * senders' uplinks: more than a few seconds of them only adds latency, and pieces
-   * asked for long ago hold up the endgame.
+   * Requests outstanding over all peers but origins (default unbounded). Requests queue
+   * in the senders' uplinks: more than a few seconds of them only adds latency, and
+   * pieces asked for long ago hold up the endgame. Requests to origins are not counted:
+   * an origin offers few pieces at a time, each one the swarm lacks, and its uplink must
+   * never wait for our other requests to drain.
    */
   readonly maxOutstanding?: number;
   /** Origins are asked only for pieces no other peer holds (default: no peer is one). */
@@ -49,8 +51,8 @@ export interface PiecePicker {
   /** Forgets the peer; its outstanding requests become available to others. */
   removePeer(peerId: string): void;
   peerHas(peerId: string, index: number): void;
-  /** New requests to send to `peerId` now (fills its pipeline). */
-  next(peerId: string): number[];
+  /** New requests to send to `peerId` now: fills its pipeline, or at most `limit` of them. */
+  next(peerId: string, limit?: number): number[];
   /** A verified piece arrived; returns requests for the same piece to cancel elsewhere. */
   received(peerId: string, index: number): PieceRequest[];
   /** The peer rejected the request or sent a bad piece: ask someone else. */
@@ -90,14 +92,14 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
 
   function release(state: PeerState, index: number): void {
     if (!state.requests.delete(index)) return;
-    inFlight--;
+    if (!state.origin) inFlight--;
     requestedFrom[index] = (requestedFrom[index] ?? 1) - 1;
     if (requestedFrom[index] === 0 && !have.has(index)) unrequestedMissing++;
   }
 
   function request(state: PeerState, index: number): void {
     state.requests.set(index, now());
-    inFlight++;
+    if (!state.origin) inFlight++;
     if (requestedFrom[index] === 0) unrequestedMissing--;
     requestedFrom[index] = (requestedFrom[index] ?? 0) + 1;
   }
@@ -154,11 +156,12 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
       if (!state.origin) agentAvailability[index] = (agentAvailability[index] ?? 0) + 1;
     },
 
-    next(peerId) {
+    next(peerId, limit = Infinity) {
       const state = peers.get(peerId);
       if (state === undefined) return [];
       const picked: number[] = [];
-      while (state.requests.size < depth && inFlight < maxOutstanding) {
+      const budget = () => state.origin || inFlight < maxOutstanding;
+      while (picked.length < limit && state.requests.size < depth && budget()) {
         const index = pick(state, unrequestedMissing === 0);
         if (index === undefined) break;
         request(state, index);

@@ -9,6 +9,7 @@ import type { Metainfo } from './metainfo.js';
 import type { PartialBlob, BlobAdopter } from './piece-store.js';
 import type { PeerConn } from './peer-conn.js';
 import type { PiecePicker } from './piece-picker.js';
+import type { SuperSeed } from './super-seed.js';
 
 export type SwarmBlobState = 'downloading' | 'completing' | 'seeding';
 
@@ -39,6 +40,12 @@ export interface BlobPeer {
   readonly uploads: number[];
   /** Last time a piece went either way, or it asked for one (idle timeouts). */
   lastActive: number;
+  /** Last time it sent us a piece: a peer that does is busy, not stalled. */
+  lastPieceAt: number;
+  /** Since when it has had requests of ours outstanding without a break. */
+  busySince: number;
+  /** How fast it has been sending us pieces (bytes/ms, moving average); undefined until measured. */
+  rate: number | undefined;
   /** A piece read for it is in flight (one at a time keeps memory at one piece). */
   reading: boolean;
 }
@@ -56,6 +63,8 @@ export interface SwarmBlob {
   have: Bitfield;
   partial: PartialBlob | undefined;
   picker: PiecePicker | undefined;
+  /** An origin's offers while some piece has not gone out (see super-seed.ts). */
+  superSeed: SuperSeed | undefined;
   adopter: BlobAdopter | undefined;
   readPiece: PieceReader | undefined;
   /** For seeding after completion; undefined means leave the swarm once complete. */
@@ -95,6 +104,7 @@ export function createSwarmBlob(metainfo: Metainfo, id: string, have: Bitfield):
     have,
     partial: undefined,
     picker: undefined,
+    superSeed: undefined,
     adopter: undefined,
     readPiece: undefined,
     readAfterComplete: undefined,

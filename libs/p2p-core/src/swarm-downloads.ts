@@ -8,6 +8,7 @@
  */
 import { PieceVerificationError } from './errors.js';
 import type { PeerBlacklist } from './peer-blacklist.js';
+import type { PiecePicker } from './piece-picker.js';
 import type { SchedulerLogger } from './scheduler-options.js';
 import type { BlobPeer, SwarmBlob } from './swarm-blob.js';
 
@@ -37,17 +38,55 @@ export interface SwarmDownloads {
   maybeComplete(blob: SwarmBlob): void;
 }
 
+/** Weight of the newest sample in a peer's moving-average rate. */
+const RATE_WEIGHT = 0.3;
+
 export function createSwarmDownloads(options: SwarmDownloadsOptions): SwarmDownloads {
+  /** Asks `peer` for up to `limit` more pieces; returns whether it asked for any. */
+  function request(blob: SwarmBlob, peer: BlobPeer, picker: PiecePicker, limit?: number): boolean {
+    const idle = picker.outstanding(peer.peerId) === 0;
+    const indices = picker.next(peer.peerId, limit);
+    if (indices.length > 0 && idle) peer.busySince = options.now();
+    for (const index of indices) peer.conn.send({ type: 'request', blobId: blob.id, index });
+    return indices.length > 0;
+  }
+
   function fill(blob: SwarmBlob, peer: BlobPeer): void {
     const picker = blob.picker;
     if (blob.state !== 'downloading' || picker === undefined || peer.pieces === undefined) return;
-    for (const index of picker.next(peer.peerId)) {
-      peer.conn.send({ type: 'request', blobId: blob.id, index });
+    request(blob, peer, picker);
+  }
+
+  /**
+   * One request per peer per round, idle peers first and, among them, those that sent
+   * fastest (unmeasured ones first, to measure them): the blob's request budget
+   * (maxRequestsPerBlob) spreads over the peers that have something for us and spare
+   * uplink, rather than filling the pipelines of whichever peers joined first.
+   */
+  function fillAll(blob: SwarmBlob, except?: BlobPeer): void {
+    const picker = blob.picker;
+    if (blob.state !== 'downloading' || picker === undefined) return;
+    const peers = [...blob.peers.values()]
+      .filter((peer) => peer !== except && peer.pieces !== undefined)
+      .sort(
+        (a, b) =>
+          picker.outstanding(a.peerId) - picker.outstanding(b.peerId) ||
+          (b.rate ?? Infinity) - (a.rate ?? Infinity),
+      );
+    for (let sent = true; sent;) {
+      sent = false;
+      for (const peer of peers) if (request(blob, peer, picker, 1)) sent = true;
     }
   }
 
-  function fillAll(blob: SwarmBlob, except?: BlobPeer): void {
-    for (const peer of blob.peers.values()) if (peer !== except) fill(blob, peer);
+  /** Folds one piece's arrival into the sender's rate: bytes over the time it was busy for us. */
+  function measure(peer: BlobPeer, bytes: number): void {
+    const now = options.now();
+    const elapsed = now - Math.max(peer.lastPieceAt, peer.busySince);
+    peer.lastPieceAt = now;
+    if (elapsed <= 0) return;
+    const sample = bytes / elapsed;
+    peer.rate = peer.rate === undefined ? sample : RATE_WEIGHT * sample + (1 - RATE_WEIGHT) * peer.rate;
   }
 
   function onPiece(blob: SwarmBlob, peer: BlobPeer, index: number, payload: Uint8Array): void {
@@ -55,6 +94,7 @@ export function createSwarmDownloads(options: SwarmDownloadsOptions): SwarmDownl
     if (blob.state !== 'downloading' || partial === undefined || picker === undefined) return;
     if (index >= blob.metainfo.pieceHashes.length) return;
     peer.lastActive = options.now();
+    measure(peer, payload.byteLength);
     if (options.isOrigin(peer.peerId)) blob.bytesFromOrigins += payload.byteLength;
     else blob.bytesFromPeers += payload.byteLength;
     if (blob.have.has(index)) {

@@ -4,6 +4,7 @@
  * more is marked idle, so the sweep can close it after a while. Blacklisted peers are
  * never attached.
  */
+import { createBitfield } from './bitfield.js';
 import type { PeerBlacklist } from './peer-blacklist.js';
 import type { PeerConn } from './peer-conn.js';
 import type { BlobPeer, SwarmBlob } from './swarm-blob.js';
@@ -49,6 +50,9 @@ export function createSwarmMembership(options: SwarmMembershipOptions): SwarmMem
       uploads: [],
       reading: false,
       lastActive: now(),
+      lastPieceAt: now(),
+      busySince: now(),
+      rate: undefined,
     };
     blob.peers.set(peerId, peer);
     idleSince.delete(conn);
@@ -61,6 +65,7 @@ export function createSwarmMembership(options: SwarmMembershipOptions): SwarmMem
     if (peer === undefined) return;
     blob.peers.delete(peerId);
     blob.picker?.removePeer(peerId);
+    blob.superSeed?.leave(peerId);
     if (peer.conn.state === 'open' && !carriesBlobs(peer.conn)) idleSince.set(peer.conn, now());
   }
 
@@ -72,12 +77,15 @@ export function createSwarmMembership(options: SwarmMembershipOptions): SwarmMem
   }
 
   function sendBitfield(blob: SwarmBlob, peer: BlobPeer): void {
-    peer.conn.send({
-      type: 'bitfield',
-      blobId: blob.id,
-      pieceCount: blob.metainfo.pieceHashes.length,
-      bits: blob.have.toBuffer(),
-    });
+    const pieceCount = blob.metainfo.pieceHashes.length;
+    let bits = blob.have.toBuffer();
+    if (blob.superSeed !== undefined && blob.state === 'seeding') {
+      // A super-seeding origin shows each peer only the pieces it offers that peer.
+      const offered = createBitfield(pieceCount);
+      for (const index of blob.superSeed.join(peer.peerId)) offered.set(index);
+      bits = offered.toBuffer();
+    }
+    peer.conn.send({ type: 'bitfield', blobId: blob.id, pieceCount, bits });
   }
 
   return { attach, detach, forEachPeerOf, sendBitfield };

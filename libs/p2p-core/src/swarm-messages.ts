@@ -62,6 +62,7 @@ export function createSwarmMessageHandler(
         }
         peer.pieces = pieces;
         blob.picker?.addPeer(peerId, pieces);
+        if (blob.superSeed !== undefined) for (const i of pieces.present()) blob.superSeed.peerHas(peerId, i);
         options.downloads.fill(blob, peer);
         return;
       }
@@ -69,6 +70,7 @@ export function createSwarmMessageHandler(
         if (message.index >= count) return;
         piecesOf(blob, peer).set(message.index);
         blob.picker?.peerHas(peerId, message.index);
+        blob.superSeed?.peerHas(peerId, message.index);
         options.downloads.fill(blob, peer);
         return;
       case 'complete': {
@@ -76,6 +78,7 @@ export function createSwarmMessageHandler(
         for (const index of [...pieces.missing()]) {
           pieces.set(index);
           blob.picker?.peerHas(peerId, index);
+          blob.superSeed?.peerHas(peerId, index);
         }
         options.downloads.fill(blob, peer);
         return;

@@ -27,12 +27,17 @@ export function createSwarmSweep(options: SwarmSweepOptions): () => void {
     const now = options.now();
     for (const blob of [...options.blobs.values()]) {
       dropIdlePeers(blob, now);
+      blob.superSeed?.rescue();
       const picker = blob.picker;
       if (blob.state !== 'downloading' || picker === undefined) continue;
       const stalled = new Set<string>();
       for (const expired of picker.expire()) {
-        blob.peers.get(expired.peerId)?.conn.send({ type: 'cancel', blobId: blob.id, index: expired.index });
-        stalled.add(expired.peerId);
+        const peer = blob.peers.get(expired.peerId);
+        peer?.conn.send({ type: 'cancel', blobId: blob.id, index: expired.index });
+        // A peer that still delivers has a long queue: its late requests move elsewhere,
+        // but it is not dropped.
+        if (peer !== undefined && now - peer.lastPieceAt >= options.limits.requestTimeoutMs)
+          stalled.add(expired.peerId);
       }
       for (const peerId of stalled) {
         options.blacklist.add(blob.id, peerId, 'stalled');

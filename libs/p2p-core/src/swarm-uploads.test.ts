@@ -3,6 +3,7 @@ import { createBitfield } from './bitfield.js';
 import type { Metainfo } from './metainfo.js';
 import type { OutgoingMessage, PeerConn } from './peer-conn.js';
 import { createSwarmBlob, type BlobPeer } from './swarm-blob.js';
+import { createSuperSeed } from './super-seed.js';
 import { createSwarmUploads } from './swarm-uploads.js';
 
 const PIECES = 4;
@@ -32,35 +33,80 @@ function peer(peerId: string): BlobPeer & { sent: OutgoingMessage[] } {
       return true;
     },
   } as unknown as PeerConn;
-  return { conn, peerId, pieces: undefined, uploads: [], lastActive: 0, reading: false, sent };
+  return {
+    conn,
+    peerId,
+    pieces: undefined,
+    uploads: [],
+    lastActive: 0,
+    lastPieceAt: 0,
+    busySince: 0,
+    rate: undefined,
+    reading: false,
+    sent,
+  };
 }
 
 const rejects = (p: { sent: OutgoingMessage[] }) =>
   p.sent.filter((m) => m.type === 'reject').map((m) => (m.type === 'reject' ? [m.index, m.reason] : []));
 
 describe('swarm uploads', () => {
-  it('as an origin, refuses a second copy of a piece while other pieces have not gone out', () => {
+  it('as a super-seeding origin, serves offered pieces and refuses those offered to others', () => {
     const uploads = createSwarmUploads({
       uploadQueueLength: 8,
       blocked: new Set(),
       isCurrent: () => true,
       logger: { debug() {}, info() {}, warn() {} },
-      superSeed: true,
     });
     const blob = seedingBlob();
+    const offers: [string, number][] = [];
+    blob.superSeed = createSuperSeed({
+      pieceCount: PIECES,
+      window: 1,
+      offer: (peerId, index) => offers.push([peerId, index]),
+      minCopies: 2,
+      starveMs: 5_000,
+      now: () => 0,
+    });
     const a = peer('a');
     const b = peer('b');
     blob.peers.set('a', a).set('b', b);
+    expect(blob.superSeed.join('a')).toEqual([0]);
+    expect(blob.superSeed.join('b')).toEqual([1]);
     uploads.onRequest(blob, a, 0);
     uploads.onRequest(blob, b, 0);
     expect(rejects(b)).toEqual([[0, 'overloaded']]);
     uploads.onRequest(blob, b, 1);
-    uploads.onRequest(blob, b, 2);
-    uploads.onRequest(blob, a, 3);
-    // Every piece went out once: from now on copies are served again.
-    uploads.onRequest(blob, b, 0);
+    expect(rejects(a)).toEqual([]);
     expect(rejects(b)).toEqual([[0, 'overloaded']]);
-    expect(b.uploads).toContain(0);
+    expect(a.reading && b.reading).toBe(true);
+  });
+
+  it('as a super-seeding origin, offers the next piece once one is sent', async () => {
+    const uploads = createSwarmUploads({
+      uploadQueueLength: 8,
+      blocked: new Set(),
+      isCurrent: () => true,
+      logger: { debug() {}, info() {}, warn() {} },
+    });
+    const blob = seedingBlob();
+    blob.readPiece = () => Promise.resolve(new Uint8Array(16));
+    const offers: [string, number][] = [];
+    blob.superSeed = createSuperSeed({
+      pieceCount: PIECES,
+      window: 1,
+      offer: (peerId, index) => offers.push([peerId, index]),
+      minCopies: 2,
+      starveMs: 5_000,
+      now: () => 0,
+    });
+    const a = peer('a');
+    blob.peers.set('a', a);
+    blob.superSeed.join('a');
+    uploads.onRequest(blob, a, 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(a.sent.map((m) => m.type)).toEqual(['piece']);
+    expect(offers).toEqual([['a', 1]]);
   });
 
   it('as any other peer, serves every request its queue has room for', () => {

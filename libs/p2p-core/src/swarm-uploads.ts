@@ -4,11 +4,9 @@
  * memory stays at a piece per peer, and sending stops while the connection is above
  * its high-water mark until the scheduler sees 'drain' and pumps again.
  *
- * An origin serves each piece once before it serves any piece twice ("super-seeding"):
- * while some piece has not gone out yet, a request for a piece already sent (or
- * queued for another peer) is refused as 'overloaded', and the requester gets it from
- * the peer that has it. The origin's uplink then carries about one copy of the blob,
- * and the swarm has every piece as soon as that copy has left.
+ * A super-seeding origin (see super-seed.ts) refuses, as 'overloaded', a request for a
+ * piece it neither offered that peer nor would send it unasked, and reports each piece it
+ * sends so that the peer is offered the next one at once.
  */
 import type { PeerConn } from './peer-conn.js';
 import type { SchedulerLogger } from './scheduler-options.js';
@@ -21,8 +19,6 @@ export interface SwarmUploadsOptions {
   /** False once the blob left the swarm (results of reads for it are dropped). */
   readonly isCurrent: (blob: SwarmBlob) => boolean;
   readonly logger: SchedulerLogger;
-  /** Serve every piece once before any twice (origins). */
-  readonly superSeed?: boolean | undefined;
 }
 
 export interface SwarmUploads {
@@ -34,32 +30,7 @@ export interface SwarmUploads {
   pump(blob: SwarmBlob, peer: BlobPeer): void;
 }
 
-interface FirstCopies {
-  /** 1 once a piece was queued for some peer. */
-  readonly claimed: Uint8Array;
-  /** Pieces not claimed yet; at 0 every request is served. */
-  left: number;
-}
-
 export function createSwarmUploads(options: SwarmUploadsOptions): SwarmUploads {
-  const firstCopies = new WeakMap<SwarmBlob, FirstCopies>();
-
-  /** False when the piece already went to another peer while others have not gone out yet. */
-  function claimFirstCopy(blob: SwarmBlob, index: number): boolean {
-    if (options.superSeed !== true) return true;
-    let copies = firstCopies.get(blob);
-    if (copies === undefined) {
-      const count = blob.metainfo.pieceHashes.length;
-      copies = { claimed: new Uint8Array(count), left: count };
-      firstCopies.set(blob, copies);
-    }
-    if (copies.left === 0) return true;
-    if (copies.claimed[index] === 1) return false;
-    copies.claimed[index] = 1;
-    copies.left--;
-    return true;
-  }
-
   function reader(blob: SwarmBlob): PieceReader | undefined {
     if (blob.state === 'seeding') return blob.readPiece;
     const partial = blob.partial;
@@ -74,7 +45,8 @@ export function createSwarmUploads(options: SwarmUploadsOptions): SwarmUploads {
       return;
     }
     if (peer.uploads.includes(index)) return;
-    if (peer.uploads.length >= options.uploadQueueLength || !claimFirstCopy(blob, index)) {
+    const offered = blob.state !== 'seeding' || (blob.superSeed?.mayServe(peer.peerId, index) ?? true);
+    if (peer.uploads.length >= options.uploadQueueLength || !offered) {
       reject('overloaded');
       return;
     }
@@ -116,7 +88,9 @@ export function createSwarmUploads(options: SwarmUploadsOptions): SwarmUploads {
     }
     if (blob.peers.get(peer.peerId) !== peer) return;
     blob.bytesUploaded += data.byteLength;
-    if (peer.conn.send({ type: 'piece', blobId: blob.id, index, payload: data })) {
+    const sent = peer.conn.send({ type: 'piece', blobId: blob.id, index, payload: data });
+    blob.superSeed?.sent(peer.peerId, index);
+    if (sent) {
       pump(blob, peer);
     } else {
       options.blocked.add(peer.conn);

@@ -1,0 +1,223 @@
+/**
+ * Super-seeding for an origin. The origin's uplink is the swarm's scarcest link: every
+ * byte it sends should be a byte the swarm cannot get elsewhere. So the origin never
+ * shows a downloading peer its full bitfield; it offers each peer a few pieces at a time
+ * (its bitfield shows just those, and a HAVE adds the next one whenever one went out):
+ *
+ * 1. First, pieces that have not left the origin yet, in index order, each to one peer
+ *    only. The origin's uplink carries one copy of the blob, and the first pieces spread
+ *    first, so clients streaming the blob get their first bytes early.
+ * 2. Once every piece is out, pieces the peer lacks that fewer than `minCopies` peers
+ *    hold (or were sent), fewest first: copies lost with peers that left, and the tail
+ *    of pieces the swarm has not spread yet. A piece is never sent more than
+ *    `minCopies` times while that many of its holders are still connected.
+ *
+ * 3. A peer that reported no new piece for `starveMs` is offered the pieces it lacks
+ *    that the fewest peers hold, whatever their count: its neighbours may not hold them,
+ *    or the holders may have left the blob without saying so.
+ *
+ * The origin learns who holds what from bitfields and HAVEs, as every peer does. Refusing
+ * second copies after the fact instead, as a plain seed would have to, costs a round
+ * trip per refusal during which the uplink may idle; offering costs nothing. Pure state;
+ * the caller sends the messages.
+ */
+
+export interface SuperSeedOptions {
+  readonly pieceCount: number;
+  /** Pieces offered to each peer at a time. */
+  readonly window: number;
+  /** Once every piece is out, pieces with fewer holders than this are offered again. */
+  readonly minCopies: number;
+  /** A peer that reported no new piece this long is offered what it lacks (ms). */
+  readonly starveMs: number;
+  /** Milliseconds, monotonic. */
+  readonly now: () => number;
+  /** Advertise `index` to `peerId` (a HAVE). */
+  readonly offer: (peerId: string, index: number) => void;
+}
+
+export interface SuperSeed {
+  /** Pieces to show in the bitfield of a peer that just joined. */
+  join(peerId: string): readonly number[];
+  /** The peer reported holding `index` (bitfield, HAVE, COMPLETE). */
+  peerHas(peerId: string, index: number): void;
+  /** Whether a request of `peerId` for `index` is served (else it gets the piece elsewhere). */
+  mayServe(peerId: string, index: number): boolean;
+  /** `index` left for `peerId`. */
+  sent(peerId: string, index: number): void;
+  /** The peer left the blob: its offers and the copies it held are gone. */
+  leave(peerId: string): void;
+  /** Offers more to peers that made no progress for `starveMs`; call it periodically. */
+  rescue(): void;
+}
+
+interface PeerOffers {
+  /** 1 where the peer holds the piece or we sent it. */
+  readonly holds: Uint8Array;
+  /** Offered and not yet sent. */
+  readonly offered: Set<number>;
+  /** Last time it gained a piece (or was rescued). */
+  lastProgress: number;
+  /** Pieces it lacks. */
+  missing: number;
+}
+
+export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
+  const { pieceCount, window, minCopies } = options;
+  const peers = new Map<string, PeerOffers>();
+  /** Connected peers holding each piece (or sent it by us). */
+  const copies = new Uint16Array(pieceCount);
+  /** 1 once a piece left the origin or some peer held it. */
+  const out = new Uint8Array(pieceCount);
+  let outCount = 0;
+  /** Pieces of the first pass offered to some peer, and to whom. */
+  const firstOffers = new Map<number, string>();
+  /** First-pass pieces below the cursor are out or offered, except those in `returned`. */
+  let cursor = 0;
+  const returned: number[] = [];
+
+  const inRange = (index: number) => Number.isInteger(index) && index >= 0 && index < pieceCount;
+
+  function markOut(index: number): void {
+    if (out[index] === 1) return;
+    out[index] = 1;
+    outCount++;
+    firstOffers.delete(index);
+  }
+
+  function firstPassPiece(): number | undefined {
+    while (returned.length > 0) {
+      const index = returned.pop() as number;
+      if (out[index] === 0 && !firstOffers.has(index)) return index;
+    }
+    while (cursor < pieceCount && (out[cursor] === 1 || firstOffers.has(cursor))) cursor++;
+    return cursor < pieceCount ? cursor : undefined;
+  }
+
+  /** The piece `state` lacks that the fewest peers hold, below `below` copies, not yet offered to it. */
+  function rarePiece(state: PeerOffers, below = minCopies): number | undefined {
+    let best: number | undefined;
+    let bestCopies = below;
+    for (let i = 0; i < pieceCount; i++) {
+      const c = copies[i] ?? 0;
+      if (c < bestCopies && state.holds[i] === 0 && !state.offered.has(i)) {
+        best = i;
+        bestCopies = c;
+      }
+    }
+    return best;
+  }
+
+  /** Tops the peer's offers up to the window; returns the new ones. */
+  function topUp(peerId: string, state: PeerOffers): number[] {
+    const added: number[] = [];
+    while (state.offered.size < window) {
+      let index: number | undefined;
+      if (outCount < pieceCount) {
+        // First pass: a peer whose offers are all out waits for the pass to end.
+        index = firstPassPiece();
+        if (index !== undefined) firstOffers.set(index, peerId);
+      } else {
+        index = rarePiece(state);
+      }
+      if (index === undefined) break;
+      state.offered.add(index);
+      added.push(index);
+    }
+    return added;
+  }
+
+  function refill(peerId: string, state: PeerOffers): void {
+    for (const index of topUp(peerId, state)) options.offer(peerId, index);
+  }
+
+  function refillAll(): void {
+    for (const [peerId, state] of peers) if (state.offered.size < window) refill(peerId, state);
+  }
+
+  /** Records that the peer holds the piece; true when that ended the first pass. */
+  function hold(state: PeerOffers, index: number): boolean {
+    if (state.holds[index] === 1) return false;
+    state.holds[index] = 1;
+    state.missing--;
+    state.lastProgress = options.now();
+    copies[index] = (copies[index] ?? 0) + 1;
+    const before = outCount;
+    markOut(index);
+    return before < pieceCount && outCount === pieceCount;
+  }
+
+  return {
+    join(peerId) {
+      let state = peers.get(peerId);
+      if (state === undefined) {
+        state = {
+          holds: new Uint8Array(pieceCount),
+          offered: new Set(),
+          lastProgress: options.now(),
+          missing: pieceCount,
+        };
+        peers.set(peerId, state);
+        // These offers reach the peer in the bitfield returned, not by HAVE.
+        topUp(peerId, state);
+      }
+      return [...state.offered];
+    },
+
+    peerHas(peerId, index) {
+      const state = peers.get(peerId);
+      if (state === undefined || !inRange(index)) return;
+      const passEnded = hold(state, index);
+      if (state.offered.delete(index)) refill(peerId, state);
+      if (passEnded) refillAll();
+    },
+
+    mayServe(peerId, index) {
+      const state = peers.get(peerId);
+      if (state === undefined || !inRange(index)) return false;
+      if (state.offered.has(index)) return true;
+      if (state.holds[index] === 1) return false;
+      // During the first pass only a piece nobody holds or was offered; then any with too few
+      // copies, or any at all for a peer that is starving.
+      if (outCount < pieceCount) return out[index] === 0 && !firstOffers.has(index);
+      return (copies[index] ?? 0) < minCopies || options.now() - state.lastProgress >= options.starveMs;
+    },
+
+    sent(peerId, index) {
+      const state = peers.get(peerId);
+      if (state === undefined || !inRange(index)) return;
+      const passEnded = hold(state, index);
+      state.offered.delete(index);
+      refill(peerId, state);
+      if (passEnded) refillAll();
+    },
+
+    rescue() {
+      const now = options.now();
+      for (const [peerId, state] of peers) {
+        if (state.missing === 0 || now - state.lastProgress < options.starveMs) continue;
+        state.lastProgress = now;
+        while (state.offered.size < window) {
+          const index = rarePiece(state, Infinity);
+          if (index === undefined) break;
+          state.offered.add(index);
+          options.offer(peerId, index);
+        }
+      }
+    },
+
+    leave(peerId) {
+      const state = peers.get(peerId);
+      if (state === undefined) return;
+      peers.delete(peerId);
+      for (let i = 0; i < pieceCount; i++) if (state.holds[i] === 1) copies[i] = (copies[i] ?? 1) - 1;
+      for (const index of state.offered) {
+        if (firstOffers.get(index) === peerId) {
+          firstOffers.delete(index);
+          returned.push(index);
+        }
+      }
+      refillAll();
+    },
+  };
+}
