@@ -14,7 +14,7 @@ import { createPeerBlacklist } from './peer-blacklist.js';
 import { createPiecePicker } from './piece-picker.js';
 import type { PartialBlob } from './piece-store.js';
 import { SwarmStoppedError } from './scheduler-errors.js';
-import { createSuperSeed, type SuperSeed } from './super-seed.js';
+import { createBlobSuperSeed } from './swarm-super-seed.js';
 import { createSwarmUploads } from './swarm-uploads.js';
 import { createSwarmDownloads } from './swarm-downloads.js';
 import { createSwarmTracker } from './swarm-tracker.js';
@@ -34,20 +34,6 @@ import { blobStatus, createSwarmBlob, waitFor, type SwarmBlob } from './swarm-bl
 export type { DownloadOptions, SeedOptions, Scheduler } from './scheduler-api.js';
 
 const MAX_HANDSHAKE_LIST = 1000;
-/**
- * Pieces a super-seeding origin offers each peer at a time: two keep a request queued
- * behind the piece on the wire, so the origin's uplink never waits for a round trip.
- */
-const SUPER_SEED_WINDOW = 2;
-/**
- * Once every piece left an origin, it offers each peer what it lacks, fewest holders first.
- * No lower bound: with one (2), peers whose holding neighbours left the blob unannounced
- * waited on the origin in the 20-agent loopback swarm.
- */
-const SUPER_SEED_MIN_COPIES = Infinity;
-/** A peer that gained no piece this long is offered what it lacks, however many hold it. */
-const SUPER_SEED_STARVE_MS = 5_000;
-
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const limits = { ...DEFAULT_SCHEDULER_LIMITS, ...options.limits };
   const timers = options.timers ?? systemSchedulerTimers;
@@ -278,18 +264,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     downloads.maybeComplete(blob);
   }
 
-  /** An origin's offers, as HAVEs to the peer offered each piece. */
-  function superSeedFor(blob: SwarmBlob): SuperSeed {
-    return createSuperSeed({
-      pieceCount: blob.metainfo.pieceHashes.length,
-      window: SUPER_SEED_WINDOW,
-      minCopies: SUPER_SEED_MIN_COPIES,
-      starveMs: SUPER_SEED_STARVE_MS,
-      now: () => timers.now(),
-      offer: (peerId, index) => blob.peers.get(peerId)?.conn.send({ type: 'have', blobId: blob.id, index }),
-    });
-  }
-
   function lookup(key: string): SwarmBlob | undefined {
     return blobs.get(key) ?? blobs.get(byDigest.get(key) ?? '');
   }
@@ -348,7 +322,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         for (let i = 0; i < metainfo.pieceHashes.length; i++) have.set(i);
         blob = newBlob(metainfo, id, have);
         blob.state = 'seeding';
-        if (options.local.origin === true) blob.superSeed = superSeedFor(blob);
+        if (options.local.origin === true) blob.superSeed = createBlobSuperSeed(blob);
         tracker.announceNow(id);
       }
       blob.readPiece = seedOptions.readPiece;

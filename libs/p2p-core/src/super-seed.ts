@@ -12,10 +12,6 @@
  *    of pieces the swarm has not spread yet. A piece is never sent more than
  *    `minCopies` times while that many of its holders are still connected.
  *
- * 3. A peer that reported no new piece for `starveMs` is offered the pieces it lacks
- *    that the fewest peers hold, whatever their count: its neighbours may not hold them,
- *    or the holders may have left the blob without saying so.
- *
  * The origin learns who holds what from bitfields and HAVEs, as every peer does. Refusing
  * second copies after the fact instead, as a plain seed would have to, costs a round
  * trip per refusal during which the uplink may idle; offering costs nothing. Pure state;
@@ -28,10 +24,6 @@ export interface SuperSeedOptions {
   readonly window: number;
   /** Once every piece is out, pieces with fewer holders than this are offered again. */
   readonly minCopies: number;
-  /** A peer that reported no new piece this long is offered what it lacks (ms). */
-  readonly starveMs: number;
-  /** Milliseconds, monotonic. */
-  readonly now: () => number;
   /** Advertise `index` to `peerId` (a HAVE). */
   readonly offer: (peerId: string, index: number) => void;
 }
@@ -47,8 +39,6 @@ export interface SuperSeed {
   sent(peerId: string, index: number): void;
   /** The peer left the blob: its offers and the copies it held are gone. */
   leave(peerId: string): void;
-  /** Offers more to peers that made no progress for `starveMs`; call it periodically. */
-  rescue(): void;
 }
 
 interface PeerOffers {
@@ -56,10 +46,6 @@ interface PeerOffers {
   readonly holds: Uint8Array;
   /** Offered and not yet sent. */
   readonly offered: Set<number>;
-  /** Last time it gained a piece (or was rescued). */
-  lastProgress: number;
-  /** Pieces it lacks. */
-  missing: number;
 }
 
 export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
@@ -95,9 +81,9 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
   }
 
   /** The piece `state` lacks that the fewest peers hold, below `below` copies, not yet offered to it. */
-  function rarePiece(state: PeerOffers, below = minCopies): number | undefined {
+  function rarePiece(state: PeerOffers): number | undefined {
     let best: number | undefined;
-    let bestCopies = below;
+    let bestCopies = minCopies;
     for (let i = 0; i < pieceCount; i++) {
       const c = copies[i] ?? 0;
       if (c < bestCopies && state.holds[i] === 0 && !state.offered.has(i)) {
@@ -139,8 +125,6 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
   function hold(state: PeerOffers, index: number): boolean {
     if (state.holds[index] === 1) return false;
     state.holds[index] = 1;
-    state.missing--;
-    state.lastProgress = options.now();
     copies[index] = (copies[index] ?? 0) + 1;
     const before = outCount;
     markOut(index);
@@ -151,12 +135,7 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
     join(peerId) {
       let state = peers.get(peerId);
       if (state === undefined) {
-        state = {
-          holds: new Uint8Array(pieceCount),
-          offered: new Set(),
-          lastProgress: options.now(),
-          missing: pieceCount,
-        };
+        state = { holds: new Uint8Array(pieceCount), offered: new Set() };
         peers.set(peerId, state);
         // These offers reach the peer in the bitfield returned, not by HAVE.
         topUp(peerId, state);
@@ -177,10 +156,9 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
       if (state === undefined || !inRange(index)) return false;
       if (state.offered.has(index)) return true;
       if (state.holds[index] === 1) return false;
-      // During the first pass only a piece nobody holds or was offered; then any with too few
-      // copies, or any at all for a peer that is starving.
+      // During the first pass only a piece nobody holds or was offered; then any with too few copies.
       if (outCount < pieceCount) return out[index] === 0 && !firstOffers.has(index);
-      return (copies[index] ?? 0) < minCopies || options.now() - state.lastProgress >= options.starveMs;
+      return (copies[index] ?? 0) < minCopies;
     },
 
     sent(peerId, index) {
@@ -190,20 +168,6 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
       state.offered.delete(index);
       refill(peerId, state);
       if (passEnded) refillAll();
-    },
-
-    rescue() {
-      const now = options.now();
-      for (const [peerId, state] of peers) {
-        if (state.missing === 0 || now - state.lastProgress < options.starveMs) continue;
-        state.lastProgress = now;
-        while (state.offered.size < window) {
-          const index = rarePiece(state, Infinity);
-          if (index === undefined) break;
-          state.offered.add(index);
-          options.offer(peerId, index);
-        }
-      }
     },
 
     leave(peerId) {

@@ -27,7 +27,6 @@ export function createSwarmSweep(options: SwarmSweepOptions): () => void {
     const now = options.now();
     for (const blob of [...options.blobs.values()]) {
       dropIdlePeers(blob, now);
-      blob.superSeed?.rescue();
       const picker = blob.picker;
       if (blob.state !== 'downloading' || picker === undefined) continue;
       const stalled = new Set<string>();

@@ -47,27 +47,32 @@ function peer(peerId: string): BlobPeer & { sent: OutgoingMessage[] } {
   };
 }
 
+const uploadsFor = () =>
+  createSwarmUploads({
+    uploadQueueLength: 8,
+    blocked: new Set(),
+    isCurrent: () => true,
+    logger: { debug() {}, info() {}, warn() {} },
+  });
+
+/** One piece offered per peer at a time; offers are recorded in `offers`. */
+const superSeedOf = (offers: [string, number][]) =>
+  createSuperSeed({
+    pieceCount: PIECES,
+    window: 1,
+    minCopies: 2,
+    offer: (peerId, index) => offers.push([peerId, index]),
+  });
+
 const rejects = (p: { sent: OutgoingMessage[] }) =>
   p.sent.filter((m) => m.type === 'reject').map((m) => (m.type === 'reject' ? [m.index, m.reason] : []));
 
 describe('swarm uploads', () => {
   it('as a super-seeding origin, serves offered pieces and refuses those offered to others', () => {
-    const uploads = createSwarmUploads({
-      uploadQueueLength: 8,
-      blocked: new Set(),
-      isCurrent: () => true,
-      logger: { debug() {}, info() {}, warn() {} },
-    });
+    const uploads = uploadsFor();
     const blob = seedingBlob();
     const offers: [string, number][] = [];
-    blob.superSeed = createSuperSeed({
-      pieceCount: PIECES,
-      window: 1,
-      offer: (peerId, index) => offers.push([peerId, index]),
-      minCopies: 2,
-      starveMs: 5_000,
-      now: () => 0,
-    });
+    blob.superSeed = superSeedOf(offers);
     const a = peer('a');
     const b = peer('b');
     blob.peers.set('a', a).set('b', b);
@@ -83,23 +88,11 @@ describe('swarm uploads', () => {
   });
 
   it('as a super-seeding origin, offers the next piece once one is sent', async () => {
-    const uploads = createSwarmUploads({
-      uploadQueueLength: 8,
-      blocked: new Set(),
-      isCurrent: () => true,
-      logger: { debug() {}, info() {}, warn() {} },
-    });
+    const uploads = uploadsFor();
     const blob = seedingBlob();
     blob.readPiece = () => Promise.resolve(new Uint8Array(16));
     const offers: [string, number][] = [];
-    blob.superSeed = createSuperSeed({
-      pieceCount: PIECES,
-      window: 1,
-      offer: (peerId, index) => offers.push([peerId, index]),
-      minCopies: 2,
-      starveMs: 5_000,
-      now: () => 0,
-    });
+    blob.superSeed = superSeedOf(offers);
     const a = peer('a');
     blob.peers.set('a', a);
     blob.superSeed.join('a');
@@ -110,12 +103,7 @@ describe('swarm uploads', () => {
   });
 
   it('as any other peer, serves every request its queue has room for', () => {
-    const uploads = createSwarmUploads({
-      uploadQueueLength: 8,
-      blocked: new Set(),
-      isCurrent: () => true,
-      logger: { debug() {}, info() {}, warn() {} },
-    });
+    const uploads = uploadsFor();
     const blob = seedingBlob();
     const a = peer('a');
     const b = peer('b');
