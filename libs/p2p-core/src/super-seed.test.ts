@@ -3,16 +3,13 @@ import { createSuperSeed } from './super-seed.js';
 
 function superSeed(pieceCount: number, window = 2, minCopies = 2) {
   const offers: [string, number][] = [];
-  let clock = 0;
   const seed = createSuperSeed({
     pieceCount,
     window,
     minCopies,
-    starveMs: 5_000,
-    now: () => clock,
     offer: (peerId, index) => offers.push([peerId, index]),
   });
-  return { seed, offers, advance: (ms: number) => (clock += ms) };
+  return { seed, offers };
 }
 
 describe('super-seed', () => {
