@@ -20,7 +20,7 @@ import {
 } from './messages.js';
 import { systemTokenBucketClock, type TokenBucket, type TokenBucketClock } from './token-bucket.js';
 
-/** Bytes buffered per connection before send() asks for drain: under one piece (256 KiB and up). */
+/** Bytes buffered per connection before send() asks for drain: under one piece (128 KiB and up). */
 export const DEFAULT_HIGH_WATER_MARK_BYTES = 64 * 1024;
 
 export type ConnClock = TokenBucketClock;
