@@ -58,7 +58,7 @@ describe('skopeo round trip through proxy and agents', () => {
     expect(statuses[1]?.bytesFromPeers).toBeGreaterThan(0);
     for (const agent of cluster.endpoints.agent) {
       const metrics = await (await fetch(`${agent}/metrics`)).text();
-      // The 100 MiB, 3 MiB and 512 KiB layers span several 256 KiB pieces; the 1 KiB
+      // The 100 MiB, 3 MiB and 512 KiB layers span several 128 KiB pieces; the 1 KiB
       // layer and the config are single-piece blobs, fetched straight from an origin.
       expect(metrics).toMatch(/kraken_agent_blob_fetches_total\{path="swarm",result="ok"\} 3\b/);
       expect(metrics).toMatch(/kraken_agent_blob_fetches_total\{path="direct",result="ok"\} 2\b/);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestOf, MediaType } from '@kraken/oci-content';
 import { createBuildIndexClient, createOriginClient } from '@kraken/internal-api';
 import { startInProcessServices, type InProcessServices } from '@kraken/internal-api/testing';
+import { MIN_PIECE_LENGTH } from '@kraken/p2p-core';
 import { parseConfig, silentLogger } from '@kraken/service-kit';
 import { createApp, type App } from './app.js';
 import { configSchema } from './config.js';
@@ -13,7 +14,8 @@ import { configSchema } from './config.js';
 let services: InProcessServices;
 let app: App;
 let dir: string;
-const layer = Buffer.alloc(256 * 1024, 7);
+// One piece: fetched straight from an origin, so no tracker is needed.
+const layer = Buffer.alloc(MIN_PIECE_LENGTH, 7);
 const config = Buffer.from('{"os":"linux"}');
 const manifest = Buffer.from(
   JSON.stringify({
