@@ -9,14 +9,17 @@
 // and reports the two side by side.
 //
 //   node bench/p2p/main.mjs [--agents 16] [--size-mib 256] [--rate-mbps 1] [--runs direct,p2p]
-//     [--baseline-agents 2] [--kill origin@50%] [--origins 1] [--trackers 1]
-//     [--p2p '{"scheduler":{"pipelineDepth":2}}'] [--out-dir bench/results] [--keep] [--check]
+//     [--mtu 9000] [--queue-ms 200] [--baseline-agents 2] [--kill origin@50%] [--origins 1]
+//     [--trackers 1] [--p2p '{"scheduler":{"pipelineDepth":2}}'] [--out-dir bench/results]
+//     [--keep] [--check]
 //   node bench/p2p/main.mjs --ha [--agents 8] [--size-mib 64] [--rate-mbps 1] [--origins 2]
 //     [--trackers 2] [--kill-at 50]
-//   node bench/p2p/main.mjs --check-network [--rate-mbps 1]
+//   node bench/p2p/main.mjs --check-network [--rate-mbps 1] [--mtu 9000] [--queue-ms 200]
 //
 // --p2p is merged into the p2p block (connections, bandwidth, scheduler) of every agent and
-// origin, for tuning runs; the apps validate it at start. --rate-mbps is in megabytes per second (10^6 B/s), as tc's "mbps" unit. --check exits 1 when a
+// origin, for tuning runs; the apps validate it at start. --rate-mbps is in megabytes per second
+// (10^6 B/s), as tc's "mbps" unit. --mtu and --queue-ms set every link's frame size and tbf queue
+// (test-network.mjs and link-shaping.mjs say why 9000 and 200). --check exits 1 when a
 // target is missed; --keep leaves the temp dir (configs, data, logs), which is also kept after a
 // failure. --check-network only builds a two-host network, measures one shaped transfer and
 // tears it down, failing if the rate is off or anything is left behind.
@@ -32,7 +35,8 @@ import { withNetwork } from './network-session.mjs';
 import { checkTargets, summaryLines } from './run-summary.mjs';
 import { checkShaping } from './shaping-check.mjs';
 import { exitOnSignals, onTeardown, wasInterrupted } from './teardown-stack.mjs';
-import { kernelRelease } from './test-network.mjs';
+import { DEFAULT_QUEUE_MS } from './link-shaping.mjs';
+import { DEFAULT_MTU, kernelRelease, MAX_MTU, MIN_MTU } from './test-network.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const RUNS = ['direct', 'p2p'];
@@ -65,6 +69,13 @@ function positiveNumber(name, raw, max, integer = true) {
   return n;
 }
 
+function mtuOption(raw) {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < MIN_MTU || n > MAX_MTU)
+    throw new UsageError(`--mtu must be an integer from ${MIN_MTU} to ${MAX_MTU} (got ${raw})`);
+  return n;
+}
+
 /** `--kill origin@50%`: SIGKILL that host's app when `percent` of S/R has passed in the P2P run. */
 function parseKill(raw) {
   if (raw === undefined) return undefined;
@@ -89,6 +100,8 @@ function parseOptions(argv) {
         // 16 agents at R make 16·R of swarm traffic, all on this machine's cores: at 8 and 2 MB/s
         // two cores were the bottleneck (README); at 1 MB/s the swarm needs about one.
         'rate-mbps': { type: 'string', default: '1' },
+        mtu: { type: 'string', default: String(DEFAULT_MTU) },
+        'queue-ms': { type: 'string', default: String(DEFAULT_QUEUE_MS) },
         runs: { type: 'string', default: RUNS.join(',') },
         'baseline-agents': { type: 'string' },
         kill: { type: 'string' },
@@ -158,6 +171,8 @@ function parseOptions(argv) {
     baselineAgents,
     sizeMiB: positiveNumber('size-mib', pick('size-mib'), 16_384),
     rateMBps: positiveNumber('rate-mbps', values['rate-mbps'], 10_000, false),
+    mtu: mtuOption(values.mtu),
+    queueMs: positiveNumber('queue-ms', values['queue-ms'], 10_000),
     // The direct baseline runs first: the agents are not started yet, so nothing else is on the wire.
     runs: RUNS.filter((r) => runs.includes(r)),
     kill,
@@ -173,7 +188,15 @@ async function checkNetworkOnly(opts) {
   const logDir = await mkdtemp(join(tmpdir(), 'kraken-bench-p2p-net-'));
   const removeLogs = onTeardown(() => rm(logDir, { recursive: true, force: true }));
   try {
-    await withNetwork({ hosts: ['h1', 'h2'], bytesPerSecond, logDir, log }, ({ drivers }) =>
+    const network = {
+      hosts: ['h1', 'h2'],
+      bytesPerSecond,
+      mtu: opts.mtu,
+      queueMs: opts.queueMs,
+      logDir,
+      log,
+    };
+    await withNetwork(network, ({ drivers }) =>
       checkShaping({ from: drivers.get('h1'), to: drivers.get('h2'), bytesPerSecond, log }),
     );
     log('network check passed: shaped transfer measured, nothing left behind');
@@ -205,9 +228,12 @@ async function main() {
 
     const hosts = [...trackerNames(opts.trackers), ...originNames(opts.origins), ...agentNames(opts.agents)];
     const bytesPerSecond = opts.rateMBps * 1e6;
-    log(`test network: ${hosts.length} hosts, links shaped to ${opts.rateMBps} MB/s each way`);
+    log(
+      `test network: ${hosts.length} hosts, links shaped to ${opts.rateMBps} MB/s each way, ` +
+        `MTU ${opts.mtu}, ${opts.queueMs} ms queues`,
+    );
     const { runs, shaping, idealSeconds, owners } = await withNetwork(
-      { hosts, bytesPerSecond, logDir, log },
+      { hosts, bytesPerSecond, mtu: opts.mtu, queueMs: opts.queueMs, logDir, log },
       (network) => runBench({ opts, p2pRuns: opts.p2pRuns, ...network, work, blob, log }),
     );
     if (wasInterrupted()) return;
@@ -221,6 +247,8 @@ async function main() {
       sizeBytes: blob.size,
       rateMBps: opts.rateMBps,
       rateBytesPerSecond: bytesPerSecond,
+      mtu: opts.mtu,
+      queueMs: opts.queueMs,
       idealSeconds: Math.round(idealSeconds * 1000) / 1000,
       runs: opts.ha ? opts.p2pRuns.map((r) => r.name) : opts.runs,
       p2p: opts.p2p ?? null,
@@ -257,7 +285,7 @@ async function main() {
       times: r.perAgent.filter((a) => a.ok).map((a) => a.seconds),
       total: r.agents,
     }));
-    const title = `${opts.sizeMiB} MiB to ${opts.agents} agents over ${opts.rateMBps} MB/s links (${report.machine.cpus} CPUs)`;
+    const title = `${opts.sizeMiB} MiB to ${opts.agents} agents over ${opts.rateMBps} MB/s links, MTU ${opts.mtu} (${report.machine.cpus} CPUs)`;
     await writeFile(svgPath, cdfPlotSvg({ series, idealSeconds, title }));
     log(`wrote ${relative(process.cwd(), svgPath)}`);
     for (const line of summaryLines({ runs, targets, params, shaping })) log(line);

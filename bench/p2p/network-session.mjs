@@ -10,10 +10,10 @@ import { createTestNetwork, ownNamespaces, removeLeftovers } from './test-networ
  * Builds the network and its drivers, hands them to `body`, and removes everything afterwards,
  * including on SIGINT/SIGTERM (teardown-stack.mjs) and, synchronously, on an exit nobody planned.
  */
-export async function withNetwork({ hosts, bytesPerSecond, logDir, log }, body) {
+export async function withNetwork({ hosts, bytesPerSecond, mtu, queueMs, logDir, log }, body) {
   const stale = removeLeftovers();
   if (stale.length > 0) log(`removed ${stale.length} namespaces left by an earlier run: ${stale.join(' ')}`);
-  const net = createTestNetwork({ hosts, bytesPerSecond });
+  const net = createTestNetwork({ hosts, bytesPerSecond, mtu, queueMs });
   const onExit = () => net.close();
   process.on('exit', onExit);
   const drivers = [];

@@ -100,7 +100,8 @@ const sec = (x) => (x === null ? 'n/a' : `${x.toFixed(1)} s`);
 export function summaryLines({ runs, targets, params, shaping }) {
   const lines = [
     `${params.agents} agents, ${params.sizeMiB} MiB blob, links shaped to ${params.rateMBps} MB/s ` +
-      `(measured ${(shaping.bytesPerSecond / 1e6).toFixed(2)} MB/s end to end); S/R = ${sec(params.idealSeconds)}`,
+      `(MTU ${params.mtu}, ${params.queueMs} ms queues; measured ${(shaping.bytesPerSecond / 1e6).toFixed(2)} MB/s ` +
+      `end to end); S/R = ${sec(params.idealSeconds)}`,
   ];
   for (const [name, r] of Object.entries(runs)) {
     const c = r.completionSeconds;

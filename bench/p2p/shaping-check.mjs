@@ -28,7 +28,7 @@ export async function checkShaping({ from, to, bytesPerSecond, log }) {
       `${measured.seconds.toFixed(2)} s = ${(measured.bytesPerSecond / 1e6).toFixed(2)} MB/s ` +
       `(${(ratio * 100).toFixed(1)}% of ${bytesPerSecond / 1e6} MB/s)`,
   );
-  // Frame headers cost ~4.4%; far below or above R means the qdiscs are not doing their job.
+  // Frame headers cost 0.7% (9000-byte MTU) to 4.4% (1500); far off R means the qdiscs are not doing their job.
   if (ratio < 0.5 || ratio > 1.1) throw new Error(`shaping check: measured ${ratio.toFixed(2)} × R`);
   return { ...measured, ratioToRate: Math.round(ratio * 1000) / 1000 };
 }
