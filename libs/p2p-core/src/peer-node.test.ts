@@ -170,7 +170,7 @@ describe('peerConfigSchema', () => {
       advertiseHost: '0.0.0.0',
       clusterId: 'devcluster',
       dir: '/var/cache/kraken/p2p',
-      scheduler: { maxPeersPerBlob: 10, pipelineDepth: 4 },
+      scheduler: { maxPeersPerBlob: 16, pipelineDepth: 4 },
     });
     expect(schema.parse({})).toEqual(config);
   });

@@ -52,7 +52,7 @@ export interface SchedulerLimits {
 }
 
 export const DEFAULT_SCHEDULER_LIMITS: SchedulerLimits = {
-  maxPeersPerBlob: 10,
+  maxPeersPerBlob: 16,
   pipelineDepth: 4,
   maxRequestsPerBlob: 8,
   requestTimeoutMs: 15_000,
