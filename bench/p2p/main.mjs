@@ -9,7 +9,7 @@
 // and reports the two side by side.
 //
 //   node bench/p2p/main.mjs [--agents 16] [--size-mib 256] [--rate-mbps 1] [--runs direct,p2p]
-//     [--mtu 9000] [--queue-ms 200] [--baseline-agents 2] [--kill origin@50%] [--origins 1]
+//     [--mtu 9000] [--queue-ms 200] [--baseline-agents 16] [--kill origin@50%] [--origins 1]
 //     [--trackers 1] [--p2p '{"scheduler":{"pipelineDepth":2}}'] [--out-dir bench/results]
 //     [--keep] [--check]
 //   node bench/p2p/main.mjs --ha [--agents 8] [--size-mib 64] [--rate-mbps 1] [--origins 2]
@@ -48,7 +48,6 @@ const DEFAULTS = {
   p2p: { agents: 16, 'size-mib': 256, origins: 1, trackers: 1 },
   ha: { agents: 8, 'size-mib': 64, origins: 2, trackers: 2 },
 };
-const DEFAULT_BASELINE_AGENTS = 2;
 const SERIES_NAMES = {
   p2p: 'P2P (via agents)',
   direct: 'direct from origin',
@@ -128,10 +127,11 @@ function parseOptions(argv) {
   const killAt = positiveNumber('kill-at', values['kill-at'], 1000);
   if (values.ha && (origins < 2 || trackers < 2))
     throw new UsageError('--ha needs at least 2 origins and 2 trackers: one of each is killed');
-  // The direct run takes k·S/R for k agents (72 min for 16 × 256 MiB at 1 MB/s): two by default.
+  // Every agent, as a central registry would serve them; that takes N·S/R (72 min for 16 × 256 MiB
+  // at 1 MB/s), so --baseline-agents k runs a shorter baseline of k agents.
   const baselineAgents =
     values['baseline-agents'] === undefined
-      ? Math.min(agents, DEFAULT_BASELINE_AGENTS)
+      ? agents
       : positiveNumber('baseline-agents', values['baseline-agents'], agents);
   const kill = parseKill(values.kill);
   if (kill !== undefined && !runs.includes('p2p')) throw new UsageError('--kill applies to the p2p run only');
