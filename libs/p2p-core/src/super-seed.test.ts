@@ -98,6 +98,47 @@ describe('super-seed', () => {
     expect(offers.at(-1)).toEqual(['c', 0]);
   });
 
+  it('starts a new first pass for peers that arrive after the earlier ones left', () => {
+    const { seed } = superSeed(4, 2, Infinity);
+    seed.join('a');
+    for (const index of [0, 1, 2, 3]) seed.sent('a', index);
+    seed.leave('a');
+    // A second wave: nobody connected holds anything, so each piece goes out once again,
+    // in index order, and not to every peer that asks.
+    expect(seed.join('b')).toEqual([0, 1]);
+    expect(seed.join('c')).toEqual([2, 3]);
+    expect(seed.mayServe('c', 0)).toBe(false);
+    expect(seed.mayServe('b', 3)).toBe(false);
+  });
+
+  it('sends a piece whose holders all left once more, not to every peer that lacks it', () => {
+    const { seed, offers } = superSeed(10, 1, Infinity);
+    for (const peer of ['a', 'b', 'c']) seed.join(peer);
+    for (const index of [0, 1]) seed.peerHas('a', index);
+    for (let index = 2; index < 10; index++) seed.peerHas('b', index);
+    // Every piece is held: c may have any piece it lacks.
+    expect(seed.mayServe('c', 5)).toBe(true);
+    const before = offers.length;
+    // b is killed: pieces 2 to 9 are held by nobody connected.
+    seed.leave('b');
+    const offeredNow = offers.slice(before).map(([, index]) => index);
+    expect(new Set(offeredNow).size).toBe(offeredNow.length);
+    // a and c both ask for four of them while the pass goes on: each is sent once.
+    const sends = new Map<number, number>();
+    for (const peer of ['c', 'a']) {
+      for (const index of [2, 3, 4, 5]) {
+        if (!seed.mayServe(peer, index)) continue;
+        seed.sent(peer, index);
+        sends.set(index, (sends.get(index) ?? 0) + 1);
+      }
+    }
+    expect([...sends.values()]).toEqual([1, 1, 1, 1]);
+    // Once every piece is held again, a may have the ones c took.
+    for (let index = 6; index < 10; index++) seed.peerHas('a', index);
+    const tookByC = [2, 3, 4, 5].find((i) => !seed.mayServe('c', i) && seed.mayServe('a', i));
+    expect(tookByC).toBeDefined();
+  });
+
   it('ignores indices outside the blob and unknown peers', () => {
     const { seed, offers } = superSeed(2);
     seed.join('a');

@@ -4,13 +4,17 @@
  * shows a downloading peer its full bitfield; it offers each peer a few pieces at a time
  * (its bitfield shows just those, and a HAVE adds the next one whenever one went out):
  *
- * 1. First, pieces that have not left the origin yet, in index order, each to one peer
- *    only. The origin's uplink carries one copy of the blob, and the first pieces spread
- *    first, so clients streaming the blob get their first bytes early.
- * 2. Once every piece is out, pieces the peer lacks that fewer than `minCopies` peers
- *    hold (or were sent), fewest first: copies lost with peers that left, and the tail
- *    of pieces the swarm has not spread yet. A piece is never sent more than
- *    `minCopies` times while that many of its holders are still connected.
+ * 1. First, pieces that no connected peer holds (or was sent), in index order, each to
+ *    one peer only. The origin's uplink carries one copy of the blob, and the first
+ *    pieces spread first, so clients streaming the blob get their first bytes early.
+ * 2. Once every piece is held by some connected peer, pieces the peer lacks that fewer
+ *    than `minCopies` peers hold (or were sent), fewest first: the tail of pieces the
+ *    swarm has not spread yet. A piece is never sent more than `minCopies` times while
+ *    that many of its holders are still connected.
+ *
+ * The pass is over the peers connected now, not the blob's history: a piece whose
+ * holders all left (pullers killed mid-transfer, or a first wave of pullers gone before
+ * a second arrives) is a first-pass piece again, sent once, not to every peer that asks.
  *
  * The origin learns who holds what from bitfields and HAVEs, as every peer does. Refusing
  * second copies after the fact instead, as a plain seed would have to, costs a round
@@ -22,7 +26,7 @@ export interface SuperSeedOptions {
   readonly pieceCount: number;
   /** Pieces offered to each peer at a time. */
   readonly window: number;
-  /** Once every piece is out, pieces with fewer holders than this are offered again. */
+  /** Once every piece is held by a connected peer, pieces with fewer holders than this are offered again. */
   readonly minCopies: number;
   /** Advertise `index` to `peerId` (a HAVE). */
   readonly offer: (peerId: string, index: number) => void;
@@ -53,30 +57,21 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
   const peers = new Map<string, PeerOffers>();
   /** Connected peers holding each piece (or sent it by us). */
   const copies = new Uint16Array(pieceCount);
-  /** 1 once a piece left the origin or some peer held it. */
-  const out = new Uint8Array(pieceCount);
-  let outCount = 0;
+  /** Pieces no connected peer holds: while any is left, the first pass goes on. */
+  let uncopied = pieceCount;
   /** Pieces of the first pass offered to some peer, and to whom. */
   const firstOffers = new Map<number, string>();
-  /** First-pass pieces below the cursor are out or offered, except those in `returned`. */
+  /**
+   * First-pass pieces below the cursor are held or offered. A piece that becomes a
+   * first-pass piece again moves the cursor back to it, so the pass stays in index order.
+   */
   let cursor = 0;
-  const returned: number[] = [];
 
   const inRange = (index: number) => Number.isInteger(index) && index >= 0 && index < pieceCount;
-
-  function markOut(index: number): void {
-    if (out[index] === 1) return;
-    out[index] = 1;
-    outCount++;
-    firstOffers.delete(index);
-  }
+  const firstPass = () => uncopied > 0;
 
   function firstPassPiece(): number | undefined {
-    while (returned.length > 0) {
-      const index = returned.pop() as number;
-      if (out[index] === 0 && !firstOffers.has(index)) return index;
-    }
-    while (cursor < pieceCount && (out[cursor] === 1 || firstOffers.has(cursor))) cursor++;
+    while (cursor < pieceCount && ((copies[cursor] ?? 0) > 0 || firstOffers.has(cursor))) cursor++;
     return cursor < pieceCount ? cursor : undefined;
   }
 
@@ -99,7 +94,7 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
     const added: number[] = [];
     while (state.offered.size < window) {
       let index: number | undefined;
-      if (outCount < pieceCount) {
+      if (firstPass()) {
         // First pass: a peer whose offers are all out waits for the pass to end.
         index = firstPassPiece();
         if (index !== undefined) firstOffers.set(index, peerId);
@@ -126,9 +121,28 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
     if (state.holds[index] === 1) return false;
     state.holds[index] = 1;
     copies[index] = (copies[index] ?? 0) + 1;
-    const before = outCount;
-    markOut(index);
-    return before < pieceCount && outCount === pieceCount;
+    if (copies[index] !== 1) return false;
+    firstOffers.delete(index);
+    uncopied--;
+    return uncopied === 0;
+  }
+
+  /** The peer no longer holds the piece (it left); a piece nobody holds is a first-pass piece again. */
+  function drop(index: number): void {
+    copies[index] = (copies[index] ?? 1) - 1;
+    if (copies[index] !== 0) return;
+    uncopied++;
+    giveBack(index);
+    // Offered before its holders left: it stays offered to one peer, like any first-pass piece.
+    for (const [peerId, state] of peers) {
+      if (!state.offered.has(index)) continue;
+      if (firstOffers.has(index)) state.offered.delete(index);
+      else firstOffers.set(index, peerId);
+    }
+  }
+
+  function giveBack(index: number): void {
+    cursor = Math.min(cursor, index);
   }
 
   return {
@@ -157,7 +171,7 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
       if (state.offered.has(index)) return true;
       if (state.holds[index] === 1) return false;
       // During the first pass only a piece nobody holds or was offered; then any with too few copies.
-      if (outCount < pieceCount) return out[index] === 0 && !firstOffers.has(index);
+      if (firstPass()) return copies[index] === 0 && !firstOffers.has(index);
       return (copies[index] ?? 0) < minCopies;
     },
 
@@ -174,11 +188,11 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
       const state = peers.get(peerId);
       if (state === undefined) return;
       peers.delete(peerId);
-      for (let i = 0; i < pieceCount; i++) if (state.holds[i] === 1) copies[i] = (copies[i] ?? 1) - 1;
+      for (let i = 0; i < pieceCount; i++) if (state.holds[i] === 1) drop(i);
       for (const index of state.offered) {
         if (firstOffers.get(index) === peerId) {
           firstOffers.delete(index);
-          returned.push(index);
+          giveBack(index);
         }
       }
       refillAll();
