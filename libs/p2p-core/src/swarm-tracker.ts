@@ -3,6 +3,11 @@
  * first one at once), remembers the peers of the last answer and which of them are
  * origins, and dials up to `maxPeersPerBlob` of them for a download. Answers and dial
  * results for a blob that left the swarm meanwhile are dropped.
+ *
+ * A peer whose dial failed is not dialed again before a backoff (1 s, doubling up to
+ * 16 s). A tracker names a peer until its entry expires, and a host whose agent restarted
+ * answers with a new peer id: without the backoff, every connection event re-dialed such
+ * stale entries, hundreds of times a minute.
  */
 import type { AnnounceRequest } from './announce-protocol.js';
 import type { ConnManager } from './conn-manager.js';
@@ -44,8 +49,16 @@ export interface SwarmTracker {
   close(): void;
 }
 
+/** First and longest wait before dialing a peer again after a failed dial. */
+export const DIAL_BACKOFF_MIN_MS = 1_000;
+export const DIAL_BACKOFF_MAX_MS = 16_000;
+/** Failed peers remembered at most; the oldest failure is forgotten first. */
+const MAX_BACKOFF_ENTRIES = 4_096;
+
 export function createSwarmTracker(options: SwarmTrackerOptions): SwarmTracker {
   const originPeers = new Set<string>();
+  /** Peers whose last dial failed: not dialed again before `until`. */
+  const backoff = new Map<string, { until: number; delayMs: number }>();
   const announceTimers = createAnnounceTimers({
     intervalMs: options.intervalMs,
     random: options.random,
@@ -92,6 +105,7 @@ export function createSwarmTracker(options: SwarmTrackerOptions): SwarmTracker {
       const { peerId } = target;
       if (blob.peers.has(peerId) || blob.dialing.has(peerId) || options.blacklist.isBlocked(blob.id, peerId))
         continue;
+      if ((backoff.get(peerId)?.until ?? 0) > options.timers.now()) continue;
       const open = options.manager.get(peerId);
       if (open !== undefined) {
         options.attach(blob, open);
@@ -101,14 +115,27 @@ export function createSwarmTracker(options: SwarmTrackerOptions): SwarmTracker {
       options.manager.dial({ host: target.host, port: target.port, peerId }).then(
         (conn) => {
           blob.dialing.delete(peerId);
+          backoff.delete(peerId);
           if (options.blobs.get(blob.id) === blob && blob.state === 'downloading') options.attach(blob, conn);
         },
         (err: unknown) => {
           blob.dialing.delete(peerId);
+          backOff(peerId);
           options.logger.debug({ blob: blob.metainfo.digest, peerId, err }, 'dialing a peer failed');
         },
       );
     }
+  }
+
+  function backOff(peerId: string): void {
+    const now = options.timers.now();
+    const previous = backoff.get(peerId)?.delayMs ?? 0;
+    const delayMs = Math.min(DIAL_BACKOFF_MAX_MS, Math.max(DIAL_BACKOFF_MIN_MS, previous * 2));
+    backoff.delete(peerId);
+    backoff.set(peerId, { until: now + delayMs, delayMs });
+    // Insertion order: the first key is the oldest failure.
+    const oldest = backoff.keys().next().value;
+    if (backoff.size > MAX_BACKOFF_ENTRIES && oldest !== undefined) backoff.delete(oldest);
   }
 
   return {
