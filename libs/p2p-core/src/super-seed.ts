@@ -26,7 +26,7 @@ export interface SuperSeedOptions {
   readonly pieceCount: number;
   /** Pieces offered to each peer at a time. */
   readonly window: number;
-  /** Once every piece is held by a connected peer, pieces with fewer holders than this are offered again. */
+  /** Once every piece is held by a connected peer, pieces held by fewer are offered again. */
   readonly minCopies: number;
   /** Advertise `index` to `peerId` (a HAVE). */
   readonly offer: (peerId: string, index: number) => void;
@@ -127,7 +127,7 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
     return uncopied === 0;
   }
 
-  /** The peer no longer holds the piece (it left); a piece nobody holds is a first-pass piece again. */
+  /** A holder of the piece left; a piece nobody holds is a first-pass piece again. */
   function drop(index: number): void {
     copies[index] = (copies[index] ?? 1) - 1;
     if (copies[index] !== 0) return;
