@@ -13,6 +13,7 @@ import {
   createPeerNode,
   createPieceReader,
   createSwarmSeeder,
+  firstPieceOf,
   createTrackerRingClient,
   systemSchedulerTimers,
 } from '@kraken/p2p-core';
@@ -61,9 +62,10 @@ export function createApp(config: Config, deps: AppDeps): App {
   // The origin ring: peers probed on /readiness, so a starting origin gets no copies.
   const originRing = createLiveRing(config.origins, { logger });
   const peers = createOriginRingClient({ ring: originRing });
+  const self = config.replication.self ?? formatHostPort(config.listen.host, config.listen.port);
   const replication = createOriginReplication({
     ring: originRing,
-    self: config.replication.self ?? formatHostPort(config.listen.host, config.listen.port),
+    self,
     store,
     clientOf: (peer) => peers.nodeClient(peer),
     config: config.replication,
@@ -79,6 +81,12 @@ export function createApp(config: Config, deps: AppDeps): App {
     scheduler: node.scheduler,
     metainfo: async (digest) => (await metainfo.get(digest))?.metainfo,
     readPiece: (info) => createPieceReader(info, (range) => store.read(parseDigest(info.digest), range)),
+    // The blob's owners share the first pass: each starts at its own stretch of the blob.
+    firstPiece: (info) => {
+      const owners = originRing.owners(info.digest);
+      const rank = owners.findIndex((node) => node.id === self);
+      return firstPieceOf(info.pieceHashes.length, rank, owners.length);
+    },
     idleMs: config.seeding.idleSeconds * 1000,
     maxBlobs: config.seeding.maxBlobs,
     timers: systemSchedulerTimers,

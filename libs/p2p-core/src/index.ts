@@ -180,7 +180,7 @@ export type {
 } from './swarm-fetcher.js';
 export { createSwarmFetcher } from './swarm-fetcher.js';
 export type { SwarmSeeder, SwarmSeederOptions } from './swarm-seeder.js';
-export { createSwarmSeeder } from './swarm-seeder.js';
+export { createSwarmSeeder, firstPieceOf } from './swarm-seeder.js';
 export type { SeedingOrigin, OriginSeedsOptions } from './tracker-origin-seeds.js';
 export type { RangeReader } from './piece-reader.js';
 export { createPieceReader } from './piece-reader.js';

@@ -17,6 +17,11 @@ export interface DownloadOptions {
 
 export interface SeedOptions {
   readonly readPiece: PieceReader;
+  /**
+   * Origins only: the piece super-seeding sends first (default 0), so that the origins of
+   * one blob share the first pass instead of all starting at piece 0.
+   */
+  readonly firstPiece?: number | undefined;
   /** Aborting leaves the swarm. */
   readonly signal?: AbortSignal | undefined;
 }

@@ -322,7 +322,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         for (let i = 0; i < metainfo.pieceHashes.length; i++) have.set(i);
         blob = newBlob(metainfo, id, have);
         blob.state = 'seeding';
-        if (options.local.origin === true) blob.superSeed = createBlobSuperSeed(blob);
+        if (options.local.origin === true) blob.superSeed = createBlobSuperSeed(blob, seedOptions.firstPiece);
         tracker.announceNow(id);
       }
       blob.readPiece = seedOptions.readPiece;

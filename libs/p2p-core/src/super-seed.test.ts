@@ -139,6 +139,25 @@ describe('super-seed', () => {
     expect(tookByC).toBeDefined();
   });
 
+  it('starts the first pass at firstPiece and wraps round to the pieces before it', () => {
+    const offers: [string, number][] = [];
+    const seed = createSuperSeed({
+      pieceCount: 5,
+      window: 2,
+      minCopies: Infinity,
+      firstPiece: 3,
+      offer: (peerId, index) => offers.push([peerId, index]),
+    });
+    expect(seed.join('a')).toEqual([3, 4]);
+    expect(seed.join('b')).toEqual([0, 1]);
+    seed.sent('a', 3);
+    expect(offers).toEqual([['a', 2]]);
+    // A piece whose only holder left is sent again, still in the pass's order.
+    seed.sent('b', 0);
+    seed.leave('a');
+    expect(offers.at(-1)).toEqual(['b', 3]);
+  });
+
   it('ignores indices outside the blob and unknown peers', () => {
     const { seed, offers } = superSeed(2);
     seed.join('a');

@@ -4,9 +4,12 @@
  * shows a downloading peer its full bitfield; it offers each peer a few pieces at a time
  * (its bitfield shows just those, and a HAVE adds the next one whenever one went out):
  *
- * 1. First, pieces that no connected peer holds (or was sent), in index order, each to
- *    one peer only. The origin's uplink carries one copy of the blob, and the first
- *    pieces spread first, so clients streaming the blob get their first bytes early.
+ * 1. First, pieces that no connected peer holds (or was sent), in index order from
+ *    `firstPiece` round to it, each to one peer only. The origin's uplink carries one
+ *    copy of the blob, and the first pieces spread first, so clients streaming the blob
+ *    get their first bytes early. The origins of one blob start at different pieces
+ *    (see swarm-seeder.ts), so that together they send each piece once, not each the
+ *    same first pieces.
  * 2. Once every piece is held by some connected peer, pieces the peer lacks that fewer
  *    than `minCopies` peers hold (or were sent), fewest first: the tail of pieces the
  *    swarm has not spread yet. A piece is never sent more than `minCopies` times while
@@ -28,6 +31,8 @@ export interface SuperSeedOptions {
   readonly window: number;
   /** Once every piece is held by a connected peer, pieces held by fewer are offered again. */
   readonly minCopies: number;
+  /** Where the first pass starts (default 0); it wraps round to the piece before. */
+  readonly firstPiece?: number | undefined;
   /** Advertise `index` to `peerId` (a HAVE). */
   readonly offer: (peerId: string, index: number) => void;
 }
@@ -61,9 +66,14 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
   let uncopied = pieceCount;
   /** Pieces of the first pass offered to some peer, and to whom. */
   const firstOffers = new Map<number, string>();
+  const first = options.firstPiece ?? 0;
+  const start = Number.isInteger(first) && first > 0 && pieceCount > 0 ? first % pieceCount : 0;
+  /** The piece at position `p` of the first pass, which starts at `start` and wraps round. */
+  const pieceAt = (p: number) => (start + p) % pieceCount;
+  const positionOf = (index: number) => (index - start + pieceCount) % pieceCount;
   /**
-   * First-pass pieces below the cursor are held or offered. A piece that becomes a
-   * first-pass piece again moves the cursor back to it, so the pass stays in index order.
+   * First-pass pieces at positions below the cursor are held or offered. A piece that
+   * becomes a first-pass piece again moves the cursor back to it, so the pass keeps its order.
    */
   let cursor = 0;
 
@@ -71,8 +81,11 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
   const firstPass = () => uncopied > 0;
 
   function firstPassPiece(): number | undefined {
-    while (cursor < pieceCount && ((copies[cursor] ?? 0) > 0 || firstOffers.has(cursor))) cursor++;
-    return cursor < pieceCount ? cursor : undefined;
+    for (; cursor < pieceCount; cursor++) {
+      const index = pieceAt(cursor);
+      if (copies[index] === 0 && !firstOffers.has(index)) return index;
+    }
+    return undefined;
   }
 
   /** The piece `state` lacks that the fewest peers hold, below `below` copies, not yet offered to it. */
@@ -142,7 +155,7 @@ export function createSuperSeed(options: SuperSeedOptions): SuperSeed {
   }
 
   function giveBack(index: number): void {
-    cursor = Math.min(cursor, index);
+    cursor = Math.min(cursor, positionOf(index));
   }
 
   return {

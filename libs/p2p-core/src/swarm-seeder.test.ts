@@ -5,7 +5,7 @@ import { MIN_PIECE_LENGTH } from './piece-length.js';
 import type { SeedOptions } from './scheduler.js';
 import { silentSchedulerLogger, type SchedulerTimers } from './scheduler-options.js';
 import type { BlobStatus } from './swarm-blob.js';
-import { createSwarmSeeder, type SwarmSeederOptions } from './swarm-seeder.js';
+import { createSwarmSeeder, firstPieceOf, type SwarmSeederOptions } from './swarm-seeder.js';
 
 const IDLE_MS = 4_000;
 
@@ -121,6 +121,26 @@ describe('createSwarmSeeder', () => {
     expect(metainfo).toHaveBeenCalledTimes(1);
     expect(scheduler.seeds).toHaveLength(1);
     expect(seeder.size).toBe(1);
+  });
+
+  it("starts the blob's first pass where firstPiece says, and at piece 0 without it", async () => {
+    const { seeder, scheduler, hold } = setup({ firstPiece: (info) => info.pieceHashes.length - 1 });
+    hold(digestOf(1));
+    await seeder.seed(digestOf(1));
+    expect(scheduler.seeds[0]?.options.firstPiece).toBe(1);
+    const plain = setup();
+    plain.hold(digestOf(2));
+    await plain.seeder.seed(digestOf(2));
+    expect(plain.scheduler.seeds[0]?.options.firstPiece).toBeUndefined();
+  });
+
+  it('splits the first pass between the owners, the first owner starting at piece 0', () => {
+    expect([0, 1, 2].map((rank) => firstPieceOf(2048, rank, 3))).toEqual([0, 682, 1365]);
+    expect(firstPieceOf(2048, 1, 2)).toBe(1024);
+    // A stand-in (not an owner), a lone owner, or a rank out of range start at 0.
+    expect(firstPieceOf(2048, -1, 2)).toBe(0);
+    expect(firstPieceOf(2048, 0, 1)).toBe(0);
+    expect(firstPieceOf(2048, 3, 3)).toBe(0);
   });
 
   it('leaves a blob nobody downloaded from for idleMs, then stops sweeping', async () => {

@@ -16,6 +16,11 @@ export interface SwarmSeederOptions {
   /** The blob's metainfo; undefined when this origin does not hold the blob. */
   readonly metainfo: (digest: Digest) => Promise<Metainfo | undefined>;
   readonly readPiece: (metainfo: Metainfo) => PieceReader;
+  /**
+   * Where this origin's first pass over the blob starts: its share of the blob's owners
+   * (see `firstPieceOf`). Default: piece 0.
+   */
+  readonly firstPiece?: ((metainfo: Metainfo) => number) | undefined;
   /** A seeded blob that uploaded nothing this long leaves its swarm (ms). */
   readonly idleMs: number;
   /** Blobs seeded at once; the least recently active one leaves past it. */
@@ -99,7 +104,11 @@ export function createSwarmSeeder(options: SwarmSeederOptions): SwarmSeeder {
     }
     seeded.delete(digest.value);
     const controller = new AbortController();
-    scheduler.seed(metainfo, { readPiece: options.readPiece(metainfo), signal: controller.signal });
+    scheduler.seed(metainfo, {
+      readPiece: options.readPiece(metainfo),
+      firstPiece: options.firstPiece?.(metainfo),
+      signal: controller.signal,
+    });
     seeded.set(digest.value, { controller, uploaded: 0, activeAt: timers.now() });
     while (seeded.size > options.maxBlobs) leave(seeded.keys().next().value as string);
     schedule();
@@ -128,4 +137,15 @@ export function createSwarmSeeder(options: SwarmSeederOptions): SwarmSeeder {
       for (const key of [...seeded.keys()]) leave(key);
     },
   };
+}
+
+/**
+ * The piece the origin ranked `rank` of `owners` sends first: the owners split the first
+ * pass into equal stretches, the first owner starting at piece 0 (so a client streaming
+ * the blob gets its start early) and each going on round the blob when done. An origin
+ * that is not an owner (a stand-in while one is down) has rank -1 and starts at 0.
+ */
+export function firstPieceOf(pieceCount: number, rank: number, owners: number): number {
+  if (rank <= 0 || owners <= 1 || rank >= owners) return 0;
+  return Math.floor((rank * pieceCount) / owners);
 }

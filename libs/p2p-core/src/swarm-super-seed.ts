@@ -17,11 +17,12 @@ const WINDOW = 2;
  */
 const MIN_COPIES = Infinity;
 
-export function createBlobSuperSeed(blob: SwarmBlob): SuperSeed {
+export function createBlobSuperSeed(blob: SwarmBlob, firstPiece = 0): SuperSeed {
   return createSuperSeed({
     pieceCount: blob.metainfo.pieceHashes.length,
     window: WINDOW,
     minCopies: MIN_COPIES,
+    firstPiece,
     offer: (peerId, index) => blob.peers.get(peerId)?.conn.send({ type: 'have', blobId: blob.id, index }),
   });
 }
