@@ -32,6 +32,32 @@ function setup(
 }
 
 describe('piece picker', () => {
+  it('asks for the piece a reader waits for before the rarest, once, and not from an origin others can spare', () => {
+    let urgent: number | undefined = 0;
+    const origins = new Set(['origin']);
+    const picker = createPiecePicker({
+      pieceCount: 8,
+      have: createBitfield(8),
+      pipelineDepth: 2,
+      now: () => 0,
+      random: () => 0.5,
+      isOrigin: (peerId) => origins.has(peerId),
+      urgent: () => urgent,
+    });
+    picker.addPeer('origin', all(8));
+    picker.addPeer('a', all(8));
+    picker.addPeer('b', bits(8, [0, 1, 7]));
+    // Piece 0 is the most common, yet a reader waits for it: it goes first, to an agent.
+    expect(picker.next('origin', 1)).not.toContain(0);
+    expect(picker.next('a', 1)).toEqual([0]);
+    // Already asked of a: not asked again elsewhere.
+    expect(picker.next('b', 1)).not.toContain(0);
+    urgent = 6;
+    // b lacks piece 6; a has it.
+    expect(picker.next('b', 1)).not.toContain(6);
+    expect(picker.next('a', 1)).toEqual([6]);
+  });
+
   it('keeps at most maxOutstanding requests over all peers', () => {
     const have = createBitfield(8);
     const picker = createPiecePicker({

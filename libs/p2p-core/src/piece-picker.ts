@@ -12,6 +12,8 @@
  * - Origins last: a piece some other agent holds is not asked from an origin (outside
  *   the endgame), and requests to origins are outside the request budget. An origin's
  *   uplink then carries pieces nobody else has, without waiting for our other requests.
+ * - Streaming first: the piece a client reading the blob waits for (`urgent`) is asked
+ *   for before the rarest, so its first bytes do not wait for pieces it reads last.
  *
  * Blobs have at most about 2,000 pieces, so a linear scan per pick is cheap and keeps
  * the state small; availability lives in a typed array.
@@ -39,6 +41,8 @@ export interface PiecePickerOptions {
   readonly maxOutstanding?: number;
   /** Origins are asked only for pieces no other peer holds (default: no peer is one). */
   readonly isOrigin?: (peerId: string) => boolean;
+  /** The piece a reader waits for, if any: requested ahead of rarest-first. */
+  readonly urgent?: () => number | undefined;
 }
 
 export interface PieceRequest {
@@ -104,6 +108,15 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
     requestedFrom[index] = (requestedFrom[index] ?? 0) + 1;
   }
 
+  /** The piece a reader waits for, when this peer may be asked for it and nobody is yet. */
+  function urgentFor(state: PeerState): number | undefined {
+    const index = options.urgent?.();
+    if (index === undefined || index < 0 || index >= pieceCount || have.has(index)) return undefined;
+    if (!state.pieces.has(index) || (requestedFrom[index] ?? 0) > 0) return undefined;
+    if (state.origin && (agentAvailability[index] ?? 0) > 0) return undefined;
+    return index;
+  }
+
   /** The rarest eligible piece for this peer, ties broken at random (reservoir sampling). */
   function pick(state: PeerState, endgame: boolean): number | undefined {
     let best: number | undefined;
@@ -162,7 +175,7 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
       const picked: number[] = [];
       const budget = () => state.origin || inFlight < maxOutstanding;
       while (picked.length < limit && state.requests.size < depth && budget()) {
-        const index = pick(state, unrequestedMissing === 0);
+        const index = urgentFor(state) ?? pick(state, unrequestedMissing === 0);
         if (index === undefined) break;
         request(state, index);
         picked.push(index);

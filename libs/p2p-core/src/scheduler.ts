@@ -253,6 +253,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       now: () => timers.now(),
       random,
       isOrigin: (peerId) => tracker.isOrigin(peerId),
+      urgent: () => pieceWaiters.waited(blob),
     });
     // Peers that joined while the partial blob opened learn our resumed pieces.
     for (const peer of blob.peers.values()) {

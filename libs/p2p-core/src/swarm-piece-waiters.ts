@@ -17,6 +17,8 @@ export interface SwarmPieceWaiters {
   release(blob: SwarmBlob): void;
   /** Rejects every waiter of the blob. */
   rejectAll(blob: SwarmBlob, err: unknown): void;
+  /** The lowest piece some reader waits for: the one a streaming client needs next. */
+  waited(blob: SwarmBlob): number | undefined;
 }
 
 export function createSwarmPieceWaiters(): SwarmPieceWaiters {
@@ -65,6 +67,15 @@ export function createSwarmPieceWaiters(): SwarmPieceWaiters {
         pieces.delete(index);
         for (const waiter of waiters) waiter.resolve();
       }
+    },
+
+    waited(blob) {
+      let lowest: number | undefined;
+      for (const [index, waiters] of byBlob.get(blob) ?? []) {
+        if (waiters.size > 0 && !blob.have.has(index) && (lowest === undefined || index < lowest))
+          lowest = index;
+      }
+      return lowest;
     },
 
     rejectAll(blob, err) {
