@@ -32,15 +32,25 @@ function deepMerge(base, override) {
   return out;
 }
 
+/**
+ * Free ports come from below Linux's ephemeral range (32768 and up by default). A port the
+ * kernel picked with listen(0) lies in that range, where every outgoing connection takes its
+ * local port, so a cluster busy dialing could take it before the app bound it: an agent then
+ * exited at start with EADDRINUSE, now and then, in the HA e2e tests.
+ */
+const FREE_PORT_MIN = 20_000;
+const FREE_PORT_MAX = 32_767;
+/** Ports handed out by this process, so that concurrent picks never return the same one. */
+const handedOut = new Set();
+
 export async function freePort(host = '127.0.0.1') {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
+  for (;;) {
+    const port = FREE_PORT_MIN + Math.floor(Math.random() * (FREE_PORT_MAX - FREE_PORT_MIN + 1));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (await isFree(port, host)) return port;
+    handedOut.delete(port);
+  }
 }
 
 async function isFree(port, host = '127.0.0.1') {
