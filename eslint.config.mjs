@@ -20,9 +20,24 @@ export default tseslint.config(
           enforceBuildableLibDependency: true,
           banTransitiveDependencies: false,
           allow: [],
+          // The folder tree is the architecture (docs/architecture.md): imports point down the
+          // layers, never up. Nx also reports any cycle between projects.
           depConstraints: [
+            // foundation: errors, clock, bounded reads; it imports no other lib.
+            { sourceTag: 'layer:foundation', onlyDependOnLibsWithTags: [] },
+            // core: one concept each (content model, ring, storage, swarm peer, registry API, service kit).
+            { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:foundation', 'layer:core'] },
+            // domain: one per deployable, built on the layers below.
+            {
+              sourceTag: 'layer:domain',
+              onlyDependOnLibsWithTags: ['layer:foundation', 'layer:core', 'layer:domain'],
+            },
+            // Among domains only the origin is shared: the build-index checks content on the
+            // origins. The origin and the tracker stand on the core alone.
+            { sourceTag: 'domain:origin', notDependOnLibsWithTags: ['layer:domain'] },
+            { sourceTag: 'domain:tracker', notDependOnLibsWithTags: ['layer:domain'] },
+            { sourceTag: 'domain:build-index', notDependOnLibsWithTags: ['domain:tracker'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
           ],

@@ -1,14 +1,16 @@
 // Bundles an app's src/main.ts (with the workspace libs it imports, resolved through
 // tsconfig path aliases) into dist/main.js; third-party packages stay external.
+// src/config.ts is bundled on its own into dist/config.js, so that tools (the config
+// reference generator, tools/docs-config.mjs) can import the schema without starting the app.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/main.js',
+  entryPoints: ['src/main.ts', ...(existsSync('src/config.ts') ? ['src/config.ts'] : [])],
+  outdir: 'dist',
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -2,11 +2,9 @@
  * The agent: a read-only registry on each host. Tags resolve through the build-index,
  * content comes from the origins once and is then served from the local disk cache.
  */
-import {
-  createAgentRegistryStore,
-  createBuildIndexClusterClient,
-  createOriginRingClient,
-} from '@kraken/internal-api';
+import { createAgentRegistryStore } from './registry-store.js';
+import { createBuildIndexClusterClient } from '@kraken/build-index';
+import { createOriginRingClient } from '@kraken/origin';
 import { registryApi } from '@kraken/registry-api';
 import {
   createHttpServer,

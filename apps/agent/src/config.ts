@@ -1,7 +1,7 @@
 /** Configuration of the agent binary, assembled from the libs' schemas. */
 import { z } from 'zod';
 import { createRingConfigSchema } from '@kraken/hashring';
-import { buildIndexRingSchema } from '@kraken/internal-api';
+import { buildIndexRingSchema } from '@kraken/build-index';
 import { peerConfigShape, trackerRingSchema } from '@kraken/p2p-core';
 import { registryLimitsSchema } from '@kraken/registry-api';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
@@ -70,3 +70,11 @@ export const configSchema = z
   .strict();
 
 export type Config = z.output<typeof configSchema>;
+
+/** Title and intro of docs/config/agent.md, read by tools/docs-config.mjs and by config-docs.test.ts. */
+export const configReference = {
+  component: 'agent',
+  title: 'Agent configuration',
+  intro:
+    'The agent runs on every host: a read-only OCI registry on localhost that fetches manifests and small blobs from the origins and large blobs through the peer-to-peer swarm. It reads one YAML file, `node apps/agent/dist/main.js --config agent.yaml`; every key is optional, and an empty file (or no `--config`) runs with the devcluster defaults below.',
+};

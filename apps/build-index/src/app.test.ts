@@ -6,14 +6,8 @@ import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { digestOf, MediaType, type Digest } from '@kraken/oci-content';
-import {
-  createBuildIndexClient,
-  createOriginClient,
-  createOriginRoutes,
-  TagRejectedError,
-  type BuildIndexClient,
-  type OriginClient,
-} from '@kraken/internal-api';
+import { createBuildIndexClient, TagRejectedError, type BuildIndexClient } from '@kraken/build-index';
+import { createOriginClient, createOriginRoutes, type OriginClient } from '@kraken/origin';
 import { createMetrics, parseConfig, silentLogger } from '@kraken/service-kit';
 import { createContentStore, createFilesystemBackend } from '@kraken/storage-backends';
 import { createApp, type App } from './app.js';

@@ -5,12 +5,8 @@
  * tag write to them before answering and pulls what it missed from them on an
  * interval (see build-index-cluster.ts in @kraken/internal-api).
  */
-import {
-  createBuildIndexCluster,
-  createBuildIndexRoutes,
-  createOriginRingClient,
-  type OriginClient,
-} from '@kraken/internal-api';
+import { createBuildIndexCluster, createBuildIndexRoutes } from '@kraken/build-index';
+import { createOriginRingClient, type OriginClient } from '@kraken/origin';
 import { createLiveRing } from '@kraken/hashring';
 import {
   createHttpServer,

@@ -1,7 +1,7 @@
 /** Configuration of the build-index binary, assembled from the libs' schemas. */
 import { z } from 'zod';
 import { createRingConfigSchema } from '@kraken/hashring';
-import { buildIndexPeersSchema } from '@kraken/internal-api';
+import { buildIndexPeersSchema } from '@kraken/build-index';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 import { backendResilienceSchema, storageBackendSchema } from '@kraken/storage-backends';
 
@@ -74,3 +74,11 @@ export const configSchema = z
   .strict();
 
 export type Config = z.output<typeof configSchema>;
+
+/** Title and intro of docs/config/build-index.md, read by tools/docs-config.mjs and by config-docs.test.ts. */
+export const configReference = {
+  component: 'build-index',
+  title: 'Build-index configuration',
+  intro:
+    'The build-index maps tags to manifest digests, records repository membership and refuses tags whose content is not on the origins; its nodes form a cluster that replicates every tag. It reads one YAML file, `node apps/build-index/dist/main.js --config build-index.yaml`; every key is optional, and an empty file (or no `--config`) runs with the devcluster defaults below.',
+};

@@ -11,3 +11,11 @@ export const configSchema = z
   .strict();
 
 export type Config = z.output<typeof configSchema>;
+
+/** Title and intro of docs/config/operator.md, read by tools/docs-config.mjs and by config-docs.test.ts. */
+export const configReference = {
+  component: 'operator',
+  title: 'Operator configuration',
+  intro:
+    'The operator will reconcile `KrakenCluster` and `ReplicationRule` resources; today it serves only the operational endpoints, so its file holds the service basics. It reads one YAML file, `node apps/operator/dist/main.js --config operator.yaml`; every key is optional, and an empty file (or no `--config`) runs with the defaults below.',
+};

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf } from '@kraken/oci-content';
-import { createOriginClient } from '@kraken/internal-api';
+import { createOriginClient } from '@kraken/origin';
 import { parseConfig, silentLogger } from '@kraken/service-kit';
 import { createApp, type App } from './app.js';
 import { configSchema } from './config.js';

@@ -7,7 +7,7 @@ import {
   createOriginReplication,
   createOriginRingClient,
   createOriginRoutes,
-} from '@kraken/internal-api';
+} from '@kraken/origin';
 import { createLiveRing, formatHostPort, systemTimers } from '@kraken/hashring';
 import {
   createPeerNode,

@@ -4,16 +4,11 @@
  */
 import { z } from 'zod';
 import { createRingConfigSchema } from '@kraken/hashring';
-import { originLimitsSchema, originReplicationSchema } from '@kraken/internal-api';
+import { originLimitsSchema, originReplicationSchema } from '@kraken/origin';
 import { peerConfigSchema, trackerRingSchema } from '@kraken/p2p-core';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
-import {
-  namespaceRuleSchema,
-  originCacheSchema,
-  storageBackendSchema,
-  writeBackSchema,
-  backendResilienceSchema,
-} from '@kraken/storage-backends';
+import { namespaceRuleSchema, storageBackendSchema, backendResilienceSchema } from '@kraken/storage-backends';
+import { originCacheSchema, writeBackSchema } from '@kraken/origin';
 
 export const configSchema = z
   .object({
@@ -76,3 +71,11 @@ export const configSchema = z
   .strict();
 
 export type Config = z.output<typeof configSchema>;
+
+/** Title and intro of docs/config/origin.md, read by tools/docs-config.mjs and by config-docs.test.ts. */
+export const configReference = {
+  component: 'origin',
+  title: 'Origin configuration',
+  intro:
+    'The origin stores blobs by content address in a local cache in front of a storage backend, replicates them across the origin ring and seeds them over P2P. It reads one YAML file, `node apps/origin/dist/main.js --config origin.yaml`; every key is optional, and an empty file (or no `--config`) runs with the devcluster defaults below.',
+};

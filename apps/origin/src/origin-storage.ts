@@ -5,14 +5,12 @@
  * of the write-back queue, read-through fills and the cache are registered here.
  */
 import type { Logger, Metrics } from '@kraken/service-kit';
+import { contentCacheLimits, createOriginBlobStore, type OriginBlobStore } from '@kraken/origin';
 import {
-  contentCacheLimits,
   createBackend,
   createBackendRouter,
   createContentCache,
   createResilientBackend,
-  createOriginBlobStore,
-  type OriginBlobStore,
   type StorageBackend,
 } from '@kraken/storage-backends';
 import type { Config } from './config.js';

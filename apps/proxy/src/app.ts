@@ -3,11 +3,9 @@
  * read-write, writing blobs and manifests to the origins and tags to the build-index.
  */
 import { createLiveRing } from '@kraken/hashring';
-import {
-  createBuildIndexClusterClient,
-  createOriginRingClient,
-  createProxyRegistryStore,
-} from '@kraken/internal-api';
+import { createBuildIndexClusterClient } from '@kraken/build-index';
+import { createOriginRingClient } from '@kraken/origin';
+import { createProxyRegistryStore } from './registry-store.js';
 import { createFsUploadStore, registryApi } from '@kraken/registry-api';
 import {
   createHttpServer,

@@ -1,7 +1,7 @@
 /** Configuration of the proxy binary, assembled from the libs' schemas. */
 import { z } from 'zod';
 import { createRingConfigSchema } from '@kraken/hashring';
-import { buildIndexRingSchema } from '@kraken/internal-api';
+import { buildIndexRingSchema } from '@kraken/build-index';
 import { registryApiConfigSchema } from '@kraken/registry-api';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 
@@ -57,3 +57,11 @@ export const configSchema = z
   .strict();
 
 export type Config = z.output<typeof configSchema>;
+
+/** Title and intro of docs/config/proxy.md, read by tools/docs-config.mjs and by config-docs.test.ts. */
+export const configReference = {
+  component: 'proxy',
+  title: 'Proxy configuration',
+  intro:
+    'The proxy is the push side of the registry: a read-write OCI API that writes blobs and manifests to the origins and tags to the build-index. It reads one YAML file, `node apps/proxy/dist/main.js --config proxy.yaml`; every key is optional, and an empty file (or no `--config`) runs with the devcluster defaults below.',
+};

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { digestOf } from '@kraken/oci-content';
-import { createOriginClient } from '@kraken/internal-api';
-import { startInProcessServices, type InProcessServices } from '@kraken/internal-api/testing';
+import { createOriginClient } from '@kraken/origin';
+import { startInProcessServices, type InProcessServices } from '@kraken/build-index/testing';
 import { createAnnounceClient, generateMetainfo } from '@kraken/p2p-core';
 import { parseConfig, silentLogger } from '@kraken/service-kit';
 import { createApp, type App } from './app.js';

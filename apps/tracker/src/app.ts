@@ -4,8 +4,8 @@
  * (which checks that an origin is ready) and /metrics.
  */
 import { createLiveRing } from '@kraken/hashring';
-import { createOriginRingClient } from '@kraken/internal-api';
-import { createPeerPolicy, createPeerStore, createTrackerRoutes } from '@kraken/p2p-core';
+import { createOriginRingClient } from '@kraken/origin';
+import { createPeerPolicy, createPeerStore, createTrackerRoutes } from '@kraken/tracker';
 import {
   createHttpServer,
   createMetrics,

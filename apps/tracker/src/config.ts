@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { createRingConfigSchema } from '@kraken/hashring';
-import { trackerConfigSchema } from '@kraken/p2p-core';
+import { trackerConfigSchema } from '@kraken/tracker';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 
 const originSchema = z
@@ -59,3 +59,11 @@ export const configSchema = z
   .strict();
 
 export type Config = z.output<typeof configSchema>;
+
+/** Title and intro of docs/config/tracker.md, read by tools/docs-config.mjs and by config-docs.test.ts. */
+export const configReference = {
+  component: 'tracker',
+  title: 'Tracker configuration',
+  intro:
+    'The tracker hands out peers per blob, serves blob metainfo fetched from the origins and asks an origin to seed a swarm that has none. It reads one YAML file, `node apps/tracker/dist/main.js --config tracker.yaml`; every key is optional, and an empty file (or no `--config`) runs with the devcluster defaults below.',
+};

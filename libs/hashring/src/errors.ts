@@ -2,7 +2,7 @@
  * Typed errors of the hash ring: membership that cannot be parsed or resolved,
  * lookups with no usable node, and failover that ran out of attempts.
  */
-import { KrakenError } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 
 /** A ring member address or weight that cannot be used (bad host, port, scheme or duplicate). */
 export class InvalidRingMemberError extends KrakenError {

@@ -2,14 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import {
-  DigestVerifyStream,
-  digestOf,
-  parseDigest,
-  tryParseDigest,
-  InvalidDigestError,
-  DigestMismatchError,
-} from './index.js';
+import { DigestVerifyStream, digestOf } from './digester.js';
+import { parseDigest, tryParseDigest } from './digest.js';
+import { InvalidDigestError, DigestMismatchError } from './errors.js';
 
 const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
 

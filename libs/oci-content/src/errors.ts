@@ -1,25 +1,5 @@
-/**
- * Base error for every typed error in the project: a stable, never-reused `code`,
- * an optional HTTP status and an optional cause. Libraries subclass it in their
- * own `errors.ts`.
- */
-export class KrakenError extends Error {
-  readonly code: string;
-  readonly statusCode: number | undefined;
-  readonly detail: unknown;
-
-  constructor(
-    code: string,
-    message: string,
-    options: { statusCode?: number; cause?: unknown; detail?: unknown } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.statusCode = options.statusCode;
-    this.detail = options.detail;
-  }
-}
+/** Typed errors of the OCI content model. */
+import { KrakenError } from '@kraken/foundation';
 
 /** A digest string that is malformed or uses an unsupported algorithm. */
 export class InvalidDigestError extends KrakenError {
@@ -60,5 +40,19 @@ export class ContentTooLargeError extends KrakenError {
       statusCode: 413,
       detail: { limit },
     });
+  }
+}
+
+/** A repository name outside the distribution spec grammar. */
+export class InvalidRepositoryNameError extends KrakenError {
+  constructor(message: string) {
+    super('KRAKEN_INVALID_REPOSITORY_NAME', message, { statusCode: 400 });
+  }
+}
+
+/** A tag outside the distribution spec grammar. */
+export class InvalidTagError extends KrakenError {
+  constructor(message: string) {
+    super('KRAKEN_INVALID_TAG', message, { statusCode: 400 });
   }
 }

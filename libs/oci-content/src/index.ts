@@ -4,7 +4,6 @@
  * media types and manifest references.
  */
 export {
-  KrakenError,
   InvalidDigestError,
   DigestMismatchError,
   SizeMismatchError,
@@ -36,3 +35,5 @@ export {
   descriptorSchema,
   InvalidManifestError,
 } from './manifest.js';
+export { InvalidRepositoryNameError, InvalidTagError } from './errors.js';
+export { parseRepositoryName, parseTag, MAX_REPOSITORY_NAME_LENGTH } from './reference-names.js';

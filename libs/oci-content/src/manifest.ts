@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDigest, type Digest } from './digest.js';
-import { KrakenError } from './errors.js';
+import { KrakenError } from '@kraken/foundation';
 import {
   INDEX_MEDIA_TYPES,
   MANIFEST_MEDIA_TYPES,

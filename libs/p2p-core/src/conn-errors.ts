@@ -4,7 +4,7 @@
  * these cover everything else. Kept beside the connection files so the layer owns its
  * codes; codes are never reused for a different meaning.
  */
-import { KrakenError } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 
 export type ConnectionErrorCode =
   /** The peer sent no valid handshake within the handshake timeout. */

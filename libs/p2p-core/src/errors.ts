@@ -2,7 +2,7 @@
  * Typed errors of @kraken/p2p-core. Every class extends KrakenError and carries a
  * stable code; codes are never reused for a different meaning.
  */
-import { KrakenError } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 
 /** Stable codes of ProtocolError, one per way a peer can break the wire rules. */
 export type ProtocolErrorCode =

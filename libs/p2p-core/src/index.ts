@@ -93,34 +93,6 @@ export { createTrackerRingClient } from './tracker-ring-client.js';
 export type { TrackerRingConfig } from './tracker-ring-config.js';
 export { trackerRingSchema } from './tracker-ring-config.js';
 export type {
-  PeerEntry,
-  SwarmKey,
-  PeerStore,
-  PeerStoreOptions,
-  PeerStoreStats,
-} from './tracker-peer-store.js';
-export { createPeerStore, DEFAULT_MAX_BLOBS, DEFAULT_MAX_PEERS_PER_BLOB } from './tracker-peer-store.js';
-export type { PeerPolicy, PeerPolicyOptions, PeerPriority, PeerSelection } from './tracker-peer-policy.js';
-export { createPeerPolicy, PEER_PRIORITIES } from './tracker-peer-policy.js';
-export type {
-  MetainfoSource,
-  MetainfoCache,
-  MetainfoCacheOptions,
-  CachedMetainfo,
-  MetainfoLookup,
-} from './tracker-metainfo-cache.js';
-export { createMetainfoCache } from './tracker-metainfo-cache.js';
-export type { TrackerRoutesOptions } from './tracker-routes.js';
-export { createTrackerRoutes } from './tracker-routes.js';
-export type { TrackerConfig } from './tracker-config.js';
-export { trackerConfigSchema } from './tracker-config.js';
-export {
-  InvalidAnnounceError,
-  MetainfoNotFoundError,
-  TrackerRequestError,
-  TrackerUnreachableError,
-} from './tracker-errors.js';
-export type {
   PeerConn,
   PeerConnOptions,
   PeerConnEvent,
@@ -181,7 +153,6 @@ export type {
 export { createSwarmFetcher } from './swarm-fetcher.js';
 export type { SwarmSeeder, SwarmSeederOptions } from './swarm-seeder.js';
 export { createSwarmSeeder, firstPieceOf } from './swarm-seeder.js';
-export type { SeedingOrigin, OriginSeedsOptions } from './tracker-origin-seeds.js';
 export type { RangeReader } from './piece-reader.js';
 export { createPieceReader } from './piece-reader.js';
 export type { ProgressiveStreamOptions } from './progressive-stream.js';

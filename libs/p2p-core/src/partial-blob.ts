@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { webcrypto } from 'node:crypto';
-import { DigestVerifyStream, KrakenError, type Digest } from '@kraken/oci-content';
+import { DigestVerifyStream, type Digest } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 import { createBitfield, type Bitfield } from './bitfield.js';
 import {
   decodeBitfieldFile,

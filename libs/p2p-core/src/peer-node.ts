@@ -10,7 +10,8 @@ import { createConnManager } from './conn-manager.js';
 import { MAX_PIECE_LENGTH } from './piece-length.js';
 import type { PeerConfig } from './peer-config.js';
 import { createPieceStore, type PieceStore } from './piece-store.js';
-import { createScheduler, type Scheduler } from './scheduler.js';
+import { createScheduler } from './scheduler.js';
+import { type Scheduler } from './scheduler-api.js';
 import {
   silentSchedulerLogger,
   type SchedulerAnnouncer,

@@ -16,7 +16,8 @@ import {
 } from './errors.js';
 import { MIN_PIECE_LENGTH } from './piece-length.js';
 import { toMetainfo, type Metainfo } from './metainfo.js';
-import { createPieceStore, type BlobAdopter } from './piece-store.js';
+import { createPieceStore } from './piece-store.js';
+import { type BlobAdopter } from './partial-blob.js';
 
 const PIECE = MIN_PIECE_LENGTH;
 

@@ -3,7 +3,7 @@
  * piece reads, status, and leaving a swarm. The implementation is scheduler.ts.
  */
 import type { Metainfo } from './metainfo.js';
-import type { BlobAdopter } from './piece-store.js';
+import type { BlobAdopter } from './partial-blob.js';
 import type { BlobStatus, PieceReader } from './swarm-blob.js';
 
 export interface DownloadOptions {

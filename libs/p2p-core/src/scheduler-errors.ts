@@ -1,4 +1,4 @@
-import { KrakenError } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 
 /** A download ended because the scheduler closed or the blob left the swarm. */
 export class SwarmStoppedError extends KrakenError {

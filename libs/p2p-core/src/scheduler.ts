@@ -12,7 +12,7 @@ import type { Scheduler } from './scheduler-api.js';
 import type { PeerConn, PeerConnEvent } from './peer-conn.js';
 import { createPeerBlacklist } from './peer-blacklist.js';
 import { createPiecePicker } from './piece-picker.js';
-import type { PartialBlob } from './piece-store.js';
+import type { PartialBlob } from './partial-blob.js';
 import { SwarmStoppedError } from './scheduler-errors.js';
 import { createBlobSuperSeed } from './swarm-super-seed.js';
 import { createSwarmUploads } from './swarm-uploads.js';

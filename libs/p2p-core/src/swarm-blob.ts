@@ -6,7 +6,7 @@
 import type { AnnouncedPeer } from './announce-protocol.js';
 import type { Bitfield } from './bitfield.js';
 import type { Metainfo } from './metainfo.js';
-import type { PartialBlob, BlobAdopter } from './piece-store.js';
+import type { PartialBlob, BlobAdopter } from './partial-blob.js';
 import type { PeerConn } from './peer-conn.js';
 import type { PiecePicker } from './piece-picker.js';
 import type { SuperSeed } from './super-seed.js';

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseDigest, type Digest } from '@kraken/oci-content';
 import type { Metainfo } from './metainfo.js';
 import { MIN_PIECE_LENGTH } from './piece-length.js';
-import type { DownloadOptions } from './scheduler.js';
+import type { DownloadOptions } from './scheduler-api.js';
 import type { SchedulerLogger, SchedulerTimers } from './scheduler-options.js';
 import type { BlobStatus, SwarmBlobState } from './swarm-blob.js';
 import { createSwarmFetcher, type FetchOutcome, type SwarmFetcherOptions } from './swarm-fetcher.js';

@@ -13,8 +13,9 @@ import type { Digest } from '@kraken/oci-content';
 import { createProgressiveStream } from './progressive-stream.js';
 import { MIN_PIECE_LENGTH } from './piece-length.js';
 import type { Metainfo } from './metainfo.js';
-import type { BlobAdopter, PieceStore } from './piece-store.js';
-import type { Scheduler } from './scheduler.js';
+import type { BlobAdopter } from './partial-blob.js';
+import type { PieceStore } from './piece-store.js';
+import type { Scheduler } from './scheduler-api.js';
 import type { SchedulerLogger, SchedulerTimers } from './scheduler-options.js';
 import type { BlobStatus, PieceReader } from './swarm-blob.js';
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseDigest, type Digest } from '@kraken/oci-content';
 import type { Metainfo } from './metainfo.js';
 import { MIN_PIECE_LENGTH } from './piece-length.js';
-import type { SeedOptions } from './scheduler.js';
+import type { SeedOptions } from './scheduler-api.js';
 import { silentSchedulerLogger, type SchedulerTimers } from './scheduler-options.js';
 import type { BlobStatus } from './swarm-blob.js';
 import { createSwarmSeeder, firstPieceOf, type SwarmSeederOptions } from './swarm-seeder.js';

@@ -7,7 +7,7 @@
  */
 import type { Digest } from '@kraken/oci-content';
 import type { Metainfo } from './metainfo.js';
-import type { Scheduler } from './scheduler.js';
+import type { Scheduler } from './scheduler-api.js';
 import type { SchedulerLogger, SchedulerTimers } from './scheduler-options.js';
 import type { PieceReader } from './swarm-blob.js';
 

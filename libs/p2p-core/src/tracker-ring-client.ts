@@ -19,7 +19,7 @@ import { parseDigest, type Digest } from '@kraken/oci-content';
 import { createAnnounceClient, type AnnounceClient } from './announce-client.js';
 import type { AnnounceRequest, AnnounceResponse } from './announce-protocol.js';
 import type { Metainfo } from './metainfo.js';
-import { InvalidAnnounceError, TrackerRequestError } from './tracker-errors.js';
+import { InvalidRequestError, RemoteApiError } from '@kraken/service-kit';
 
 /** What the client needs of the ring; a LiveRing fits. */
 export interface TrackerRing extends FailoverRing {
@@ -109,8 +109,8 @@ function keyOf(digest: Digest | string): string {
 }
 
 function isRetryable(error: unknown): boolean {
-  if (error instanceof InvalidAnnounceError) return false;
-  if (error instanceof TrackerRequestError) {
+  if (error instanceof InvalidRequestError) return false;
+  if (error instanceof RemoteApiError) {
     const status = error.statusCode ?? 500;
     return status >= 500 || status === 429;
   }

@@ -4,9 +4,9 @@ import {
   DigestMismatchError,
   InvalidDigestError,
   InvalidManifestError,
-  KrakenError,
   SizeMismatchError,
 } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 import { mapError } from './error-mapper.js';
 import {
   BlobUnknownError,
@@ -53,12 +53,12 @@ describe('error mapper', () => {
   });
 
   it('uses the endpoint for bare not-found and invalid errors', () => {
-    const notFound = new KrakenError('KRAKEN_SOMETHING_ELSE', 'gone', { statusCode: 404 });
+    const notFound = new KrakenError('KRAKEN_INTERNAL', 'gone', { statusCode: 404 });
     expect(mapError(notFound, 'blob').body.errors[0]?.code).toBe('BLOB_UNKNOWN');
     expect(mapError(notFound, 'manifest').body.errors[0]?.code).toBe('MANIFEST_UNKNOWN');
     expect(mapError(notFound, 'upload').body.errors[0]?.code).toBe('BLOB_UPLOAD_UNKNOWN');
     expect(mapError(notFound, 'tags').body.errors[0]?.code).toBe('NAME_UNKNOWN');
-    const invalid = new KrakenError('KRAKEN_SOMETHING_ELSE', 'bad', { statusCode: 400 });
+    const invalid = new KrakenError('KRAKEN_INTERNAL', 'bad', { statusCode: 400 });
     expect(mapError(invalid, 'manifest').body.errors[0]?.code).toBe('MANIFEST_INVALID');
   });
 
@@ -80,7 +80,7 @@ describe('error mapper', () => {
     expect(unavailable.body.errors[0]?.code).toBe('UNAVAILABLE');
 
     expect(mapError('a string').statusCode).toBe(500);
-    expect(mapError(new KrakenError('KRAKEN_X', 'no status')).statusCode).toBe(500);
+    expect(mapError(new KrakenError('KRAKEN_INTERNAL', 'no status')).statusCode).toBe(500);
   });
 
   it('adds Retry-After when a back-off is known', () => {

@@ -4,7 +4,7 @@
  * @kraken/oci-content's, and the ones other libs' stores throw) map by code; anything
  * else falls back on its HTTP status, and server-side failures never show internals.
  */
-import { KrakenError } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 import { TooManyRequestsError } from './errors.js';
 import type { EndpointKind } from './registry-path.js';
 

@@ -3,7 +3,7 @@
  * OCI error code and HTTP status a client sees are decided in error-mapper.ts only.
  * Stores may throw the ones marked "store" to report a specific OCI condition.
  */
-import { KrakenError } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 
 /** A repository name that does not match the distribution spec's grammar (or a path traversal attempt). */
 export class NameInvalidError extends KrakenError {

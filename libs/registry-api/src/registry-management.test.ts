@@ -2,14 +2,9 @@ import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MediaType, parseManifest } from '@kraken/oci-content';
 import { createMetrics } from '@kraken/service-kit';
-import {
-  createMemoryRegistryStore,
-  createTestRegistry,
-  testBlob,
-  descriptorOf,
-  testImageManifest,
-  type TestRegistry,
-} from './testing/index.js';
+import { createMemoryRegistryStore } from './testing/memory-registry-store.js';
+import { createTestRegistry, type TestRegistry } from './testing/test-registry.js';
+import { testBlob, descriptorOf, testImageManifest } from './testing/oci-fixtures.js';
 import { registerRegistryApi } from './registry-api-plugin.js';
 
 const REPO = 'team/app';

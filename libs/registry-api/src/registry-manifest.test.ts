@@ -1,14 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf, MediaType } from '@kraken/oci-content';
+import { createTestRegistry, type TestRegistry } from './testing/test-registry.js';
 import {
-  createTestRegistry,
   descriptorOf,
   testBlob,
   testImageManifest,
   testIndex,
   type TestManifest,
-  type TestRegistry,
-} from './testing/index.js';
+} from './testing/oci-fixtures.js';
 
 const REPO = 'team/app';
 

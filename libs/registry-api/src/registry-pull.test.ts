@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MediaType } from '@kraken/oci-content';
-import { createTestRegistry, testBlob, testImageManifest, type TestRegistry } from './testing/index.js';
+import { createTestRegistry, type TestRegistry } from './testing/test-registry.js';
+import { testBlob, testImageManifest } from './testing/oci-fixtures.js';
 
 const REPO = 'library/ubuntu';
 

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestRegistry, testBlob, type TestRegistry } from './testing/index.js';
+import { createTestRegistry, type TestRegistry } from './testing/test-registry.js';
+import { testBlob } from './testing/oci-fixtures.js';
 
 const REPO = 'team/app';
 

@@ -8,7 +8,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDigester } from '@kraken/oci-content';
-import { createTestRegistry, testBlob, type TestRegistry } from './testing/index.js';
+import { createTestRegistry, type TestRegistry } from './testing/test-registry.js';
+import { testBlob } from './testing/oci-fixtures.js';
 
 const REPO = 'team/app';
 

@@ -3,14 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  ConfigError,
-  configPathFromArgv,
-  listenSchema,
-  loadConfigFile,
-  loggingSchema,
-  parseConfig,
-} from './index.js';
+import { ConfigError } from './errors.js';
+import { configPathFromArgv, loadConfigFile, parseConfig } from './config-loader.js';
+import { listenSchema, loggingSchema } from './service-config.js';
 
 const schema = z.object({ listen: listenSchema(8080), logging: loggingSchema }).strict();
 

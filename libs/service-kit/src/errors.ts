@@ -1,5 +1,5 @@
 /** Errors raised by service plumbing. */
-import { KrakenError } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 
 /** A configuration file that is missing, unreadable, not YAML, or fails its schema. */
 export class ConfigError extends KrakenError {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createHttpServer, createMetrics, runReadinessChecks, silentLogger } from './index.js';
+import { createHttpServer } from './http-server.js';
+import { createMetrics } from './metrics.js';
+import { runReadinessChecks } from './readiness.js';
+import { silentLogger } from './logger.js';
 
 describe('operational endpoints', () => {
   it('serve health, readiness naming the failed check, and prefixed metrics', async () => {

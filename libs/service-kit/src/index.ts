@@ -1,10 +1,15 @@
 /**
  * @kraken/service-kit: the plumbing every component binary shares. Config loading
- * with precise errors, pino logs, Prometheus metrics, /health, /readiness and
- * /metrics, optional OpenTelemetry tracing, and signal-driven shutdown.
+ * with precise errors, config reference docs and JSON Schema generated from the
+ * config schemas, pino logs, Prometheus metrics, /health, /readiness and /metrics,
+ * optional OpenTelemetry tracing, and signal-driven shutdown.
  */
 export { ConfigError } from './errors.js';
 export { loadConfigFile, parseConfig, configPathFromArgv } from './config-loader.js';
+export { configJsonSchema } from './config-json-schema.js';
+export type { ConfigJsonSchemaOptions, JsonSchema } from './config-json-schema.js';
+export { renderConfigReference } from './config-reference.js';
+export type { ConfigReferenceOptions } from './config-reference.js';
 export { listenSchema, loggingSchema, tracingSchema } from './service-config.js';
 export type { ListenConfig, LoggingConfig, TracingConfig } from './service-config.js';
 export { createLogger, silentLogger } from './logger.js';
@@ -23,3 +28,12 @@ export { runMain } from './service-main.js';
 export type { MainOptions } from './service-main.js';
 export { createServiceApp } from './service-app.js';
 export type { ServiceApp, ServiceAppOptions } from './service-app.js';
+export {
+  InvalidRequestError,
+  RemoteApiError,
+  RequestAbortedError,
+  ServiceUnreachableError,
+} from './api/api-errors.js';
+export { errorBodySchema, errorFromResponse, errorResponse, installErrorHandler } from './api/error-body.js';
+export type { ErrorBody, ErrorResponse, ResponseBody } from './api/error-body.js';
+export { invalidResponse, readJsonResponse } from './api/json-response.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runService, silentLogger } from './index.js';
+import { runService } from './lifecycle.js';
+import { silentLogger } from './logger.js';
 
 describe('runService', () => {
   it('closes once on SIGTERM and resolves with exit code 0', async () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createHttpServer, createMetrics, createServiceApp, silentLogger } from './index.js';
+import { createHttpServer } from './http-server.js';
+import { createMetrics } from './metrics.js';
+import { createServiceApp } from './service-app.js';
+import { silentLogger } from './logger.js';
 
 describe('createServiceApp', () => {
   it('prepares, listens, and on close drains before releasing resources, once', async () => {

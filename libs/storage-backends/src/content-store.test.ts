@@ -14,7 +14,7 @@ import {
   readAll,
   sha256OfStream,
   stallingStream,
-} from './testing/index.js';
+} from './testing/generated-stream.js';
 
 const body = (s: string) => Readable.from([Buffer.from(s)]);
 

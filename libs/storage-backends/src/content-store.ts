@@ -8,13 +8,8 @@
  */
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DigestVerifyStream,
-  KrakenError,
-  tryParseDigest,
-  type Digest,
-  type DigestAlgorithm,
-} from '@kraken/oci-content';
+import { DigestVerifyStream, tryParseDigest, type Digest, type DigestAlgorithm } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 import type { ByteRange, StorageBackend } from './storage-backend.js';
 
 const BLOBS = 'blobs';

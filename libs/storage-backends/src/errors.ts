@@ -2,7 +2,7 @@
  * Errors of the storage backends. Every backend maps its provider's "not found" to
  * ObjectNotFoundError and nothing else, so callers have exactly one case to handle.
  */
-import { KrakenError } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 
 /** The documented "not found" of every StorageBackend. */
 export class ObjectNotFoundError extends KrakenError {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeStorageBackendConformance, readAll } from './testing/index.js';
+import { describeStorageBackendConformance } from './testing/backend-conformance.js';
+import { readAll } from './testing/generated-stream.js';
 import { createFilesystemBackend, FILESYSTEM_TEMP_DIR } from './filesystem-backend.js';
 import type { StorageBackend } from './storage-backend.js';
 

@@ -6,16 +6,16 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, storageBackendSchema } from './backend-config.js';
 import { createGcsBackend, type GcsBackendOptions } from './gcs-backend.js';
+import { describeStorageBackendConformance } from './testing/backend-conformance.js';
 import {
-  describeStorageBackendConformance,
   failingStream,
   generatedSha256,
   generatedStream,
   readAll,
   sha256OfStream,
-  startGcsServer,
-} from './testing/index.js';
-import type { GcsServer } from './testing/index.js';
+} from './testing/generated-stream.js';
+import { startGcsServer } from './testing/gcs-server.js';
+import type { GcsServer } from './testing/gcs-server.js';
 
 const BUCKET = 'kraken-conformance';
 const CHUNK = 1024 * 1024;

@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, File, FileMetadata, StorageOptions } from '@google-cloud/storage';
-import { KrakenError } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 import { bucketPrefix } from './bucket-prefix.js';
 import {
   InvalidKeyError,

@@ -46,17 +46,7 @@ export type {
   QueueClock,
 } from './write-back-queue.js';
 export type { StoreLogger } from './store-logger.js';
-export { createReadThrough } from './read-through-store.js';
-export type { ReadThrough, ReadThroughOptions, FillResult, FillSource } from './read-through-store.js';
-export { createOriginBlobStore } from './origin-blob-store.js';
-export type {
-  OriginBlobStore,
-  OriginBlobStoreOptions,
-  OriginBlobWriteOptions,
-  OriginBackends,
-} from './origin-blob-store.js';
-export { originCacheSchema, writeBackSchema, contentCacheLimits } from './origin-store-config.js';
-export type { OriginCacheConfig, WriteBackConfig } from './origin-store-config.js';
+export { silentStoreLogger } from './store-logger.js';
 export {
   ReadOnlyBackendError,
   NoBackendForNamespaceError,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isValidObjectKey, MAX_KEY_LENGTH, validateKeyPrefix, validateObjectKey } from './object-key.js';
-import { UNSAFE_KEYS } from './testing/index.js';
+import { UNSAFE_KEYS } from './testing/backend-conformance.js';
 
 describe('object keys', () => {
   it('accepts relative paths of safe segments', () => {

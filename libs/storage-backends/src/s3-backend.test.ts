@@ -9,15 +9,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storageBackendSchema, createBackend } from './backend-config.js';
 import { createS3Backend, type S3BackendOptions } from './s3-backend.js';
-import {
-  describeStorageBackendConformance,
-  failingStream,
-  generatedStream,
-  readAll,
-  stallingStream,
-  startMinio,
-} from './testing/index.js';
-import type { MinioServer } from './testing/index.js';
+import { describeStorageBackendConformance } from './testing/backend-conformance.js';
+import { failingStream, generatedStream, readAll, stallingStream } from './testing/generated-stream.js';
+import { startMinio } from './testing/minio-server.js';
+import type { MinioServer } from './testing/minio-server.js';
 
 const BUCKET = 'kraken-conformance';
 const PART = 5 * 1024 * 1024;

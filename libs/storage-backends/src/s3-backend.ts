@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Upload as S3Upload } from '@aws-sdk/lib-storage';
-import { KrakenError } from '@kraken/oci-content';
+import { KrakenError } from '@kraken/foundation';
 import { bucketPrefix } from './bucket-prefix.js';
 import {
   InvalidKeyError,

@@ -1,0 +1,145 @@
+/**
+ * The client one build-index node uses to reach a peer: push a replicated tag write
+ * or delete, and read what the anti-entropy sweep compares (the repository catalog,
+ * a repository's tag values, manifest records). Answers are bounded and validated
+ * against the shared schemas; failures to connect become ServiceUnreachableError.
+ */
+import { Pool, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { manifestRecordSchema, repositoryListSchema, type ManifestRecord } from '../contracts.js';
+import { errorFromResponse } from '@kraken/service-kit';
+import { RemoteApiError, ServiceUnreachableError } from '@kraken/service-kit';
+import { readJsonResponse } from '@kraken/service-kit';
+import {
+  replicaApplyResultSchema,
+  replicaTagListSchema,
+  type ReplicaApplyResult,
+  type ReplicaTagList,
+  type ReplicaTagPut,
+} from './replica-protocol.js';
+
+export interface BuildIndexReplicaClientOptions {
+  /** Base URL of the peer, e.g. http://127.0.0.1:15005. */
+  readonly url: string;
+  /** Keep-alive connections to the peer (default 4). */
+  readonly connections?: number;
+  /** Time allowed for an answer to start, and each pause in its body (ms, default 5 s). */
+  readonly timeoutMs?: number;
+}
+
+export interface BuildIndexReplicaClient {
+  readonly url: string;
+  putTag(repo: string, tag: string, put: ReplicaTagPut, signal?: AbortSignal): Promise<ReplicaApplyResult>;
+  /** Pushes a deletion; true when it changed anything on the peer. */
+  deleteTag(repo: string, tag: string, deletedAt: string, signal?: AbortSignal): Promise<boolean>;
+  /** The repository's tag values and tombstones; undefined when the peer does not know it. */
+  listTagValues(repo: string, signal?: AbortSignal): Promise<ReplicaTagList | undefined>;
+  listRepositories(page: { n: number; last?: string }, signal?: AbortSignal): Promise<string[]>;
+  getManifest(repo: string, digest: string, signal?: AbortSignal): Promise<ManifestRecord | undefined>;
+  close(): Promise<void>;
+}
+
+const replicaDeleteResultSchema = z.object({ applied: z.boolean() }).strict();
+
+/** Tag listings of big repositories are the largest answers. */
+const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+export function createBuildIndexReplicaClient(
+  options: BuildIndexReplicaClientOptions,
+): BuildIndexReplicaClient {
+  const base = new URL(options.url);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const timeout = options.timeoutMs ?? 5_000;
+  const pool = new Pool(base.origin, {
+    connections: options.connections ?? 4,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  });
+
+  const send = async (
+    request: { method: 'GET' | 'PUT' | 'DELETE'; path: string; body?: unknown },
+    signal: AbortSignal | undefined,
+  ): Promise<Dispatcher.ResponseData> => {
+    try {
+      return await pool.request({
+        method: request.method,
+        path: prefix + request.path,
+        ...(request.body === undefined
+          ? {}
+          : { body: JSON.stringify(request.body), headers: { 'content-type': 'application/json' } }),
+        ...(signal === undefined ? {} : { signal }),
+      });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ServiceUnreachableError(`${request.method} ${base.origin}${prefix}${request.path}`, err);
+    }
+  };
+
+  /** The validated answer on 200, undefined on 404; anything else throws. */
+  const json = async <T>(
+    request: { method: 'GET' | 'PUT' | 'DELETE'; path: string; body?: unknown },
+    schema: z.ZodType<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T | undefined> => {
+    const response = await send(request, signal);
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return undefined;
+    }
+    if (response.statusCode !== 200) throw await errorFromResponse(response.statusCode, response.body);
+    return readJsonResponse(response.body, {
+      schema,
+      what: `${request.method} ${request.path}`,
+      maxBytes: MAX_RESPONSE_BYTES,
+    });
+  };
+
+  const repoPath = (repo: string) => `/v1/repositories/${encodeURIComponent(repo)}`;
+  const replicaRepoPath = (repo: string) => `/v1/replica/repositories/${encodeURIComponent(repo)}`;
+  const replicaTagPath = (repo: string, tag: string) =>
+    `${replicaRepoPath(repo)}/tags/${encodeURIComponent(tag)}`;
+
+  return {
+    url: base.origin + prefix,
+
+    async putTag(repo, tag, put, signal) {
+      const path = replicaTagPath(repo, tag);
+      const result = await json({ method: 'PUT', path, body: put }, replicaApplyResultSchema, signal);
+      // Here 404 cannot mean "no such tag": the peer does not serve replication.
+      if (result === undefined)
+        throw new RemoteApiError('KRAKEN_HTTP_404', `PUT ${path}: unexpected HTTP 404`, { statusCode: 404 });
+      return result;
+    },
+
+    async deleteTag(repo, tag, deletedAt, signal) {
+      const path = `${replicaTagPath(repo, tag)}?${new URLSearchParams({ deletedAt }).toString()}`;
+      const result = await json({ method: 'DELETE', path }, replicaDeleteResultSchema, signal);
+      if (result === undefined)
+        throw new RemoteApiError('KRAKEN_HTTP_404', `DELETE ${path}: unexpected HTTP 404`, {
+          statusCode: 404,
+        });
+      return result.applied;
+    },
+
+    async listTagValues(repo, signal) {
+      const path = `${replicaRepoPath(repo)}/tags`;
+      return json({ method: 'GET', path }, replicaTagListSchema, signal);
+    },
+
+    async listRepositories(page, signal) {
+      const query = new URLSearchParams({ n: String(page.n) });
+      if (page.last !== undefined) query.set('last', page.last);
+      const path = `/v1/repositories?${query.toString()}`;
+      return (await json({ method: 'GET', path }, repositoryListSchema, signal))?.repositories ?? [];
+    },
+
+    async getManifest(repo, digest, signal) {
+      const path = `${repoPath(repo)}/manifests/${encodeURIComponent(digest)}`;
+      return json({ method: 'GET', path }, manifestRecordSchema, signal);
+    },
+
+    async close() {
+      if (!pool.closed) await pool.close();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * The /v1/replica/ routes a build-index node serves to its peers: apply a replicated
+ * tag write (newest wins, no content check: the node that accepted the write checked
+ * the origins) or deletion (`?deletedAt=`), and list a repository's tag values and
+ * tombstones for anti-entropy.
+ * Names and digests are validated here exactly as on the client-facing routes.
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { MAX_MANIFEST_RECORD_BYTES } from '../contracts.js';
+import { installErrorHandler } from '@kraken/service-kit';
+import { InvalidRequestError } from '@kraken/service-kit';
+import { RepositoryNotFoundError } from '../errors.js';
+import { parseRepositoryName, parseTag } from '@kraken/oci-content';
+import { replicaTagPutSchema, replicaTombstoneSchema, type ReplicaTagList } from './replica-protocol.js';
+import type { ReplicaStore } from '../store/replica-store.js';
+
+export interface ReplicaRoutesOptions {
+  readonly store: ReplicaStore;
+}
+
+const repoParams = z.object({ repo: z.string() });
+const tagParams = z.object({ repo: z.string(), tag: z.string() });
+
+export function createReplicaRoutes(options: ReplicaRoutesOptions): FastifyPluginAsync {
+  const { store } = options;
+  return async function replicaRoutes(app: FastifyInstance) {
+    installErrorHandler(app);
+
+    app.put(
+      '/v1/replica/repositories/:repo/tags/:tag',
+      { bodyLimit: MAX_MANIFEST_RECORD_BYTES + 1024 },
+      async (request) => {
+        const { repo, tag } = tagOf(request.params);
+        const parsed = replicaTagPutSchema.safeParse(request.body);
+        if (!parsed.success)
+          throw new InvalidRequestError('request body failed validation', { issues: parsed.error.issues });
+        const { record, ...value } = parsed.data;
+        return store.apply(repo, tag, value, record);
+      },
+    );
+
+    app.get('/v1/replica/repositories/:repo/tags', async (request): Promise<ReplicaTagList> => {
+      const repo = parseRepositoryName(repoParams.parse(request.params).repo);
+      const listing = await store.list(repo);
+      if (listing === undefined) throw new RepositoryNotFoundError(repo);
+      return listing;
+    });
+
+    app.delete('/v1/replica/repositories/:repo/tags/:tag', async (request) => {
+      const { repo, tag } = tagOf(request.params);
+      const parsed = replicaTombstoneSchema.safeParse(request.query);
+      if (!parsed.success)
+        throw new InvalidRequestError('deletedAt must be an ISO-8601 time', { issues: parsed.error.issues });
+      return store.applyDelete(repo, tag, parsed.data.deletedAt);
+    });
+  };
+}
+
+function tagOf(params: unknown): { repo: string; tag: string } {
+  const { repo, tag } = tagParams.parse(params);
+  return { repo: parseRepositoryName(repo), tag: parseTag(tag) };
+}

@@ -1,0 +1,16 @@
+/**
+ * @kraken/build-index: tag → digest and repository membership. The tag store
+ * (store/), the /v1/ API with its manifest-closure check (api/), replication among
+ * the nodes of one cluster (cluster/), and the clients the proxy and agents resolve
+ * references with (client/).
+ */
+export { createBuildIndexRoutes } from './api/routes.js';
+export { createBuildIndexClient } from './client/build-index-client.js';
+export type { BuildIndexClient } from './client/client-types.js';
+export { createBuildIndexClusterClient } from './client/cluster-client.js';
+export { readManifestBytes } from './client/manifest-fetch.js';
+export { toManifestRecord, toReferrerDescriptor } from './client/manifest-record.js';
+export { createManifestResolver } from './client/manifest-resolver.js';
+export { buildIndexPeersSchema, buildIndexRingSchema } from './cluster/cluster-config.js';
+export { createBuildIndexCluster } from './cluster/cluster.js';
+export { TagRejectedError } from './errors.js';

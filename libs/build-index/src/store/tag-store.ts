@@ -1,0 +1,214 @@
+/**
+ * The build-index's state (tags, manifest membership records, referrers and the
+ * repository catalog) persisted as small JSON objects in a StorageBackend, laid out as
+ * build-index-keys.ts describes. Callers pass validated names and parsed digests.
+ *
+ * Tags are last-writer-wins; each carries `updatedAt` from the injected clock so that
+ * replication can let the newer value win. Repositories stay in the catalog once
+ * created, as in the distribution registry: an emptied repository lists no tags.
+ */
+import { Readable } from 'node:stream';
+import { parseDigest, type Digest } from '@kraken/oci-content';
+import { ObjectNotFoundError, type StorageBackend } from '@kraken/storage-backends';
+import { z } from 'zod';
+import { MAX_MANIFEST_RECORD_BYTES, manifestRecordSchema, type ManifestRecord } from '../contracts.js';
+import { CorruptIndexStateError } from '../errors.js';
+import {
+  CATALOG_PREFIX,
+  catalogKey,
+  decodeCatalogName,
+  manifestKey,
+  referrerKey,
+  referrersPrefix,
+  tagKey,
+  tagsPrefix,
+} from './keys.js';
+
+/** What a tag key holds. */
+export interface StoredTag {
+  readonly digest: string;
+  /** ISO-8601 time of the write, from the store's clock. */
+  readonly updatedAt: string;
+}
+
+export interface BuildIndexPage {
+  /** Maximum entries to return; undefined means all. */
+  readonly n?: number;
+  /** Return only entries lexically after this one. */
+  readonly last?: string;
+}
+
+export interface BuildIndexStore {
+  getTag(repo: string, tag: string): Promise<StoredTag | undefined>;
+  putTag(repo: string, tag: string, digest: Digest): Promise<StoredTag>;
+  deleteTag(repo: string, tag: string): Promise<boolean>;
+  /** Tags in lexical order; undefined when the repository is unknown. */
+  listTags(repo: string, page?: BuildIndexPage): Promise<string[] | undefined>;
+  listRepositories(page?: BuildIndexPage): Promise<string[]>;
+  getManifest(repo: string, digest: Digest): Promise<ManifestRecord | undefined>;
+  /** Stores the record (its `digest` and `subject` must be valid digests). */
+  putManifest(repo: string, record: ManifestRecord): Promise<void>;
+  /** Removes the record and every tag pointing at it; `existed` is false when neither was there. */
+  deleteManifest(repo: string, digest: Digest): Promise<{ existed: boolean; droppedTags: string[] }>;
+  listReferrers(repo: string, subject: Digest): Promise<ManifestRecord[]>;
+}
+
+export interface BuildIndexStoreOptions {
+  readonly backend: StorageBackend;
+  /** Source of `updatedAt`; injectable for tests and replication. */
+  readonly now?: () => Date;
+}
+
+const storedTagSchema = z.object({ digest: z.string(), updatedAt: z.string() });
+const MAX_OBJECT_BYTES = MAX_MANIFEST_RECORD_BYTES;
+const LIST_PAGE = 1000;
+/** Tag values read at once when a manifest delete looks for the tags pointing at it. */
+const SCAN_CONCURRENCY = 8;
+
+export function createBuildIndexStore(options: BuildIndexStoreOptions): BuildIndexStore {
+  const { backend } = options;
+  const now = options.now ?? (() => new Date());
+
+  const readJson = async <T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> => {
+    let body: Readable;
+    try {
+      body = await backend.read(key);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return undefined;
+      throw err;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.byteLength;
+      if (size > MAX_OBJECT_BYTES) {
+        body.destroy();
+        throw new CorruptIndexStateError(key, `larger than ${MAX_OBJECT_BYTES} bytes`);
+      }
+      chunks.push(chunk);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      throw new CorruptIndexStateError(key, 'not JSON');
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new CorruptIndexStateError(key, 'unexpected shape');
+    return parsed.data;
+  };
+
+  const writeJson = async (key: string, value: unknown): Promise<void> => {
+    await backend.write(key, Readable.from([Buffer.from(JSON.stringify(value))]));
+  };
+
+  /** Names after `prefix` of every key under it, lexically after `page.last`, up to `page.n`. */
+  const listNames = async (
+    prefix: string,
+    page: BuildIndexPage,
+    decode = (s: string) => s,
+  ): Promise<string[]> => {
+    const names: string[] = [];
+    if (page.n === 0) return names;
+    let continuationToken: string | undefined;
+    // The backend cannot start a listing at a key, so pages before `last` are skipped here.
+    do {
+      const result = await backend.list({
+        prefix,
+        limit: LIST_PAGE,
+        ...(continuationToken ? { continuationToken } : {}),
+      });
+      for (const key of result.keys) {
+        const name = decode(key.slice(prefix.length));
+        if (page.last !== undefined && name <= page.last) continue;
+        names.push(name);
+        if (page.n !== undefined && names.length >= page.n) return names;
+      }
+      continuationToken = result.continuationToken;
+    } while (continuationToken !== undefined);
+    return names;
+  };
+
+  const ensureRepository = async (repo: string): Promise<void> => {
+    const key = catalogKey(repo);
+    if ((await backend.stat(key)) === undefined) await writeJson(key, { name: repo });
+  };
+
+  const putManifestRecord = async (repo: string, record: ManifestRecord): Promise<void> => {
+    const digest = parseDigest(record.digest);
+    await ensureRepository(repo);
+    await writeJson(manifestKey(repo, digest), record);
+    // The referrer entry goes second: a referrer listed is always a member.
+    if (record.subject !== undefined)
+      await writeJson(referrerKey(repo, parseDigest(record.subject), digest), record);
+  };
+
+  return {
+    async getTag(repo, tag) {
+      return readJson(tagKey(repo, tag), storedTagSchema);
+    },
+
+    async putTag(repo, tag, digest) {
+      const value: StoredTag = { digest: digest.value, updatedAt: now().toISOString() };
+      // The catalog entry first: a repository whose tag write failed is listed but
+      // empty, never holding tags that listRepositories cannot reach.
+      await ensureRepository(repo);
+      await writeJson(tagKey(repo, tag), value);
+      return value;
+    },
+
+    async deleteTag(repo, tag) {
+      return backend.delete(tagKey(repo, tag));
+    },
+
+    async listTags(repo, page = {}) {
+      if ((await backend.stat(catalogKey(repo))) === undefined) return undefined;
+      return listNames(tagsPrefix(repo), page);
+    },
+
+    async listRepositories(page = {}) {
+      return listNames(CATALOG_PREFIX, page, decodeCatalogName);
+    },
+
+    async getManifest(repo, digest) {
+      return readJson(manifestKey(repo, digest), manifestRecordSchema);
+    },
+
+    putManifest: putManifestRecord,
+
+    async deleteManifest(repo, digest) {
+      const record = await readJson(manifestKey(repo, digest), manifestRecordSchema);
+      const tags = await listNames(tagsPrefix(repo), {});
+      const droppedTags: string[] = [];
+      // Tags are few per repository and manifest deletes are rare, so a scan beats
+      // keeping a reverse index consistent on every tag write.
+      for (let i = 0; i < tags.length; i += SCAN_CONCURRENCY) {
+        await Promise.all(
+          tags.slice(i, i + SCAN_CONCURRENCY).map(async (tag) => {
+            const value = await readJson(tagKey(repo, tag), storedTagSchema);
+            if (value?.digest === digest.value && (await backend.delete(tagKey(repo, tag))))
+              droppedTags.push(tag);
+          }),
+        );
+      }
+      if (record?.subject !== undefined)
+        await backend.delete(referrerKey(repo, parseDigest(record.subject), digest));
+      const deleted = await backend.delete(manifestKey(repo, digest));
+      return {
+        existed: deleted || record !== undefined || droppedTags.length > 0,
+        droppedTags: droppedTags.sort(),
+      };
+    },
+
+    async listReferrers(repo, subject) {
+      const prefix = referrersPrefix(repo, subject);
+      const records: ManifestRecord[] = [];
+      for (const name of await listNames(prefix, {})) {
+        // A referrer deleted since the listing is simply not reported.
+        const record = await readJson(prefix + name, manifestRecordSchema);
+        if (record !== undefined) records.push(record);
+      }
+      return records;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Repository names and tags as the OCI distribution spec defines them. They are
+ * validated here, once, before anything derives a storage key from them, so that no
+ * name can reach the backend with a '..' segment, a separator or a control character.
+ */
+import { InvalidRepositoryNameError, InvalidTagError } from './errors.js';
+
+/** Longest repository name accepted (the distribution spec's recommended limit). */
+export const MAX_REPOSITORY_NAME_LENGTH = 255;
+
+const COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
+const REPOSITORY_NAME = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+
+/** Returns the name when it is a valid repository name; throws InvalidRepositoryNameError otherwise. */
+export function parseRepositoryName(input: string): string {
+  if (typeof input !== 'string' || input.length === 0)
+    throw new InvalidRepositoryNameError('repository name is missing');
+  if (input.length > MAX_REPOSITORY_NAME_LENGTH) {
+    throw new InvalidRepositoryNameError(`repository name exceeds ${MAX_REPOSITORY_NAME_LENGTH} characters`);
+  }
+  if (!REPOSITORY_NAME.test(input))
+    throw new InvalidRepositoryNameError(`invalid repository name "${truncate(input)}"`);
+  return input;
+}
+
+/** Returns the tag when it is valid; throws InvalidTagError otherwise. */
+export function parseTag(input: string): string {
+  if (typeof input !== 'string' || !TAG.test(input))
+    throw new InvalidTagError(`invalid tag "${truncate(String(input))}"`);
+  return input;
+}
+
+export function isRepositoryName(input: string): boolean {
+  return (
+    typeof input === 'string' && input.length <= MAX_REPOSITORY_NAME_LENGTH && REPOSITORY_NAME.test(input)
+  );
+}
+
+export function isTag(input: string): boolean {
+  return typeof input === 'string' && TAG.test(input);
+}
+
+function truncate(s: string): string {
+  // Names end up in error messages and logs; keep them short and printable.
+  const printable = s.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 80 ? `${printable.slice(0, 77)}...` : printable;
+}

@@ -1,0 +1,24 @@
+/**
+ * `GET /v1/blobs/:digest/metainfo` on the origin: the blob's metainfo as canonical
+ * JSON (see origin-metainfo.ts), with its metainfo id as ETag.
+ */
+import type { FastifyInstance } from 'fastify';
+import { parseDigest } from '@kraken/oci-content';
+import { z } from 'zod';
+import { BlobNotFoundError } from '../errors.js';
+import type { OriginMetainfo } from '../metainfo/origin-metainfo.js';
+
+const digestParams = z.object({ digest: z.string() });
+
+export function registerOriginMetainfoRoute(app: FastifyInstance, metainfo: OriginMetainfo): void {
+  app.get('/v1/blobs/:digest/metainfo', { exposeHeadRoute: false }, async (request, reply) => {
+    const digest = parseDigest(digestParams.parse(request.params).digest);
+    const entry = await metainfo.get(digest);
+    if (entry === undefined) throw new BlobNotFoundError(digest.value);
+    return reply
+      .code(200)
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('etag', `"${entry.id}"`)
+      .send(entry.json);
+  });
+}

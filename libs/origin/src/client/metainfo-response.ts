@@ -1,0 +1,34 @@
+/**
+ * Reading a metainfo answer on the client side: capped at MAX_METAINFO_BYTES, parsed
+ * and validated by p2p-core, and checked to be the metainfo of the blob asked for.
+ * Anything else is one typed error (502 KRAKEN_INVALID_RESPONSE).
+ */
+import type { Dispatcher } from 'undici';
+import type { Digest } from '@kraken/oci-content';
+import { MAX_METAINFO_BYTES, parseMetainfo, type Metainfo } from '@kraken/p2p-core';
+import { invalidResponse } from '@kraken/service-kit';
+
+export async function readMetainfoResponse(
+  body: Dispatcher.ResponseData['body'],
+  options: { digest: Digest; what: string },
+): Promise<Metainfo> {
+  const { digest, what } = options;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > MAX_METAINFO_BYTES) {
+      body.destroy();
+      throw invalidResponse(what, `larger than ${MAX_METAINFO_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  let metainfo: Metainfo;
+  try {
+    metainfo = parseMetainfo(Buffer.concat(chunks, size));
+  } catch (err) {
+    throw invalidResponse(what, (err as Error).message);
+  }
+  if (metainfo.digest !== digest.value) throw invalidResponse(what, `metainfo is for ${metainfo.digest}`);
+  return metainfo;
+}

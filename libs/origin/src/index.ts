@@ -1,0 +1,18 @@
+/**
+ * @kraken/origin: the origin's domain. The content-addressed blob store with
+ * read-through and write-back (store/), the /v1/ blob and upload API (api/), piece
+ * metainfo (metainfo/), replication among the origins of a digest (replication/),
+ * and the clients every other component reaches the origin ring with (client/).
+ */
+export { originLimitsSchema } from './api/limits.js';
+export { createOriginRoutes } from './api/routes.js';
+export type { OriginClient } from './client/client-types.js';
+export { createOriginClient } from './client/origin-client.js';
+export { createOriginRingClient } from './client/ring-client.js';
+export { UploadOutOfOrderError } from './errors.js';
+export { createOriginMetainfo } from './metainfo/origin-metainfo.js';
+export { originReplicationSchema } from './replication/replication-config.js';
+export { createOriginReplication } from './replication/replication.js';
+export { createOriginBlobStore } from './store/blob-store.js';
+export type { OriginBlobStore } from './store/blob-store.js';
+export { contentCacheLimits, originCacheSchema, writeBackSchema } from './store/store-config.js';

@@ -1,0 +1,37 @@
+/**
+ * Typed errors of the /v1/ conventions every internal API follows, on both sides: a
+ * malformed request, a remote's error answer, an unreachable remote, and a client
+ * that went away. Servers serialise errors as `{error: {code, message, detail}}`
+ * (error-body.ts); clients turn such bodies back into RemoteApiError.
+ */
+import { KrakenError, type ErrorCode } from '@kraken/foundation';
+
+/** A request that is malformed: bad parameter, header or body. */
+export class InvalidRequestError extends KrakenError {
+  constructor(message: string, detail?: unknown) {
+    super('KRAKEN_INVALID_REQUEST', message, { statusCode: 400, detail });
+  }
+}
+
+/** An error reported by a remote /v1/ endpoint; `code` and `statusCode` are the remote's. */
+export class RemoteApiError extends KrakenError {
+  constructor(code: string, message: string, options: { statusCode: number; detail?: unknown }) {
+    // The remote's code: from the catalogue of the remote's version, or KRAKEN_HTTP_<status>.
+    super(code as ErrorCode, message, options);
+  }
+}
+
+/** The remote service could not be reached, or the exchange failed before a response. */
+export class ServiceUnreachableError extends KrakenError {
+  constructor(url: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('KRAKEN_SERVICE_UNREACHABLE', `request to ${url} failed: ${reason}`, { statusCode: 503, cause });
+  }
+}
+
+/** The client went away before its request body was complete; nobody reads the answer. */
+export class RequestAbortedError extends KrakenError {
+  constructor(cause?: unknown) {
+    super('KRAKEN_REQUEST_ABORTED', 'the client aborted the request', { statusCode: 400, cause });
+  }
+}

@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { KrakenError } from '@kraken/foundation';
+import { createMetrics } from '@kraken/service-kit';
+import { createAnnounceClient, type AnnounceClient } from '@kraken/p2p-core';
+import type { Metainfo } from '@kraken/p2p-core';
+import { createPeerPolicy } from './peer-policy.js';
+import { createPeerStore } from './peer-store.js';
+import { createTrackerRoutes } from './routes.js';
+import type { MetainfoSource } from './metainfo-cache.js';
+
+const blob = `sha256:${'a'.repeat(64)}`;
+const metainfo: Metainfo = { digest: blob, size: 0, pieceLength: 256 * 1024, pieceHashes: [] };
+
+const servers: FastifyInstance[] = [];
+const clients: AnnounceClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function tracker(
+  source: MetainfoSource = { getMetainfo: async (d) => (d.value === blob ? metainfo : undefined) },
+) {
+  const server = Fastify();
+  server.register(
+    createTrackerRoutes({
+      store: createPeerStore({ ttlMs: 30_000 }),
+      policy: createPeerPolicy(),
+      metainfo: source,
+      metrics: createMetrics('tracker', { defaultMetrics: false }),
+      peersPerAnnounce: 50,
+      announceIntervalSeconds: 3,
+    }),
+  );
+  servers.push(server);
+  return client(await server.listen({ host: '127.0.0.1', port: 0 }));
+}
+
+function client(url: string): AnnounceClient {
+  const c = createAnnounceClient({ url, timeoutMs: 5_000 });
+  clients.push(c);
+  return c;
+}
+
+const announceOf = (peerId: string, host = '10.0.0.1') => ({
+  peerId,
+  address: { host, port: 16001 },
+  blob,
+  complete: false,
+});
+
+describe('announce client', () => {
+  it('announces and reads the peers back', async () => {
+    const c = await tracker();
+    expect(await c.announce(announceOf('a'.repeat(40), 'fd00::1'))).toEqual({
+      peers: [],
+      intervalSeconds: 3,
+    });
+    const answer = await c.announce(announceOf('b'.repeat(40)));
+    expect(answer.peers).toEqual([
+      { peerId: 'a'.repeat(40), host: 'fd00::1', port: 16001, complete: false, origin: false },
+    ]);
+  });
+
+  it('fetches metainfo, undefined when no origin holds the blob', async () => {
+    const c = await tracker();
+    expect(await c.getMetainfo(blob)).toEqual(metainfo);
+    expect(await c.getMetainfo(`sha256:${'b'.repeat(64)}`)).toBeUndefined();
+  });
+
+  it('refuses a bad announce before sending it', async () => {
+    const c = client('http://127.0.0.1:9');
+    await expect(c.announce({ ...announceOf('nope') })).rejects.toMatchObject({
+      code: 'KRAKEN_INVALID_REQUEST',
+      message: expect.stringMatching(/peerId/),
+    });
+    await expect(c.getMetainfo('sha256:zz')).rejects.toMatchObject({ code: 'KRAKEN_INVALID_DIGEST' });
+  });
+
+  it('turns an error answer back into a typed error', async () => {
+    const c = await tracker({
+      getMetainfo: async () => {
+        throw new KrakenError('KRAKEN_SERVICE_UNREACHABLE', 'origin down', { statusCode: 503 });
+      },
+    });
+    await expect(c.getMetainfo(blob)).rejects.toMatchObject({
+      name: 'RemoteApiError',
+      code: 'KRAKEN_SERVICE_UNREACHABLE',
+      statusCode: 503,
+      message: 'origin down',
+    });
+  });
+
+  it('reports an unreachable tracker', async () => {
+    const server = Fastify();
+    const url = await server.listen({ host: '127.0.0.1', port: 0 });
+    await server.close();
+    await expect(client(url).announce(announceOf('a'.repeat(40)))).rejects.toMatchObject({
+      name: 'ServiceUnreachableError',
+      code: 'KRAKEN_SERVICE_UNREACHABLE',
+    });
+  });
+
+  it('refuses an answer that breaks the contract', async () => {
+    const server = Fastify();
+    server.post('/v1/announce', async () => ({ peers: [{ peerId: 'x' }], intervalSeconds: 3 }));
+    server.get('/v1/blobs/:digest/metainfo', async () => ({
+      ...metainfo,
+      digest: `sha256:${'b'.repeat(64)}`,
+    }));
+    servers.push(server);
+    const c = client(await server.listen({ host: '127.0.0.1', port: 0 }));
+    await expect(c.announce(announceOf('a'.repeat(40)))).rejects.toMatchObject({
+      code: 'KRAKEN_INVALID_RESPONSE',
+      statusCode: 502,
+    });
+    await expect(c.getMetainfo(blob)).rejects.toMatchObject({ code: 'KRAKEN_INVALID_RESPONSE' });
+  });
+});

@@ -1,0 +1,12 @@
+/**
+ * @kraken/tracker: the tracker's domain. The peer store of every swarm, the policy
+ * that picks whom to hand out, origin seeding of swarms without an origin, metainfo
+ * lookups, and the /v1/ announce routes. The announce protocol's contract and its
+ * client live in @kraken/p2p-core, on the peer side.
+ */
+export { trackerConfigSchema } from './config.js';
+export type { MetainfoSource } from './metainfo-cache.js';
+export { createPeerPolicy } from './peer-policy.js';
+export { createPeerStore } from './peer-store.js';
+export type { PeerStore } from './peer-store.js';
+export { createTrackerRoutes } from './routes.js';

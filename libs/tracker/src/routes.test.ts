@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Digest } from '@kraken/oci-content';
+import { createMetrics } from '@kraken/service-kit';
+import type { Metainfo } from '@kraken/p2p-core';
+import { metainfoId, serializeMetainfo } from '@kraken/p2p-core';
+import { createPeerPolicy } from './peer-policy.js';
+import { createPeerStore } from './peer-store.js';
+import { createTrackerRoutes } from './routes.js';
+import type { MetainfoSource } from './metainfo-cache.js';
+
+const blob = `sha256:${'a'.repeat(64)}`;
+const peerA = 'a'.repeat(40);
+const peerB = 'b'.repeat(40);
+const metainfo: Metainfo = { digest: blob, size: 0, pieceLength: 256 * 1024, pieceHashes: [] };
+
+let app: FastifyInstance | undefined;
+afterEach(async () => app?.close());
+
+function setup(source: MetainfoSource = { getMetainfo: async () => undefined }) {
+  const metrics = createMetrics('tracker', { defaultMetrics: false });
+  app = Fastify();
+  app.register(
+    createTrackerRoutes({
+      store: createPeerStore({ ttlMs: 30_000 }),
+      policy: createPeerPolicy(),
+      metainfo: source,
+      metrics,
+      peersPerAnnounce: 50,
+      announceIntervalSeconds: 3,
+    }),
+  );
+  return { app, metrics };
+}
+
+const announce = (server: FastifyInstance, body: unknown) =>
+  server.inject({ method: 'POST', url: '/v1/announce', payload: body as object });
+
+function announceOf(peerId: string, extra: Record<string, unknown> = {}) {
+  return { peerId, address: { host: '10.0.0.1', port: 16001 }, blob, complete: false, ...extra };
+}
+
+describe('POST /v1/announce', () => {
+  it('records peers and hands each the others', async () => {
+    const { app, metrics } = setup();
+    const first = await announce(app, announceOf(peerA, { complete: true, origin: true }));
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ peers: [], intervalSeconds: 3 });
+    const second = await announce(app, announceOf(peerB, { address: { host: '::1', port: 17001 } }));
+    expect(second.json()).toEqual({
+      peers: [{ peerId: peerA, host: '10.0.0.1', port: 16001, complete: true, origin: true }],
+      intervalSeconds: 3,
+    });
+    const again = await announce(app, announceOf(peerA, { complete: true }));
+    expect(again.json().peers).toEqual([
+      { peerId: peerB, host: '::1', port: 17001, complete: false, origin: false },
+    ]);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/kraken_tracker_announces_total\{result="ok"\} 3/);
+    expect(text).toMatch(/kraken_tracker_swarms 1/);
+    expect(text).toMatch(/kraken_tracker_swarm_peers 2/);
+  });
+
+  it('keeps clusters apart', async () => {
+    const { app } = setup();
+    await announce(app, announceOf(peerA, { clusterId: 'east' }));
+    const other = await announce(app, announceOf(peerB, { clusterId: 'west' }));
+    expect(other.json().peers).toEqual([]);
+  });
+
+  it('uses the source address for an unspecified host', async () => {
+    const { app } = setup();
+    await announce(app, announceOf(peerA, { address: { host: '0.0.0.0', port: 16001 } }));
+    const answer = await announce(app, announceOf(peerB));
+    expect(answer.json().peers[0].host).toBe('127.0.0.1');
+  });
+
+  it.each([
+    ['a malformed peer id', announceOf('XYZ'), /peerId must be 40 lowercase hex characters/],
+    ['a malformed digest', announceOf(peerA, { blob: 'sha256:nothex' }), /blob must be a sha256 or sha512/],
+    ['port 0', announceOf(peerA, { address: { host: '10.0.0.1', port: 0 } }), /address\.port/],
+    ['port 70000', announceOf(peerA, { address: { host: '10.0.0.1', port: 70000 } }), /address\.port/],
+    ['a bracketed IPv6 host', announceOf(peerA, { address: { host: '[::1]', port: 1 } }), /address\.host/],
+    ['an unknown key', announceOf(peerA, { extra: 1 }), /unrecognized key/i],
+    ['a missing field', { peerId: peerA }, /address/],
+  ])('refuses %s with 400 and a clear error', async (_what, body, message) => {
+    const { app, metrics } = setup();
+    const response = await announce(app, body);
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('KRAKEN_INVALID_REQUEST');
+    expect(response.json().error.message).toMatch(message);
+    expect(await metrics.registry.metrics()).toMatch(/announces_total\{result="invalid"\} 1/);
+  });
+
+  it('refuses a body that is not JSON', async () => {
+    const { app } = setup();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/announce',
+      headers: { 'content-type': 'application/json' },
+      payload: '{nope',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.message).toMatch(/JSON/i);
+  });
+});
+
+describe('GET /v1/blobs/:digest/metainfo', () => {
+  it('serves canonical JSON from the cache after one origin fetch, sharing concurrent fetches', async () => {
+    let fetches = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { app, metrics } = setup({
+      async getMetainfo(digest: Digest) {
+        fetches += 1;
+        await gate;
+        return digest.value === blob ? metainfo : undefined;
+      },
+    });
+    const url = `/v1/blobs/${blob}/metainfo`;
+    const pending = [app.inject({ url }), app.inject({ url })];
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    const answers = await Promise.all(pending);
+    const third = await app.inject({ url });
+    for (const answer of [...answers, third]) {
+      expect(answer.statusCode).toBe(200);
+      expect(answer.body).toBe(serializeMetainfo(metainfo));
+      expect(answer.headers.etag).toBe(`"${metainfoId(metainfo)}"`);
+    }
+    expect(fetches).toBe(1);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/metainfo_cache_lookups_total\{result="miss"\} 1/);
+    expect(text).toMatch(/metainfo_cache_lookups_total\{result="inflight"\} 1/);
+    expect(text).toMatch(/metainfo_cache_lookups_total\{result="hit"\} 1/);
+  });
+
+  it('answers 404 for a blob no origin holds, and asks again next time', async () => {
+    let fetches = 0;
+    const { app } = setup({
+      getMetainfo: async () => {
+        fetches += 1;
+        return undefined;
+      },
+    });
+    const url = `/v1/blobs/sha256:${'c'.repeat(64)}/metainfo`;
+    const response = await app.inject({ url });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().error.code).toBe('KRAKEN_METAINFO_NOT_FOUND');
+    await app.inject({ url });
+    expect(fetches).toBe(2);
+  });
+
+  it('refuses a malformed digest with 400 before asking an origin', async () => {
+    let fetches = 0;
+    const { app } = setup({
+      getMetainfo: async () => {
+        fetches += 1;
+        return undefined;
+      },
+    });
+    const response = await app.inject({ url: '/v1/blobs/sha256:..%2F..%2Fetc/metainfo' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('KRAKEN_INVALID_DIGEST');
+    expect(fetches).toBe(0);
+  });
+
+  it('passes an origin failure on with its status', async () => {
+    const { app } = setup({
+      getMetainfo: async () => {
+        throw Object.assign(new Error('boom'), {});
+      },
+    });
+    const response = await app.inject({ url: `/v1/blobs/${blob}/metainfo` });
+    expect(response.statusCode).toBe(500);
+    expect(response.json().error).toEqual({ code: 'KRAKEN_INTERNAL', message: 'internal error' });
+  });
+});

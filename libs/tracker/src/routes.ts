@@ -1,0 +1,148 @@
+/**
+ * The tracker's /v1/ API as a fastify plugin:
+ *
+ * - `POST /v1/announce`: records the peer in the blob's swarm and answers with a
+ *   sample of the swarm's other peers (see peer-policy.ts) and when to
+ *   announce again;
+ * - `GET /v1/blobs/:digest/metainfo`: the blob's metainfo, fetched from the origins
+ *   and cached (see metainfo-cache.ts), as canonical JSON.
+ *
+ * Errors are answered with the /v1/ error body of @kraken/service-kit.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { parseDigest } from '@kraken/oci-content';
+import { InvalidRequestError, errorResponse, type Metrics } from '@kraken/service-kit';
+import { announceRequestSchema, isUnspecifiedHost, type AnnounceResponse } from '@kraken/p2p-core';
+import { MetainfoNotFoundError } from './errors.js';
+import { createMetainfoCache, type MetainfoSource } from './metainfo-cache.js';
+import { createOriginSeeds, type OriginSeedsOptions } from './origin-seeds.js';
+import type { PeerPolicy } from './peer-policy.js';
+import type { PeerEntry, PeerStore } from './peer-store.js';
+
+export interface TrackerRoutesOptions {
+  readonly store: PeerStore;
+  readonly policy: PeerPolicy;
+  readonly metainfo: MetainfoSource;
+  readonly metrics: Metrics;
+  /** Most peers per answer. */
+  readonly peersPerAnnounce: number;
+  readonly announceIntervalSeconds: number;
+  /** Memory for cached metainfo JSON (default 64 MiB). */
+  readonly metainfoCacheBytes?: number;
+  /**
+   * Asks a blob's origins to seed it when its swarm has none (see
+   * origin-seeds.ts); without it only peers that announce are handed out.
+   */
+  readonly originSeeds?: Omit<OriginSeedsOptions, 'onSeeding' | 'onError' | 'onEmpty'>;
+}
+
+/** An announce is a few hundred bytes; anything near this is not one. */
+const MAX_ANNOUNCE_BODY_BYTES = 16 * 1024;
+
+const digestParams = z.object({ digest: z.string() });
+
+export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPluginAsync {
+  const { store, policy, metrics, peersPerAnnounce, announceIntervalSeconds } = options;
+  const announces = metrics.counter('announces_total', 'Announces received, by result.', ['result']);
+  const lookups = metrics.counter('metainfo_cache_lookups_total', 'Metainfo lookups, by cache result.', [
+    'result',
+  ]);
+  const cache = createMetainfoCache({
+    source: options.metainfo,
+    maxBytes: options.metainfoCacheBytes ?? 64 * 1024 * 1024,
+    onLookup: (result) => lookups.inc({ result }),
+  });
+  metrics.gauge('metainfo_cache_bytes', 'Bytes of metainfo JSON cached.', {
+    collect: (gauge) => gauge.set(cache.bytes),
+  });
+  const seedRequests = metrics.counter(
+    'origin_seed_requests_total',
+    'Requests asking origins to seed a blob whose swarm had none, by result (ok, empty, error).',
+    ['result'],
+  );
+  metrics.gauge('swarms', 'Blobs with at least one live peer.', {
+    collect: (gauge) => gauge.set(store.stats().blobs),
+  });
+  metrics.gauge('swarm_peers', 'Live peer entries over all swarms.', {
+    collect: (gauge) => gauge.set(store.stats().peers),
+  });
+  metrics.gauge('swarm_peers_max', 'Peers in the largest swarm.', {
+    collect: (gauge) => gauge.set(store.stats().largestSwarm),
+  });
+
+  return async function trackerRoutes(app: FastifyInstance) {
+    const originSeeds =
+      options.originSeeds === undefined
+        ? undefined
+        : createOriginSeeds({
+            ...options.originSeeds,
+            onSeeding: (key, origins) => {
+              seedRequests.inc({ result: 'ok' });
+              for (const origin of origins) store.announce(key, { ...origin, complete: true, origin: true });
+            },
+            onEmpty: () => seedRequests.inc({ result: 'empty' }),
+            onError: (digest, err) => {
+              seedRequests.inc({ result: 'error' });
+              app.log.warn({ blob: digest.value, err }, 'asking the origins to seed a blob failed');
+            },
+          });
+
+    app.setErrorHandler((err, request, reply) => {
+      const { statusCode, body } = errorResponse(err);
+      if (request.routeOptions.url === '/v1/announce') {
+        announces.inc({ result: statusCode < 500 ? 'invalid' : 'error' });
+      }
+      if (statusCode >= 500) request.log.error({ err }, 'tracker request failed');
+      return reply.code(statusCode).send(body);
+    });
+
+    app.post('/v1/announce', { bodyLimit: MAX_ANNOUNCE_BODY_BYTES }, async (request) => {
+      const parsed = announceRequestSchema.safeParse(request.body);
+      if (!parsed.success) throw invalid('invalid announce', parsed.error);
+      const announce = parsed.data;
+      const self: PeerEntry = {
+        peerId: announce.peerId,
+        host: isUnspecifiedHost(announce.address.host) ? sourceHost(request) : announce.address.host,
+        port: announce.address.port,
+        complete: announce.complete,
+        origin: announce.origin,
+      };
+      const key = { blob: announce.blob, clusterId: announce.clusterId };
+      if (originSeeds !== undefined && !announce.origin && !store.peers(key).some((peer) => peer.origin)) {
+        await originSeeds.ensure(parseDigest(announce.blob), announce.clusterId);
+      }
+      // Sampled before recording the announce, so the answer never has to skip it.
+      const peers = policy.select(store.peers(key), { requester: self, limit: peersPerAnnounce });
+      store.announce(key, self);
+      announces.inc({ result: 'ok' });
+      const answer: AnnounceResponse = { peers, intervalSeconds: announceIntervalSeconds };
+      return answer;
+    });
+
+    app.get('/v1/blobs/:digest/metainfo', async (request, reply) => {
+      const digest = parseDigest(digestParams.parse(request.params).digest);
+      const cached = await cache.get(digest);
+      if (cached === undefined) throw new MetainfoNotFoundError(digest.value);
+      return reply
+        .code(200)
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('etag', `"${cached.id}"`)
+        .send(cached.json);
+    });
+  };
+}
+
+/** The address the announce came from, without the IPv4-mapped IPv6 prefix. */
+function sourceHost(request: FastifyRequest): string {
+  const ip = request.ip;
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice('::ffff:'.length) : ip;
+}
+
+function invalid(what: string, error: z.ZodError): InvalidRequestError {
+  const issue = error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? 'body' : issue.path.join('.');
+  return new InvalidRequestError(`${what}: ${where} ${issue?.message ?? 'is invalid'}`, {
+    issues: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+  });
+}
