@@ -104,9 +104,10 @@ describe('agent', () => {
 
     const unknown = await fetch(`${app.url}/v1/blobs/sha256:${'0'.repeat(64)}/status`);
     expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: 'KRAKEN_BLOB_NOT_CACHED' } });
     const bad = await fetch(`${app.url}/v1/blobs/sha256:nothex/status`);
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('KRAKEN_INVALID_DIGEST');
+    expect(await bad.json()).toMatchObject({ error: { code: 'KRAKEN_INVALID_DIGEST' } });
   });
 
   it('is read-only: pushes answer UNSUPPORTED', async () => {

@@ -6,23 +6,11 @@ import { createAgentRegistryStore } from './registry-store.js';
 import { createBuildIndexClusterClient } from '@kraken/build-index';
 import { createOriginRingClient } from '@kraken/origin';
 import { registryApi } from '@kraken/registry-api';
-import {
-  createHttpServer,
-  createMetrics,
-  createServiceApp,
-  type ServiceApp,
-  type Logger,
-} from '@kraken/service-kit';
+import { createHttpServer, createMetrics, createServiceApp, type ServiceApp, type Logger } from '@kraken/service-kit';
 import { createContentCache } from '@kraken/storage-backends';
 import { stat, unlink } from 'node:fs/promises';
 import { createLiveRing } from '@kraken/hashring';
-import {
-  createPeerNode,
-  createPieceReader,
-  createSwarmFetcher,
-  createTrackerRingClient,
-  systemSchedulerTimers,
-} from '@kraken/p2p-core';
+import { createPeerNode, createPieceReader, createSwarmFetcher, createTrackerRingClient, systemSchedulerTimers } from '@kraken/p2p-core';
 import { parseDigest } from '@kraken/oci-content';
 import type { Config } from './config.js';
 import { registerSwarmStatusRoute } from './swarm-status-route.js';

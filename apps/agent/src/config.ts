@@ -1,6 +1,6 @@
 /** Configuration of the agent binary, assembled from the libs' schemas. */
 import { z } from 'zod';
-import { createRingConfigSchema } from '@kraken/hashring';
+import { originRingSchema } from '@kraken/origin';
 import { buildIndexRingSchema } from '@kraken/build-index';
 import { peerConfigShape, trackerRingSchema } from '@kraken/p2p-core';
 import { registryLimitsSchema } from '@kraken/registry-api';
@@ -38,11 +38,7 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Local on-disk cache of pulled content.'),
-    origins: createRingConfigSchema({
-      nodes: ['127.0.0.1:15002'],
-      replicas: 3,
-      healthPath: '/readiness',
-    }).describe(
+    origins: originRingSchema.describe(
       'The origin ring manifests and small blobs are fetched from (large ones come through the swarm).',
     ),
     buildIndex: buildIndexRingSchema,

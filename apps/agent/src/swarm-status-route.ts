@@ -1,12 +1,15 @@
 /**
  * `GET /v1/blobs/:digest/status` on the agent: how the blob was (or is being) fetched,
- * and its swarm progress: pieces, peers, bytes from peers and from origins.
+ * and its swarm progress: pieces, peers, bytes from peers and from origins. Errors are
+ * answered with the /v1/ error body, like every internal API.
  */
 import type { FastifyInstance } from 'fastify';
+import { installErrorHandler } from '@kraken/service-kit';
 import { parseDigest } from '@kraken/oci-content';
 import type { SwarmFetcher } from '@kraken/p2p-core';
 import type { ContentCache } from '@kraken/storage-backends';
 import { z } from 'zod';
+import { BlobNotCachedError } from './errors.js';
 
 const digestParams = z.object({ digest: z.string() });
 
@@ -14,23 +17,13 @@ export function registerSwarmStatusRoute(
   app: FastifyInstance,
   deps: { fetcher: Pick<SwarmFetcher, 'status'>; cache: Pick<ContentCache, 'stat'> },
 ): void {
+  installErrorHandler(app);
   app.get('/v1/blobs/:digest/status', async (request, reply) => {
-    const parsed = digestParams.safeParse(request.params);
-    let digest;
-    try {
-      digest = parseDigest(parsed.success ? parsed.data.digest : '');
-    } catch (err) {
-      return reply
-        .code(400)
-        .send({ error: { code: 'KRAKEN_INVALID_DIGEST', message: (err as Error).message } });
-    }
+    // parseDigest throws InvalidDigestError (400) for anything but a digest.
+    const digest = parseDigest(digestParams.parse(request.params).digest);
     const fetch = deps.fetcher.status(digest.value);
     const cached = (await deps.cache.stat(digest)) !== undefined;
-    if (fetch === undefined && !cached) {
-      return reply
-        .code(404)
-        .send({ error: { code: 'KRAKEN_BLOB_UNKNOWN', message: `no fetch of ${digest.value} is known` } });
-    }
+    if (fetch === undefined && !cached) throw new BlobNotCachedError(digest.value);
     const swarm = fetch?.swarm;
     return reply.code(200).send({
       digest: digest.value,

@@ -3,19 +3,12 @@
  * storage backend, with tag writes checked against the origin, plus /health,
  * /readiness (storage and origin) and /metrics. A node with peers replicates every
  * tag write to them before answering and pulls what it missed from them on an
- * interval (see build-index-cluster.ts in @kraken/internal-api).
+ * interval (see cluster/cluster.ts in @kraken/build-index).
  */
 import { createBuildIndexCluster, createBuildIndexRoutes } from '@kraken/build-index';
 import { createOriginRingClient, type OriginClient } from '@kraken/origin';
 import { createLiveRing } from '@kraken/hashring';
-import {
-  createHttpServer,
-  createMetrics,
-  createServiceApp,
-  type ServiceApp,
-  type Logger,
-  type Metrics,
-} from '@kraken/service-kit';
+import { createHttpServer, createMetrics, createServiceApp, type ServiceApp, type Logger, type Metrics } from '@kraken/service-kit';
 import { createBackend, type StorageBackend, createResilientBackend } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 

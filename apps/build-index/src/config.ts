@@ -1,6 +1,6 @@
 /** Configuration of the build-index binary, assembled from the libs' schemas. */
 import { z } from 'zod';
-import { createRingConfigSchema } from '@kraken/hashring';
+import { originRingSchema } from '@kraken/origin';
 import { buildIndexPeersSchema } from '@kraken/build-index';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 import { backendResilienceSchema, storageBackendSchema } from '@kraken/storage-backends';
@@ -60,11 +60,7 @@ export const configSchema = z
     storageResilience: backendResilienceSchema
       .prefault({})
       .describe('Bandwidth limits, retries and timeouts of the `storage` backend.'),
-    origins: createRingConfigSchema({
-      nodes: ['127.0.0.1:15002'],
-      replicas: 3,
-      healthPath: '/readiness',
-    }).describe('The origin ring that tag writes are checked against.'),
+    origins: originRingSchema.describe('The origin ring that tag writes are checked against.'),
     origin: originSchema,
     contentCheck: contentCheckSchema,
     cluster: buildIndexPeersSchema,

@@ -8,7 +8,8 @@ import {
   createOriginRingClient,
   createOriginRoutes,
 } from '@kraken/origin';
-import { createLiveRing, formatHostPort, systemTimers } from '@kraken/hashring';
+import { systemClock } from '@kraken/foundation';
+import { createLiveRing, formatHostPort } from '@kraken/hashring';
 import {
   createPeerNode,
   createPieceReader,
@@ -71,7 +72,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     config: config.replication,
     logger,
     metrics,
-    timers: systemTimers,
+    timers: systemClock,
   });
   const trackerRing = createLiveRing(config.trackers, { logger });
   const tracker = createTrackerRingClient({ ring: trackerRing });

@@ -3,7 +3,7 @@
  * a default that works in the devcluster (first origin, data under .devcluster/).
  */
 import { z } from 'zod';
-import { createRingConfigSchema } from '@kraken/hashring';
+import { originRingSchema } from '@kraken/origin';
 import { originLimitsSchema, originReplicationSchema } from '@kraken/origin';
 import { peerConfigSchema, trackerRingSchema } from '@kraken/p2p-core';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
@@ -40,11 +40,9 @@ export const configSchema = z
       .prefault({})
       .describe('Chunked upload sessions.'),
     limits: originLimitsSchema,
-    origins: createRingConfigSchema({
-      nodes: ['127.0.0.1:15002'],
-      replicas: 3,
-      healthPath: '/readiness',
-    }).describe('The origin ring this origin is a member of: the owners of each blob get its copies.'),
+    origins: originRingSchema.describe(
+      'The origin ring this origin is a member of: the owners of each blob get its copies.',
+    ),
     replication: originReplicationSchema,
     p2p: peerConfigSchema({ port: 15001, dir: './.devcluster/origin-0/p2p' }),
     trackers: trackerRingSchema,

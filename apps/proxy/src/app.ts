@@ -7,13 +7,7 @@ import { createBuildIndexClusterClient } from '@kraken/build-index';
 import { createOriginRingClient } from '@kraken/origin';
 import { createProxyRegistryStore } from './registry-store.js';
 import { createFsUploadStore, registryApi } from '@kraken/registry-api';
-import {
-  createHttpServer,
-  createMetrics,
-  createServiceApp,
-  type ServiceApp,
-  type Logger,
-} from '@kraken/service-kit';
+import { createHttpServer, createMetrics, createServiceApp, type ServiceApp, type Logger } from '@kraken/service-kit';
 import { createContentCache } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 

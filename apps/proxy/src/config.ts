@@ -1,6 +1,6 @@
 /** Configuration of the proxy binary, assembled from the libs' schemas. */
 import { z } from 'zod';
-import { createRingConfigSchema } from '@kraken/hashring';
+import { originRingSchema } from '@kraken/origin';
 import { buildIndexRingSchema } from '@kraken/build-index';
 import { registryApiConfigSchema } from '@kraken/registry-api';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
@@ -9,11 +9,7 @@ export const configSchema = z
   .object({
     listen: listenSchema(15000),
     registry: registryApiConfigSchema,
-    origins: createRingConfigSchema({
-      nodes: ['127.0.0.1:15002'],
-      replicas: 3,
-      healthPath: '/readiness',
-    }).describe(
+    origins: originRingSchema.describe(
       'The origin ring blobs and manifests are written to; `replicas` must match the origins’ own.',
     ),
     buildIndex: buildIndexRingSchema,

@@ -3,7 +3,7 @@
  * has a default that works in the devcluster (first tracker, first origin).
  */
 import { z } from 'zod';
-import { createRingConfigSchema } from '@kraken/hashring';
+import { originRingSchema } from '@kraken/origin';
 import { trackerConfigSchema } from '@kraken/tracker';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 
@@ -47,11 +47,9 @@ export const configSchema = z
   .object({
     listen: listenSchema(15003),
     tracker: trackerConfigSchema,
-    origins: createRingConfigSchema({
-      nodes: ['127.0.0.1:15002'],
-      replicas: 3,
-      healthPath: '/readiness',
-    }).describe('The origin ring: a blob’s metainfo comes from, and seeding is asked of, its owners.'),
+    origins: originRingSchema.describe(
+      'The origin ring: a blob’s metainfo comes from, and seeding is asked of, its owners.',
+    ),
     origin: originSchema,
     logging: loggingSchema,
     tracing: tracingSchema,

@@ -14,3 +14,8 @@ export { createManifestResolver } from './client/manifest-resolver.js';
 export { buildIndexPeersSchema, buildIndexRingSchema } from './cluster/cluster-config.js';
 export { createBuildIndexCluster } from './cluster/cluster.js';
 export { TagRejectedError } from './errors.js';
+export type { BuildIndexRoutesOptions } from './api/routes.js';
+export type { BuildIndexClusterClientOptions, BuildIndexRing } from './client/cluster-client.js';
+export type { ManifestResolver, ManifestResolverOptions } from './client/manifest-resolver.js';
+export type { BuildIndexCluster, BuildIndexClusterOptions } from './cluster/cluster.js';
+export type { ManifestRecord } from './contracts.js';

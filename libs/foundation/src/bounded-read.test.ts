@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readBounded } from './bounded-read.js';
+import { readBounded, readPrefix } from './bounded-read.js';
 
 describe('readBounded', () => {
   it('reads a body of up to the limit whole', async () => {
@@ -31,5 +31,17 @@ describe('readBounded', () => {
     }
     const result = await readBounded(chunks(), 3);
     expect([...(result.bytes ?? [])]).toEqual([1, 2, 3]);
+  });
+});
+
+describe('readPrefix', () => {
+  it('keeps the first bytes of a longer body and destroys the source', async () => {
+    const source = Readable.from([Buffer.from('abcdef'), Buffer.from('ghij')]);
+    expect((await readPrefix(source, 8)).toString()).toBe('abcdefgh');
+    expect(source.destroyed).toBe(true);
+  });
+
+  it('reads a shorter body whole', async () => {
+    expect((await readPrefix(Readable.from([Buffer.from('abc')]), 8)).toString()).toBe('abc');
   });
 });

@@ -36,3 +36,22 @@ export async function readBounded(source: ByteSource, maxBytes: number): Promise
   }
   return { bytes: Buffer.concat(chunks, size), size };
 }
+
+/**
+ * Reads at most `maxBytes` of `source` and destroys it if more follows: for bodies
+ * worth showing in part (an error page), where a body over the limit is no failure.
+ */
+export async function readPrefix(source: ByteSource, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of source) {
+    const take = Math.min(chunk.byteLength, maxBytes - total);
+    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, take));
+    total += take;
+    if (total >= maxBytes) {
+      source.destroy?.();
+      break;
+    }
+  }
+  return Buffer.concat(chunks, total);
+}

@@ -9,5 +9,5 @@ export { errorCatalogue, ERROR_CODES } from './error-catalogue.js';
 export type { ErrorCode } from './error-catalogue.js';
 export { systemClock, sleep } from './clock.js';
 export type { Clock, Timers, TimerHandle } from './clock.js';
-export { readBounded } from './bounded-read.js';
+export { readBounded, readPrefix } from './bounded-read.js';
 export type { ByteSource, BoundedReadResult } from './bounded-read.js';

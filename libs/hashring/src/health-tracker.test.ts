@@ -5,7 +5,7 @@ import { HealthProbeError } from './errors.js';
 import { createHttpHealthProbe, type HealthProbe } from './health-probe.js';
 import { createHealthTracker, type HealthChange, type HealthOptions } from './health-tracker.js';
 import { createRingNode, type RingNode } from './ring-node.js';
-import { createManualTimers } from './testing/manual-timers.js';
+import { createManualClock } from '@kraken/foundation/testing';
 
 const options: HealthOptions = {
   unhealthyThreshold: 3,
@@ -71,7 +71,7 @@ describe('passive health', () => {
 
 describe('active health', () => {
   it('probes every member on the interval and applies the thresholds', async () => {
-    const timers = createManualTimers();
+    const timers = createManualClock();
     const down = new Set<string>();
     const probed: string[] = [];
     const probe: HealthProbe = async (node) => {
@@ -109,7 +109,7 @@ describe('active health', () => {
   });
 
   it('counts a probe that outlives its timeout as a failure and aborts it', async () => {
-    const timers = createManualTimers();
+    const timers = createManualClock();
     const aborted: unknown[] = [];
     const probe: HealthProbe = (_node, signal) =>
       new Promise((_resolve, reject) => {
@@ -129,7 +129,7 @@ describe('active health', () => {
   });
 
   it('aborts in-flight probes on close without changing health', async () => {
-    const timers = createManualTimers();
+    const timers = createManualClock();
     let signalSeen: AbortSignal | undefined;
     const probe: HealthProbe = (_node, signal) => {
       signalSeen = signal;
@@ -168,7 +168,7 @@ describe('HTTP health probe', () => {
       res.statusCode = status;
       res.end(status === 200 ? 'ok' : 'down');
     });
-    const timers = createManualTimers();
+    const timers = createManualClock();
     const tracker = createHealthTracker(
       { ...options, unhealthyThreshold: 2, healthyThreshold: 1 },
       { probe: createHttpHealthProbe('/health'), timers },
@@ -203,7 +203,7 @@ describe('HTTP health probe', () => {
       res.statusCode = 500;
       res.end();
     });
-    const timers = createManualTimers();
+    const timers = createManualClock();
     const errors: unknown[] = [];
     const tracker = createHealthTracker(
       { ...options, unhealthyThreshold: 1 },

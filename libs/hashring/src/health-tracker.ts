@@ -8,7 +8,8 @@
  */
 import type { HealthProbe } from './health-probe.js';
 import type { RingNode } from './ring-node.js';
-import { noopLogger, systemTimers, type RingLogger, type TimerHandle, type Timers } from './timers.js';
+import { systemClock, type TimerHandle, type Timers } from '@kraken/foundation';
+import { noopLogger, type RingLogger } from './ring-logger.js';
 
 export interface HealthOptions {
   readonly unhealthyThreshold: number;
@@ -60,7 +61,7 @@ interface NodeState {
 }
 
 export function createHealthTracker(options: HealthOptions, deps: HealthDeps): HealthTracker {
-  const timers = deps.timers ?? systemTimers;
+  const timers = deps.timers ?? systemClock;
   const logger = deps.logger ?? noopLogger;
   const states = new Map<string, NodeState>();
   const listeners = new Set<HealthListener>();

@@ -49,7 +49,6 @@ export {
   ringNodeEntrySchema,
 } from './ring-config.js';
 export type { RingConfig, RingConfigInput, RingHealthConfig, RingConfigDefaults } from './ring-config.js';
-export { systemTimers } from './timers.js';
-export type { Timers, TimerHandle, RingLogger } from './timers.js';
+export type { RingLogger } from './ring-logger.js';
 export { createNodeClients } from './node-clients.js';
 export type { NodeClients } from './node-clients.js';

@@ -6,7 +6,7 @@ import { createLiveRing } from './live-ring.js';
 import type { MembershipChange } from './membership.js';
 import { ringConfigSchema } from './ring-config.js';
 import { createFakeResolver } from './testing/fake-resolver.js';
-import { createManualTimers } from './testing/manual-timers.js';
+import { createManualClock } from '@kraken/foundation/testing';
 
 const KEY = 'sha256:5e1f9c3a8b7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f';
 
@@ -42,7 +42,7 @@ describe('live ring', () => {
   });
 
   it('follows DNS membership, rebuilding the ring and its health state', async () => {
-    const timers = createManualTimers();
+    const timers = createManualClock();
     const resolver = createFakeResolver();
     resolver.a.set('origin', ['10.0.0.1', '10.0.0.2']);
     const probed: string[] = [];

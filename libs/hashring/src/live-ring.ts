@@ -12,7 +12,8 @@ import { createMembership, type MembershipListener, type MembershipSource } from
 import { createRing, keyString, type Ring, type RingKey } from './rendezvous.js';
 import type { RingConfig } from './ring-config.js';
 import { parseRingNode, type RingNode } from './ring-node.js';
-import type { RingLogger, Timers } from './timers.js';
+import type { Timers } from '@kraken/foundation';
+import type { RingLogger } from './ring-logger.js';
 
 export interface LiveRing {
   readonly replicas: number;

@@ -4,7 +4,7 @@ import { InvalidRingMemberError, MembershipResolveError } from './errors.js';
 import { createMembership, type MembershipChange } from './membership.js';
 import { createRingNode } from './ring-node.js';
 import { createFakeResolver } from './testing/fake-resolver.js';
-import { createManualTimers } from './testing/manual-timers.js';
+import { createManualClock } from '@kraken/foundation/testing';
 
 const ids = (nodes: readonly { id: string }[]): string[] => nodes.map((n) => n.id).sort();
 
@@ -80,7 +80,7 @@ describe('DNS targets', () => {
 
 describe('membership', () => {
   it('keeps a static list as it is, without timers', async () => {
-    const timers = createManualTimers();
+    const timers = createManualClock();
     const nodes = [createRingNode({ host: '10.0.0.1', port: 1 })];
     const membership = createMembership(
       { source: { kind: 'static', nodes }, refreshIntervalMs: 1_000 },
@@ -94,7 +94,7 @@ describe('membership', () => {
   });
 
   it('refreshes DNS members on the interval and tells watchers what changed', async () => {
-    const timers = createManualTimers();
+    const timers = createManualClock();
     const resolver = createFakeResolver();
     resolver.a.set('origin', ['10.0.0.1', '10.0.0.2']);
     const membership = createMembership(
@@ -135,7 +135,7 @@ describe('membership', () => {
   });
 
   it('keeps the previous members when a refresh fails, and recovers later', async () => {
-    const timers = createManualTimers();
+    const timers = createManualClock();
     const resolver = createFakeResolver();
     resolver.srv.set('_http._tcp.origin', [{ name: 'origin-0', port: 15002, priority: 0, weight: 1 }]);
     const warnings: string[] = [];
@@ -166,7 +166,7 @@ describe('membership', () => {
   });
 
   it('starts even when DNS is down, and shares one lookup between concurrent refreshes', async () => {
-    const timers = createManualTimers();
+    const timers = createManualClock();
     const resolver = createFakeResolver();
     resolver.failWith = 'ECONNREFUSED';
     const membership = createMembership(

@@ -7,7 +7,8 @@
 import * as dns from 'node:dns/promises';
 import { resolveDnsMembers, type DnsResolver, type DnsTarget } from './dns-members.js';
 import type { RingNode, RingScheme } from './ring-node.js';
-import { noopLogger, systemTimers, type RingLogger, type TimerHandle, type Timers } from './timers.js';
+import { systemClock, type TimerHandle, type Timers } from '@kraken/foundation';
+import { noopLogger, type RingLogger } from './ring-logger.js';
 
 export type MembershipSource =
   | { readonly kind: 'static'; readonly nodes: readonly RingNode[] }
@@ -62,7 +63,7 @@ export function diffMembers(previous: readonly RingNode[], next: readonly RingNo
 export function createMembership(options: MembershipOptions, deps: MembershipDeps = {}): Membership {
   const { source } = options;
   const resolver = deps.resolver ?? systemResolver;
-  const timers = deps.timers ?? systemTimers;
+  const timers = deps.timers ?? systemClock;
   const logger = deps.logger ?? noopLogger;
   const listeners = new Set<MembershipListener>();
   let members: readonly RingNode[] = source.kind === 'static' ? Object.freeze([...source.nodes]) : [];

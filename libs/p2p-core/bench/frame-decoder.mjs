@@ -1,7 +1,10 @@
 // Frame decoding throughput: `npm run build -w @kraken/p2p-core && node libs/p2p-core/bench/frame-decoder.mjs`.
 // Control traffic (have/request) and piece traffic, fed in socket-sized 64 KiB chunks.
 import { createHash } from 'node:crypto';
-import { createFrameDecoder, encodeMessage, PROTOCOL_VERSION } from '../dist/index.js';
+// The wire format is private to the lib: the bench reads the built modules directly.
+import { createFrameDecoder } from '../dist/wire/frame-decoder.js';
+import { encodeMessage } from '../dist/wire/frame-encoder.js';
+import { PROTOCOL_VERSION } from '../dist/wire/messages.js';
 
 const blobId = createHash('sha256').update('bench').digest('hex');
 const hello = encodeMessage({

@@ -6,7 +6,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPieceStore, toMetainfo } from '../dist/index.js';
+// Piece storage is private to the lib: the bench reads the built modules directly.
+import { toMetainfo } from '../dist/metainfo/metainfo.js';
+import { createPieceStore } from '../dist/storage/piece-store.js';
 
 const PIECE = 4 * 1024 * 1024;
 const PIECES = 64;

@@ -4,12 +4,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { MediaType, type Digest } from '@kraken/oci-content';
-import {
-  EndpointNotFoundError,
-  NameUnknownError,
-  PaginationInvalidError,
-  UnsupportedError,
-} from './errors.js';
+import { EndpointNotFoundError, NameUnknownError, PaginationInvalidError, UnsupportedError } from './errors.js';
 import type { EndpointHandler, RegistryContext } from './registry-context.js';
 import { isTag, repositoryNameSchema } from './registry-names.js';
 import type { Page } from './registry-store.js';

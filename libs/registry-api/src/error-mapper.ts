@@ -73,7 +73,7 @@ const BY_KRAKEN_CODE: Readonly<Record<string, Mapping>> = {
   KRAKEN_REGISTRY_UNAUTHORIZED: [401, 'UNAUTHORIZED'],
   KRAKEN_REGISTRY_DENIED: [403, 'DENIED'],
   KRAKEN_REGISTRY_TOO_MANY_REQUESTS: [429, 'TOOMANYREQUESTS'],
-  // Thrown by stores built on @kraken/internal-api and @kraken/storage-backends.
+  // Thrown by stores built on @kraken/origin, @kraken/build-index and @kraken/storage-backends.
   KRAKEN_BLOB_NOT_FOUND: [404, 'BLOB_UNKNOWN'],
   KRAKEN_RANGE_NOT_SATISFIABLE: [416, 'RANGE_INVALID'],
   KRAKEN_INVALID_RANGE: [416, 'RANGE_INVALID'],

@@ -12,15 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import {
-  ContentTooLargeError,
-  createDigester,
-  DigestMismatchError,
-  DigestVerifyStream,
-  type Digest,
-  type DigestAlgorithm,
-  type Digester,
-} from '@kraken/oci-content';
+import { ContentTooLargeError, createDigester, DigestMismatchError, DigestVerifyStream, type Digest, type DigestAlgorithm, type Digester } from '@kraken/oci-content';
 import type { Logger } from '@kraken/service-kit';
 import { ChunkMeter } from './chunk-meter.js';
 import { RangeInvalidError, TooManyRequestsError, UploadInvalidError, UploadUnknownError } from './errors.js';

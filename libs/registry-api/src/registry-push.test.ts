@@ -321,13 +321,13 @@ describe('registry API: blob push', () => {
 
   it('expires idle sessions after the TTL', async () => {
     const location = await startSession();
-    registry.clock.advance(30 * 60 * 1000);
+    await registry.clock.advance(30 * 60 * 1000);
     expect(
       (await registry.app.inject({ method: 'PATCH', url: location, payload: Buffer.from('x') })).statusCode,
     ).toBe(202);
-    registry.clock.advance(59 * 60 * 1000);
+    await registry.clock.advance(59 * 60 * 1000);
     expect((await registry.app.inject({ method: 'GET', url: location })).statusCode).toBe(204);
-    registry.clock.advance(2 * 60 * 1000);
+    await registry.clock.advance(2 * 60 * 1000);
     expect((await registry.app.inject({ method: 'GET', url: location })).statusCode).toBe(404);
     expect(await readdir(registry.uploadDir)).toEqual([]);
   });

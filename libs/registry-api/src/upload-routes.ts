@@ -5,12 +5,7 @@
  * stream into the upload store, which verifies the digest before the store sees them.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  InvalidDigestError,
-  SUPPORTED_DIGEST_ALGORITHMS,
-  type Digest,
-  type DigestAlgorithm,
-} from '@kraken/oci-content';
+import { InvalidDigestError, SUPPORTED_DIGEST_ALGORITHMS, type Digest, type DigestAlgorithm } from '@kraken/oci-content';
 import { parseChunkRange } from './byte-range.js';
 import { RangeInvalidError, UploadInvalidError, UploadUnknownError } from './errors.js';
 import type { EndpointHandler, RegistryContext } from './registry-context.js';

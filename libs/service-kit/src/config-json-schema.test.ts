@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { configJsonSchema } from './index.js';
+import { configJsonSchema } from './config-json-schema.js';
 
 describe('configJsonSchema', () => {
   it('describes the document a person writes: defaulted keys are optional and show their default', () => {

@@ -3,7 +3,7 @@ import { format, resolveConfig } from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { renderConfigReference } from './index.js';
+import { renderConfigReference } from './config-reference.js';
 
 const backend = z.discriminatedUnion('type', [
   z

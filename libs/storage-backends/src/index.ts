@@ -1,95 +1,93 @@
 /**
  * @kraken/storage-backends: where blobs live. The StorageBackend interface (a flat,
- * paginated key space of atomically written objects), the filesystem backend, the
- * content-addressed store on top, and the config that selects a backend.
+ * paginated key space of atomically written objects) and its backends (filesystem, s3,
+ * gcs, and read-only http and registry), the config that selects and routes them, the
+ * resilience wrapper, the content-addressed store and local cache on top, and the
+ * origin's durable write-back queue.
  */
-export type { StorageBackend, ObjectStat, ListPage, ListOptions, ByteRange } from './storage-backend.js';
+
+// The backend interface and its errors.
+export type {
+  StorageBackend,
+  NamespaceAwareBackend,
+  ObjectStat,
+  ListPage,
+  ListOptions,
+  ByteRange,
+} from './storage-backend.js';
 export {
   ObjectNotFoundError,
   InvalidKeyError,
   KeyConflictError,
   InvalidRangeError,
   StorageUnavailableError,
-  WriteBackSourceMissingError,
-  CorruptBackendContentError,
-} from './errors.js';
-export {
-  validateObjectKey,
-  isValidObjectKey,
-  validateKeyPrefix,
-  MAX_KEY_LENGTH,
-  MAX_SEGMENT_LENGTH,
-} from './object-key.js';
-export { createFilesystemBackend, FILESYSTEM_TEMP_DIR } from './filesystem-backend.js';
-export type { FilesystemBackendOptions } from './filesystem-backend.js';
-export { createContentStore, blobKey } from './content-store.js';
-export type {
-  ContentStore,
-  BlobStat,
-  BlobWriteOptions,
-  BlobWriteResult,
-  BlobListPage,
-} from './content-store.js';
-export { storageBackendSchema, filesystemBackendSchema, createBackend } from './backend-config.js';
-export type { StorageBackendConfig, FilesystemBackendConfig } from './backend-config.js';
-export { createContentCache } from './content-cache.js';
-export type { ContentCache, ContentCacheOptions, ContentCacheUsage } from './content-cache.js';
-export { createWriteBackQueue } from './write-back-queue.js';
-export type {
-  WriteBackQueue,
-  WriteBackQueueOptions,
-  WriteBackQueueStats,
-  WriteBackJob,
-  WriteBackState,
-  WriteBackResult,
-  WriteBackBackoff,
-  QueueClock,
-} from './write-back-queue.js';
-export type { StoreLogger } from './store-logger.js';
-export { silentStoreLogger } from './store-logger.js';
-export {
   ReadOnlyBackendError,
   NoBackendForNamespaceError,
   BackendTimeoutError,
   UpstreamResponseError,
   RegistryAuthError,
+  WriteBackSourceMissingError,
+  CorruptBackendContentError,
 } from './errors.js';
-export { createHttpBackend, httpBackendSchema } from './http-backend.js';
-export type { HttpBackendOptions, HttpBackendConfig } from './http-backend.js';
-export { createRegistryBackend, registryBackendSchema } from './registry-backend.js';
-export type { RegistryBackendOptions, RegistryBackendConfig } from './registry-backend.js';
-export type { RegistryCredentials } from './registry-auth.js';
-export { createS3Backend } from './s3-backend.js';
-export type { S3BackendOptions } from './s3-backend.js';
-export { s3BackendSchema, S3_MIN_PART_BYTES, S3_MAX_PART_BYTES } from './s3-config.js';
-export type { S3BackendConfig } from './s3-config.js';
-export { createGcsBackend } from './gcs-backend.js';
-export type { GcsBackendOptions } from './gcs-backend.js';
-export { gcsBackendSchema, GCS_CHUNK_GRANULE_BYTES } from './gcs-config.js';
-export type { GcsBackendConfig } from './gcs-config.js';
-export {
-  createBackendRouter,
-  createNamespaceRouter,
-  isNamespaceAware,
-  namespaceRuleSchema,
-  backendRoutingSchema,
-} from './namespace-router.js';
-export type {
-  BackendRouter,
-  BackendRouterOptions,
-  NamespaceAwareBackend,
-  NamespaceRoute,
-  NamespaceRuleConfig,
-  BackendRoutingConfig,
-} from './namespace-router.js';
-export { createResilientBackend, backendResilienceSchema } from './resilient-backend.js';
+export { isValidObjectKey } from './keys/object-key.js';
+export { blobKey } from './keys/blob-key.js';
+
+// Backends, each with its config schema.
+export { createFilesystemBackend, FILESYSTEM_TEMP_DIR } from './backends/filesystem/filesystem-backend.js';
+export type { FilesystemBackendOptions } from './backends/filesystem/filesystem-backend.js';
+export { filesystemBackendSchema } from './backends/filesystem/filesystem-config.js';
+export type { FilesystemBackendConfig } from './backends/filesystem/filesystem-config.js';
+export { createS3Backend } from './backends/s3/s3-backend.js';
+export type { S3BackendOptions } from './backends/s3/s3-backend.js';
+export { s3BackendSchema } from './backends/s3/s3-config.js';
+export type { S3BackendConfig } from './backends/s3/s3-config.js';
+export { createGcsBackend } from './backends/gcs/gcs-backend.js';
+export type { GcsBackendOptions } from './backends/gcs/gcs-backend.js';
+export { gcsBackendSchema } from './backends/gcs/gcs-config.js';
+export type { GcsBackendConfig } from './backends/gcs/gcs-config.js';
+export { createHttpBackend } from './backends/http/http-backend.js';
+export type { HttpBackendOptions } from './backends/http/http-backend.js';
+export { httpBackendSchema } from './backends/http/http-config.js';
+export type { HttpBackendConfig } from './backends/http/http-config.js';
+export { createRegistryBackend } from './backends/registry/registry-backend.js';
+export type { RegistryBackendOptions } from './backends/registry/registry-backend.js';
+export type { RegistryCredentials } from './backends/registry/registry-auth.js';
+export { registryBackendSchema } from './backends/registry/registry-config.js';
+export type { RegistryBackendConfig } from './backends/registry/registry-config.js';
+
+// Any backend from config, resilience, and routing by namespace.
+export { storageBackendSchema } from './routing/backend-config.js';
+export type { StorageBackendConfig } from './routing/backend-config.js';
+export { createBackend } from './routing/create-backend.js';
+export { createResilientBackend, backendResilienceSchema } from './resilience/resilient-backend.js';
 export type {
   ResilientBackendOptions,
   BackendResilienceConfig,
   ResilienceHooks,
-  TimeoutEvent,
-} from './resilient-backend.js';
-export { backendRetrySchema, isTransientError } from './backend-retry.js';
-export type { BackendRetryConfig, RetryEvent } from './backend-retry.js';
-export { systemClock } from './backend-clock.js';
-export type { BackendClock } from './backend-clock.js';
+} from './resilience/resilient-backend.js';
+export { backendRetrySchema } from './resilience/backend-retry.js';
+export type { BackendRetryConfig } from './resilience/backend-retry.js';
+export { namespaceRuleSchema, backendRoutingSchema } from './routing/routing-config.js';
+export type { NamespaceRuleConfig, BackendRoutingConfig } from './routing/routing-config.js';
+export { createBackendRouter } from './routing/backend-router.js';
+export type { BackendRouterOptions } from './routing/backend-router.js';
+export type { BackendRouter } from './routing/namespace-router.js';
+
+// Content-addressed blobs on a backend, and the local disk cache.
+export { createContentStore } from './content/content-store.js';
+export type { ContentStore, BlobStat, BlobWriteOptions, BlobWriteResult } from './content/content-store.js';
+export { createContentCache } from './content/content-cache.js';
+export type { ContentCache, ContentCacheOptions, ContentCacheUsage } from './content/content-cache.js';
+
+// The origin's durable write-back queue.
+export { createWriteBackQueue } from './write-back/write-back-queue.js';
+export type {
+  WriteBackQueue,
+  WriteBackQueueOptions,
+  WriteBackQueueStats,
+  WriteBackJob,
+  WriteBackResult,
+  QueueClock,
+} from './write-back/write-back-queue.js';
+export { silentStoreLogger } from './write-back/store-logger.js';
+export type { StoreLogger } from './write-back/store-logger.js';

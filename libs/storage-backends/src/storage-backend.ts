@@ -3,6 +3,10 @@
  * Keys are '/'-separated relative paths of safe segments ([A-Za-z0-9._-], no '.' or
  * '..'); backends reject anything else with InvalidKeyError before touching storage.
  * "Not found" is always ObjectNotFoundError (or `undefined` from `stat`).
+ *
+ * A backend whose objects depend on the namespace (the registry backend maps blob keys
+ * to `/v2/<repository>/blobs/...`) is a NamespaceAwareBackend: the namespace router
+ * hands out its `forNamespace(namespace)` view, and the resilience wrapper keeps it so.
  */
 import type { Readable } from 'node:stream';
 
@@ -53,4 +57,14 @@ export interface StorageBackend {
   /** Verifies the backend is reachable and usable (readiness). */
   check(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A backend that serves different objects per namespace. */
+export interface NamespaceAwareBackend extends StorageBackend {
+  /** The backend's view for `namespace`; throws a typed error for a namespace it cannot serve. */
+  forNamespace(namespace: string): StorageBackend;
+}
+
+export function isNamespaceAware(backend: StorageBackend): backend is NamespaceAwareBackend {
+  return typeof (backend as Partial<NamespaceAwareBackend>).forNamespace === 'function';
 }

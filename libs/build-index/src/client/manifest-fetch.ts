@@ -4,6 +4,7 @@
  * only content that is ever buffered, and only because they are small and must be parsed.
  */
 import type { Readable } from 'node:stream';
+import { readBounded } from '@kraken/foundation';
 import {
   ContentTooLargeError,
   DigestMismatchError,
@@ -17,17 +18,8 @@ export async function readManifestBytes(
   digest: Digest,
   limit = MAX_MANIFEST_BYTES,
 ): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limit) {
-      stream.destroy();
-      throw new ContentTooLargeError(limit, `manifest ${digest.value}`);
-    }
-    chunks.push(chunk);
-  }
-  const bytes = Buffer.concat(chunks, total);
+  const { bytes } = await readBounded(stream, limit);
+  if (bytes === undefined) throw new ContentTooLargeError(limit, `manifest ${digest.value}`);
   const actual = digestOf(bytes, digest.algorithm);
   if (actual.value !== digest.value) throw new DigestMismatchError(digest.value, actual.value);
   return bytes;

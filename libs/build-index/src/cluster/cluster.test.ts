@@ -9,7 +9,8 @@ import { createMetrics, silentLogger, type Metrics } from '@kraken/service-kit';
 import { createFilesystemBackend } from '@kraken/storage-backends';
 import type { BuildIndexClient } from '../client/client-types.js';
 import { createBuildIndexClient } from '../client/build-index-client.js';
-import { createBuildIndexCluster, type BuildIndexCluster, type ClusterTimers } from './cluster.js';
+import type { Timers } from '@kraken/foundation';
+import { createBuildIndexCluster, type BuildIndexCluster } from './cluster.js';
 import { createBuildIndexClusterClient } from '../client/cluster-client.js';
 import { createBuildIndexRoutes } from '../api/routes.js';
 import { isNewerTag } from './replica-protocol.js';
@@ -55,7 +56,7 @@ async function freePort(): Promise<number> {
 async function startNode(
   port: number,
   peers: readonly number[],
-  extra: { timers?: ClusterTimers; intervalMs?: number } = {},
+  extra: { timers?: Timers; intervalMs?: number } = {},
 ): Promise<Node> {
   const url = `http://127.0.0.1:${port}`;
   const root = join(dir, String(port));
@@ -245,7 +246,7 @@ describe('build-index cluster', () => {
 
   it('sweeps at start and then on its interval, on the injected timers', async () => {
     const due: Array<{ callback: () => void; ms: number }> = [];
-    const timers: ClusterTimers = {
+    const timers: Timers = {
       setTimeout: (callback, ms) => due.push({ callback, ms }),
       clearTimeout: () => {},
     };

@@ -25,15 +25,11 @@ import type { Logger, Metrics } from '@kraken/service-kit';
 import type { StorageBackend } from '@kraken/storage-backends';
 import type { ManifestRecord } from '../contracts.js';
 import type { StoredTag } from '../store/tag-store.js';
+import { systemClock, type Timers } from '@kraken/foundation';
 import { isDeletedBy, isNewerTag } from './replica-protocol.js';
 import { createBuildIndexReplicaClient, type BuildIndexReplicaClient } from './replica-client.js';
 import { createReplicaRoutes } from './replica-routes.js';
 import { createReplicaStore } from '../store/replica-store.js';
-
-export interface ClusterTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface BuildIndexClusterOptions {
   readonly backend: StorageBackend;
@@ -45,7 +41,7 @@ export interface BuildIndexClusterOptions {
   readonly antiEntropyIntervalMs: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly timers?: ClusterTimers;
+  readonly timers?: Timers;
   /** Clock of tombstones' `deletedAt`. */
   readonly now?: () => Date;
   /** Builds the client of one peer; tests inject their own. */
@@ -89,14 +85,9 @@ export interface BuildIndexCluster {
 /** Repositories asked for per catalog page during a sweep. */
 const CATALOG_PAGE = 1000;
 
-const systemTimers: ClusterTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
 export function createBuildIndexCluster(options: BuildIndexClusterOptions): BuildIndexCluster {
   const log = options.logger.child({ component: 'build-index-cluster' });
-  const timers = options.timers ?? systemTimers;
+  const timers = options.timers ?? systemClock;
   const now = options.now ?? (() => new Date());
   const store = createReplicaStore({ backend: options.backend });
   const build =

@@ -1,10 +1,10 @@
 /**
  * A build-index node's side of replication: applying a tag value or a deletion that
- * another node accepted (newest wins, see build-index-replica-protocol.ts) and listing
+ * another node accepted (newest wins, see cluster/replica-protocol.ts) and listing
  * a repository's tag values and tombstones for a peer's anti-entropy sweep. A value
  * keeps its original `updatedAt`, so it carries the same time on every node.
  *
- * Deletions leave a tombstone (`_deleted/<tag>`, build-index-keys.ts) so that a value
+ * Deletions leave a tombstone (`_deleted/<tag>`, store/keys.ts) so that a value
  * written before the delete, still held by a node that missed it, is not brought back
  * by the next sweep. Applies of one tag are serialised within the node, so two
  * replicated changes arriving together cannot both pass the comparison and then

@@ -1,7 +1,7 @@
 /**
  * The build-index's state (tags, manifest membership records, referrers and the
  * repository catalog) persisted as small JSON objects in a StorageBackend, laid out as
- * build-index-keys.ts describes. Callers pass validated names and parsed digests.
+ * store/keys.ts describes. Callers pass validated names and parsed digests.
  *
  * Tags are last-writer-wins; each carries `updatedAt` from the injected clock so that
  * replication can let the newer value win. Repositories stay in the catalog once

@@ -1,6 +1,6 @@
 /**
  * `GET /v1/blobs/:digest/metainfo` on the origin: the blob's metainfo as canonical
- * JSON (see origin-metainfo.ts), with its metainfo id as ETag.
+ * JSON (see metainfo/origin-metainfo.ts), with its metainfo id as ETag.
  */
 import type { FastifyInstance } from 'fastify';
 import { parseDigest } from '@kraken/oci-content';

@@ -4,6 +4,7 @@
  * "Not found" is `undefined`/`false`, never an exception.
  */
 import type { Readable } from 'node:stream';
+import type { FailoverRing, MembershipListener, RingNode } from '@kraken/hashring';
 import type { Digest } from '@kraken/oci-content';
 import type { Metainfo } from '@kraken/p2p-core';
 
@@ -90,4 +91,15 @@ export interface SeedAnswer {
   readonly peerId: string;
   readonly host: string;
   readonly port: number;
+}
+
+/** The client of one origin. */
+export type OriginNodeClient = OriginClient & OriginUploadClient & OriginMetainfoClient & OriginSeedClient;
+
+/** What the ring client needs of the origin ring; a LiveRing fits. */
+export interface OriginRing extends FailoverRing {
+  members(): readonly RingNode[];
+  /** The first n healthy nodes of the key's order (unhealthy owners replaced). */
+  healthyOwners(key: string, n?: number): RingNode[];
+  watchMembers?(listener: MembershipListener): () => void;
 }

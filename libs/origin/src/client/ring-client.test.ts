@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLiveRing, createRingConfigSchema, type RingNode } from '@kraken/hashring';
 import { digestOf } from '@kraken/oci-content';
 import { readAll } from '@kraken/storage-backends/testing';
-import type { OriginNodeClient } from './ring-client.js';
+import type { OriginNodeClient } from './client-types.js';
 import { createOriginRingClient, type OriginRingClient } from './ring-client.js';
 import { startTestOrigins, type TestOrigins } from '../testing/ring-fixtures.js';
 import { ServiceUnreachableError } from '@kraken/service-kit';

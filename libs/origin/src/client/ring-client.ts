@@ -7,22 +7,17 @@
  *   404 (an owner that was down during a push may lack a blob its co-owners hold);
  *   a body that breaks off resumes from another owner at the same offset;
  * - writes go to the first healthy owner, which stores the blob and copies it to the
- *   other owners before it answers (origin-replication.ts); an upload that fails is
+ *   other owners before it answers (replication/replication.ts); an upload that fails is
  *   sent again, freshly opened, to the next node;
  * - seeding asks every healthy owner, so a swarm has more than one origin to lose;
- * - chunked uploads stay on the origin that opened them (origin-ring-uploads.ts).
+ * - chunked uploads stay on the origin that opened them (client/ring-uploads.ts).
  */
 import { Readable } from 'node:stream';
-import {
-  FailoverExhaustedError,
-  createNodeClients,
-  runWithFailover,
-  type FailoverRing,
-  type MembershipListener,
-  type RingNode,
-} from '@kraken/hashring';
+import { FailoverExhaustedError, createNodeClients, runWithFailover, type RingNode } from '@kraken/hashring';
 import type { Digest } from '@kraken/oci-content';
 import type {
+  OriginNodeClient,
+  OriginRing,
   OriginClient,
   OriginMetainfoClient,
   OriginSeedClient,
@@ -34,17 +29,6 @@ import { createOriginClient } from './origin-client.js';
 import { findOnOwners, isRetryableOriginError } from './owner-walk.js';
 import { createResumingRead } from './resuming-read.js';
 import { createRingUploads } from './ring-uploads.js';
-
-/** The client of one origin. */
-export type OriginNodeClient = OriginClient & OriginUploadClient & OriginMetainfoClient & OriginSeedClient;
-
-/** What the ring client needs of the origin ring; a LiveRing fits. */
-export interface OriginRing extends FailoverRing {
-  members(): readonly RingNode[];
-  /** The first n healthy nodes of the key's order (unhealthy owners replaced). */
-  healthyOwners(key: string, n?: number): RingNode[];
-  watchMembers?(listener: MembershipListener): () => void;
-}
 
 export interface OriginRingClientOptions {
   readonly ring: OriginRing;

@@ -9,10 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { runWithFailover, type RingNode } from '@kraken/hashring';
-import type { OriginUploadClient } from './client-types.js';
+import type { OriginNodeClient, OriginRing, OriginUploadClient } from './client-types.js';
 import { UploadNotFoundError } from '../errors.js';
 import { isRetryableOriginError } from './owner-walk.js';
-import type { OriginNodeClient, OriginRing } from './ring-client.js';
 
 export function createRingUploads(
   ring: OriginRing,

@@ -12,7 +12,8 @@ import type { Digest } from '@kraken/oci-content';
 import type { Logger, Metrics } from '@kraken/service-kit';
 import type { ContentStore } from '@kraken/storage-backends';
 import type { ReplicaCopyResult } from './replica-copy.js';
-import type { ReplicationRing, ReplicationTimers } from './replication.js';
+import type { Timers } from '@kraken/foundation';
+import type { ReplicationRing } from './replication-ring.js';
 
 export interface ReplicationSweepReport {
   /** Local blobs looked at. */
@@ -36,7 +37,7 @@ export interface ReplicationSweepOptions {
   readonly copy: (node: RingNode, digest: Digest, size: number) => Promise<ReplicaCopyResult>;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly timers: ReplicationTimers;
+  readonly timers: Timers;
   readonly intervalMs: number;
   readonly changeDelayMs: number;
   readonly retryDelayMs: number;

@@ -9,14 +9,15 @@
  *   owner (not just a quorum) means that after an acknowledged push each owner that
  *   was up holds the blob, so the pusher reads its own write from any of them. An
  *   owner that was down is not waited for: its copy comes from the sweep.
- * - The sweep (origin-replication-sweep.ts): every local blob is checked against its
+ * - The sweep (replication/replication-sweep.ts): every local blob is checked against its
  *   current owners and missing copies are pushed. It runs shortly after start, after
  *   a membership change or an owner's recovery, after a failed copy, and on an interval.
  *
  * The durability of the "rest" is the local copy itself: the accepting origin (and
  * every stand-in) keeps it, and its sweep keeps retrying until all owners have it.
  */
-import type { FailoverRing, HealthListener, MembershipListener, RingNode } from '@kraken/hashring';
+import type { Timers } from '@kraken/foundation';
+import type { RingNode } from '@kraken/hashring';
 import type { Digest } from '@kraken/oci-content';
 import type { Logger, Metrics } from '@kraken/service-kit';
 import type { ContentStore } from '@kraken/storage-backends';
@@ -24,22 +25,9 @@ import type { OriginClient } from '../client/client-types.js';
 import { ReplicationQuorumError } from '../errors.js';
 import type { OriginReplicationConfig } from './replication-config.js';
 import { copyReplica } from './replica-copy.js';
+import type { ReplicationRing } from './replication-ring.js';
 import { createReplicationSweep, type ReplicationSweepReport } from './replication-sweep.js';
 import type { StoredBlobEvent } from '../api/routes.js';
-
-/** What replication needs of the origin ring; a LiveRing fits. */
-export interface ReplicationRing extends FailoverRing {
-  members(): readonly RingNode[];
-  owners(key: string, n?: number): RingNode[];
-  watchMembers(listener: MembershipListener): () => void;
-  watchHealth(listener: HealthListener): () => void;
-}
-
-/** The effects the sweep schedule runs on (hashring's Timers fit). */
-export interface ReplicationTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface OriginReplicationOptions {
   readonly ring: ReplicationRing;
@@ -51,7 +39,7 @@ export interface OriginReplicationOptions {
   readonly config: OriginReplicationConfig;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly timers: ReplicationTimers;
+  readonly timers: Timers;
   /** Milliseconds (default Date.now). */
   readonly now?: () => number;
 }

@@ -1,7 +1,7 @@
 /**
  * One read-through fill: a single backend read of a blob, written to a temp file while
  * it is hashed, and adopted into the local cache only once its digest (and size)
- * checked out. Readers tail the growing file (see fill-reader.ts); the fill tells them
+ * checked out. Readers tail the growing file (see store/fill-reader.ts); the fill tells them
  * about every write and about its end, and keeps the temp file until the last of them
  * has let go, so a reader never races the cleanup.
  */

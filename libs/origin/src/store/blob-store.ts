@@ -6,7 +6,7 @@
  *   succeeded, so the only copy is never evicted. Jobs left by a previous process are
  *   pinned again before the cache's first eviction pass, then resumed.
  * - Reads are served from the cache, or read through from the backend with concurrent
- *   requests for one digest sharing one backend read (read-through-store.ts).
+ *   requests for one digest sharing one backend read (store/read-through-store.ts).
  *
  * Backends: blobs pushed without a namespace go to the default backend; with one,
  * `forNamespace` (the namespace router) picks it. The lookup runs before the upload's

@@ -1,8 +1,8 @@
 /**
  * Read-through for the origin: a blob missing from the local cache is fetched from the
  * backend once, however many clients ask for it at the same time. The first request
- * starts a fill (blob-fill.ts); it and every concurrent request, full or ranged, tail
- * the growing temp file (fill-reader.ts), so no client waits for the whole blob before
+ * starts a fill (store/blob-fill.ts); it and every concurrent request, full or ranged, tail
+ * the growing temp file (store/fill-reader.ts), so no client waits for the whole blob before
  * its first bytes. The temp file is adopted into the cache only after the digest
  * checked out; a bad digest fails every reader and caches nothing. Requests arriving
  * after the fill finished read the cached copy.

@@ -6,7 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLiveRing, createRingConfigSchema, systemTimers, type LiveRing } from '@kraken/hashring';
+import { systemClock } from '@kraken/foundation';
+import { createLiveRing, createRingConfigSchema, type LiveRing } from '@kraken/hashring';
 import { createHttpServer, createMetrics, silentLogger, type Metrics } from '@kraken/service-kit';
 import {
   createContentStore,
@@ -19,7 +20,7 @@ import { createOriginClient } from '../client/origin-client.js';
 import { originReplicationSchema, type OriginReplicationConfig } from '../replication/replication-config.js';
 import { createOriginReplication, type OriginReplication } from '../replication/replication.js';
 import { createOriginRoutes } from '../api/routes.js';
-import type { OriginNodeClient } from '../client/ring-client.js';
+import type { OriginNodeClient } from '../client/client-types.js';
 
 export interface TestOrigin {
   readonly id: string;
@@ -117,7 +118,7 @@ export async function startTestOrigins(
       config: originReplicationSchema.parse({ ...options.replication }),
       logger,
       metrics: s.metrics,
-      timers: systemTimers,
+      timers: systemClock,
     });
     replications[i] = replication;
     return { id: nodes[i] as string, ...s, ring, replication };

@@ -2,8 +2,8 @@
  * A tracker in memory, for swarm tests: every announcer is handed every other peer of
  * the blob, complete ones first, and told to announce again every 200 ms.
  */
-import type { AnnouncedPeer } from '../announce-protocol.js';
-import type { SchedulerAnnouncer } from '../scheduler-options.js';
+import type { AnnouncedPeer } from '../announce/announce-protocol.js';
+import type { SchedulerAnnouncer } from '../scheduler/scheduler-deps.js';
 
 export function memoryTracker(): SchedulerAnnouncer {
   const swarms = new Map<string, Map<string, AnnouncedPeer>>();

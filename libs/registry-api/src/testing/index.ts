@@ -5,6 +5,6 @@
 export { createMemoryRegistryStore, readOnlyRegistryStore, applyPage } from './memory-registry-store.js';
 export type { MemoryRegistryStore } from './memory-registry-store.js';
 export { createTestRegistry } from './test-registry.js';
-export type { TestRegistry, TestRegistryOptions, TestClock } from './test-registry.js';
+export type { TestRegistry, TestRegistryOptions } from './test-registry.js';
 export { testBlob, descriptorOf, testImageManifest, testIndex } from './oci-fixtures.js';
 export type { TestContent, TestManifest, ImageManifestSpec, IndexSpec } from './oci-fixtures.js';

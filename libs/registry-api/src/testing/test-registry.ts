@@ -7,21 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Metrics } from '@kraken/service-kit';
+import { createManualClock, type ManualClock } from '@kraken/foundation/testing';
 import { createFsUploadStore } from '../fs-upload-store.js';
 import type { RegistryLimits } from '../registry-api-config.js';
 import { registerRegistryApi } from '../registry-api-plugin.js';
 import type { ReadableRegistryStore } from '../registry-store.js';
 import type { UploadStore } from '../upload-store.js';
-import {
-  createMemoryRegistryStore,
-  readOnlyRegistryStore,
-  type MemoryRegistryStore,
-} from './memory-registry-store.js';
-
-export interface TestClock {
-  now(): number;
-  advance(ms: number): void;
-}
+import { createMemoryRegistryStore, readOnlyRegistryStore, type MemoryRegistryStore } from './memory-registry-store.js';
 
 export interface TestRegistry {
   readonly app: FastifyInstance;
@@ -29,7 +21,8 @@ export interface TestRegistry {
   readonly store: MemoryRegistryStore;
   readonly uploads: UploadStore;
   readonly uploadDir: string;
-  readonly clock: TestClock;
+  /** Wall time of the upload store (starts at 2030-01-01); `await clock.advance(ms)` moves it. */
+  readonly clock: ManualClock;
   close(): Promise<void>;
 }
 
@@ -44,13 +37,7 @@ export interface TestRegistryOptions {
 }
 
 export async function createTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
-  let time = Date.UTC(2030, 0, 1);
-  const clock: TestClock = {
-    now: () => time,
-    advance: (ms) => {
-      time += ms;
-    },
-  };
+  const clock = createManualClock(Date.UTC(2030, 0, 1));
   const uploadDir = await mkdtemp(join(tmpdir(), 'kraken-registry-api-'));
   const store = createMemoryRegistryStore();
   const uploads = createFsUploadStore({

@@ -4,7 +4,7 @@
  * response back into a typed error. Internal failures never leak their message.
  */
 import type { FastifyInstance } from 'fastify';
-import { KrakenError } from '@kraken/foundation';
+import { KrakenError, readPrefix } from '@kraken/foundation';
 import { z } from 'zod';
 import { RemoteApiError } from './api-errors.js';
 
@@ -71,7 +71,7 @@ export interface ResponseBody extends AsyncIterable<Uint8Array> {
  * that is not an ErrorBody still yields a RemoteApiError coded by its status.
  */
 export async function errorFromResponse(statusCode: number, body: ResponseBody): Promise<RemoteApiError> {
-  const text = await readBounded(body);
+  const text = await readErrorText(body);
   let parsed: ErrorBody | undefined;
   try {
     const result = errorBodySchema.safeParse(JSON.parse(text));
@@ -99,21 +99,11 @@ function bodyOf(code: string, message: string, detail?: unknown): ErrorBody {
   return detail === undefined ? { error: { code, message } } : { error: { code, message, detail } };
 }
 
-async function readBounded(body: ResponseBody): Promise<string> {
-  const chunks: Buffer[] = [];
-  let total = 0;
+async function readErrorText(body: ResponseBody): Promise<string> {
   try {
-    for await (const chunk of body) {
-      const remaining = MAX_ERROR_BODY_BYTES - total;
-      chunks.push(Buffer.from(chunk.subarray(0, remaining)));
-      total += Math.min(chunk.byteLength, remaining);
-      if (total >= MAX_ERROR_BODY_BYTES) {
-        body.destroy();
-        break;
-      }
-    }
+    return (await readPrefix(body, MAX_ERROR_BODY_BYTES)).toString('utf8');
   } catch {
     // A body that fails half-way still leaves us the status code to report.
+    return '';
   }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -5,6 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { readBounded } from '@kraken/foundation';
 import { RemoteApiError } from './api-errors.js';
 
 export function invalidResponse(what: string, reason: string): RemoteApiError {
@@ -18,19 +19,11 @@ export async function readJsonResponse<T>(
   options: { schema: z.ZodType<T>; what: string; maxBytes: number },
 ): Promise<T> {
   const { schema, what, maxBytes } = options;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      body.destroy();
-      throw invalidResponse(what, `larger than ${maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
+  const { bytes } = await readBounded(body, maxBytes);
+  if (bytes === undefined) throw invalidResponse(what, `larger than ${maxBytes} bytes`);
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
+    json = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw invalidResponse(what, 'not JSON');
   }

@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { expect, it } from 'vitest';
-import type { ConformanceContext } from './backend-conformance.js';
+import type { ConformanceContext } from './conformance-harness.js';
 import {
   failingStream,
   generatedSha256,

@@ -1,20 +1,11 @@
 /**
- * Test fixtures of @kraken/storage-backends: the backend conformance suite and
- * generated streams of known content. Import from `@kraken/storage-backends/testing`.
+ * Test fixtures of @kraken/storage-backends: the backend conformance suite, for
+ * anyone implementing a StorageBackend, and generated streams of known content.
+ * Import from `@kraken/storage-backends/testing`. The server fixtures (MinIO,
+ * fake-gcs-server, docker-registry) stay private to this lib's tests.
  */
-export { describeStorageBackendConformance, UNSAFE_KEYS } from './backend-conformance.js';
-export type {
-  BackendHarness,
-  BackendCapabilities,
-  WritableCapabilities,
-  ReadOnlyCapabilities,
-  ConformanceOptions,
-  ConformanceContext,
-} from './backend-conformance.js';
-export { startMinio } from './minio-server.js';
-export type { MinioServer } from './minio-server.js';
-export { startGcsServer } from './gcs-server.js';
-export type { GcsServer } from './gcs-server.js';
+export { describeStorageBackendConformance } from './backend-conformance.js';
+export type { BackendHarness, ConformanceOptions } from './conformance-harness.js';
 export {
   generatedStream,
   generatedSha256,

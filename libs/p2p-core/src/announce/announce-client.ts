@@ -1,0 +1,117 @@
+/**
+ * The client of a tracker's /v1/ API, over an undici keep-alive pool: announces and
+ * metainfo lookups. Answers are read with a size cap and validated against the same
+ * schemas the tracker uses. Errors follow the /v1/ conventions of @kraken/service-kit:
+ * an error answer becomes a RemoteApiError carrying the tracker's code, and a failure
+ * to reach it a ServiceUnreachableError.
+ */
+import { Pool, type Dispatcher } from 'undici';
+import { readBounded } from '@kraken/foundation';
+import { parseDigest, type Digest } from '@kraken/oci-content';
+import {
+  InvalidRequestError,
+  ServiceUnreachableError,
+  errorFromResponse,
+  invalidResponse,
+  readJsonResponse,
+} from '@kraken/service-kit';
+import {
+  announceRequestSchema,
+  announceResponseSchema,
+  type AnnounceRequest,
+  type AnnounceResponse,
+} from './announce-protocol.js';
+import { MAX_METAINFO_BYTES, parseMetainfo, type Metainfo } from '../metainfo/metainfo.js';
+
+export interface AnnounceClientOptions {
+  /** Base URL of the tracker, e.g. http://127.0.0.1:15003. */
+  readonly url: string;
+  /** Keep-alive connections to the tracker (default 4). */
+  readonly connections?: number;
+  /** Time allowed for an answer to start, and for each pause in its body (ms, default 30 s). */
+  readonly timeoutMs?: number;
+}
+
+export interface AnnounceClient {
+  /** Announces one blob; rejects with InvalidRequestError before sending a bad request. */
+  announce(request: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse>;
+  /** The blob's metainfo as the tracker serves it; undefined when no origin holds it. */
+  getMetainfo(digest: Digest | string, signal?: AbortSignal): Promise<Metainfo | undefined>;
+  close(): Promise<void>;
+}
+
+/** 1,000 peers of ~150 bytes of JSON each, with room to spare. */
+const MAX_ANNOUNCE_RESPONSE_BYTES = 512 * 1024;
+
+export function createAnnounceClient(options: AnnounceClientOptions): AnnounceClient {
+  const base = new URL(options.url);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const timeout = options.timeoutMs ?? 30_000;
+  const pool = new Pool(base.origin, {
+    connections: options.connections ?? 4,
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  });
+
+  const send = async (
+    request: Pick<Dispatcher.RequestOptions, 'method' | 'headers' | 'body'> & { path: string },
+    signal: AbortSignal | undefined,
+  ): Promise<Dispatcher.ResponseData> => {
+    try {
+      return await pool.request({ ...request, path: prefix + request.path, ...(signal ? { signal } : {}) });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ServiceUnreachableError(`${request.method} ${base.origin}${prefix}${request.path}`, err);
+    }
+  };
+
+  return {
+    async announce(request, signal) {
+      const checked = announceRequestSchema.safeParse(request);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        throw new InvalidRequestError(
+          `invalid announce: ${issue?.path.join('.') ?? 'body'} ${issue?.message ?? 'is invalid'}`,
+        );
+      }
+      const what = 'POST /v1/announce';
+      const response = await send(
+        {
+          method: 'POST',
+          path: '/v1/announce',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(checked.data),
+        },
+        signal,
+      );
+      if (response.statusCode !== 200) throw await errorFromResponse(response.statusCode, response.body);
+      return readJsonResponse(response.body, {
+        schema: announceResponseSchema,
+        what,
+        maxBytes: MAX_ANNOUNCE_RESPONSE_BYTES,
+      });
+    },
+
+    async getMetainfo(digest, signal) {
+      const value = typeof digest === 'string' ? parseDigest(digest).value : digest.value;
+      const path = `/v1/blobs/${encodeURIComponent(value)}/metainfo`;
+      const response = await send({ method: 'GET', path }, signal);
+      if (response.statusCode === 404) {
+        await response.body.dump();
+        return undefined;
+      }
+      if (response.statusCode !== 200) throw await errorFromResponse(response.statusCode, response.body);
+      const { bytes } = await readBounded(response.body, MAX_METAINFO_BYTES);
+      if (bytes === undefined)
+        throw invalidResponse(`GET ${path}`, `larger than ${MAX_METAINFO_BYTES} bytes`);
+      const metainfo = parseMetainfo(bytes.toString('utf8'));
+      if (metainfo.digest !== value)
+        throw invalidResponse(`GET ${path}`, `metainfo is for ${metainfo.digest}`);
+      return metainfo;
+    },
+
+    async close() {
+      if (!pool.closed) await pool.close();
+    },
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * The set of P2P connections of one peer: it accepts inbound connections, dials
+ * outbound ones, keeps at most one open connection per remote peer id and bounds the
+ * total. It reports the connections it keeps through one event callback, so the
+ * scheduler sees an 'open' only for the connection that survived deduplication, and
+ * never sees a connection it was not told about.
+ */
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ConnectionConfig } from './conn-config.js';
+import { ConnectionError } from './conn-errors.js';
+import type { ProtocolError } from '../errors.js';
+import { MAX_HANDSHAKE_BLOB_IDS } from '../wire/messages.js';
+import {
+  createPeerConn,
+  type ConnClock,
+  type ConnLogger,
+  type LocalPeer,
+  type PeerConn,
+  type PeerConnDirection,
+  type PeerConnEvent,
+} from './peer-conn.js';
+import type { TokenBucket } from './token-bucket.js';
+
+export interface DialTarget {
+  readonly host: string;
+  readonly port: number;
+  /** The peer id the tracker named; another id at that address closes the connection. */
+  readonly peerId?: string | undefined;
+}
+
+/** Opens a byte stream to a peer; `net.connect` by default. */
+export type Dialer = (target: { host: string; port: number }) => Duplex;
+
+export interface ConnManagerOptions {
+  readonly local: LocalPeer;
+  /** Receives the events of the connections kept (see PeerConnEvent). */
+  readonly onEvent: (event: PeerConnEvent) => void;
+  /** Blobs to list in each new handshake; read per connection so it stays current. */
+  readonly handshakeBlobs?: (() => { offered: readonly string[]; wanted: readonly string[] }) | undefined;
+  readonly config?: Partial<ConnectionConfig> | undefined;
+  readonly dial?: Dialer | undefined;
+  readonly maxPieceLength?: number | undefined;
+  readonly egress?: TokenBucket | undefined;
+  readonly ingress?: TokenBucket | undefined;
+  readonly clock?: ConnClock | undefined;
+  readonly logger?: ConnLogger | undefined;
+  /** Aborting closes the manager. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface ConnManager {
+  /** Accepts inbound connections on `port` (0 picks a free one); resolves with the bound address. */
+  listen(options: { host?: string; port: number }): Promise<{ host: string; port: number }>;
+  /**
+   * Resolves with the open connection to the peer at `target` once its handshake is
+   * accepted: an existing one when the peer is already connected or being dialed, or
+   * the surviving one when a simultaneous dial from the peer won. Rejects with the
+   * ConnectionError or ProtocolError that closed the attempt. When both peers dial
+   * each other at once, the connection resolved here may still be closed as a
+   * duplicate when the other one opens; follow the 'open' and 'close' events.
+   */
+  dial(target: DialTarget): Promise<PeerConn>;
+  /** The open connection to a peer id, if any. */
+  get(peerId: string): PeerConn | undefined;
+  /** Open connections, one per peer id. */
+  openConnections(): IterableIterator<PeerConn>;
+  /** Open plus handshaking connections; what maxConnections bounds. */
+  readonly size: number;
+  /** Stops listening and closes every connection; idempotent. */
+  close(): Promise<void>;
+}
+
+interface Attempt {
+  readonly resolve: (conn: PeerConn) => void;
+  readonly reject: (reason: ProtocolError | ConnectionError) => void;
+}
+
+const defaultDialer: Dialer = ({ host, port }) => net.connect({ host, port });
+const noopLogger: ConnLogger = { debug() {}, warn() {} };
+
+export function createConnManager(options: ConnManagerOptions): ConnManager {
+  const { local, onEvent } = options;
+  const config = options.config ?? {};
+  const maxConnections = config.maxConnections ?? 200;
+  const dialer = options.dial ?? defaultDialer;
+  const logger = options.logger ?? noopLogger;
+  const all = new Set<PeerConn>();
+  const open = new Map<string, PeerConn>();
+  // Connections whose 'open' was reported; only they report later events.
+  const reported = new WeakSet<PeerConn>();
+  const attempts = new WeakMap<PeerConn, Attempt>();
+  const dialing = new Map<string, Promise<PeerConn>>();
+  let server: net.Server | undefined;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  function initiator(conn: PeerConn): string {
+    return conn.direction === 'outbound' ? local.peerId : (conn.remote?.peerId ?? '');
+  }
+
+  // Both ends apply the same rule to the same pair of connections, so they agree on
+  // which one to keep without talking: the one dialed by the lower peer id. Between
+  // two connections from the same dialer, the established one stays.
+  function keepsNew(existing: PeerConn, candidate: PeerConn): boolean {
+    const a = initiator(existing);
+    const b = initiator(candidate);
+    return a !== b && b < a;
+  }
+
+  function handle(event: PeerConnEvent): void {
+    const { conn } = event;
+    if (event.type === 'open') {
+      const peerId = event.handshake.peerId;
+      const existing = open.get(peerId);
+      if (existing !== undefined) {
+        if (!keepsNew(existing, conn)) {
+          conn.close(duplicate(peerId));
+          return;
+        }
+        existing.close(duplicate(peerId));
+      }
+      open.set(peerId, conn);
+      reported.add(conn);
+      onEvent(event);
+      attempts.get(conn)?.resolve(conn);
+      return;
+    }
+    if (event.type === 'close') {
+      all.delete(conn);
+      const peerId = conn.remote?.peerId;
+      if (peerId !== undefined && open.get(peerId) === conn) open.delete(peerId);
+      if (reported.has(conn)) onEvent(event);
+      const attempt = attempts.get(conn);
+      if (attempt === undefined) return;
+      const winner = peerId === undefined ? undefined : open.get(peerId);
+      if (event.reason.code === 'KRAKEN_P2P_DUPLICATE_CONNECTION' && winner !== undefined)
+        attempt.resolve(winner);
+      else attempt.reject(event.reason);
+      return;
+    }
+    if (reported.has(conn)) onEvent(event);
+  }
+
+  function start(socket: Duplex, direction: PeerConnDirection, target?: DialTarget): PeerConn {
+    const blobs = options.handshakeBlobs?.();
+    // The handshake lists are a hint (bitfields follow per blob), so past the wire
+    // limit they are cut rather than failing the connection.
+    const offered = blobs?.offered.slice(0, MAX_HANDSHAKE_BLOB_IDS) ?? [];
+    const wanted = blobs?.wanted.slice(0, MAX_HANDSHAKE_BLOB_IDS - offered.length) ?? [];
+    const conn = createPeerConn({
+      socket,
+      direction,
+      local,
+      onEvent: handle,
+      offered,
+      wanted,
+      expectedPeerId: target?.peerId,
+      remoteAddress: target === undefined ? undefined : `${target.host}:${target.port}`,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      keepaliveIntervalMs: config.keepaliveIntervalMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      highWaterMarkBytes: config.highWaterMarkBytes,
+      maxPieceLength: options.maxPieceLength,
+      egress: options.egress,
+      ingress: options.ingress,
+      clock: options.clock,
+      logger,
+    });
+    if (conn.state !== 'closed') all.add(conn);
+    return conn;
+  }
+
+  function accept(socket: net.Socket): void {
+    if (closed || all.size >= maxConnections) {
+      logger.warn(
+        { remoteAddress: `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`, maxConnections },
+        !closed
+          ? 'refusing p2p connection: connection limit reached'
+          : 'refusing p2p connection: shutting down',
+      );
+      socket.on('error', () => {});
+      socket.destroy();
+      return;
+    }
+    try {
+      start(socket, 'inbound');
+    } catch (error) {
+      // A bad local identity or blob id from handshakeBlobs: refuse this connection
+      // instead of throwing out of the server's 'connection' handler.
+      logger.warn({ err: error }, 'refusing p2p connection: cannot build the handshake');
+      socket.on('error', () => {});
+      socket.destroy();
+    }
+  }
+
+  function dialNew(target: DialTarget): Promise<PeerConn> {
+    return new Promise<PeerConn>((resolve, reject) => {
+      if (closed) {
+        reject(new ConnectionError('KRAKEN_P2P_MANAGER_CLOSED', 'connection manager is closed'));
+        return;
+      }
+      if (all.size >= maxConnections) {
+        reject(
+          new ConnectionError(
+            'KRAKEN_P2P_TOO_MANY_CONNECTIONS',
+            `connection limit ${maxConnections} reached`,
+            {
+              detail: { maxConnections },
+            },
+          ),
+        );
+        return;
+      }
+      const socket = dialer({ host: target.host, port: target.port });
+      try {
+        // Registered before any event can fire: events come from socket I/O, later.
+        attempts.set(start(socket, 'outbound', target), { resolve, reject });
+      } catch (error) {
+        socket.on('error', () => {});
+        socket.destroy();
+        reject(error);
+      }
+    });
+  }
+
+  const manager: ConnManager = {
+    listen({ host = '0.0.0.0', port }) {
+      if (closed) {
+        return Promise.reject(
+          new ConnectionError('KRAKEN_P2P_MANAGER_CLOSED', 'connection manager is closed'),
+        );
+      }
+      if (server !== undefined)
+        return Promise.reject(
+          new ConnectionError('KRAKEN_P2P_ALREADY_LISTENING', 'connection manager is already listening'),
+        );
+      const listening = net.createServer(accept);
+      server = listening;
+      return new Promise((resolve, reject) => {
+        listening.once('error', reject);
+        listening.listen({ host, port }, () => {
+          listening.off('error', reject);
+          listening.on('error', (error) => logger.warn({ err: error }, 'p2p listener error'));
+          const address = listening.address();
+          resolve({ host, port: typeof address === 'object' && address !== null ? address.port : port });
+        });
+      });
+    },
+    dial(target) {
+      if (target.peerId !== undefined) {
+        const existing = open.get(target.peerId) ?? dialing.get(target.peerId);
+        if (existing !== undefined) return Promise.resolve(existing);
+        const peerId = target.peerId;
+        const pending = dialNew(target).finally(() => dialing.delete(peerId));
+        dialing.set(peerId, pending);
+        return pending;
+      }
+      return dialNew(target);
+    },
+    get(peerId) {
+      return open.get(peerId);
+    },
+    openConnections() {
+      return open.values();
+    },
+    get size() {
+      return all.size;
+    },
+    close() {
+      if (closing !== undefined) return closing;
+      closed = true;
+      closing = new Promise<void>((resolve) => {
+        for (const conn of [...all]) {
+          conn.close(new ConnectionError('KRAKEN_P2P_CLOSED_LOCALLY', 'connection manager closed'));
+        }
+        if (server === undefined) resolve();
+        else server.close(() => resolve());
+      });
+      return closing;
+    },
+  };
+
+  if (options.signal?.aborted) void manager.close();
+  else options.signal?.addEventListener('abort', () => void manager.close(), { once: true });
+  return manager;
+}
+
+function duplicate(peerId: string): ConnectionError {
+  return new ConnectionError(
+    'KRAKEN_P2P_DUPLICATE_CONNECTION',
+    `another connection to peer ${peerId} is kept`,
+    {
+      detail: { peerId },
+    },
+  );
+}

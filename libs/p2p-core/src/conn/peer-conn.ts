@@ -1,0 +1,354 @@
+/**
+ * One connection to one peer: the handshake, then framed messages for every blob the
+ * two peers share. The connection never touches swarm state; it reports what happens
+ * (open, message, drain, close) to one callback, so that a single-writer scheduler can
+ * apply each event on its own loop. Sending follows undici's dispatch(): send() always
+ * accepts the message and returns false once the connection holds more than its
+ * high-water mark, and a 'drain' event follows when it is below again.
+ */
+import type { Duplex } from 'node:stream';
+import { ConnectionError } from './conn-errors.js';
+import { ProtocolError } from '../errors.js';
+import { createFrameDecoder } from '../wire/frame-decoder.js';
+import { encodeMessage } from '../wire/frame-encoder.js';
+import {
+  PROTOCOL_VERSION,
+  type HandshakeMessage,
+  type KeepaliveMessage,
+  type Message,
+  type PieceMessage,
+} from '../wire/messages.js';
+import { systemTokenBucketClock, type TokenBucket, type TokenBucketClock } from './token-bucket.js';
+
+/** Bytes buffered per connection before send() asks for drain: under one piece (128 KiB and up). */
+export const DEFAULT_HIGH_WATER_MARK_BYTES = 64 * 1024;
+
+export type ConnClock = TokenBucketClock;
+
+/** The narrow logger the layer needs; a pino Logger fits. */
+export interface ConnLogger {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** Every message but the handshake, which the connection sends itself. */
+export type OutgoingMessage = Exclude<Message, HandshakeMessage>;
+/** Messages reported to the caller; keepalives are consumed by the connection. */
+export type IncomingMessage = Exclude<Message, HandshakeMessage | KeepaliveMessage>;
+
+export type PeerConnDirection = 'inbound' | 'outbound';
+export type PeerConnState = 'handshaking' | 'open' | 'closed';
+
+export type PeerConnEvent =
+  | { readonly type: 'open'; readonly conn: PeerConn; readonly handshake: HandshakeMessage }
+  | { readonly type: 'message'; readonly conn: PeerConn; readonly message: IncomingMessage }
+  | { readonly type: 'drain'; readonly conn: PeerConn }
+  | { readonly type: 'close'; readonly conn: PeerConn; readonly reason: ProtocolError | ConnectionError };
+
+export interface LocalPeer {
+  readonly clusterId: string;
+  /** 40 lowercase hex characters. */
+  readonly peerId: string;
+}
+
+export interface PeerConnOptions {
+  readonly socket: Duplex;
+  readonly direction: PeerConnDirection;
+  readonly local: LocalPeer;
+  /** Blobs listed in our handshake. */
+  readonly offered?: readonly string[] | undefined;
+  readonly wanted?: readonly string[] | undefined;
+  /** For a dial: the peer id the tracker named; any other id closes the connection. */
+  readonly expectedPeerId?: string | undefined;
+  /** How to name the other end in logs; read from the socket when omitted. */
+  readonly remoteAddress?: string | undefined;
+  /** Receives every event, synchronously, in order; 'close' exactly once and last. */
+  readonly onEvent: (event: PeerConnEvent) => void;
+  readonly handshakeTimeoutMs?: number | undefined;
+  readonly keepaliveIntervalMs?: number | undefined;
+  readonly idleTimeoutMs?: number | undefined;
+  readonly highWaterMarkBytes?: number | undefined;
+  /** Largest piece accepted from the peer (see FrameDecoderOptions). */
+  readonly maxPieceLength?: number | undefined;
+  /** Piece payload bytes sent wait for tokens here. */
+  readonly egress?: TokenBucket | undefined;
+  /** Bytes received cost tokens here; the socket pauses while the bucket is empty. */
+  readonly ingress?: TokenBucket | undefined;
+  readonly clock?: ConnClock | undefined;
+  readonly logger?: ConnLogger | undefined;
+}
+
+export interface PeerConn {
+  readonly direction: PeerConnDirection;
+  readonly state: PeerConnState;
+  /** The peer's handshake, once received and accepted. */
+  readonly remote: HandshakeMessage | undefined;
+  /** `host:port` of the other end, for logs. */
+  readonly remoteAddress: string;
+  readonly closeReason: ProtocolError | ConnectionError | undefined;
+  /** Bytes accepted by send() and not yet handed to the kernel. */
+  readonly bufferedBytes: number;
+  /**
+   * Queues one message. Returns false when the connection now holds more than its
+   * high-water mark: the caller should stop sending until 'drain'. Pieces are written
+   * without copying their payload, after taking egress tokens; control messages do
+   * not wait behind throttled pieces, so a peer's own requests never stall on its
+   * uploads. After close the message is dropped and false is returned.
+   */
+  send(message: OutgoingMessage): boolean;
+  /** Closes the connection (idempotent); 'close' reports `reason` or CLOSED_LOCALLY. */
+  close(reason?: ProtocolError | ConnectionError): void;
+}
+
+const noopLogger: ConnLogger = { debug() {}, warn() {} };
+
+export function createPeerConn(options: PeerConnOptions): PeerConn {
+  const { socket, direction, local, onEvent, egress, ingress } = options;
+  const clock = options.clock ?? systemTokenBucketClock;
+  const logger = options.logger ?? noopLogger;
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  const keepaliveIntervalMs = options.keepaliveIntervalMs ?? 30_000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 90_000;
+  const highWaterMark = options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES;
+  const throttleEgress = egress !== undefined && !egress.unlimited;
+  const throttleIngress = ingress !== undefined && !ingress.unlimited;
+  const decoder = createFrameDecoder({
+    clusterId: local.clusterId,
+    ...(options.maxPieceLength === undefined ? {} : { maxPieceLength: options.maxPieceLength }),
+  });
+  const remoteAddress = options.remoteAddress ?? describeRemote(socket);
+  // Ends waits on the token buckets when the connection closes.
+  const lifetime = new AbortController();
+
+  let state: PeerConnState = 'handshaking';
+  let remote: HandshakeMessage | undefined;
+  let closeReason: ProtocolError | ConnectionError | undefined;
+  let lastSentAt = clock.now();
+  let lastReceivedAt = lastSentAt;
+  let livenessTimer: unknown;
+  let needDrain = false;
+  // Pieces waiting for egress tokens, in order; bounded by the caller honouring send().
+  const throttled: PieceMessage[] = [];
+  let throttledBytes = 0;
+  let pumping = false;
+
+  const conn: PeerConn = {
+    direction,
+    get state() {
+      return state;
+    },
+    get remote() {
+      return remote;
+    },
+    remoteAddress,
+    get closeReason() {
+      return closeReason;
+    },
+    get bufferedBytes() {
+      return socket.writableLength + throttledBytes;
+    },
+    send(message) {
+      if (state === 'closed') return false;
+      if (message.type === 'piece' && throttleEgress) {
+        if (throttled.length === 0 && egress.tryTake(message.payload.byteLength)) write(message);
+        else {
+          throttled.push(message);
+          throttledBytes += message.payload.byteLength;
+          if (!pumping) void pump();
+        }
+      } else write(message);
+      return underWaterMark();
+    },
+    close(reason) {
+      finish(reason ?? new ConnectionError('KRAKEN_P2P_CLOSED_LOCALLY', 'connection closed locally'));
+    },
+  };
+
+  function underWaterMark(): boolean {
+    if (socket.writableLength + throttledBytes < highWaterMark) return true;
+    needDrain = true;
+    return false;
+  }
+
+  function write(message: Message): void {
+    for (const buffer of encodeMessage(message)) socket.write(buffer, onFlushed);
+    lastSentAt = clock.now();
+  }
+
+  // Called by the socket once a buffer reached the kernel; writableLength is already
+  // reduced by then, so this is where the connection drops below its mark.
+  function onFlushed(): void {
+    if (needDrain && state !== 'closed' && socket.writableLength + throttledBytes < highWaterMark) {
+      needDrain = false;
+      onEvent({ type: 'drain', conn });
+    }
+  }
+
+  async function pump(): Promise<void> {
+    pumping = true;
+    try {
+      for (let next = throttled[0]; next !== undefined; next = throttled[0]) {
+        await egress?.take(next.payload.byteLength, { signal: lifetime.signal });
+        if (state === 'closed') return;
+        throttled.shift();
+        throttledBytes -= next.payload.byteLength;
+        write(next);
+      }
+      onFlushed();
+    } catch (error) {
+      // Aborted by close, or the bucket refused (closed, or too many waiters).
+      if (state !== 'closed') {
+        finish(
+          new ConnectionError('KRAKEN_P2P_SOCKET_ERROR', 'egress bandwidth unavailable', { cause: error }),
+        );
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+
+  function onData(chunk: Buffer): void {
+    if (state === 'closed') return;
+    lastReceivedAt = clock.now();
+    if (throttleIngress && !ingress.tryTake(chunk.byteLength)) {
+      // The chunk is already in memory, so decode it now and read no more until the
+      // bucket has paid for it.
+      socket.pause();
+      ingress.take(chunk.byteLength, { signal: lifetime.signal }).then(
+        () => {
+          if (state !== 'closed') socket.resume();
+        },
+        (error: unknown) => {
+          if (state !== 'closed') {
+            finish(
+              new ConnectionError('KRAKEN_P2P_SOCKET_ERROR', 'ingress bandwidth unavailable', {
+                cause: error,
+              }),
+            );
+          }
+        },
+      );
+    }
+    const { messages, error } = decoder.feed(chunk);
+    for (const message of messages) {
+      // An event handler may have closed the connection (getter: not narrowed).
+      if (conn.state === 'closed') return;
+      if (message.type === 'handshake') accept(message);
+      else if (message.type !== 'keepalive') onEvent({ type: 'message', conn, message });
+    }
+    if (error !== undefined) finish(error);
+  }
+
+  function accept(handshake: HandshakeMessage): void {
+    if (handshake.peerId === local.peerId) {
+      finish(new ConnectionError('KRAKEN_P2P_SELF_CONNECTION', 'peer handshake carries our own peer id'));
+      return;
+    }
+    if (options.expectedPeerId !== undefined && handshake.peerId !== options.expectedPeerId) {
+      finish(
+        new ConnectionError(
+          'KRAKEN_P2P_UNEXPECTED_PEER',
+          `dialed peer ${options.expectedPeerId}, reached another`,
+          {
+            detail: { expected: options.expectedPeerId, actual: handshake.peerId },
+          },
+        ),
+      );
+      return;
+    }
+    clock.clearTimeout(handshakeTimer);
+    remote = handshake;
+    state = 'open';
+    onEvent({ type: 'open', conn, handshake });
+  }
+
+  function onEnd(): void {
+    finish(decoder.end() ?? new ConnectionError('KRAKEN_P2P_PEER_CLOSED', 'peer closed the connection'));
+  }
+
+  function onError(error: Error): void {
+    finish(
+      new ConnectionError('KRAKEN_P2P_SOCKET_ERROR', `socket error: ${error.message}`, { cause: error }),
+    );
+  }
+
+  function onClose(): void {
+    finish(new ConnectionError('KRAKEN_P2P_PEER_CLOSED', 'connection closed'));
+  }
+
+  // One timer for both keepalive and idle: it fires at the earlier deadline and
+  // re-arms itself, so traffic only updates two timestamps instead of timers.
+  function checkLiveness(): void {
+    if (state === 'closed') return;
+    const now = clock.now();
+    if (now - lastReceivedAt >= idleTimeoutMs) {
+      finish(
+        new ConnectionError('KRAKEN_P2P_IDLE_TIMEOUT', `nothing received for ${idleTimeoutMs} ms`, {
+          detail: { idleTimeoutMs },
+        }),
+      );
+      return;
+    }
+    if (now - lastSentAt >= keepaliveIntervalMs) write({ type: 'keepalive' });
+    const next = Math.min(lastSentAt + keepaliveIntervalMs, lastReceivedAt + idleTimeoutMs) - now;
+    livenessTimer = clock.setTimeout(checkLiveness, Math.max(1, next));
+  }
+
+  function finish(reason: ProtocolError | ConnectionError): void {
+    if (state === 'closed') return;
+    state = 'closed';
+    closeReason = reason;
+    clock.clearTimeout(handshakeTimer);
+    clock.clearTimeout(livenessTimer);
+    lifetime.abort(reason);
+    throttled.length = 0;
+    throttledBytes = 0;
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.off('close', onClose);
+    // A late socket error after destroy must not become an unhandled 'error' event.
+    socket.off('error', onError);
+    socket.on('error', () => {});
+    socket.destroy();
+    const detail = { remoteAddress, peerId: remote?.peerId, direction, code: reason.code };
+    if (reason instanceof ProtocolError)
+      logger.warn({ ...detail, err: reason }, `peer broke the wire protocol: ${reason.message}`);
+    else if (reason.code === 'KRAKEN_P2P_CLOSED_LOCALLY' || reason.code === 'KRAKEN_P2P_PEER_CLOSED') {
+      logger.debug(detail, `p2p connection closed: ${reason.message}`);
+    } else logger.warn(detail, `p2p connection closed: ${reason.message}`);
+    onEvent({ type: 'close', conn, reason });
+  }
+
+  // Encoded before anything is wired up, so that a bad local identity throws here
+  // without leaving timers or listeners behind.
+  const handshakeFrame = encodeMessage({
+    type: 'handshake',
+    version: PROTOCOL_VERSION,
+    clusterId: local.clusterId,
+    peerId: local.peerId,
+    offered: options.offered ?? [],
+    wanted: options.wanted ?? [],
+  });
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('error', onError);
+  socket.on('close', onClose);
+  const handshakeTimer = clock.setTimeout(() => {
+    if (state === 'handshaking') {
+      finish(
+        new ConnectionError('KRAKEN_P2P_HANDSHAKE_TIMEOUT', `no handshake within ${handshakeTimeoutMs} ms`, {
+          detail: { handshakeTimeoutMs },
+        }),
+      );
+    }
+  }, handshakeTimeoutMs);
+  livenessTimer = clock.setTimeout(checkLiveness, Math.min(keepaliveIntervalMs, idleTimeoutMs));
+  // Both sides send their handshake at once, without waiting for the other's.
+  for (const buffer of handshakeFrame) socket.write(buffer, onFlushed);
+  return conn;
+}
+
+function describeRemote(socket: Duplex): string {
+  const { remoteAddress, remotePort } = socket as Duplex & { remoteAddress?: string; remotePort?: number };
+  return remoteAddress === undefined ? 'unknown' : `${remoteAddress}:${remotePort ?? 0}`;
+}

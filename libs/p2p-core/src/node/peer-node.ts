@@ -1,0 +1,96 @@
+/**
+ * A peer as an app runs it: the scheduler over a connection manager, a piece store and
+ * bandwidth limiters, all built from the `p2p` config block. Agents and origins both
+ * compose one; the difference is that an origin announces itself as one.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createBandwidthLimiters } from '../conn/bandwidth-config.js';
+import { createConnManager } from '../conn/conn-manager.js';
+import { MAX_PIECE_LENGTH } from '../metainfo/piece-length.js';
+import type { PeerConfig } from './peer-config.js';
+import { createPieceStore, type PieceStore } from '../storage/piece-store.js';
+import { createScheduler } from '../scheduler/scheduler.js';
+import { type Scheduler } from '../scheduler/scheduler-interface.js';
+import {
+  silentSchedulerLogger,
+  type SchedulerAnnouncer,
+  type SchedulerLogger,
+  type SchedulerTimers,
+} from '../scheduler/scheduler-deps.js';
+
+export interface PeerNodeOptions {
+  readonly config: PeerConfig;
+  readonly announcer: SchedulerAnnouncer;
+  /** Origins announce themselves as such. */
+  readonly origin?: boolean | undefined;
+  /** 40 lowercase hex characters; random by default (a restart is a new peer). */
+  readonly peerId?: string | undefined;
+  readonly logger?: SchedulerLogger | undefined;
+  readonly timers?: SchedulerTimers | undefined;
+}
+
+export interface PeerNode {
+  readonly peerId: string;
+  readonly clusterId: string;
+  readonly scheduler: Scheduler;
+  /** Partial downloads under `<dir>/partial` (a fetcher removes abandoned ones from it). */
+  readonly pieceStore: PieceStore;
+  /** Starts accepting peers; resolves with the bound address. */
+  start(): Promise<{ host: string; port: number }>;
+  /** The bound address once started. */
+  address(): { host: string; port: number } | undefined;
+  /** Leaves every swarm, closes every connection and the bandwidth limiters; idempotent. */
+  close(): Promise<void>;
+}
+
+export function createPeerNode(options: PeerNodeOptions): PeerNode {
+  const { config } = options;
+  const peerId = options.peerId ?? randomBytes(20).toString('hex');
+  const logger = options.logger ?? silentSchedulerLogger;
+  const bandwidth = createBandwidthLimiters(config.bandwidth);
+  const pieceStore = createPieceStore({ dir: join(config.dir, 'partial') });
+  const scheduler = createScheduler({
+    local: {
+      clusterId: config.clusterId,
+      peerId,
+      host: config.advertiseHost,
+      port: config.listen.port,
+      origin: options.origin ?? false,
+    },
+    connections: ({ onEvent, handshakeBlobs }) =>
+      createConnManager({
+        local: { clusterId: config.clusterId, peerId },
+        onEvent,
+        handshakeBlobs,
+        config: config.connections,
+        maxPieceLength: MAX_PIECE_LENGTH,
+        egress: bandwidth.egress,
+        ingress: bandwidth.ingress,
+        logger,
+      }),
+    pieceStore,
+    announcer: options.announcer,
+    limits: config.scheduler,
+    logger,
+    ...(options.timers === undefined ? {} : { timers: options.timers }),
+  });
+  let bound: { host: string; port: number } | undefined;
+  let closing: Promise<void> | undefined;
+
+  return {
+    peerId,
+    clusterId: config.clusterId,
+    scheduler,
+    pieceStore,
+    async start() {
+      bound = await scheduler.listen({ host: config.listen.host, port: config.listen.port });
+      return bound;
+    },
+    address: () => bound,
+    close() {
+      closing ??= scheduler.close().finally(() => bandwidth.close());
+      return closing;
+    },
+  };
+}
