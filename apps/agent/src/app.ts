@@ -2,15 +2,27 @@
  * The agent: a read-only registry on each host. Tags resolve through the build-index,
  * content comes from the origins once and is then served from the local disk cache.
  */
+import { systemClock } from '@kraken/foundation';
 import { createAgentRegistryStore } from './registry-store.js';
 import { createBuildIndexClusterClient } from '@kraken/build-index';
 import { createOriginRingClient } from '@kraken/origin';
 import { registryApi } from '@kraken/registry-api';
-import { createHttpServer, createMetrics, createServiceApp, type ServiceApp, type Logger } from '@kraken/service-kit';
+import {
+  createHttpServer,
+  createMetrics,
+  createServiceApp,
+  type ServiceApp,
+  type Logger,
+} from '@kraken/service-kit';
 import { createContentCache } from '@kraken/storage-backends';
 import { stat, unlink } from 'node:fs/promises';
 import { createLiveRing } from '@kraken/hashring';
-import { createPeerNode, createPieceReader, createSwarmFetcher, createTrackerRingClient, systemSchedulerTimers } from '@kraken/p2p-core';
+import {
+  createPeerNode,
+  createPieceReader,
+  createSwarmFetcher,
+  createTrackerRingClient,
+} from '@kraken/p2p-core';
 import { parseDigest } from '@kraken/oci-content';
 import type { Config } from './config.js';
 import { registerSwarmStatusRoute } from './swarm-status-route.js';
@@ -66,7 +78,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     readPiece: (info) => createPieceReader(info, (range) => cache.read(parseDigest(info.digest), range)),
     pieceStore: node.pieceStore,
     fallbackAfterMs: config.p2p.fallbackAfterMs,
-    timers: systemSchedulerTimers,
+    timers: systemClock,
     logger: p2pLogger,
     onFetched: (outcome) => {
       swarmFetches.inc({ path: outcome.path, result: outcome.ok ? 'ok' : 'missing' });

@@ -16,7 +16,6 @@ import {
   createSwarmSeeder,
   firstPieceOf,
   createTrackerRingClient,
-  systemSchedulerTimers,
 } from '@kraken/p2p-core';
 import {
   createHttpServer,
@@ -90,7 +89,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     },
     idleMs: config.seeding.idleSeconds * 1000,
     maxBlobs: config.seeding.maxBlobs,
-    timers: systemSchedulerTimers,
+    timers: systemClock,
     logger: p2pLogger,
   });
   metrics.gauge('seeded_blobs', 'Blobs this origin seeds over P2P right now.', {

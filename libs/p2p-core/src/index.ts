@@ -36,8 +36,6 @@ export type { PeerConfig, PeerConfigDefaults } from './node/peer-config.js';
 export { peerConfigSchema, peerConfigShape } from './node/peer-config.js';
 export type { PeerNode, PeerNodeOptions } from './node/peer-node.js';
 export { createPeerNode } from './node/peer-node.js';
-export type { SchedulerTimers } from './scheduler/scheduler-deps.js';
-export { systemSchedulerTimers } from './scheduler/scheduler-deps.js';
 export type { SwarmFetcher, SwarmFetcherOptions } from './node/swarm-fetcher.js';
 export { createSwarmFetcher } from './node/swarm-fetcher.js';
 export type { SwarmSeeder, SwarmSeederOptions } from './node/swarm-seeder.js';

@@ -1,8 +1,8 @@
+import type { Clock } from '@kraken/foundation';
 import { afterEach, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Digest } from '@kraken/oci-content';
 import { createMetrics } from '@kraken/service-kit';
-import type { SchedulerTimers } from '@kraken/p2p-core';
 import type { SeedingOrigin } from './origin-seeds.js';
 import { createPeerPolicy } from './peer-policy.js';
 import { createPeerStore } from './peer-store.js';
@@ -23,7 +23,7 @@ function manualTimers() {
   let now = 0;
   let nextId = 0;
   const due = new Map<number, { at: number; callback: () => void }>();
-  const timers: SchedulerTimers & { advance(ms: number): void; pending(): number } = {
+  const timers: Clock & { advance(ms: number): void; pending(): number } = {
     now: () => now,
     setTimeout(callback, ms) {
       due.set(++nextId, { at: now + ms, callback });

@@ -6,9 +6,9 @@
  * an announce waits at most `waitMs` for the answer: the peer meets the origins on its
  * next announce at the latest.
  */
+import { systemClock, type Clock } from '@kraken/foundation';
 import type { Digest } from '@kraken/oci-content';
 import { LRUCache } from 'lru-cache';
-import { systemSchedulerTimers, type SchedulerTimers } from '@kraken/p2p-core';
 import type { SwarmKey } from './peer-store.js';
 
 /** An origin that agreed to seed a blob, with the address peers dial. */
@@ -32,7 +32,7 @@ export interface OriginSeedsOptions {
   /** Monotonic milliseconds (default `timers.now`). */
   readonly clock?: (() => number) | undefined;
   /** The wait and the request timeout run on these (default: real, unref'd timers). */
-  readonly timers?: SchedulerTimers | undefined;
+  readonly timers?: Clock | undefined;
   /** A request failed or timed out (not retried for `retryMs`). */
   readonly onError?: ((digest: Digest, err: unknown) => void) | undefined;
   /** A request answered that no origin seeds the blob (not retried for `retryMs`). */
@@ -48,7 +48,7 @@ export function createOriginSeeds(options: OriginSeedsOptions): OriginSeeds {
   const waitMs = options.waitMs ?? 2_000;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const retryMs = options.retryMs ?? 5_000;
-  const timers = options.timers ?? systemSchedulerTimers;
+  const timers = options.timers ?? systemClock;
   const clock = options.clock ?? (() => timers.now());
   const inflight = new Map<string, Promise<void>>();
   const failedAt = new LRUCache<string, number>({ max: 10_000 });

@@ -2,8 +2,9 @@
  * Bandwidth limits of one agent: a token bucket for what it receives from peers and
  * one for what it serves, each shared by every connection and blob.
  */
+import type { Clock } from '@kraken/foundation';
 import { z } from 'zod';
-import { createTokenBucket, type TokenBucket, type TokenBucketClock } from './token-bucket.js';
+import { createTokenBucket, type TokenBucket } from './token-bucket.js';
 
 export const bandwidthSchema = z
   .object({
@@ -47,7 +48,7 @@ export interface BandwidthLimiters {
 
 export function createBandwidthLimiters(
   config: BandwidthConfig,
-  options: { clock?: TokenBucketClock | undefined } = {},
+  options: { clock?: Clock | undefined } = {},
 ): BandwidthLimiters {
   const bucket = (rate: number) =>
     createTokenBucket({

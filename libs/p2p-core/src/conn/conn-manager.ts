@@ -6,6 +6,7 @@
  * never sees a connection it was not told about.
  */
 import net from 'node:net';
+import type { Clock } from '@kraken/foundation';
 import type { Duplex } from 'node:stream';
 import type { ConnectionConfig } from './conn-config.js';
 import { ConnectionError } from './conn-errors.js';
@@ -13,7 +14,6 @@ import type { ProtocolError } from '../errors.js';
 import { MAX_HANDSHAKE_BLOB_IDS } from '../wire/messages.js';
 import {
   createPeerConn,
-  type ConnClock,
   type ConnLogger,
   type LocalPeer,
   type PeerConn,
@@ -43,7 +43,7 @@ export interface ConnManagerOptions {
   readonly maxPieceLength?: number | undefined;
   readonly egress?: TokenBucket | undefined;
   readonly ingress?: TokenBucket | undefined;
-  readonly clock?: ConnClock | undefined;
+  readonly clock?: Clock | undefined;
   readonly logger?: ConnLogger | undefined;
   /** Aborting closes the manager. */
   readonly signal?: AbortSignal | undefined;

@@ -1,3 +1,4 @@
+import type { Clock } from '@kraken/foundation';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { duplexPair, type Duplex } from 'node:stream';
@@ -8,13 +9,7 @@ import { ProtocolError } from '../errors.js';
 import { createFrameDecoder } from '../wire/frame-decoder.js';
 import { encodeMessage } from '../wire/frame-encoder.js';
 import type { Message } from '../wire/messages.js';
-import {
-  createPeerConn,
-  type ConnClock,
-  type PeerConn,
-  type PeerConnEvent,
-  type PeerConnOptions,
-} from './peer-conn.js';
+import { createPeerConn, type PeerConn, type PeerConnEvent, type PeerConnOptions } from './peer-conn.js';
 import { createTokenBucket } from './token-bucket.js';
 
 const A = 'a'.repeat(40);
@@ -22,7 +17,7 @@ const B = 'b'.repeat(40);
 const BLOB = 'c'.repeat(64);
 
 /** Timers that run only when the test advances time. */
-function createFakeClock(): ConnClock & { advance(ms: number): void } {
+function createFakeClock(): Clock & { advance(ms: number): void } {
   let now = 0;
   let nextId = 0;
   const timers = new Map<number, { at: number; callback: () => void }>();

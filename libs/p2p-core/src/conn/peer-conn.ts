@@ -6,6 +6,7 @@
  * accepts the message and returns false once the connection holds more than its
  * high-water mark, and a 'drain' event follows when it is below again.
  */
+import { systemClock, type Clock } from '@kraken/foundation';
 import type { Duplex } from 'node:stream';
 import { ConnectionError } from './conn-errors.js';
 import { ProtocolError } from '../errors.js';
@@ -18,12 +19,10 @@ import {
   type Message,
   type PieceMessage,
 } from '../wire/messages.js';
-import { systemTokenBucketClock, type TokenBucket, type TokenBucketClock } from './token-bucket.js';
+import { type TokenBucket } from './token-bucket.js';
 
 /** Bytes buffered per connection before send() asks for drain: under one piece (128 KiB and up). */
 export const DEFAULT_HIGH_WATER_MARK_BYTES = 64 * 1024;
-
-export type ConnClock = TokenBucketClock;
 
 /** The narrow logger the layer needs; a pino Logger fits. */
 export interface ConnLogger {
@@ -74,7 +73,7 @@ export interface PeerConnOptions {
   readonly egress?: TokenBucket | undefined;
   /** Bytes received cost tokens here; the socket pauses while the bucket is empty. */
   readonly ingress?: TokenBucket | undefined;
-  readonly clock?: ConnClock | undefined;
+  readonly clock?: Clock | undefined;
   readonly logger?: ConnLogger | undefined;
 }
 
@@ -104,7 +103,7 @@ const noopLogger: ConnLogger = { debug() {}, warn() {} };
 
 export function createPeerConn(options: PeerConnOptions): PeerConn {
   const { socket, direction, local, onEvent, egress, ingress } = options;
-  const clock = options.clock ?? systemTokenBucketClock;
+  const clock = options.clock ?? systemClock;
   const logger = options.logger ?? noopLogger;
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
   const keepaliveIntervalMs = options.keepaliveIntervalMs ?? 30_000;

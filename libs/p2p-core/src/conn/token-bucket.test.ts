@@ -1,11 +1,12 @@
+import type { Clock } from '@kraken/foundation';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { createThrottle } from './bandwidth-throttle.js';
 import { TokenBucketClosedError, TokenQueueFullError } from '../errors.js';
-import { createTokenBucket, type TokenBucketClock } from './token-bucket.js';
+import { createTokenBucket } from './token-bucket.js';
 
-interface FakeClock extends TokenBucketClock {
+interface FakeClock extends Clock {
   advance(ms: number): Promise<void>;
   readonly timers: number;
 }

@@ -5,14 +5,8 @@
  * queue is bounded: a caller past the bound is told so instead of piling up. Time and
  * timers are injected so tests drive the bucket with a fake clock.
  */
+import { systemClock, type Clock } from '@kraken/foundation';
 import { TokenBucketClosedError, TokenQueueFullError } from '../errors.js';
-
-export interface TokenBucketClock {
-  /** Monotonic milliseconds. */
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface TokenBucketOptions {
   /** Sustained rate in bytes per second; 0 or undefined means unlimited. */
@@ -21,7 +15,7 @@ export interface TokenBucketOptions {
   readonly burst?: number | undefined;
   /** Maximum number of waiting `take` calls; defaults to 1024. */
   readonly maxQueue?: number | undefined;
-  readonly clock?: TokenBucketClock | undefined;
+  readonly clock?: Clock | undefined;
 }
 
 export interface TakeOptions {
@@ -54,17 +48,6 @@ export interface TokenBucket {
 
 const DEFAULT_MAX_QUEUE = 1024;
 
-export const systemTokenBucketClock: TokenBucketClock = {
-  now: () => performance.now(),
-  setTimeout: (callback, ms) => {
-    const timer = setTimeout(callback, ms);
-    // A pending refill must not keep a shutting-down process alive.
-    timer.unref();
-    return timer;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
 interface Waiter {
   readonly n: number;
   readonly resolve: () => void;
@@ -84,7 +67,7 @@ export function createTokenBucket(options: TokenBucketOptions = {}): TokenBucket
   if (!Number.isInteger(maxQueue) || maxQueue < 0) {
     throw new RangeError(`token bucket maxQueue must be a non-negative integer, got ${maxQueue}`);
   }
-  const clock = options.clock ?? systemTokenBucketClock;
+  const clock = options.clock ?? systemClock;
   const unlimited = rate === 0;
 
   let tokens = burst;

@@ -1,3 +1,4 @@
+import { systemClock } from '@kraken/foundation';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,11 +11,7 @@ import type { Metainfo } from '../metainfo/metainfo.js';
 import { peerConfigSchema } from './peer-config.js';
 import { createPeerNode, type PeerNode } from './peer-node.js';
 import { createPieceReader } from '../storage/piece-reader.js';
-import {
-  silentSchedulerLogger,
-  systemSchedulerTimers,
-  type SchedulerAnnouncer,
-} from '../scheduler/scheduler-deps.js';
+import { silentSchedulerLogger, type SchedulerAnnouncer } from '../scheduler/scheduler-deps.js';
 import { createSwarmFetcher, type SwarmFetcher } from './swarm-fetcher.js';
 import { createSwarmSeeder } from './swarm-seeder.js';
 import { memoryTracker } from '../testing/memory-tracker.js';
@@ -68,7 +65,7 @@ function agentFetcher(agent: PeerNode & { dir: string }, metainfo: Metainfo, fal
     adopter: { adopt: (_digest, path) => rename(path, target) },
     pieceStore: agent.pieceStore,
     fallbackAfterMs,
-    timers: systemSchedulerTimers,
+    timers: systemClock,
     logger: silentSchedulerLogger,
   });
   const sha256 = async () =>
@@ -93,7 +90,7 @@ describe('createPeerNode with the seeder and the fetcher', () => {
         ),
       idleMs: 60_000,
       maxBlobs: 10,
-      timers: systemSchedulerTimers,
+      timers: systemClock,
       logger: silentSchedulerLogger,
     });
     cleanups.push(async () => seeder.close());

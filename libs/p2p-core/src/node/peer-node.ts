@@ -3,6 +3,7 @@
  * bandwidth limiters, all built from the `p2p` config block. Agents and origins both
  * compose one; the difference is that an origin announces itself as one.
  */
+import type { Clock } from '@kraken/foundation';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createBandwidthLimiters } from '../conn/bandwidth-config.js';
@@ -16,7 +17,6 @@ import {
   silentSchedulerLogger,
   type SchedulerAnnouncer,
   type SchedulerLogger,
-  type SchedulerTimers,
 } from '../scheduler/scheduler-deps.js';
 
 export interface PeerNodeOptions {
@@ -27,7 +27,7 @@ export interface PeerNodeOptions {
   /** 40 lowercase hex characters; random by default (a restart is a new peer). */
   readonly peerId?: string | undefined;
   readonly logger?: SchedulerLogger | undefined;
-  readonly timers?: SchedulerTimers | undefined;
+  readonly timers?: Clock | undefined;
 }
 
 export interface PeerNode {

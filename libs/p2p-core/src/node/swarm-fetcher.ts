@@ -8,6 +8,7 @@
  * Callers deduplicate concurrent fetches of one digest; this keeps the outcome of
  * recent fetches for the status endpoint.
  */
+import type { Clock } from '@kraken/foundation';
 import type { Readable } from 'node:stream';
 import type { Digest } from '@kraken/oci-content';
 import { createProgressiveStream } from './progressive-stream.js';
@@ -16,7 +17,7 @@ import type { Metainfo } from '../metainfo/metainfo.js';
 import type { BlobAdopter } from '../storage/partial-blob.js';
 import type { PieceStore } from '../storage/piece-store.js';
 import type { BlobStatus, Scheduler } from '../scheduler/scheduler-interface.js';
-import type { SchedulerLogger, SchedulerTimers } from '../scheduler/scheduler-deps.js';
+import type { SchedulerLogger } from '../scheduler/scheduler-deps.js';
 import type { PieceReader } from '../storage/piece-reader.js';
 
 /** How a blob was fetched: the swarm, an origin directly, or an origin after the swarm failed. */
@@ -55,7 +56,7 @@ export interface SwarmFetcherOptions {
   readonly fallbackAfterMs: number;
   /** How often progress is sampled (ms, default 1 s). */
   readonly sampleMs?: number | undefined;
-  readonly timers: SchedulerTimers;
+  readonly timers: Clock;
   readonly logger: SchedulerLogger;
   /** Called once per finished fetch (metrics). */
   readonly onFetched?: ((outcome: FetchOutcome) => void) | undefined;

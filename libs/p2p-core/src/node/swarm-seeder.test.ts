@@ -1,16 +1,17 @@
+import type { Clock } from '@kraken/foundation';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseDigest, type Digest } from '@kraken/oci-content';
 import type { Metainfo } from '../metainfo/metainfo.js';
 import { MIN_PIECE_LENGTH } from '../metainfo/piece-length.js';
 import type { SeedOptions } from '../scheduler/scheduler-interface.js';
-import { silentSchedulerLogger, type SchedulerTimers } from '../scheduler/scheduler-deps.js';
+import { silentSchedulerLogger } from '../scheduler/scheduler-deps.js';
 import type { BlobStatus } from '../scheduler/scheduler-interface.js';
 import { createSwarmSeeder, firstPieceOf, type SwarmSeederOptions } from './swarm-seeder.js';
 
 const IDLE_MS = 4_000;
 
 /** Timers on vitest's fake clock. */
-const timers: SchedulerTimers = {
+const timers: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),

@@ -5,10 +5,11 @@
  * asked a piece of for `idleMs` leaves the swarm again, so an origin holding millions
  * of blobs only keeps the swarms of the blobs in demand, at most `maxBlobs` of them.
  */
+import type { Clock } from '@kraken/foundation';
 import type { Digest } from '@kraken/oci-content';
 import type { Metainfo } from '../metainfo/metainfo.js';
 import type { Scheduler } from '../scheduler/scheduler-interface.js';
-import type { SchedulerLogger, SchedulerTimers } from '../scheduler/scheduler-deps.js';
+import type { SchedulerLogger } from '../scheduler/scheduler-deps.js';
 import type { PieceReader } from '../storage/piece-reader.js';
 
 export interface SwarmSeederOptions {
@@ -25,7 +26,7 @@ export interface SwarmSeederOptions {
   readonly idleMs: number;
   /** Blobs seeded at once; the least recently active one leaves past it. */
   readonly maxBlobs: number;
-  readonly timers: SchedulerTimers;
+  readonly timers: Clock;
   readonly logger: SchedulerLogger;
 }
 

@@ -1,3 +1,4 @@
+import type { Clock } from '@kraken/foundation';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '@kraken/oci-content';
@@ -8,7 +9,7 @@ import { metainfoId, toMetainfo } from '../metainfo/metainfo.js';
 import { createPeerBlacklist } from './policy/peer-blacklist.js';
 import type { PeerConn } from '../conn/peer-conn.js';
 import { MIN_PIECE_LENGTH } from '../metainfo/piece-length.js';
-import { silentSchedulerLogger, type SchedulerTimers } from './scheduler-deps.js';
+import { silentSchedulerLogger } from './scheduler-deps.js';
 import { createSwarmBlob, type SwarmBlob } from './swarm-blob.js';
 import { createSwarmAnnouncer, DIAL_BACKOFF_MAX_MS, DIAL_BACKOFF_MIN_MS } from './announcer.js';
 
@@ -17,7 +18,7 @@ const peerId = (n: number) => n.toString(16).padStart(40, '0');
 
 function setup(dialResult: () => Promise<PeerConn>) {
   let now = 0;
-  const timers: SchedulerTimers = {
+  const timers: Clock = {
     now: () => now,
     setTimeout: () => undefined,
     clearTimeout: () => {},

@@ -10,17 +10,13 @@
  * answers with a new peer id: without the backoff, every connection event re-dialed such
  * stale entries, hundreds of times a minute.
  */
+import type { Clock } from '@kraken/foundation';
 import type { AnnounceRequest } from '../announce/announce-protocol.js';
 import type { ConnManager } from '../conn/conn-manager.js';
 import type { PeerBlacklist } from './policy/peer-blacklist.js';
 import type { PeerConn } from '../conn/peer-conn.js';
 import { createAnnounceTimers } from './policy/announce-timers.js';
-import type {
-  SchedulerAnnouncer,
-  SchedulerLocalPeer,
-  SchedulerLogger,
-  SchedulerTimers,
-} from './scheduler-deps.js';
+import type { SchedulerAnnouncer, SchedulerLocalPeer, SchedulerLogger } from './scheduler-deps.js';
 import type { BlobPeer, SwarmBlob } from './swarm-blob.js';
 
 export interface SwarmAnnouncerOptions {
@@ -34,7 +30,7 @@ export interface SwarmAnnouncerOptions {
   readonly isClosed: () => boolean;
   readonly intervalMs: number;
   readonly maxPeersPerBlob: number;
-  readonly timers: SchedulerTimers;
+  readonly timers: Clock;
   readonly random: () => number;
   readonly logger: SchedulerLogger;
 }

@@ -4,6 +4,7 @@
  * injected so that tests drive time. Its tunables are scheduler-limits.ts; what it
  * offers in return is scheduler-interface.ts.
  */
+import type { Clock } from '@kraken/foundation';
 import type { AnnouncedPeer, AnnounceRequest } from '../announce/announce-protocol.js';
 import type { ConnManager } from '../conn/conn-manager.js';
 import type { PeerConnEvent } from '../conn/peer-conn.js';
@@ -29,12 +30,6 @@ export interface SchedulerLocalPeer {
   readonly origin?: boolean | undefined;
 }
 
-export interface SchedulerTimers {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
 export interface SchedulerLogger {
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
@@ -53,20 +48,9 @@ export interface SchedulerOptions {
   readonly pieceStore: PieceStore;
   readonly announcer: SchedulerAnnouncer;
   readonly limits?: Partial<SchedulerLimits> | undefined;
-  readonly timers?: SchedulerTimers | undefined;
+  readonly timers?: Clock | undefined;
   readonly random?: (() => number) | undefined;
   readonly logger?: SchedulerLogger | undefined;
 }
-
-export const systemSchedulerTimers: SchedulerTimers = {
-  now: () => performance.now(),
-  setTimeout: (callback, ms) => {
-    const handle = setTimeout(callback, ms);
-    // Swarm timers must never keep a process alive on their own.
-    handle.unref();
-    return handle;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export const silentSchedulerLogger: SchedulerLogger = { debug() {}, info() {}, warn() {} };

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '@kraken/foundation';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,12 +15,7 @@ import { type Scheduler } from './scheduler-interface.js';
 import { SwarmStoppedError } from './scheduler-errors.js';
 import { createTokenBucket } from '../conn/token-bucket.js';
 import { schedulerLimitsSchema } from './scheduler-config.js';
-import {
-  systemSchedulerTimers,
-  type SchedulerAnnouncer,
-  type SchedulerLogger,
-  type SchedulerTimers,
-} from './scheduler-deps.js';
+import { type SchedulerAnnouncer, type SchedulerLogger } from './scheduler-deps.js';
 import { DEFAULT_SCHEDULER_LIMITS } from './scheduler-limits.js';
 import type { PieceReader } from '../storage/piece-reader.js';
 import { memoryTracker } from '../testing/memory-tracker.js';
@@ -43,7 +39,7 @@ let nextId = 0;
 async function node(
   tracker: SchedulerAnnouncer,
   origin = false,
-  timers?: SchedulerTimers,
+  timers?: Clock,
   reuseDir?: string,
 ): Promise<Node> {
   const peerId = (++nextId).toString(16).padStart(40, '0');
@@ -198,7 +194,7 @@ describe('Scheduler', () => {
     // The leecher's clock is ahead by `skew`: that is how the test makes requests time out.
     let skew = 0;
     const leecher = await node(tracker, false, {
-      ...systemSchedulerTimers,
+      ...systemClock,
       now: () => performance.now() + skew,
     });
     const done = download(leecher, metainfo);
@@ -278,7 +274,7 @@ describe('Scheduler', () => {
     const { data, metainfo } = await testBlob();
     let skew = 0;
     const seeder = await node(tracker, true, {
-      ...systemSchedulerTimers,
+      ...systemClock,
       now: () => performance.now() + skew,
     });
     seeder.scheduler.seed(metainfo, { readPiece: reader(data, metainfo) });

@@ -6,6 +6,7 @@
  * handler call. No handler awaits, so no invariant is ever held broken across I/O;
  * a result that comes back for a blob or peer that left meanwhile is dropped.
  */
+import { systemClock } from '@kraken/foundation';
 import { createBitfield, type Bitfield } from '../storage/bitfield.js';
 import { metainfoId, toMetainfo, type Metainfo } from '../metainfo/metainfo.js';
 import type { Scheduler } from './scheduler-interface.js';
@@ -23,7 +24,7 @@ import { createSwarmSweep } from './swarm-sweep.js';
 import { createSwarmMembership } from './swarm-membership.js';
 import { createSwarmPieceWaiters } from './swarm-piece-waiters.js';
 import { InvalidPieceIndexError } from '../errors.js';
-import { silentSchedulerLogger, systemSchedulerTimers, type SchedulerOptions } from './scheduler-deps.js';
+import { silentSchedulerLogger, type SchedulerOptions } from './scheduler-deps.js';
 import { DEFAULT_SCHEDULER_LIMITS } from './scheduler-limits.js';
 import { blobStatus, createSwarmBlob, waitFor, type SwarmBlob } from './swarm-blob.js';
 
@@ -32,7 +33,7 @@ export type { DownloadOptions, SeedOptions, Scheduler } from './scheduler-interf
 const MAX_HANDSHAKE_LIST = 1000;
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const limits = { ...DEFAULT_SCHEDULER_LIMITS, ...options.limits };
-  const timers = options.timers ?? systemSchedulerTimers;
+  const timers = options.timers ?? systemClock;
   const random = options.random ?? Math.random;
   const logger = options.logger ?? silentSchedulerLogger;
   const local = { ...options.local };

@@ -4,10 +4,11 @@
  * reports and warns about. Time is the caller's: the timers read `Date.now`, which the
  * tests fake.
  */
+import type { Clock } from '@kraken/foundation';
 import { parseDigest, type Digest } from '@kraken/oci-content';
 import type { Metainfo } from '../metainfo/metainfo.js';
 import { MIN_PIECE_LENGTH } from '../metainfo/piece-length.js';
-import type { SchedulerLogger, SchedulerTimers } from '../scheduler/scheduler-deps.js';
+import type { SchedulerLogger } from '../scheduler/scheduler-deps.js';
 import type { BlobStatus, DownloadOptions, SwarmBlobState } from '../scheduler/scheduler-interface.js';
 import { createSwarmFetcher, type FetchOutcome, type SwarmFetcherOptions } from '../node/swarm-fetcher.js';
 
@@ -15,7 +16,7 @@ export const PIECE = MIN_PIECE_LENGTH;
 export const FALLBACK_MS = 5_000;
 
 /** Timers on vitest's fake clock. */
-export const timers: SchedulerTimers = {
+export const timers: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),

@@ -3,16 +3,14 @@
  * thousands of agents that started a pull together do not announce in lockstep (and
  * a blob never waits behind a round-robin of every other blob, as Kraken's does).
  */
+import type { Timers } from '@kraken/foundation';
 export interface AnnounceTimerOptions {
   /** Base interval between announces of one blob (ms); the tracker may change it. */
   readonly intervalMs: number;
   /** Fraction of the interval added or removed at random, e.g. 0.2 for ±20%. */
   readonly jitter?: number;
   readonly random?: () => number;
-  readonly timers: {
-    setTimeout(callback: () => void, ms: number): unknown;
-    clearTimeout(handle: unknown): void;
-  };
+  readonly timers: Timers;
   /** Called when a blob is due; announce, then call `schedule` again. */
   readonly onDue: (blob: string) => void;
 }
