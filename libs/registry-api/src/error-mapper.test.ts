@@ -1,8 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { ContentTooLargeError, DigestMismatchError, InvalidDigestError, InvalidManifestError, SizeMismatchError } from '@kraken/oci-content';
+import {
+  ContentTooLargeError,
+  DigestMismatchError,
+  InvalidDigestError,
+  InvalidManifestError,
+  SizeMismatchError,
+} from '@kraken/oci-content';
 import { KrakenError } from '@kraken/foundation';
 import { mapError } from './error-mapper.js';
-import { BlobUnknownError, DeniedError, ManifestBlobUnknownError, TooManyRequestsError, UnauthorizedError, UnsupportedError } from './errors.js';
+import {
+  BlobUnknownError,
+  DeniedError,
+  ManifestBlobUnknownError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  UnsupportedError,
+} from './errors.js';
 
 describe('error mapper', () => {
   it.each([

@@ -6,7 +6,7 @@
  */
 import { KrakenError } from '@kraken/foundation';
 import { TooManyRequestsError } from './errors.js';
-import type { EndpointKind } from './registry-path.js';
+import type { EndpointKind } from './request/registry-path.js';
 
 /**
  * The spec's error codes, plus the legacy Docker codes clients may meet (TAG_INVALID,

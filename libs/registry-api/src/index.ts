@@ -15,15 +15,15 @@ export type {
   RegistryStore,
 } from './registry-store.js';
 export { isWritableRegistryStore } from './registry-context.js';
-export { createFsUploadStore } from './fs-upload-store.js';
-export type { FsUploadStoreOptions } from './fs-upload-store.js';
+export { createFsUploadStore } from './uploads/fs-upload-store.js';
+export type { FsUploadStoreOptions } from './uploads/fs-upload-store.js';
 export type {
   UploadStore,
   UploadSession,
   AppendOptions,
   AppendResult,
   VerifiedUpload,
-} from './upload-store.js';
+} from './uploads/upload-store.js';
 export { registryApiConfigSchema, uploadsConfigSchema, registryLimitsSchema } from './registry-api-config.js';
 export type { RegistryApiConfig, UploadsConfig, RegistryLimits } from './registry-api-config.js';
 export {
@@ -33,8 +33,8 @@ export {
   parseTag,
   parseReference,
   MAX_REPOSITORY_NAME_LENGTH,
-} from './registry-names.js';
-export type { Reference } from './registry-names.js';
+} from './request/registry-names.js';
+export type { Reference } from './request/registry-names.js';
 export { mapError } from './error-mapper.js';
 export type { OciErrorCode, OciErrorBody, OciErrorResponse } from './error-mapper.js';
 export {

@@ -5,18 +5,24 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { silentLogger, type Logger, type Metrics } from '@kraken/service-kit';
-import { deleteBlob, getBlob } from './blob-routes.js';
-import { getBase, listReferrers, listRepositories, listTags } from './discovery-routes.js';
+import { deleteBlob, getBlob } from './routes/blob-routes.js';
+import { getBase, listReferrers, listRepositories, listTags } from './routes/discovery-routes.js';
 import { mapError } from './error-mapper.js';
 import { EndpointNotFoundError, RegistryOptionsError, UnsupportedError } from './errors.js';
-import { deleteManifest, getManifest, putManifest } from './manifest-routes.js';
+import { deleteManifest, getManifest, putManifest } from './routes/manifest-routes.js';
 import { registryLimitsSchema, type RegistryLimits } from './registry-api-config.js';
 import { isWritableRegistryStore, type RegistryContext } from './registry-context.js';
 import { createRegistryMetrics } from './registry-metrics.js';
-import { parseRegistryPath, type RegistryEndpoint } from './registry-path.js';
+import { parseRegistryPath, type RegistryEndpoint } from './request/registry-path.js';
 import type { RegistryStore } from './registry-store.js';
-import { cancelUpload, completeUpload, getUploadStatus, patchUpload, startUpload } from './upload-routes.js';
-import type { UploadStore } from './upload-store.js';
+import {
+  cancelUpload,
+  completeUpload,
+  getUploadStatus,
+  patchUpload,
+  startUpload,
+} from './routes/upload-routes.js';
+import type { UploadStore } from './uploads/upload-store.js';
 
 export interface RegistryApiOptions {
   /** A ReadableRegistryStore makes the registry read-only (pushes and deletes answer 405 UNSUPPORTED). */

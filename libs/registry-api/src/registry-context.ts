@@ -8,7 +8,7 @@ import { UnsupportedError } from './errors.js';
 import type { RegistryLimits } from './registry-api-config.js';
 import type { RegistryMetrics } from './registry-metrics.js';
 import type { ReadableRegistryStore, RegistryStore, WritableRegistryStore } from './registry-store.js';
-import type { UploadStore } from './upload-store.js';
+import type { UploadStore } from './uploads/upload-store.js';
 
 export interface RegistryContext {
   readonly store: ReadableRegistryStore;

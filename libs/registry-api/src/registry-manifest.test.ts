@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf, MediaType } from '@kraken/oci-content';
 import { createTestRegistry, type TestRegistry } from './testing/test-registry.js';
-import { descriptorOf, testBlob, testImageManifest, testIndex, type TestManifest } from './testing/oci-fixtures.js';
+import {
+  descriptorOf,
+  testBlob,
+  testImageManifest,
+  testIndex,
+  type TestManifest,
+} from './testing/oci-fixtures.js';
 
 const REPO = 'team/app';
 

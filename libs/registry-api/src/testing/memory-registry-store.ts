@@ -7,7 +7,12 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestVerifyStream, type Descriptor, type Digest, type ParsedManifest } from '@kraken/oci-content';
-import type { Page, ReadableRegistryStore, StoredManifest, WritableRegistryStore } from '../registry-store.js';
+import type {
+  Page,
+  ReadableRegistryStore,
+  StoredManifest,
+  WritableRegistryStore,
+} from '../registry-store.js';
 
 interface ManifestEntry {
   readonly stored: StoredManifest;

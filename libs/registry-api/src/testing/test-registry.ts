@@ -8,12 +8,16 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Metrics } from '@kraken/service-kit';
 import { createManualClock, type ManualClock } from '@kraken/foundation/testing';
-import { createFsUploadStore } from '../fs-upload-store.js';
+import { createFsUploadStore } from '../uploads/fs-upload-store.js';
 import type { RegistryLimits } from '../registry-api-config.js';
 import { registerRegistryApi } from '../registry-api-plugin.js';
 import type { ReadableRegistryStore } from '../registry-store.js';
-import type { UploadStore } from '../upload-store.js';
-import { createMemoryRegistryStore, readOnlyRegistryStore, type MemoryRegistryStore } from './memory-registry-store.js';
+import type { UploadStore } from '../uploads/upload-store.js';
+import {
+  createMemoryRegistryStore,
+  readOnlyRegistryStore,
+  type MemoryRegistryStore,
+} from './memory-registry-store.js';
 
 export interface TestRegistry {
   readonly app: FastifyInstance;

@@ -5,16 +5,21 @@
  * stream into the upload store, which verifies the digest before the store sees them.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidDigestError, SUPPORTED_DIGEST_ALGORITHMS, type Digest, type DigestAlgorithm } from '@kraken/oci-content';
-import { parseChunkRange } from './byte-range.js';
-import { RangeInvalidError, UploadInvalidError, UploadUnknownError } from './errors.js';
-import type { EndpointHandler, RegistryContext } from './registry-context.js';
-import { requireWritable } from './registry-context.js';
+import {
+  InvalidDigestError,
+  SUPPORTED_DIGEST_ALGORITHMS,
+  type Digest,
+  type DigestAlgorithm,
+} from '@kraken/oci-content';
+import { parseChunkRange } from '../request/byte-range.js';
+import { RangeInvalidError, UploadInvalidError, UploadUnknownError } from '../errors.js';
+import type { EndpointHandler, RegistryContext } from '../registry-context.js';
+import { requireWritable } from '../registry-context.js';
 import { blobLocation, setUploadHeaders } from './registry-locations.js';
-import { parseDigestParam, parseRepositoryName } from './registry-names.js';
-import { bodyStream, declaredLength, hasBody } from './request-body.js';
-import { header, queryOf, single } from './request-params.js';
-import type { AppendResult } from './upload-store.js';
+import { parseDigestParam, parseRepositoryName } from '../request/registry-names.js';
+import { bodyStream, declaredLength, hasBody } from '../request/request-body.js';
+import { header, queryOf, single } from '../request/request-params.js';
+import type { AppendResult } from '../uploads/upload-store.js';
 
 type UploadsEndpoint = { readonly repo: string };
 type UploadEndpoint = { readonly repo: string; readonly id: string };

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { InvalidDigestError, parseDigest, type Digest } from '@kraken/oci-content';
-import { NameInvalidError, TagInvalidError } from './errors.js';
+import { NameInvalidError, TagInvalidError } from '../errors.js';
 
 /** The spec's `<name>` grammar, anchored. It excludes `..`, `\`, `%` and empty components. */
 const NAME_PATTERN = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;

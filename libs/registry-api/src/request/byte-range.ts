@@ -3,8 +3,8 @@
  * range, RFC 9110 section 14) and the `Content-Range` header of upload chunks
  * (`<start>-<end>`, inclusive, as the distribution spec writes it).
  */
-import type { ByteRange } from './registry-store.js';
-import { RangeInvalidError, UploadInvalidError } from './errors.js';
+import type { ByteRange } from '../registry-store.js';
+import { RangeInvalidError, UploadInvalidError } from '../errors.js';
 
 const SINGLE_RANGE = /^bytes=(\d*)-(\d*)$/;
 const CHUNK_RANGE = /^(?:bytes[= ])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/;

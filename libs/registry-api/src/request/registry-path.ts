@@ -6,7 +6,7 @@
  */
 import type { Digest } from '@kraken/oci-content';
 import { parseDigest } from '@kraken/oci-content';
-import { NameInvalidError } from './errors.js';
+import { NameInvalidError } from '../errors.js';
 import { parseRepositoryName } from './registry-names.js';
 
 export type RegistryEndpoint =

@@ -3,12 +3,12 @@
  * answers from `statBlob` alone and never opens the content.
  */
 import type { Digest } from '@kraken/oci-content';
-import { contentRange, resolveReadRange } from './byte-range.js';
-import { BlobUnknownError, RangeInvalidError, UnsupportedError } from './errors.js';
-import type { EndpointHandler } from './registry-context.js';
-import { requireWritable } from './registry-context.js';
-import type { ByteRange } from './registry-store.js';
-import { header } from './request-params.js';
+import { contentRange, resolveReadRange } from '../request/byte-range.js';
+import { BlobUnknownError, RangeInvalidError, UnsupportedError } from '../errors.js';
+import type { EndpointHandler } from '../registry-context.js';
+import { requireWritable } from '../registry-context.js';
+import type { ByteRange } from '../registry-store.js';
+import { header } from '../request/request-params.js';
 
 type BlobEndpoint = { readonly repo: string; readonly digest: Digest };
 

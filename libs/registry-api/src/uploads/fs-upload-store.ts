@@ -12,11 +12,24 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { ContentTooLargeError, createDigester, DigestMismatchError, DigestVerifyStream, type Digest, type DigestAlgorithm, type Digester } from '@kraken/oci-content';
+import {
+  ContentTooLargeError,
+  createDigester,
+  DigestMismatchError,
+  DigestVerifyStream,
+  type Digest,
+  type DigestAlgorithm,
+  type Digester,
+} from '@kraken/oci-content';
 import type { Logger } from '@kraken/service-kit';
 import { ChunkMeter } from './chunk-meter.js';
-import { RangeInvalidError, TooManyRequestsError, UploadInvalidError, UploadUnknownError } from './errors.js';
-import type { UploadsConfig } from './registry-api-config.js';
+import {
+  RangeInvalidError,
+  TooManyRequestsError,
+  UploadInvalidError,
+  UploadUnknownError,
+} from '../errors.js';
+import type { UploadsConfig } from '../registry-api-config.js';
 import type { AppendOptions, UploadSession, UploadStore, VerifiedUpload } from './upload-store.js';
 
 /** Large reads when the verified upload is streamed on (1 MiB chunks cost far less CPU per byte). */

@@ -4,14 +4,14 @@
  * content it references is present; its bytes are stored exactly as sent.
  */
 import { digestOf, DigestMismatchError, parseDigest, parseManifest } from '@kraken/oci-content';
-import { ManifestTooLargeError, ManifestUnknownError, UnsupportedError } from './errors.js';
+import { ManifestTooLargeError, ManifestUnknownError, UnsupportedError } from '../errors.js';
 import { checkManifestReferences } from './manifest-references.js';
-import type { EndpointHandler } from './registry-context.js';
-import { requireWritable } from './registry-context.js';
+import type { EndpointHandler } from '../registry-context.js';
+import { requireWritable } from '../registry-context.js';
 import { manifestLocation } from './registry-locations.js';
-import { isTag, parseReference, parseTag, type Reference } from './registry-names.js';
-import { readBoundedBody } from './request-body.js';
-import { all, header, queryOf } from './request-params.js';
+import { isTag, parseReference, parseTag, type Reference } from '../request/registry-names.js';
+import { readBoundedBody } from '../request/request-body.js';
+import { all, header, queryOf } from '../request/request-params.js';
 
 type ManifestEndpoint = { readonly repo: string; readonly reference: string };
 

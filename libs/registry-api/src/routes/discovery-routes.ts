@@ -4,11 +4,16 @@
  */
 import type { FastifyReply } from 'fastify';
 import { MediaType, type Digest } from '@kraken/oci-content';
-import { EndpointNotFoundError, NameUnknownError, PaginationInvalidError, UnsupportedError } from './errors.js';
-import type { EndpointHandler, RegistryContext } from './registry-context.js';
-import { isTag, repositoryNameSchema } from './registry-names.js';
-import type { Page } from './registry-store.js';
-import { queryOf, single, type Query } from './request-params.js';
+import {
+  EndpointNotFoundError,
+  NameUnknownError,
+  PaginationInvalidError,
+  UnsupportedError,
+} from '../errors.js';
+import type { EndpointHandler, RegistryContext } from '../registry-context.js';
+import { isTag, repositoryNameSchema } from '../request/registry-names.js';
+import type { Page } from '../registry-store.js';
+import { queryOf, single, type Query } from '../request/request-params.js';
 
 export const getBase: EndpointHandler<unknown> = async (_ctx, _request, reply) => {
   reply.code(200).header('content-type', 'application/json').send('{}');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { digestOf, DigestMismatchError, type Digest } from '@kraken/oci-content';
-import { RangeInvalidError, UploadInvalidError, UploadUnknownError } from './errors.js';
+import { RangeInvalidError, UploadInvalidError, UploadUnknownError } from '../errors.js';
 import { createFsUploadStore, type FsUploadStoreOptions } from './fs-upload-store.js';
 import type { UploadStore, VerifiedUpload } from './upload-store.js';
 

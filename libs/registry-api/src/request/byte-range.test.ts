@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contentRange, parseChunkRange, resolveReadRange, uploadRange } from './byte-range.js';
-import { RangeInvalidError, UploadInvalidError } from './errors.js';
+import { RangeInvalidError, UploadInvalidError } from '../errors.js';
 
 describe('read ranges', () => {
   it.each([

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import type { Digest } from '@kraken/oci-content';
-import { uploadRange } from './byte-range.js';
+import { uploadRange } from '../request/byte-range.js';
 
 export function blobLocation(repo: string, digest: Digest): string {
   return `/v2/${repo}/blobs/${digest.value}`;

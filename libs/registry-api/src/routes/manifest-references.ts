@@ -5,8 +5,8 @@
  * lets referrers arrive before the manifest they refer to.
  */
 import { parseDigest, requiredBlobs, type Descriptor, type ParsedManifest } from '@kraken/oci-content';
-import { ManifestBlobUnknownError } from './errors.js';
-import type { ReadableRegistryStore } from './registry-store.js';
+import { ManifestBlobUnknownError } from '../errors.js';
+import type { ReadableRegistryStore } from '../registry-store.js';
 
 /** Lookups in flight at once; manifests may list hundreds of layers. */
 const CONCURRENCY = 8;
