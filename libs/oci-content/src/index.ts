@@ -36,4 +36,10 @@ export {
   InvalidManifestError,
 } from './manifest.js';
 export { InvalidRepositoryNameError, InvalidTagError } from './errors.js';
-export { parseRepositoryName, parseTag, MAX_REPOSITORY_NAME_LENGTH } from './reference-names.js';
+export {
+  parseRepositoryName,
+  parseTag,
+  isRepositoryName,
+  isTag,
+  MAX_REPOSITORY_NAME_LENGTH,
+} from './reference-names.js';

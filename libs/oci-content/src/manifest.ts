@@ -6,7 +6,12 @@
 import { z } from 'zod';
 import { parseDigest, type Digest } from './digest.js';
 import { KrakenError } from '@kraken/foundation';
-import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MediaType, NON_DISTRIBUTABLE_MEDIA_TYPES } from './media-types.js';
+import {
+  INDEX_MEDIA_TYPES,
+  MANIFEST_MEDIA_TYPES,
+  MediaType,
+  NON_DISTRIBUTABLE_MEDIA_TYPES,
+} from './media-types.js';
 
 export class InvalidManifestError extends KrakenError {
   constructor(message: string, detail?: unknown) {

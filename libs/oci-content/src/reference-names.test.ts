@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRepositoryNameError, InvalidTagError } from './errors.js';
-import { MAX_REPOSITORY_NAME_LENGTH, isRepositoryName, parseRepositoryName, parseTag } from './reference-names.js';
+import {
+  MAX_REPOSITORY_NAME_LENGTH,
+  isRepositoryName,
+  parseRepositoryName,
+  parseTag,
+} from './reference-names.js';
 
 describe('parseRepositoryName', () => {
   it.each([

@@ -4,26 +4,28 @@
  * before it reaches a store (where it may become part of a storage key or path).
  */
 import { z } from 'zod';
-import { InvalidDigestError, parseDigest, type Digest } from '@kraken/oci-content';
+import {
+  InvalidDigestError,
+  MAX_REPOSITORY_NAME_LENGTH,
+  isRepositoryName,
+  isTag,
+  parseDigest,
+  type Digest,
+} from '@kraken/oci-content';
 import { NameInvalidError, TagInvalidError } from '../errors.js';
 
-/** The spec's `<name>` grammar, anchored. It excludes `..`, `\`, `%` and empty components. */
-const NAME_PATTERN = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-const TAG_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+export { isTag, MAX_REPOSITORY_NAME_LENGTH };
 
-/** Clients limit `host/name` to 255 characters; the name alone can never be longer. */
-export const MAX_REPOSITORY_NAME_LENGTH = 255;
-
+// The grammar itself is oci-content's, the one copy every component validates names with;
+// this module only turns a violation into the spec's NAME_INVALID and TAG_INVALID errors.
 export const repositoryNameSchema = z
   .string()
-  .min(1)
-  .max(MAX_REPOSITORY_NAME_LENGTH)
-  .regex(NAME_PATTERN)
+  .refine(isRepositoryName)
   .describe('Repository name as the OCI distribution spec defines it, e.g. "library/ubuntu".');
 
 export const tagSchema = z
   .string()
-  .regex(TAG_PATTERN)
+  .refine(isTag)
   .describe('Tag: up to 128 characters of [a-zA-Z0-9._-], not starting with "." or "-".');
 
 export type Reference = { readonly tag: string } | { readonly digest: Digest };
@@ -32,10 +34,6 @@ export function parseRepositoryName(input: string): string {
   const parsed = repositoryNameSchema.safeParse(input);
   if (!parsed.success) throw new NameInvalidError(`invalid repository name "${shorten(input)}"`);
   return parsed.data;
-}
-
-export function isTag(input: string): boolean {
-  return tagSchema.safeParse(input).success;
 }
 
 export function parseTag(input: string): string {
