@@ -5,13 +5,13 @@
  * optional OpenTelemetry tracing, and signal-driven shutdown.
  */
 export { ConfigError } from './errors.js';
-export { loadConfigFile, parseConfig, configPathFromArgv } from './config-loader.js';
-export { configJsonSchema } from './config-json-schema.js';
-export type { ConfigJsonSchemaOptions, JsonSchema } from './config-json-schema.js';
-export { renderConfigReference } from './config-reference.js';
-export type { ConfigReferenceOptions } from './config-reference.js';
-export { listenSchema, loggingSchema, tracingSchema } from './service-config.js';
-export type { ListenConfig, LoggingConfig, TracingConfig } from './service-config.js';
+export { loadConfigFile, parseConfig, configPathFromArgv } from './config/config-loader.js';
+export { configJsonSchema } from './config/config-json-schema.js';
+export type { ConfigJsonSchemaOptions, JsonSchema } from './config/config-json-schema.js';
+export { renderConfigReference } from './config/config-reference.js';
+export type { ConfigReferenceOptions } from './config/config-reference.js';
+export { listenSchema, loggingSchema, tracingSchema } from './config/service-config.js';
+export type { ListenConfig, LoggingConfig, TracingConfig } from './config/service-config.js';
 export { createLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { createMetrics } from './metrics.js';

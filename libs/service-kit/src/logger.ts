@@ -1,6 +1,6 @@
 /** pino JSON logger factory; every component logs through one of these. */
 import { pino, type Logger } from 'pino';
-import type { LoggingConfig } from './service-config.js';
+import type { LoggingConfig } from './config/service-config.js';
 
 export type { Logger };
 

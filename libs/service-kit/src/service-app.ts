@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ListenConfig } from './service-config.js';
+import type { ListenConfig } from './config/service-config.js';
 
 export interface ServiceApp {
   start(): Promise<void>;

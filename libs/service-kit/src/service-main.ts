@@ -4,11 +4,11 @@
  * A bad config ends the process with exit code 2 and one readable line on stderr.
  */
 import type { z } from 'zod';
-import { configPathFromArgv, loadConfigFile } from './config-loader.js';
+import { configPathFromArgv, loadConfigFile } from './config/config-loader.js';
 import { ConfigError } from './errors.js';
 import { runService, type Service } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
-import type { LoggingConfig, TracingConfig } from './service-config.js';
+import type { LoggingConfig, TracingConfig } from './config/service-config.js';
 import { startTracing } from './tracing.js';
 
 export interface MainOptions<S extends z.ZodType<{ logging: LoggingConfig; tracing: TracingConfig }>> {

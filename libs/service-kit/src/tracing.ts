@@ -2,7 +2,7 @@
  * OpenTelemetry tracing, off unless configured. When enabled, the Node SDK with
  * auto-instrumented HTTP exports spans over OTLP/HTTP.
  */
-import type { TracingConfig } from './service-config.js';
+import type { TracingConfig } from './config/service-config.js';
 
 export interface Tracing {
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 import { configPathFromArgv, loadConfigFile, parseConfig } from './config-loader.js';
 import { listenSchema, loggingSchema } from './service-config.js';
 
