@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageBackend } from '@kraken/storage-backends';
 import { startCluster, type Cluster } from './support/cluster.js';
-import { backendDigests, metric, minioBackend, pullDigest, putBlob, randomBlob, type TestBlob } from './support/origin-storage.js';
+import {
+  backendDigests,
+  metric,
+  minioBackend,
+  pullDigest,
+  putBlob,
+  randomBlob,
+  type TestBlob,
+} from './support/origin-storage.js';
 
 let work: string;
 let cluster: Cluster;

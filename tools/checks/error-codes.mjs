@@ -9,7 +9,9 @@ import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
 const catalogueFile = join(root, 'libs/foundation/src/error-catalogue.ts');
-const catalogue = new Set([...readFileSync(catalogueFile, 'utf8').matchAll(/^\s+(KRAKEN_[A-Z0-9_]+):/gm)].map((m) => m[1]));
+const catalogue = new Set(
+  [...readFileSync(catalogueFile, 'utf8').matchAll(/^\s+(KRAKEN_[A-Z0-9_]+):/gm)].map((m) => m[1]),
+);
 
 function* sources(dir) {
   for (const name of readdirSync(dir)) {
@@ -45,7 +47,8 @@ for (const top of ['libs', 'apps']) {
   }
 }
 for (const [code, owners] of raisedBy) {
-  if (owners.size > 1) problems.push(`${code} is raised by ${owners.size} classes: ${[...owners].join(', ')}`);
+  if (owners.size > 1)
+    problems.push(`${code} is raised by ${owners.size} classes: ${[...owners].join(', ')}`);
 }
 for (const code of catalogue) {
   if (!used.has(code)) problems.push(`${code} is in the catalogue but no source uses it`);

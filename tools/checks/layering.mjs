@@ -8,13 +8,55 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
 const probes = [
-  { file: 'libs/foundation/src/probe.ts', from: '@kraken/oci-content', name: 'parseDigest', allowed: false, why: 'foundation imports no lib' },
-  { file: 'libs/storage-backends/src/probe.ts', from: '@kraken/tracker', name: 'createPeerStore', allowed: false, why: 'core → domain is upward' },
-  { file: 'libs/service-kit/src/probe.ts', from: '@kraken/origin', name: 'createOriginClient', allowed: false, why: 'core → domain is upward' },
-  { file: 'libs/tracker/src/probe.ts', from: '@kraken/build-index', name: 'createBuildIndexClient', allowed: false, why: 'the tracker stands on the core alone' },
-  { file: 'libs/origin/src/probe.ts', from: '@kraken/tracker', name: 'createPeerStore', allowed: false, why: 'the origin stands on the core alone' },
-  { file: 'libs/build-index/src/probe.ts', from: '@kraken/origin', name: 'createOriginClient', allowed: true, why: 'the build-index checks content on the origins' },
-  { file: 'libs/origin/src/probe.ts', from: '@kraken/storage-backends', name: 'createFilesystemBackend', allowed: true, why: 'domain → core is downward' },
+  {
+    file: 'libs/foundation/src/probe.ts',
+    from: '@kraken/oci-content',
+    name: 'parseDigest',
+    allowed: false,
+    why: 'foundation imports no lib',
+  },
+  {
+    file: 'libs/storage-backends/src/probe.ts',
+    from: '@kraken/tracker',
+    name: 'createPeerStore',
+    allowed: false,
+    why: 'core → domain is upward',
+  },
+  {
+    file: 'libs/service-kit/src/probe.ts',
+    from: '@kraken/origin',
+    name: 'createOriginClient',
+    allowed: false,
+    why: 'core → domain is upward',
+  },
+  {
+    file: 'libs/tracker/src/probe.ts',
+    from: '@kraken/build-index',
+    name: 'createBuildIndexClient',
+    allowed: false,
+    why: 'the tracker stands on the core alone',
+  },
+  {
+    file: 'libs/origin/src/probe.ts',
+    from: '@kraken/tracker',
+    name: 'createPeerStore',
+    allowed: false,
+    why: 'the origin stands on the core alone',
+  },
+  {
+    file: 'libs/build-index/src/probe.ts',
+    from: '@kraken/origin',
+    name: 'createOriginClient',
+    allowed: true,
+    why: 'the build-index checks content on the origins',
+  },
+  {
+    file: 'libs/origin/src/probe.ts',
+    from: '@kraken/storage-backends',
+    name: 'createFilesystemBackend',
+    allowed: true,
+    why: 'domain → core is downward',
+  },
 ];
 
 const eslint = new ESLint({ cwd: root });

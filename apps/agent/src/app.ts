@@ -31,39 +31,15 @@ export type App = ServiceApp;
 
 export function createApp(config: Config, deps: { logger: Logger }): App {
   const metrics = createMetrics('agent');
-  const fetched = metrics.counter(
-    'blob_fetch_bytes_total',
-    'Bytes of content fetched into the local cache, by source.',
-    ['source'] as const,
-  );
-  const cacheHits = metrics.counter('blob_cache_reads_total', 'Blob reads served from the local cache.');
   const originRing = createLiveRing(config.origins, { logger: deps.logger });
   const origin = createOriginRingClient({ ring: originRing });
   const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger });
   const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing });
-  const evictions = metrics.counter('blob_cache_evictions_total', 'Blobs evicted from the local cache.');
-  const cache = createContentCache({
-    root: config.cache.dir,
-    maxBytes: config.cache.maxBytes,
-    onEvict: () => evictions.inc(),
-  });
-  metrics.gauge('blob_cache_bytes', 'Bytes held by the local cache.', {
-    collect: (gauge) => gauge.set(cache.usage().bytes),
-  });
+  const cache = createContentCache({ root: config.cache.dir, maxBytes: config.cache.maxBytes, metrics });
   const trackerRing = createLiveRing(config.trackers, { logger: deps.logger });
   const tracker = createTrackerRingClient({ ring: trackerRing });
   const p2pLogger = deps.logger.child({ component: 'p2p' });
-  const node = createPeerNode({ config: config.p2p, announcer: tracker, logger: p2pLogger });
-  const swarmFetches = metrics.counter(
-    'blob_fetches_total',
-    'Blobs fetched into the cache, by path (swarm, direct, fallback) and result.',
-    ['path', 'result'] as const,
-  );
-  const swarmBytes = metrics.counter(
-    'swarm_bytes_total',
-    'Piece bytes received through the swarm, by source (peer or origin).',
-    ['source'] as const,
-  );
+  const node = createPeerNode({ config: config.p2p, announcer: tracker, logger: p2pLogger, metrics });
   const fetcher = createSwarmFetcher({
     scheduler: node.scheduler,
     metainfo: (digest, signal) => tracker.getMetainfo(digest, signal),
@@ -80,19 +56,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     fallbackAfterMs: config.p2p.fallbackAfterMs,
     timers: systemClock,
     logger: p2pLogger,
-    onFetched: (outcome) => {
-      swarmFetches.inc({ path: outcome.path, result: outcome.ok ? 'ok' : 'missing' });
-      if (outcome.swarm !== undefined) {
-        swarmBytes.inc({ source: 'peer' }, outcome.swarm.bytesFromPeers);
-        swarmBytes.inc({ source: 'origin' }, outcome.swarm.bytesFromOrigins);
-      }
-    },
-  });
-  metrics.gauge('swarm_blobs', 'Blobs in a swarm (downloading or seeding).', {
-    collect: (gauge) => gauge.set(node.scheduler.list().length),
-  });
-  metrics.gauge('swarm_peers_connected', 'Peers connected over all swarms.', {
-    collect: (gauge) => gauge.set(node.scheduler.list().reduce((sum, blob) => sum + blob.peersConnected, 0)),
+    metrics,
   });
   const store = createAgentRegistryStore({
     origin,
@@ -100,10 +64,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     cache,
     swarm: fetcher,
     tagTtlMs: config.cache.tagTtlSeconds * 1000,
-    onFetch: (event) => {
-      if (event.source === 'origin') fetched.inc({ source: 'origin' }, event.bytes ?? 0);
-      else cacheHits.inc();
-    },
+    metrics,
   });
   const server = createHttpServer({
     logger: deps.logger,

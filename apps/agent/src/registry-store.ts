@@ -9,12 +9,14 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '@kraken/oci-content';
 import type { ReadableRegistryStore } from '@kraken/registry-api';
+import type { Metrics } from '@kraken/service-kit';
 import type { ContentCache } from '@kraken/storage-backends';
 import type { BuildIndexClient } from '@kraken/build-index';
 import type { OriginClient } from '@kraken/origin';
 import { readManifestBytes } from '@kraken/build-index';
 import { toReferrerDescriptor } from '@kraken/build-index';
 import { createManifestResolver } from '@kraken/build-index';
+import { createRegistryStoreMetrics } from './registry-store-metrics.js';
 
 export interface AgentRegistryStoreOptions {
   origin: Pick<OriginClient, 'statBlob' | 'getBlob'>;
@@ -47,8 +49,8 @@ export interface AgentRegistryStoreOptions {
       },
     ): Promise<Readable | undefined>;
   };
-  /** Reports where content came from, for metrics. */
-  onFetch?: (event: { digest: Digest; source: 'cache' | 'origin'; bytes?: number }) => void;
+  /** Registers where content came from on it (registry-store-metrics.ts). */
+  metrics?: Metrics;
 }
 
 export interface AgentRegistryStore extends ReadableRegistryStore {
@@ -61,6 +63,7 @@ export interface AgentRegistryStore extends ReadableRegistryStore {
 
 export function createAgentRegistryStore(options: AgentRegistryStoreOptions): AgentRegistryStore {
   const { origin, buildIndex, cache } = options;
+  const metrics = createRegistryStoreMetrics(options.metrics);
 
   const inflight = new Map<string, Promise<boolean>>();
 
@@ -68,7 +71,7 @@ export function createAgentRegistryStore(options: AgentRegistryStoreOptions): Ag
     const stream = await origin.getBlob(digest);
     if (stream === undefined) return false;
     const result = await cache.write(digest, stream);
-    options.onFetch?.({ digest, source: 'origin', bytes: result.size });
+    metrics.fetchedFromOrigin(result.size);
     return true;
   }
 
@@ -119,7 +122,7 @@ export function createAgentRegistryStore(options: AgentRegistryStoreOptions): Ag
         if (stream !== undefined) return stream;
       }
       if (!(await ensureCached(digest))) return undefined;
-      options.onFetch?.({ digest, source: 'cache' });
+      metrics.readFromCache();
       return cache.read(digest, range);
     },
 

@@ -8,7 +8,14 @@
 import { createBuildIndexCluster, createBuildIndexRoutes } from '@kraken/build-index';
 import { createOriginRingClient, type OriginClient } from '@kraken/origin';
 import { createLiveRing } from '@kraken/hashring';
-import { createHttpServer, createMetrics, createServiceApp, type ServiceApp, type Logger, type Metrics } from '@kraken/service-kit';
+import {
+  createHttpServer,
+  createMetrics,
+  createServiceApp,
+  type ServiceApp,
+  type Logger,
+  type Metrics,
+} from '@kraken/service-kit';
 import { createBackend, type StorageBackend, createResilientBackend } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 
@@ -29,25 +36,14 @@ export interface AppDeps {
 export function createApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetrics('build-index');
-  const retries = metrics.counter(
-    'storage_retries_total',
-    'Storage backend operations retried after a transient error, by operation.',
-    ['operation'],
-  );
-  const timeouts = metrics.counter(
-    'storage_timeouts_total',
-    'Storage backend attempts that timed out, by operation.',
-    ['operation'],
-  );
   const backend =
     deps.backend ??
     createResilientBackend({
       backend: createBackend(config.storage),
       config: config.storageResilience,
-      hooks: {
-        onRetry: ({ operation }) => retries.inc({ operation }),
-        onTimeout: ({ operation }) => timeouts.inc({ operation }),
-      },
+      // One backend: its retries and timeouts are counted by operation alone.
+      metrics,
+      metricsByBackend: false,
     });
   // Existence checks ask a blob's owners on the origin ring, in order.
   const originRing = createLiveRing(config.origins, { logger });

@@ -2,7 +2,13 @@
  * The operator service. Today it serves only the standard operational endpoints
  * (/health, /readiness, /metrics); its domain logic lands in its own change.
  */
-import { createHttpServer, createMetrics, createServiceApp, type ServiceApp, type Logger } from '@kraken/service-kit';
+import {
+  createHttpServer,
+  createMetrics,
+  createServiceApp,
+  type ServiceApp,
+  type Logger,
+} from '@kraken/service-kit';
 import type { Config } from './config.js';
 
 export type App = ServiceApp;

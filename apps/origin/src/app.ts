@@ -7,6 +7,7 @@ import {
   createOriginReplication,
   createOriginRingClient,
   createOriginRoutes,
+  createOriginStorage,
 } from '@kraken/origin';
 import { systemClock } from '@kraken/foundation';
 import { createLiveRing, formatHostPort } from '@kraken/hashring';
@@ -28,7 +29,6 @@ import {
 import { parseDigest } from '@kraken/oci-content';
 import type { StorageBackend } from '@kraken/storage-backends';
 import type { Config } from './config.js';
-import { createOriginStorage } from './origin-storage.js';
 
 export type App = ServiceApp;
 
@@ -91,9 +91,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     maxBlobs: config.seeding.maxBlobs,
     timers: systemClock,
     logger: p2pLogger,
-  });
-  metrics.gauge('seeded_blobs', 'Blobs this origin seeds over P2P right now.', {
-    collect: (gauge) => gauge.set(seeder.size),
+    metrics,
   });
   const routes = createOriginRoutes({
     store,

@@ -7,7 +7,13 @@ import { createBuildIndexClusterClient } from '@kraken/build-index';
 import { createOriginRingClient } from '@kraken/origin';
 import { createProxyRegistryStore } from './registry-store.js';
 import { createFsUploadStore, registryApi } from '@kraken/registry-api';
-import { createHttpServer, createMetrics, createServiceApp, type ServiceApp, type Logger } from '@kraken/service-kit';
+import {
+  createHttpServer,
+  createMetrics,
+  createServiceApp,
+  type ServiceApp,
+  type Logger,
+} from '@kraken/service-kit';
 import { createContentCache } from '@kraken/storage-backends';
 import type { Config } from './config.js';
 
@@ -20,18 +26,10 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger });
   const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing });
   const uploads = createFsUploadStore({ ...config.registry.uploads, logger: deps.logger });
-  const evictions = metrics.counter('blob_cache_evictions_total', 'Blobs evicted from the disk cache.');
   const blobCache =
     config.cache.blobBytes > 0
-      ? createContentCache({
-          root: config.cache.blobDir,
-          maxBytes: config.cache.blobBytes,
-          onEvict: () => evictions.inc(),
-        })
+      ? createContentCache({ root: config.cache.blobDir, maxBytes: config.cache.blobBytes, metrics })
       : undefined;
-  metrics.gauge('blob_cache_bytes', 'Bytes held by the disk cache of pushed blobs.', {
-    collect: (gauge) => gauge.set(blobCache?.usage().bytes ?? 0),
-  });
   const server = createHttpServer({
     logger: deps.logger,
     metrics,

@@ -6,7 +6,14 @@
 import { createLiveRing } from '@kraken/hashring';
 import { createOriginRingClient } from '@kraken/origin';
 import { createPeerPolicy, createPeerStore, createTrackerRoutes } from '@kraken/tracker';
-import { createHttpServer, createMetrics, createServiceApp, type ServiceApp, type Logger, type Metrics } from '@kraken/service-kit';
+import {
+  createHttpServer,
+  createMetrics,
+  createServiceApp,
+  type ServiceApp,
+  type Logger,
+  type Metrics,
+} from '@kraken/service-kit';
 import type { Config } from './config.js';
 
 export type App = ServiceApp;

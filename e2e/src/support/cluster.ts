@@ -2,8 +2,7 @@
  * The devcluster launcher, so e2e tests run the very processes `npm run devcluster`
  * runs, on free ports and quiet logs.
  */
-import { startCluster as start } from './cluster.js';
-import { type Cluster, type ClusterOptions } from '@kraken/devcluster';
+import { startCluster as start, type Cluster, type ClusterOptions } from '@kraken/devcluster';
 
 export type { Cluster };
 

@@ -6,7 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestOf, DigestVerifyStream, type Digest } from '@kraken/oci-content';
-import { createBackend, createContentStore, storageBackendSchema, type StorageBackend } from '@kraken/storage-backends';
+import {
+  createBackend,
+  createContentStore,
+  storageBackendSchema,
+  type StorageBackend,
+} from '@kraken/storage-backends';
 
 export interface TestBlob {
   readonly digest: Digest;

@@ -60,11 +60,7 @@ export { storageBackendSchema } from './routing/backend-config.js';
 export type { StorageBackendConfig } from './routing/backend-config.js';
 export { createBackend } from './routing/create-backend.js';
 export { createResilientBackend, backendResilienceSchema } from './resilience/resilient-backend.js';
-export type {
-  ResilientBackendOptions,
-  BackendResilienceConfig,
-  ResilienceHooks,
-} from './resilience/resilient-backend.js';
+export type { ResilientBackendOptions, BackendResilienceConfig } from './resilience/resilient-backend.js';
 export { backendRetrySchema } from './resilience/backend-retry.js';
 export type { BackendRetryConfig } from './resilience/backend-retry.js';
 export { namespaceRuleSchema, backendRoutingSchema } from './routing/routing-config.js';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf, type Digest } from '@kraken/oci-content';
+import { createMetrics } from '@kraken/service-kit';
 import { createContentCache } from '@kraken/storage-backends';
 import { blobKey, createContentStore, type ContentStore } from '@kraken/storage-backends';
 import { NoBackendForNamespaceError, StorageUnavailableError } from '@kraken/storage-backends';
@@ -11,7 +12,7 @@ import { createFilesystemBackend } from '@kraken/storage-backends';
 import { createOriginBlobStore, type OriginBlobStore } from './blob-store.js';
 import { readAll } from '@kraken/storage-backends/testing';
 import type { StorageBackend } from '@kraken/storage-backends';
-import type { QueueClock, WriteBackResult } from '@kraken/storage-backends';
+import type { QueueClock } from '@kraken/storage-backends';
 
 let dir: string;
 let stores: OriginBlobStore[];
@@ -72,7 +73,13 @@ function switchableRemote() {
 }
 
 function openStore(remote: StorageBackend, clock: QueueClock, maxBytes = 0) {
-  const results: WriteBackResult[] = [];
+  const metrics = createMetrics('origin', { defaultMetrics: false });
+  /** Write-backs so far by result, as the store's metrics count them. */
+  const results = async () => {
+    const counter = metrics.registry.getSingleMetric('kraken_origin_write_backs_total');
+    const values = (await counter?.get())?.values ?? [];
+    return Object.fromEntries(values.map(({ labels, value }) => [String(labels.result), value]));
+  };
   const cacheDir = join(dir, 'cache');
   const store = createOriginBlobStore({
     cache: createContentCache({ root: cacheDir, maxBytes, lowWatermark: 0.5 }),
@@ -92,10 +99,10 @@ function openStore(remote: StorageBackend, clock: QueueClock, maxBytes = 0) {
       random: () => 0,
       backoff: { initialMs: 1000 },
     },
-    onWriteBack: ({ result }) => results.push(result),
+    metrics,
   });
   stores.push(store);
-  return { store, results };
+  return { store, results, metrics };
 }
 
 const blob = (fill: number, size = 1000) => Buffer.alloc(size, fill);
@@ -116,7 +123,7 @@ describe('origin blob store', () => {
     await store.start();
     const data = blob(1);
     expect(await put(store, data, 'library/alpine')).toEqual({ size: 1000, created: true });
-    await expect.poll(() => results).toEqual(['success']);
+    await expect.poll(results).toEqual({ success: 1 });
     expect((await inRemote(inner, digestOf(data))).equals(data)).toBe(true);
     expect(store.writeBackStats()).toMatchObject({ pending: 0, failed: 0 });
     expect(store.cacheUsage()).toMatchObject({ blobs: 1, pinned: 0 });
@@ -135,7 +142,7 @@ describe('origin blob store', () => {
     await settle();
     // Over the high watermark, yet nothing can go: every blob is the only copy.
     expect(store.cacheUsage()).toMatchObject({ blobs: 3, pinned: 3 });
-    expect(results).toEqual(['retry', 'retry', 'retry']);
+    expect(await results()).toEqual({ retry: 3 });
     expect(store.writeBackStats()).toMatchObject({ pending: 3, oldestPendingAt: 0 });
 
     state.down = false;
@@ -162,7 +169,7 @@ describe('origin blob store', () => {
     await second.store.start();
     expect(second.store.cacheUsage().pinned).toBe(1);
     clock.advance(1000);
-    await expect.poll(() => second.results).toEqual(['success']);
+    await expect.poll(second.results).toEqual({ success: 1 });
     expect((await inRemote(inner, digestOf(data))).equals(data)).toBe(true);
   });
 
@@ -195,8 +202,8 @@ describe('origin blob store', () => {
     const reopened = openStore(remote, clock);
     await reopened.store.start();
     clock.advance(1000);
-    await expect.poll(() => reopened.results).toEqual(['failed']);
-    expect(results).toEqual(['retry']);
+    await expect.poll(reopened.results).toEqual({ failed: 1 });
+    expect(await results()).toEqual({ retry: 1 });
     expect(reopened.store.writeBackJobs()).toEqual([
       expect.objectContaining({ digest: digestOf(data), state: 'failed' }),
     ]);
@@ -218,7 +225,7 @@ describe('origin blob store', () => {
     });
     const cached = await stat(join(dir, 'cache', blobKey(digestOf(data))));
     expect(cached.ino).toBe((await stat(file)).ino);
-    await expect.poll(() => results).toEqual(['success']);
+    await expect.poll(results).toEqual({ success: 1 });
     expect((await inRemote(inner, digestOf(data))).equals(data)).toBe(true);
   });
 
@@ -235,5 +242,39 @@ describe('origin blob store', () => {
     await expect.poll(async () => (await store.list()).digests).toEqual([digestOf(data)]);
     expect(store.cacheUsage()).toMatchObject({ blobs: 1, bytes: 5000 });
     expect(store.writeBackStats().pending).toBe(0);
+  });
+
+  it('reports the write-back queue, the pinned blobs and the fills in its metrics', async () => {
+    const clock = manualClock();
+    const { remote, inner, state } = switchableRemote();
+    const stored = blob(9, 2000);
+    await inner.write(digestOf(stored), Readable.from([stored]));
+    state.down = true;
+    const { store, metrics, results } = openStore(remote, clock);
+    await store.start();
+    await put(store, blob(1));
+    await settle();
+    clock.advance(4000);
+    await settle();
+    let text = await metrics.registry.metrics();
+    expect(text).toContain('kraken_origin_write_backs_total{result="retry"} 2');
+    expect(text).toContain('kraken_origin_write_back_queue_depth 1');
+    expect(text).toContain('kraken_origin_write_back_failed_jobs 0');
+    // Measured on the queue's clock: enqueued at 0, now 4000 ms.
+    expect(text).toContain('kraken_origin_write_back_oldest_pending_seconds 4');
+    expect(text).toContain('kraken_origin_cache_pinned_blobs 1');
+    expect(text).toContain('kraken_origin_read_through_fills_active 0');
+
+    state.down = false;
+    expect((await readAll(await store.read(digestOf(stored)))).equals(stored)).toBe(true);
+    await expect
+      .poll(() => metrics.registry.metrics())
+      .toContain('kraken_origin_read_through_fills_total{result="done"} 1');
+    clock.advance(4000);
+    await expect.poll(results).toEqual({ retry: 2, success: 1 });
+    text = await metrics.registry.metrics();
+    expect(text).toContain('kraken_origin_write_back_queue_depth 0');
+    expect(text).toContain('kraken_origin_write_back_oldest_pending_seconds 0');
+    expect(text).toContain('kraken_origin_cache_pinned_blobs 0');
   });
 });

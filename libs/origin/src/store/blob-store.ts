@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestVerifyStream, type Digest } from '@kraken/oci-content';
+import type { Metrics } from '@kraken/service-kit';
 import type { ContentCache, ContentCacheUsage } from '@kraken/storage-backends';
 import {
   createContentStore,
@@ -28,7 +29,8 @@ import {
 } from '@kraken/storage-backends';
 import { ObjectNotFoundError, WriteBackSourceMissingError } from '@kraken/storage-backends';
 import { FILESYSTEM_TEMP_DIR } from '@kraken/storage-backends';
-import { createReadThrough, type FillResult } from './read-through-store.js';
+import { createBlobStoreMetrics } from './blob-store-metrics.js';
+import { createReadThrough } from './read-through-store.js';
 import { type FillSource } from './blob-fill.js';
 import type { StorageBackend } from '@kraken/storage-backends';
 import { silentStoreLogger, type StoreLogger } from '@kraken/storage-backends';
@@ -37,7 +39,6 @@ import {
   type WriteBackJob,
   type WriteBackQueueOptions,
   type WriteBackQueueStats,
-  type WriteBackResult,
 } from '@kraken/storage-backends';
 
 export interface OriginBlobWriteOptions extends BlobWriteOptions {
@@ -62,8 +63,8 @@ export interface OriginBlobStoreOptions {
   readonly backends: OriginBackends;
   readonly writeBack: Omit<WriteBackQueueOptions, 'perform' | 'onSettled' | 'logger'>;
   readonly logger?: StoreLogger;
-  readonly onWriteBack?: (event: { job: WriteBackJob; result: WriteBackResult; error?: unknown }) => void;
-  readonly onFill?: (event: { digest: Digest; result: FillResult; bytes: number }) => void;
+  /** Registers the store's metrics on it (blob-store-metrics.ts); without it there are none. */
+  readonly metrics?: Metrics;
 }
 
 export interface OriginBlobStore extends ContentStore {
@@ -168,20 +169,28 @@ export function createOriginBlobStore(options: OriginBlobStoreOptions): OriginBl
     }
   }
 
+  const queueClock = options.writeBack.clock;
+  const metrics = createBlobStoreMetrics(options.metrics, {
+    writeBackStats: () => queue.stats(),
+    cacheUsage: () => cache.usage(),
+    activeFills: () => readThrough.active(),
+    // The queue's wall clock (Date.now unless a test injects one).
+    now: () => (queueClock === undefined ? Date.now() : queueClock.now()),
+  });
   const queue = createWriteBackQueue({
     ...options.writeBack,
     logger: log,
     perform: writeBack,
     onSettled: (event) => {
       if (event.result === 'success') letGo(event.job.digest, event.job.namespace ?? '');
-      options.onWriteBack?.(event);
+      metrics.writeBack(event.result);
     },
   });
   const readThrough = createReadThrough({
     cache,
     fillDir: join(options.cacheDir, FILESYSTEM_TEMP_DIR, 'fills'),
     logger: log,
-    ...(options.onFill === undefined ? {} : { onFill: options.onFill }),
+    onFill: (event) => metrics.fill(event.result),
   });
   let closing: Promise<void> | undefined;
 

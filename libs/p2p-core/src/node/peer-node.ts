@@ -6,10 +6,12 @@
 import type { Clock } from '@kraken/foundation';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { Metrics } from '@kraken/service-kit';
 import { createBandwidthLimiters } from '../conn/bandwidth-config.js';
 import { createConnManager } from '../conn/conn-manager.js';
 import { MAX_PIECE_LENGTH } from '../metainfo/piece-length.js';
 import type { PeerConfig } from './peer-config.js';
+import { registerPeerNodeMetrics } from './swarm-metrics.js';
 import { createPieceStore, type PieceStore } from '../storage/piece-store.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { type Scheduler } from '../scheduler/scheduler-interface.js';
@@ -28,6 +30,8 @@ export interface PeerNodeOptions {
   readonly peerId?: string | undefined;
   readonly logger?: SchedulerLogger | undefined;
   readonly timers?: Clock | undefined;
+  /** Registers the `swarm_blobs` and `swarm_peers_connected` gauges on it (swarm-metrics.ts). */
+  readonly metrics?: Metrics | undefined;
 }
 
 export interface PeerNode {
@@ -75,6 +79,7 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
     logger,
     ...(options.timers === undefined ? {} : { timers: options.timers }),
   });
+  registerPeerNodeMetrics(options.metrics, scheduler);
   let bound: { host: string; port: number } | undefined;
   let closing: Promise<void> | undefined;
 

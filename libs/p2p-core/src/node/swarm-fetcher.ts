@@ -11,7 +11,9 @@
 import type { Clock } from '@kraken/foundation';
 import type { Readable } from 'node:stream';
 import type { Digest } from '@kraken/oci-content';
+import type { Metrics } from '@kraken/service-kit';
 import { createProgressiveStream } from './progressive-stream.js';
+import { createFetcherMetrics } from './swarm-metrics.js';
 import { MIN_PIECE_LENGTH } from '../metainfo/piece-length.js';
 import type { Metainfo } from '../metainfo/metainfo.js';
 import type { BlobAdopter } from '../storage/partial-blob.js';
@@ -58,7 +60,9 @@ export interface SwarmFetcherOptions {
   readonly sampleMs?: number | undefined;
   readonly timers: Clock;
   readonly logger: SchedulerLogger;
-  /** Called once per finished fetch (metrics). */
+  /** Registers `blob_fetches_total` and `swarm_bytes_total` on it (swarm-metrics.ts). */
+  readonly metrics?: Metrics | undefined;
+  /** Called once per finished fetch, with how it went (tests observe fetches through it). */
   readonly onFetched?: ((outcome: FetchOutcome) => void) | undefined;
   /** Fetches remembered for `status()` (default 1,024). */
   readonly maxRecords?: number | undefined;
@@ -107,6 +111,7 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
   const { scheduler, timers, logger } = options;
   const sampleMs = Math.min(options.sampleMs ?? 1_000, options.fallbackAfterMs);
   const maxRecords = options.maxRecords ?? 1024;
+  const metrics = createFetcherMetrics(options.metrics);
   const records = new Map<string, FetchRecord>();
   /** Swarm downloads running now, by digest. */
   const live = new Map<string, Metainfo>();
@@ -258,13 +263,15 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
       } finally {
         live.delete(digest.value);
         settleStart(digest.value, undefined);
-        options.onFetched?.({
+        const outcome: FetchOutcome = {
           digest: digest.value,
           path: record.path,
           reason: record.reason,
           swarm: record.swarm,
           ok,
-        });
+        };
+        metrics.fetched(outcome);
+        options.onFetched?.(outcome);
       }
     },
 

@@ -7,10 +7,12 @@
  */
 import type { Clock } from '@kraken/foundation';
 import type { Digest } from '@kraken/oci-content';
+import type { Metrics } from '@kraken/service-kit';
 import type { Metainfo } from '../metainfo/metainfo.js';
 import type { Scheduler } from '../scheduler/scheduler-interface.js';
 import type { SchedulerLogger } from '../scheduler/scheduler-deps.js';
 import type { PieceReader } from '../storage/piece-reader.js';
+import { registerSeederMetrics } from './swarm-metrics.js';
 
 export interface SwarmSeederOptions {
   readonly scheduler: Pick<Scheduler, 'seed' | 'status'>;
@@ -28,6 +30,8 @@ export interface SwarmSeederOptions {
   readonly maxBlobs: number;
   readonly timers: Clock;
   readonly logger: SchedulerLogger;
+  /** Registers the `seeded_blobs` gauge on it (swarm-metrics.ts). */
+  readonly metrics?: Metrics | undefined;
 }
 
 export interface SwarmSeeder {
@@ -116,7 +120,7 @@ export function createSwarmSeeder(options: SwarmSeederOptions): SwarmSeeder {
     return true;
   }
 
-  return {
+  const seeder: SwarmSeeder = {
     seed(digest) {
       if (closed) return Promise.resolve(false);
       const existing = seeded.get(digest.value);
@@ -138,6 +142,8 @@ export function createSwarmSeeder(options: SwarmSeederOptions): SwarmSeeder {
       for (const key of [...seeded.keys()]) leave(key);
     },
   };
+  registerSeederMetrics(options.metrics, seeder);
+  return seeder;
 }
 
 /**

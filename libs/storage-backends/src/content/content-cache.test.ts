@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf } from '@kraken/oci-content';
+import { createMetrics } from '@kraken/service-kit';
 import { blobKey } from '../keys/blob-key.js';
 import { createContentCache, type ContentCache } from './content-cache.js';
 
@@ -30,13 +31,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 describe('content cache', () => {
   it('evicts least recently used blobs past the high watermark, down to the low one', async () => {
-    const evicted: string[] = [];
-    cache = createContentCache({
-      root: join(dir, 'c'),
-      maxBytes: 3000,
-      lowWatermark: 0.7,
-      onEvict: (e) => evicted.push(e.digest.value),
-    });
+    cache = createContentCache({ root: join(dir, 'c'), maxBytes: 3000, lowWatermark: 0.7 });
     await cache.start();
     const [a, b, c, d] = [blob(1), blob(2), blob(3), blob(4)];
     await put(cache, a);
@@ -46,10 +41,11 @@ describe('content cache', () => {
     await put(cache, d);
     await settle();
     // 4000 > 3000: evict oldest-first (b, then c) until at most 2100 bytes remain.
-    expect(evicted).toEqual([digestOf(b).value, digestOf(c).value]);
     expect(cache.usage()).toMatchObject({ bytes: 2000, blobs: 2 });
     expect(await cache.stat(digestOf(b))).toBeUndefined();
+    expect(await cache.stat(digestOf(c))).toBeUndefined();
     expect(await cache.stat(digestOf(a))).toEqual({ size: 1000 });
+    expect(await cache.stat(digestOf(d))).toEqual({ size: 1000 });
   });
 
   it('never evicts a blob while it is being read', async () => {
@@ -113,15 +109,10 @@ describe('content cache', () => {
     await utimes(join(root, blobKey(digestOf(b))), old, old);
     await cache.close();
 
-    const evicted: string[] = [];
-    cache = createContentCache({
-      root,
-      maxBytes: 1500,
-      lowWatermark: 0.9,
-      onEvict: (e) => evicted.push(e.digest.value),
-    });
+    cache = createContentCache({ root, maxBytes: 1500, lowWatermark: 0.9 });
     await cache.start();
-    expect(evicted).toEqual([digestOf(b).value]);
+    expect(await cache.stat(digestOf(b))).toBeUndefined();
+    expect(await cache.stat(digestOf(a))).toEqual({ size: 1000 });
     expect(cache.usage()).toMatchObject({ bytes: 1000, blobs: 1 });
   });
 
@@ -145,5 +136,41 @@ describe('content cache', () => {
       /does not match/,
     );
     expect(cache.usage().blobs).toBe(0);
+  });
+});
+
+describe('content cache metrics', () => {
+  it('counts evictions and reports the bytes held as blob_cache_*', async () => {
+    const metrics = createMetrics('agent', { defaultMetrics: false });
+    cache = createContentCache({ root: join(dir, 'c'), maxBytes: 2500, lowWatermark: 0.5, metrics });
+    await cache.start();
+    expect(await metrics.registry.metrics()).toContain('kraken_agent_blob_cache_evictions_total 0');
+    for (const fill of [1, 2, 3]) await put(cache, blob(fill));
+    await settle();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('kraken_agent_blob_cache_evictions_total 2');
+    expect(text).toContain('kraken_agent_blob_cache_bytes 1000');
+    expect(text).not.toContain('evicted_bytes');
+  });
+
+  it('takes another prefix, and counts evicted bytes when asked (the origin)', async () => {
+    const metrics = createMetrics('origin', { defaultMetrics: false });
+    cache = createContentCache({
+      root: join(dir, 'c'),
+      maxBytes: 1500,
+      lowWatermark: 0.5,
+      metrics,
+      metricsPrefix: 'cache_',
+      evictedBytesMetric: true,
+    });
+    await cache.start();
+    await put(cache, blob(1, 1000));
+    await put(cache, blob(2, 600));
+    await settle();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('kraken_origin_cache_evictions_total 1');
+    expect(text).toContain('kraken_origin_cache_evicted_bytes_total 1000');
+    expect(text).toContain('kraken_origin_cache_bytes 600');
+    expect(text).not.toContain('blob_cache');
   });
 });

@@ -11,8 +11,10 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Digest, DigestAlgorithm } from '@kraken/oci-content';
+import type { Metrics } from '@kraken/service-kit';
 import { createFilesystemBackend } from '../backends/filesystem/filesystem-backend.js';
 import { blobKey } from '../keys/blob-key.js';
+import { createContentCacheMetrics } from './content-cache-metrics.js';
 import {
   createContentStore,
   type BlobListPage,
@@ -29,8 +31,12 @@ export interface ContentCacheOptions {
   readonly maxBytes: number;
   /** Eviction stops once usage is at or below `maxBytes × lowWatermark` (default 0.9). */
   readonly lowWatermark?: number;
-  /** Told about each eviction, for logs and metrics. */
-  readonly onEvict?: (event: { digest: Digest; size: number }) => void;
+  /** Registers the cache's metrics on it (content-cache-metrics.ts); without it there are none. */
+  readonly metrics?: Metrics;
+  /** Prefix of their names after the component's: `blob_cache_` by default, the origin's is `cache_`. */
+  readonly metricsPrefix?: string;
+  /** Also counts the bytes evicted, as `<prefix>evicted_bytes_total` (the origin does). */
+  readonly evictedBytesMetric?: boolean;
 }
 
 export interface ContentCacheUsage {
@@ -78,6 +84,11 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
   let bytes = 0;
   let evicting: Promise<void> | undefined;
   let rerun = false;
+  const metrics = createContentCacheMetrics(options.metrics, {
+    prefix: options.metricsPrefix ?? 'blob_cache_',
+    evictedBytes: options.evictedBytesMetric ?? false,
+    bytesHeld: () => bytes,
+  });
 
   function remember(digest: Digest, size: number): void {
     const existing = entries.get(digest.value);
@@ -129,7 +140,7 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
       forget(entry.digest);
       freed += 1;
       await store.delete(entry.digest);
-      options.onEvict?.(entry);
+      metrics.evicted(entry.size);
     }
     return freed;
   }

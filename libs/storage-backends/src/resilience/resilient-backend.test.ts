@@ -1,6 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createManualClock, settle } from '@kraken/foundation/testing';
+import { createMetrics } from '@kraken/service-kit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   BackendTimeoutError,
@@ -9,10 +10,9 @@ import {
   StorageUnavailableError,
   UpstreamResponseError,
 } from '../errors.js';
-import type { RetryEvent } from './backend-retry.js';
 import { backoffDelay, backendRetrySchema, isTransientError } from './backend-retry.js';
 import { createTokenBucket } from './backend-throttle.js';
-import { backendResilienceSchema, createResilientBackend, type TimeoutEvent } from './resilient-backend.js';
+import { backendResilienceSchema, createResilientBackend } from './resilient-backend.js';
 import type { NamespaceAwareBackend, StorageBackend } from '../storage-backend.js';
 import { readAll } from '../testing/generated-stream.js';
 
@@ -76,18 +76,18 @@ describe('resilient backend', () => {
   const clock = createManualClock();
   afterEach(() => expect(clock.pending()).toBe(0));
 
-  it('retries transient failures with backoff and reports each retry', async () => {
+  it('retries transient failures with backoff and counts each retry', async () => {
     const stat = vi
       .fn<StorageBackend['stat']>()
       .mockRejectedValueOnce(unavailable())
       .mockRejectedValueOnce(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
       .mockResolvedValue({ size: 7, modifiedAt: new Date(0) });
-    const retries: RetryEvent[] = [];
+    const metrics = createMetrics('test', { defaultMetrics: false });
     const backend = createResilientBackend({
       backend: stubBackend({ stat }),
       config: config({ retry: { initialDelayMs: 100, jitter: 0 } }),
       clock,
-      hooks: { onRetry: (e) => retries.push(e) },
+      metrics,
     });
     const result = backend.stat('k');
     await clock.advance(99);
@@ -97,10 +97,9 @@ describe('resilient backend', () => {
     await clock.advance(200);
     await expect(result).resolves.toMatchObject({ size: 7 });
     expect(stat).toHaveBeenCalledTimes(3);
-    expect(retries.map((r) => [r.backend, r.operation, r.attempt, r.delayMs])).toEqual([
-      ['stub', 'stat', 1, 100],
-      ['stub', 'stat', 2, 200],
-    ]);
+    expect(await metrics.registry.getSingleMetricAsString('kraken_test_storage_retries_total')).toContain(
+      'kraken_test_storage_retries_total{backend="stub",operation="stat"} 2',
+    );
   });
 
   it('does not retry final failures', async () => {
@@ -130,9 +129,9 @@ describe('resilient backend', () => {
     expect(del).toHaveBeenCalledTimes(3);
   });
 
-  it('times out attempts, retries them, and reports each timeout', async () => {
+  it('times out attempts, retries them, and counts each timeout', async () => {
     const stat = vi.fn<StorageBackend['stat']>(() => never());
-    const timeouts: TimeoutEvent[] = [];
+    const metrics = createMetrics('test', { defaultMetrics: false });
     const backend = createResilientBackend({
       backend: stubBackend({ stat }),
       config: config({
@@ -140,7 +139,7 @@ describe('resilient backend', () => {
         timeouts: { operationMs: 1000 },
       }),
       clock,
-      hooks: { onTimeout: (e) => timeouts.push(e) },
+      metrics,
     });
     const result = backend.stat('k');
     result.catch(() => {});
@@ -150,10 +149,39 @@ describe('resilient backend', () => {
     expect(stat).toHaveBeenCalledTimes(2);
     await clock.advance(1000);
     await expect(result).rejects.toBeInstanceOf(BackendTimeoutError);
-    expect(timeouts).toEqual([
-      { backend: 'stub', operation: 'stat', timeoutMs: 1000 },
-      { backend: 'stub', operation: 'stat', timeoutMs: 1000 },
-    ]);
+    expect(await metrics.registry.getSingleMetricAsString('kraken_test_storage_timeouts_total')).toContain(
+      'kraken_test_storage_timeouts_total{backend="stub",operation="stat"} 2',
+    );
+    expect(await metrics.registry.getSingleMetricAsString('kraken_test_storage_retries_total')).toContain(
+      'kraken_test_storage_retries_total{backend="stub",operation="stat"} 1',
+    );
+  });
+
+  it('counts by operation alone when asked, into counters every wrapper on the registry shares', async () => {
+    const metrics = createMetrics('test', { defaultMetrics: false });
+    const flaky = () =>
+      stubBackend({
+        stat: vi
+          .fn<StorageBackend['stat']>()
+          .mockRejectedValueOnce(unavailable())
+          .mockResolvedValue({ size: 1, modifiedAt: new Date(0) }),
+      });
+    const options = {
+      config: config({ retry: { initialDelayMs: 10, jitter: 0 } }),
+      clock,
+      metrics,
+      metricsByBackend: false,
+    };
+    const first = createResilientBackend({ backend: flaky(), ...options });
+    const second = createResilientBackend({ backend: flaky(), ...options });
+    const stats = [first.stat('k'), second.stat('k')];
+    await clock.advance(10);
+    await Promise.all(stats);
+    const text = await metrics.registry.getSingleMetricAsString('kraken_test_storage_retries_total');
+    expect(text).toContain(
+      '# HELP kraken_test_storage_retries_total Storage backend operations retried after a transient error, by operation.',
+    );
+    expect(text).toContain('kraken_test_storage_retries_total{operation="stat"} 2');
   });
 
   it('destroys a stream that arrives after its read timed out', async () => {

@@ -1,6 +1,7 @@
 /**
  * The wrapper every configured backend runs behind: bandwidth limits per direction,
- * per-operation timeouts and retries of transient failures, with hooks for metrics.
+ * per-operation timeouts and retries of transient failures, counted in its metrics
+ * (resilience/resilience-metrics.ts).
  *
  * What is retried: stat, list, delete and the opening of a read (up to the stream).
  * Not retried:
@@ -15,9 +16,11 @@
  */
 import type { Readable } from 'node:stream';
 import { systemClock, type Clock, type Timers } from '@kraken/foundation';
+import type { Metrics } from '@kraken/service-kit';
 import { z } from 'zod';
 import { backendRetrySchema, withRetries, type RetryEvent } from './backend-retry.js';
 import { createTokenBucket, throttle, type TokenBucket } from './backend-throttle.js';
+import { createResilienceMetrics, type ResilienceMetrics } from './resilience-metrics.js';
 import { BackendTimeoutError, StorageUnavailableError } from '../errors.js';
 import type { NamespaceAwareBackend, StorageBackend } from '../storage-backend.js';
 
@@ -72,32 +75,23 @@ export const backendResilienceSchema = z
 
 export type BackendResilienceConfig = z.output<typeof backendResilienceSchema>;
 
-export interface TimeoutEvent {
-  readonly backend: string;
-  readonly operation: string;
-  readonly timeoutMs: number;
-}
-
-/** Metrics hooks; each is called synchronously and must not throw. */
-export interface ResilienceHooks {
-  onRetry?(event: RetryEvent): void;
-  onTimeout?(event: TimeoutEvent): void;
-}
-
 export interface ResilientBackendOptions {
   readonly backend: StorageBackend;
   readonly config: BackendResilienceConfig;
   readonly clock?: Clock;
   /** Source of backoff jitter, in [0, 1). */
   readonly random?: () => number;
-  readonly hooks?: ResilienceHooks;
+  /** Registers the retry and timeout counters on it; without it there are none. */
+  readonly metrics?: Metrics;
+  /** Whether those carry a `backend` label besides `operation` (default true). */
+  readonly metricsByBackend?: boolean;
 }
 
 interface Shared {
   readonly config: BackendResilienceConfig;
   readonly clock: Clock;
   readonly random: () => number;
-  readonly hooks: ResilienceHooks;
+  readonly metrics: ResilienceMetrics;
   readonly readBucket: TokenBucket | undefined;
   readonly writeBucket: TokenBucket | undefined;
 }
@@ -115,14 +109,14 @@ export function createResilientBackend(options: ResilientBackendOptions): Storag
     config: options.config,
     clock,
     random: options.random ?? Math.random,
-    hooks: options.hooks ?? {},
+    metrics: createResilienceMetrics(options.metrics, { byBackend: options.metricsByBackend ?? true }),
     readBucket: bucket(bandwidth.readBytesPerSecond),
     writeBucket: bucket(bandwidth.writeBytesPerSecond),
   });
 }
 
 function wrap(backend: StorageBackend, shared: Shared): StorageBackend {
-  const { config, clock, hooks } = shared;
+  const { config, clock, metrics } = shared;
   const name = backend.name;
 
   const retrying = <T>(operation: string, timeoutMs: number, attempt: () => Promise<T>): Promise<T> =>
@@ -133,9 +127,9 @@ function wrap(backend: StorageBackend, shared: Shared): StorageBackend {
         config: config.retry,
         clock,
         random: shared.random,
-        ...(hooks.onRetry ? { onRetry: (e: RetryEvent) => hooks.onRetry?.(e) } : {}),
+        onRetry: (e: RetryEvent) => metrics.retried(e.backend, e.operation),
       },
-      () => withTimeout({ backend: name, operation, timeoutMs, clock, hooks }, attempt),
+      () => withTimeout({ backend: name, operation, timeoutMs, clock, metrics }, attempt),
     );
 
   const wrapped: StorageBackend = {
@@ -167,7 +161,7 @@ function wrap(backend: StorageBackend, shared: Shared): StorageBackend {
             operation: 'check',
             timeoutMs: config.timeouts.operationMs,
             clock,
-            hooks,
+            metrics,
             controller,
           },
           () => backend.check(combined),
@@ -196,7 +190,7 @@ interface TimeoutOptions {
   readonly operation: string;
   readonly timeoutMs: number;
   readonly clock: Timers;
-  readonly hooks: ResilienceHooks;
+  readonly metrics: ResilienceMetrics;
   /** Aborted when the timeout fires. */
   readonly controller?: AbortController;
 }
@@ -210,7 +204,7 @@ function withTimeout<T>(options: TimeoutOptions, attempt: () => Promise<T>): Pro
       timedOut = true;
       const error = new BackendTimeoutError(options.backend, options.operation, timeoutMs);
       options.controller?.abort(error);
-      options.hooks.onTimeout?.({ backend: options.backend, operation: options.operation, timeoutMs });
+      options.metrics.timedOut(options.backend, options.operation);
       reject(error);
     }, timeoutMs);
     attempt().then(

@@ -4,7 +4,8 @@
  * then handed to the namespace router.
  */
 import type { Clock } from '@kraken/foundation';
-import { createResilientBackend, type ResilienceHooks } from '../resilience/resilient-backend.js';
+import type { Metrics } from '@kraken/service-kit';
+import { createResilientBackend } from '../resilience/resilient-backend.js';
 import type { StorageBackend } from '../storage-backend.js';
 import type { StorageBackendConfig } from './backend-config.js';
 import { createBackend } from './create-backend.js';
@@ -14,7 +15,8 @@ import type { BackendRoutingConfig } from './routing-config.js';
 export interface BackendRouterOptions {
   readonly clock?: Clock;
   readonly random?: () => number;
-  readonly hooks?: ResilienceHooks;
+  /** Where every rule's backend counts its retries and timeouts, by backend and operation. */
+  readonly metrics?: Metrics;
   /** Builds a backend from its config (default: createBackend); for tests. */
   readonly createBackend?: (config: StorageBackendConfig) => StorageBackend;
 }
@@ -35,7 +37,7 @@ export function createBackendRouter(
           config: rule.resilience,
           ...(options.clock ? { clock: options.clock } : {}),
           ...(options.random ? { random: options.random } : {}),
-          ...(options.hooks ? { hooks: options.hooks } : {}),
+          ...(options.metrics ? { metrics: options.metrics } : {}),
         }),
       });
     }

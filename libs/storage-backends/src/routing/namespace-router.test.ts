@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createMetrics } from '@kraken/service-kit';
 import { NoBackendForNamespaceError, StorageUnavailableError, UpstreamResponseError } from '../errors.js';
 import { createFilesystemBackend } from '../backends/filesystem/filesystem-backend.js';
 import type { NamespaceAwareBackend, StorageBackend } from '../storage-backend.js';
@@ -153,9 +154,9 @@ describe('backend routing config', () => {
       { namespace: '.*', backend: { type: 'filesystem', root: join(dir, 'rest') } },
     ]);
     let failures = 2;
-    const onRetry = vi.fn();
+    const metrics = createMetrics('test', { defaultMetrics: false });
     const router = createBackendRouter(rules, {
-      hooks: { onRetry },
+      metrics,
       createBackend: (config) => {
         const fs = createFilesystemBackend({ root: config.type === 'filesystem' ? config.root : dir });
         return {
@@ -172,11 +173,9 @@ describe('backend routing config', () => {
       await rest.write('obj', Readable.from([Buffer.from('hello')]));
       expect((await readAll(await rest.read('obj'))).toString()).toBe('hello');
       expect(await router.forNamespace('flaky/x').stat('obj')).toBeUndefined();
-      expect(onRetry).toHaveBeenCalledTimes(2);
-      expect(onRetry.mock.calls[0]?.[0]).toMatchObject({
-        backend: `fs:${join(dir, 'flaky')}`,
-        operation: 'stat',
-      });
+      expect(await metrics.registry.getSingleMetricAsString('kraken_test_storage_retries_total')).toContain(
+        `kraken_test_storage_retries_total{backend="fs:${join(dir, 'flaky')}",operation="stat"} 2`,
+      );
       await expect(router.check()).resolves.toBeUndefined();
     } finally {
       await router.close();
