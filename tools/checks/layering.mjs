@@ -3,6 +3,7 @@
 // @nx/enforce-module-boundaries with the layer:/domain: tags): each probe below is linted as if
 // it were a file of the named lib, and must be reported by that rule; a downward import must not.
 // Exits 1 when a probe is not caught. Run by `npm test`.
+import { createProjectGraphAsync } from '@nx/devkit';
 import { ESLint } from 'eslint';
 import { join } from 'node:path';
 
@@ -59,6 +60,9 @@ const probes = [
   },
 ];
 
+// The Nx rule reads the cached project graph and skips itself when there is none (a fresh
+// clone): build it first, so that a skipped rule can never pass for an enforced one.
+await createProjectGraphAsync({ exitOnError: true });
 const eslint = new ESLint({ cwd: root });
 let failed = 0;
 for (const probe of probes) {
