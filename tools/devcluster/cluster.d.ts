@@ -31,26 +31,63 @@ export interface Minio {
 }
 
 export interface Cluster {
+  /** The cluster id it was started with (ClusterOptions.id). */
+  readonly id: string | undefined;
   readonly dir: string;
   readonly endpoints: Endpoints;
   readonly components: Component[];
-  /** The running component of that name (e.g. "agent-0", "origin-0"). */
+  /**
+   * The running component of that name (e.g. "agent-0", "origin-0", "build-index-1").
+   * `component(name)!.stop('SIGKILL')` kills one; `restart(name)` brings it back.
+   */
   component(name: string): Component | undefined;
-  /** Stops the component if it runs, starts it again with the same config, waits until ready. */
+  /** Stops the component if it runs, starts it again with the same config and ports, waits until ready. */
   restart(name: string): Promise<Component>;
   stop(): Promise<void>;
   /** Present when the cluster was started with storage 's3'. */
   readonly minio: Minio | undefined;
 }
 
+/**
+ * One rule of the build-index's `replication.rules` (its config contract): tags of matching
+ * repositories are copied, with their content, to the destination cluster.
+ */
+export interface ReplicationRule {
+  name: string;
+  /** Anchored regex over repository names. */
+  repositories: string;
+  /** Anchored regex over tags (default: every tag). */
+  tags?: string;
+  /** The remote cluster's build-index URL. */
+  destination: { discover: string };
+  deletes?: boolean;
+  enabled?: boolean;
+  bandwidthBytesPerSecond?: number;
+  concurrency?: number;
+  backfillIntervalSeconds?: number;
+  retry?: object;
+}
+
 export interface ClusterOptions {
   /** State, configs and logs go here (default: <repo>/.devcluster). */
   dir?: string;
-  /** 'default' uses the documented ports; 'free' picks free loopback ports. */
+  /**
+   * The cluster id: `p2p.clusterId` of its origins and agents (peers of other clusters are
+   * refused) and `replication.clusterId` of its build-index nodes. Default: none, so the
+   * apps' default P2P id ('devcluster') applies.
+   */
+  id?: string;
+  /** 'default' uses the documented ports (plus portOffset); 'free' picks free loopback ports. */
   ports?: 'default' | 'free';
+  /** Added to every default port with ports 'default' (cluster b: 100); ignored with 'free'. */
+  portOffset?: number;
+  /**
+   * Cross-cluster replication: becomes `replication: { clusterId, dbPath, rules }` in every
+   * build-index config, dbPath being `<dir>/build-index-<n>/replication.db`. clusterId
+   * defaults to `id`. To wire two clusters to each other on free ports, see startClusters.
+   */
+  replication?: { clusterId?: string; rules?: ReplicationRule[] };
   agents?: number;
-  /** Where origins and the build-index keep objects: local directories (default) or a MinIO it starts. */
-  storage?: 'filesystem' | 's3';
   /** Where origins and the build-index keep objects: local directories (default) or a MinIO it starts. */
   storage?: 'filesystem' | 's3';
   /** Origins in the ring (default 1); the first takes the documented ports, the rest the next free ones. */
@@ -66,6 +103,47 @@ export interface ClusterOptions {
   overrides?: { origin?: object; tracker?: object; buildIndex?: object; proxy?: object; agent?: object };
 }
 
+/**
+ * A rule of startClusters: its destination is a build-index URL, or the id of another
+ * cluster started in the same call (replaced by the URL of that cluster's first build-index).
+ */
+export interface ClusterReplicationRule extends Omit<ReplicationRule, 'destination'> {
+  destination: { discover: string } | { cluster: string };
+}
+
+/** One cluster of startClusters: its own options over the shared ones, and its rules. */
+export interface ClusterSpec extends Omit<ClusterOptions, 'id' | 'replication'> {
+  /** Cluster id (see ClusterOptions.id); also its directory under ClustersOptions.dir. */
+  id: string;
+  /** Default: <ClustersOptions.dir>/<id>. */
+  dir?: string;
+  /** Default: its index × 100 (a: 0, b: 100), with ports 'default'. */
+  portOffset?: number;
+  /**
+   * Its build-index replication rules; `{ cluster: 'b' }` destinations are resolved to the
+   * other cluster's first build-index. Without rules its build-index gets no replication block.
+   */
+  rules?: ClusterReplicationRule[];
+}
+
+/** Options of every cluster (each ClusterSpec may override them), and the clusters. */
+export interface ClustersOptions extends Omit<ClusterOptions, 'id' | 'portOffset' | 'replication'> {
+  /** Each cluster under <dir>/<id>; the combined endpoints.json goes here (default: <repo>/.devcluster). */
+  dir?: string;
+  clusters: ClusterSpec[];
+}
+
+export interface Clusters {
+  readonly dir: string;
+  /** The first cluster's endpoints at the top level, and every cluster's by id. */
+  readonly endpoints: Endpoints & { clusters: Record<string, Endpoints> };
+  readonly clusters: Readonly<Record<string, Cluster>>;
+  /** The cluster of that id; throws when there is none. */
+  cluster(id: string): Cluster;
+  /** Stops every cluster. */
+  stop(): Promise<void>;
+}
+
 export const repoRoot: string;
 export const DEFAULT_PORTS: {
   proxy: number;
@@ -76,5 +154,25 @@ export const DEFAULT_PORTS: {
   originP2p: number;
   agentsP2p: number[];
 };
+/** Cluster n (0 = a) takes every default port plus n × CLUSTER_PORT_STRIDE (100). */
+export const CLUSTER_PORT_STRIDE: number;
+/** A free loopback port below the ephemeral range, never handed out twice by this process. */
 export function freePort(host?: string): Promise<number>;
+/** Starts one cluster (ports 'free' unless told otherwise) and waits until every component is ready. */
 export function startCluster(options?: ClusterOptions): Promise<Cluster>;
+/**
+ * Starts clusters side by side, each with its own id, directory and ports, wired by
+ * replication rules. Every port is planned before any cluster starts (free ports are never
+ * handed out twice in one process), so the rules can name each other's build-index:
+ *
+ *   const both = await startClusters({ dir, ports: 'free', clusters: [
+ *     { id: 'a', rules: [{ name: 'to-b', repositories: '.*', destination: { cluster: 'b' } }] },
+ *     { id: 'b', rules: [{ name: 'to-a', repositories: 'shared/.*', destination: { cluster: 'a' } }] },
+ *   ] });
+ *   await both.cluster('b').component('build-index-0')!.stop('SIGKILL');
+ *   await both.cluster('b').restart('build-index-0');
+ *
+ * Writes `<dir>/endpoints.json` with the first cluster's endpoints and `clusters: { <id>: ... }`.
+ * If one cluster fails to start, the others are stopped and the error is thrown.
+ */
+export function startClusters(options: ClustersOptions): Promise<Clusters>;

@@ -1,25 +1,20 @@
 // Starts a local cluster of real component processes (origin, tracker, build-index,
 // proxy, agents) from the built apps, on fixed default ports or on free ones, with all
-// state under one directory. Used by `npm run devcluster`, the e2e tests and benchmarks.
+// state under one directory; or several such clusters side by side, wired to each other
+// by build-index replication rules. Used by `npm run devcluster`, the e2e tests and benchmarks.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { minioStorageConfig, startMinio } from './minio.mjs';
+import { CLUSTER_PORT_STRIDE, freePort, planPorts } from './ports.mjs';
 import { startComponent, waitReady } from './processes.mjs';
+
+export { CLUSTER_PORT_STRIDE, DEFAULT_PORTS, freePort } from './ports.mjs';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Default ports of ARCHITECTURE.md. */
-export const DEFAULT_PORTS = {
-  proxy: 15000,
-  originP2p: 15001,
-  origin: 15002,
-  tracker: 15003,
-  buildIndex: 15004,
-  agents: [16000, 17000],
-  agentsP2p: [16001, 17001],
-};
+/** What the P2P handshake accepts as a cluster id; ids also name directories here. */
+const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /** Overrides merge into the generated config key by key; arrays and scalars replace. */
 function deepMerge(base, override) {
@@ -32,109 +27,32 @@ function deepMerge(base, override) {
   return out;
 }
 
-/**
- * Free ports come from below Linux's ephemeral range (32768 and up by default). A port the
- * kernel picked with listen(0) lies in that range, where every outgoing connection takes its
- * local port, so a cluster busy dialing could take it before the app bound it: an agent then
- * exited at start with EADDRINUSE, now and then, in the HA e2e tests.
- */
-const FREE_PORT_MIN = 20_000;
-const FREE_PORT_MAX = 32_767;
-/** Ports handed out by this process, so that concurrent picks never return the same one. */
-const handedOut = new Set();
-
-export async function freePort(host = '127.0.0.1') {
-  for (;;) {
-    const port = FREE_PORT_MIN + Math.floor(Math.random() * (FREE_PORT_MAX - FREE_PORT_MIN + 1));
-    if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    if (await isFree(port, host)) return port;
-    handedOut.delete(port);
-  }
-}
-
-async function isFree(port, host = '127.0.0.1') {
-  return new Promise((resolveFree) => {
-    const server = createServer();
-    server.once('error', () => resolveFree(false));
-    server.listen(port, host, () => server.close(() => resolveFree(true)));
-  });
-}
+const countsOf = (options) => ({
+  agents: options.agents ?? 2,
+  origins: options.origins ?? 1,
+  trackers: options.trackers ?? 1,
+  buildIndexes: options.buildIndexes ?? 1,
+});
 
 /**
- * Ports for further instances of a component in default mode: the next free ones
- * after the documented block (15000-15004), handed out once each.
- */
-function createPortAllocator(first = 15005) {
-  let next = first;
-  return async () => {
-    while (!(await isFree(next))) next++;
-    return next++;
-  };
-}
-
-async function pickPorts(mode, counts) {
-  const {
-    agents: agentCount,
-    origins: originCount,
-    trackers: trackerCount,
-    buildIndexes: buildIndexCount,
-  } = counts;
-  if (mode === 'default') {
-    const agents = Array.from({ length: agentCount }, (_, i) => 16000 + i * 1000);
-    const nextPort = createPortAllocator();
-    const origins = [DEFAULT_PORTS.origin];
-    const originsP2p = [DEFAULT_PORTS.originP2p];
-    for (let i = 1; i < originCount; i++) {
-      origins.push(await nextPort());
-      originsP2p.push(await nextPort());
-    }
-    const trackers = [DEFAULT_PORTS.tracker];
-    for (let i = 1; i < trackerCount; i++) trackers.push(await nextPort());
-    const buildIndexes = [DEFAULT_PORTS.buildIndex];
-    for (let i = 1; i < buildIndexCount; i++) buildIndexes.push(await nextPort());
-    return {
-      ...DEFAULT_PORTS,
-      origins,
-      originsP2p,
-      trackers,
-      buildIndexes,
-      agents,
-      agentsP2p: agents.map((port) => port + 1),
-      nextPort,
-    };
-  }
-  const take = () => freePort();
-  const many = (n) => Promise.all(Array.from({ length: n }, take));
-  return {
-    proxy: await take(),
-    origins: await many(originCount),
-    originsP2p: await many(originCount),
-    trackers: await many(trackerCount),
-    buildIndexes: await many(buildIndexCount),
-    agents: await many(agentCount),
-    agentsP2p: await many(agentCount),
-    nextPort: take,
-  };
-}
-
-/**
- * Starts the cluster and waits until every component is ready.
- * options: { dir, ports: 'default' | 'free', agents: number, origins: number, replicas: number,
- *   trackers: number, buildIndexes: number, logLevel,
- *   overrides: { origin, tracker, buildIndex, proxy, agent } }
- * Returns { dir, endpoints, components, stop() }.
+ * Starts one cluster and waits until every component is ready. Options and result are
+ * described in cluster.d.ts (ClusterOptions, Cluster).
  */
 export async function startCluster(options = {}) {
+  const ports = await planPorts(options.ports ?? 'free', countsOf(options), options.portOffset ?? 0);
+  return launchCluster(options, ports);
+}
+
+async function launchCluster(options, ports) {
   const dir = resolve(options.dir ?? join(repoRoot, '.devcluster'));
-  const agentCount = options.agents ?? 2;
-  const originCount = options.origins ?? 1;
-  const ports = await pickPorts(options.ports ?? 'free', {
-    agents: agentCount,
-    origins: originCount,
-    trackers: options.trackers ?? 1,
-    buildIndexes: options.buildIndexes ?? 1,
-  });
+  const { id } = options;
+  if (id !== undefined && !CLUSTER_ID.test(id)) {
+    throw new Error(
+      `cluster id must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric, got "${id}"`,
+    );
+  }
+  const replication = replicationOf(options);
+  const originCount = ports.origins.length;
   // Every component finds the origins through the same ring: same members, same replicas.
   const originRing = {
     nodes: ports.origins.map((port) => `127.0.0.1:${port}`),
@@ -162,6 +80,8 @@ export async function startCluster(options = {}) {
         p2p: {
           listen: { host, port: ports.originsP2p[i] },
           advertiseHost: host,
+          // Without an id the apps' default ('devcluster') stays, as before clusters had ids.
+          ...(id === undefined ? {} : { clusterId: id }),
           dir: join(dir, `origin-${i}`, 'p2p'),
         },
         origins: originRing,
@@ -190,6 +110,15 @@ export async function startCluster(options = {}) {
         origins: originRing,
         // Each node replicates tag writes to the others and sweeps them for what it missed.
         cluster: { peers: ports.buildIndexes.filter((p) => p !== port).map(url) },
+        ...(replication === undefined
+          ? {}
+          : {
+              replication: {
+                clusterId: replication.clusterId,
+                dbPath: join(dir, `build-index-${i}`, 'replication.db'),
+                rules: replication.rules,
+              },
+            }),
         logging: { level: logLevel },
       },
     })),
@@ -219,6 +148,7 @@ export async function startCluster(options = {}) {
         p2p: {
           listen: { host, port: ports.agentsP2p[i] },
           advertiseHost: host,
+          ...(id === undefined ? {} : { clusterId: id }),
           dir: join(dir, `agent-${i}`, 'p2p'),
         },
         logging: { level: logLevel },
@@ -315,5 +245,101 @@ export async function startCluster(options = {}) {
   };
   await writeFile(join(dir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
   const component = (name) => components.find((c) => c.name === name);
-  return { dir, endpoints, components, component, restart, stop, minio };
+  return { id, dir, endpoints, components, component, restart, stop, minio };
+}
+
+/**
+ * The replication block of every build-index node of the cluster, without its dbPath
+ * (one per node): `{ clusterId, rules }` with every destination a build-index URL.
+ */
+function replicationOf(options) {
+  if (options.replication === undefined) return undefined;
+  const { clusterId = options.id, rules = [] } = options.replication;
+  if (clusterId === undefined)
+    throw new Error('replication needs a cluster id: set id (or replication.clusterId)');
+  for (const rule of rules) {
+    if (typeof rule.destination?.discover !== 'string') {
+      throw new Error(
+        `replication rule ${rule.name}: destination must be { discover: <build-index URL> }` +
+          ' ({ cluster: <id> } only between clusters started together by startClusters)',
+      );
+    }
+  }
+  return { clusterId, rules };
+}
+
+/**
+ * Starts several clusters side by side and waits until all are ready. Every port of every
+ * cluster is planned before any starts, so a rule's destination `{ cluster: 'b' }` becomes
+ * `{ discover: <b's first build-index URL> }` whichever cluster starts first. Options and
+ * result are described in cluster.d.ts (ClustersOptions, Clusters).
+ */
+export async function startClusters(options) {
+  const { clusters: members = [], dir: baseDir, ...shared } = options;
+  const dir = resolve(baseDir ?? join(repoRoot, '.devcluster'));
+  const ids = members.map((m) => m.id);
+  if (ids.length === 0) throw new Error('startClusters needs at least one cluster');
+  for (const id of ids) {
+    if (typeof id !== 'string' || !CLUSTER_ID.test(id)) throw new Error(`bad cluster id "${id}"`);
+  }
+  if (new Set(ids).size !== ids.length) throw new Error(`cluster ids must differ: ${ids.join(', ')}`);
+
+  const plans = [];
+  for (const [index, { rules, ...member }] of members.entries()) {
+    const clusterOptions = {
+      ...shared,
+      ...member,
+      dir: member.dir ?? join(dir, member.id),
+      portOffset: member.portOffset ?? index * CLUSTER_PORT_STRIDE,
+    };
+    const ports = await planPorts(
+      clusterOptions.ports ?? 'free',
+      countsOf(clusterOptions),
+      clusterOptions.portOffset,
+    );
+    plans.push({ options: clusterOptions, ports, rules });
+  }
+  const buildIndexUrl = new Map(
+    plans.map((p) => [p.options.id, `http://127.0.0.1:${p.ports.buildIndexes[0]}`]),
+  );
+  const resolveRule = (from, rule) => {
+    const target = rule.destination?.cluster;
+    if (target === undefined) return rule;
+    const discover = buildIndexUrl.get(target);
+    if (discover === undefined || target === from) {
+      throw new Error(`replication rule ${rule.name} of cluster ${from}: no other cluster named "${target}"`);
+    }
+    return { ...rule, destination: { discover } };
+  };
+  for (const plan of plans) {
+    if (plan.rules === undefined) continue;
+    const from = plan.options.id;
+    plan.options.replication = { clusterId: from, rules: plan.rules.map((rule) => resolveRule(from, rule)) };
+  }
+
+  // All at once: a build-index may dial its destination while starting.
+  const results = await Promise.allSettled(plans.map((p) => launchCluster(p.options, p.ports)));
+  const started = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(started.map((c) => c.stop()));
+    throw failed.reason;
+  }
+  const clusters = Object.fromEntries(started.map((c) => [c.id, c]));
+  // The first cluster's shape at the top, so single-cluster readers keep working.
+  const endpoints = {
+    ...started[0].endpoints,
+    clusters: Object.fromEntries(started.map((c) => [c.id, c.endpoints])),
+  };
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
+  const cluster = (id) => {
+    const found = clusters[id];
+    if (found === undefined) throw new Error(`no cluster named ${id}`);
+    return found;
+  };
+  const stop = async () => {
+    await Promise.all(started.map((c) => c.stop()));
+  };
+  return { dir, endpoints, clusters, cluster, stop };
 }
