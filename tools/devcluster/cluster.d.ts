@@ -82,9 +82,9 @@ export interface ClusterOptions {
   /** Added to every default port with ports 'default' (cluster b: 100); ignored with 'free'. */
   portOffset?: number;
   /**
-   * Cross-cluster replication: becomes `replication: { clusterId, dbPath, rules }` in every
-   * build-index config, dbPath being `<dir>/build-index-<n>/replication.db`. clusterId
-   * defaults to `id`. To wire two clusters to each other on free ports, see startClusters.
+   * Cross-cluster replication: becomes `replication: { clusterId, rules }` in every
+   * build-index config (each node's queue is `<dir>/build-index-<n>-replication.db`, with or
+   * without this option). clusterId defaults to `id`. To wire two clusters to each other on free ports, see startClusters.
    */
   replication?: { clusterId?: string; rules?: ReplicationRule[] };
   agents?: number;

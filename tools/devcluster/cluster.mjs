@@ -110,15 +110,14 @@ async function launchCluster(options, ports) {
         origins: originRing,
         // Each node replicates tag writes to the others and sweeps them for what it missed.
         cluster: { peers: ports.buildIndexes.filter((p) => p !== port).map(url) },
-        ...(replication === undefined
-          ? {}
-          : {
-              replication: {
-                clusterId: replication.clusterId,
-                dbPath: join(dir, `build-index-${i}`, 'replication.db'),
-                rules: replication.rules,
-              },
-            }),
+        // Every node has its own replication queue file, beside (not inside) its storage
+        // root, rules or not: rules can be created at runtime.
+        replication: {
+          dbPath: join(dir, `build-index-${i}-replication.db`),
+          ...(replication === undefined
+            ? {}
+            : { clusterId: replication.clusterId, rules: replication.rules }),
+        },
         logging: { level: logLevel },
       },
     })),

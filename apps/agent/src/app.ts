@@ -64,6 +64,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     cache,
     swarm: fetcher,
     tagTtlMs: config.cache.tagTtlSeconds * 1000,
+    staleTagIfErrorMs: config.cache.staleTagIfErrorSeconds * 1000,
     metrics,
   });
   const server = createHttpServer({

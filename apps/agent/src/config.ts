@@ -33,7 +33,16 @@ export const configSchema = z
           .number()
           .nonnegative()
           .default(5)
-          .describe('How long a resolved tag is trusted before the build-index is asked again.'),
+          .describe(
+            'How long a resolved tag is trusted before the build-index is asked again: a tag moved by a push is served by every agent within this many seconds of the push completing.',
+          ),
+        staleTagIfErrorSeconds: z
+          .number()
+          .nonnegative()
+          .default(0)
+          .describe(
+            'How long past its TTL a resolved tag may still be served while the build-index cannot be reached; 0 never serves a tag past its TTL (a pull then fails rather than get an old digest).',
+          ),
       })
       .strict()
       .prefault({})

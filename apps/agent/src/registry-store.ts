@@ -28,6 +28,8 @@ export interface AgentRegistryStoreOptions {
   cache: Pick<ContentCache, 'stat' | 'read' | 'write'>;
   /** How long a resolved tag is trusted before it is revalidated (ms). */
   tagTtlMs?: number;
+  /** How long past its TTL a tag may answer while the build-index fails (ms, default 0). */
+  staleTagIfErrorMs?: number;
   /** Upper bound of cached tag and manifest-record entries. */
   maxCachedEntries?: number;
   /**
@@ -101,6 +103,7 @@ export function createAgentRegistryStore(options: AgentRegistryStoreOptions): Ag
         ? readManifestBytes(await cache.read(digest), digest)
         : undefined,
     ttlMs: options.tagTtlMs ?? 5_000,
+    staleIfErrorMs: options.staleTagIfErrorMs ?? 0,
     ...(options.maxCachedEntries === undefined ? {} : { maxEntries: options.maxCachedEntries }),
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { digestOf, MediaType, type Digest } from '@kraken/oci-content';
 import { createBuildIndexClient, TagRejectedError, type BuildIndexClient } from '@kraken/build-index';
 import { createOriginClient, createOriginRoutes, type OriginClient } from '@kraken/origin';
+import { startInProcessOrigin } from '@kraken/origin/testing';
 import { createMetrics, parseConfig, silentLogger } from '@kraken/service-kit';
 import { createContentStore, createFilesystemBackend } from '@kraken/storage-backends';
 import { createApp, type App } from './app.js';
@@ -43,6 +44,7 @@ beforeEach(async () => {
     listen: { port: 0 },
     storage: { type: 'filesystem', root: join(dir, 'build-index') },
     origins: { nodes: [originUrl] },
+    replication: { dbPath: join(dir, 'build-index.db') },
     logging: { level: 'silent' },
   });
   app = createApp(config, { logger: silentLogger() });
@@ -143,6 +145,7 @@ describe('build-index app', () => {
       listen: { port: 0 },
       storage: { type: 'filesystem', root: join(dir, 'build-index') },
       origins: { nodes: [originUrl] },
+      replication: { dbPath: join(dir, 'build-index.db') },
     });
     app = createApp(config, { logger: silentLogger() });
     await app.start();
@@ -157,6 +160,7 @@ describe('build-index app', () => {
         listen: { port },
         storage: { type: 'filesystem', root: join(dir, root) },
         origins: { nodes: [originUrl] },
+        replication: { dbPath: join(dir, `${root}.db`) },
         cluster: { peers: [app.url], antiEntropyIntervalMs: 0 },
         logging: { level: 'silent' },
       });
@@ -168,6 +172,7 @@ describe('build-index app', () => {
         listen: { port: 0 },
         storage: { type: 'filesystem', root: join(dir, 'build-index') },
         origins: { nodes: [originUrl] },
+        replication: { dbPath: join(dir, 'build-index.db') },
         cluster: { peers: [`http://127.0.0.1:${port}`], antiEntropyIntervalMs: 0 },
       }),
       { logger: silentLogger() },
@@ -194,6 +199,104 @@ describe('build-index app', () => {
     } finally {
       await peerClient.close();
       await peer.close();
+    }
+  });
+});
+
+describe('build-index app replication', () => {
+  it('keeps its replication queue in its storage root unless told otherwise', async () => {
+    const other = createApp(
+      parseConfig(configSchema, {
+        listen: { port: 0 },
+        storage: { type: 'filesystem', root: join(dir, 'own-root') },
+        origins: { nodes: [originUrl] },
+        logging: { level: 'silent' },
+      }),
+      { logger: silentLogger() },
+    );
+    await other.start();
+    try {
+      expect((await stat(join(dir, 'own-root', 'replication.db'))).isFile()).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('replicates tags to another cluster by a config rule, and reports it', async () => {
+    const remoteOrigin = await startInProcessOrigin();
+    const remote = createApp(
+      parseConfig(configSchema, {
+        listen: { port: 0 },
+        storage: { type: 'filesystem', root: join(dir, 'remote') },
+        origins: { nodes: [remoteOrigin.url], replicas: 1 },
+        replication: { clusterId: 'b', dbPath: join(dir, 'remote.db') },
+        logging: { level: 'silent' },
+      }),
+      { logger: silentLogger() },
+    );
+    await remote.start();
+    const remoteClient = createBuildIndexClient({ url: remote.url });
+    try {
+      // The first app gets its rule through a restart with a new config.
+      await client.close();
+      await app.close();
+      app = createApp(
+        parseConfig(configSchema, {
+          listen: { port: 0 },
+          storage: { type: 'filesystem', root: join(dir, 'build-index') },
+          origins: { nodes: [originUrl] },
+          replication: {
+            clusterId: 'a',
+            dbPath: join(dir, 'build-index.db'),
+            rules: [{ name: 'to-b', repositories: 'team/.*', destination: { discover: remote.url } }],
+          },
+          logging: { level: 'silent' },
+        }),
+        { logger: silentLogger() },
+      );
+      await app.start();
+      client = createBuildIndexClient({ url: app.url });
+      const digest = await pushImage(['replicated-layer']);
+      await client.putTag('team/app', 'v1', digest);
+      await expect.poll(async () => (await remoteClient.getTag('team/app', 'v1'))?.value).toBe(digest.value);
+
+      const described = await (await fetch(`${remote.url}/v1/replication/cluster`)).json();
+      expect(described).toEqual({
+        clusterId: 'b',
+        buildIndex: [remote.url],
+        origins: { nodes: [remoteOrigin.url], replicas: 1 },
+      });
+      await expect
+        .poll(async () => {
+          const status = (await (await fetch(`${app.url}/v1/replication/status`)).json()) as {
+            rules: { done: number }[];
+          };
+          return status.rules[0]?.done;
+        })
+        .toBe(1);
+      const status = await (await fetch(`${app.url}/v1/replication/status`)).json();
+      expect(status).toMatchObject({
+        clusterId: 'a',
+        node: app.url,
+        rules: [
+          {
+            rule: 'to-b',
+            source: 'config',
+            destination: { clusterId: 'b' },
+            pending: 0,
+            inFlight: 0,
+            failed: 0,
+            lagSeconds: 0,
+          },
+        ],
+      });
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toMatch(/^kraken_build_index_replication_tasks_total\{rule="to-b",result="done"\} 1$/m);
+      expect(metrics).toMatch(/^kraken_build_index_replication_lag_seconds\{rule="to-b"\} 0$/m);
+    } finally {
+      await remoteClient.close();
+      await remote.close();
+      await remoteOrigin.close();
     }
   });
 });

@@ -3,9 +3,16 @@
  * storage backend, with tag writes checked against the origin, plus /health,
  * /readiness (storage and origin) and /metrics. A node with peers replicates every
  * tag write to them before answering and pulls what it missed from them on an
- * interval (see cluster/cluster.ts in @kraken/build-index).
+ * interval (see cluster/cluster.ts in @kraken/build-index). Replication rules copy
+ * matching tags, with their content, to other clusters (replication/ there).
  */
-import { createBuildIndexCluster, createBuildIndexRoutes } from '@kraken/build-index';
+import {
+  createBuildIndexCluster,
+  createBuildIndexReplication,
+  createBuildIndexRoutes,
+} from '@kraken/build-index';
+import { join } from 'node:path';
+import type { Clock } from '@kraken/foundation';
 import { createOriginRingClient, type OriginClient } from '@kraken/origin';
 import { createLiveRing } from '@kraken/hashring';
 import {
@@ -29,8 +36,10 @@ export interface AppDeps {
   readonly backend?: StorageBackend;
   /** Defaults to a client of the origin ring `config.origins`. */
   readonly origin?: Pick<OriginClient, 'statBlob' | 'getBlob' | 'ping' | 'close'>;
-  /** Clock for tags' `updatedAt`. */
+  /** Wall clock of tag versions and `updatedAt`; tests run a cluster ahead or behind. */
   readonly now?: () => Date;
+  /** Wall-clock time and timers of the replication queue and backfill; tests pass a manual clock. */
+  readonly replicationClock?: Clock;
 }
 
 export function createApp(config: Config, deps: AppDeps): App {
@@ -56,14 +65,44 @@ export function createApp(config: Config, deps: AppDeps): App {
       headersTimeoutMs: config.origin.timeoutMs,
       bodyTimeoutMs: config.origin.timeoutMs,
     });
+  const { advertiseUrl, clusterId } = config.replication;
   const cluster = createBuildIndexCluster({
     backend,
     peers: config.cluster.peers,
     replicationTimeoutMs: config.cluster.replicationTimeoutMs,
     antiEntropyIntervalMs: config.cluster.antiEntropyIntervalMs,
+    clusterId,
+    nodeId: advertiseUrl ?? `${config.listen.host}:${config.listen.port}`,
     logger,
     metrics,
     ...(deps.now ? { now: deps.now } : {}),
+  });
+  const closure = {
+    concurrency: config.contentCheck.concurrency,
+    maxDepth: config.contentCheck.maxIndexDepth,
+    maxManifests: config.contentCheck.maxManifests,
+  };
+  let listeningUrl = (): string => '';
+  const replication = createBuildIndexReplication({
+    // The queue sits with the node's own data, so nodes of one host never share it.
+    config: {
+      ...config.replication,
+      dbPath:
+        config.replication.dbPath ??
+        (config.storage.type === 'filesystem' ? join(config.storage.root, 'replication.db') : undefined),
+    },
+    cluster,
+    backend,
+    origin,
+    origins: () => ({
+      nodes: originRing.members().map((node) => node.url),
+      replicas: config.origins.replicas,
+    }),
+    selfUrl: () => advertiseUrl ?? (listeningUrl() || undefined),
+    closure,
+    logger,
+    metrics,
+    ...(deps.replicationClock ? { clock: deps.replicationClock } : {}),
   });
   const server = createHttpServer({
     logger,
@@ -80,18 +119,23 @@ export function createApp(config: Config, deps: AppDeps): App {
       logger,
       metrics,
       ...(deps.now ? { now: deps.now } : {}),
-      onTagPut: ({ repo, tag, value, record }) => cluster.replicateTag(repo, tag, value, record),
-      onTagDelete: ({ repo, tag }) => cluster.replicateDelete(repo, tag),
-      closure: {
-        concurrency: config.contentCheck.concurrency,
-        maxDepth: config.contentCheck.maxIndexDepth,
-        maxManifests: config.contentCheck.maxManifests,
+      tags: cluster.tags,
+      // Queued for other clusters before the peers are told: the queue is durable, the push is not.
+      onTagPut: async (write) => {
+        replication.onTagWrite(write);
+        await cluster.replicateTag(write.repo, write.tag, write.value, write.record);
       },
+      onTagDelete: async (event) => {
+        replication.onTagDelete(event);
+        await cluster.replicateDelete(event.repo, event.tag, event.tombstone);
+      },
+      closure,
     }),
   );
   void server.register(cluster.routes);
+  void server.register(replication.routes);
 
-  return createServiceApp({
+  const app = createServiceApp({
     component: 'build-index',
     server,
     listen: config.listen,
@@ -100,17 +144,23 @@ export function createApp(config: Config, deps: AppDeps): App {
       storage: backend.name,
       origins: originRing.members().map((node) => node.url),
       peers: config.cluster.peers,
+      cluster: clusterId,
+      replicationRules: config.replication.rules.map((rule) => rule.name),
     },
     // A node that was down pulls what it missed as soon as it starts.
     beforeListen: async () => {
       if (ownRing) await originRing.start();
       await cluster.start();
+      await replication.start();
     },
     // In-flight requests drain first; the origin pool and backend go after them.
     afterClose: async () => {
+      await replication.close();
       await cluster.close();
       await Promise.all([origin.close(), backend.close()]);
       originRing.close();
     },
   });
+  listeningUrl = () => app.url;
+  return app;
 }

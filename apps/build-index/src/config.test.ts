@@ -14,6 +14,8 @@ describe('build-index config', () => {
     expect(config.origins.health.active.path).toBe('/readiness');
     expect(config.contentCheck).toEqual({ concurrency: 8, maxIndexDepth: 4, maxManifests: 256 });
     expect(config.cluster).toEqual({ peers: [], replicationTimeoutMs: 5_000, antiEntropyIntervalMs: 30_000 });
+    expect(config.replication).toMatchObject({ clusterId: 'default', rules: [] });
+    expect(config.replication.dbPath).toBeUndefined();
     expect(config.logging.level).toBe('info');
     expect(config.tracing.enabled).toBe(false);
   });
@@ -34,6 +36,45 @@ describe('build-index config', () => {
     expect(() => parseConfig(configSchema, { storage: { type: 'tape' } })).toThrow(/storage/);
     expect(() => parseConfig(configSchema, { cluster: { peers: ['not a url'] } })).toThrow(
       /cluster\.peers\.0/,
+    );
+  });
+
+  it('takes replication rules, and names a bad one', () => {
+    const rule = {
+      name: 'to-b',
+      repositories: '.*',
+      tags: 'v.*',
+      destination: { discover: 'http://127.0.0.1:15104' },
+      deletes: false,
+      bandwidthBytesPerSecond: 0,
+      enabled: true,
+    };
+    const config = parseConfig(configSchema, {
+      replication: {
+        clusterId: 'a',
+        dbPath: '.devcluster/build-index-0/replication.db',
+        concurrency: 4,
+        backfillIntervalSeconds: 60,
+        retry: { initialMs: 1000, maxMs: 60000, multiplier: 2, jitter: 0.2 },
+        rules: [
+          rule,
+          {
+            ...rule,
+            name: 'explicit',
+            destination: {
+              buildIndex: ['http://127.0.0.1:15104'],
+              origins: { nodes: ['127.0.0.1:15102'], replicas: 1 },
+            },
+          },
+        ],
+      },
+    });
+    expect(config.replication.rules.map((r) => r.name)).toEqual(['to-b', 'explicit']);
+    expect(() =>
+      parseConfig(configSchema, { replication: { rules: [{ ...rule, repositories: '(' }] } }),
+    ).toThrow(/replication\.rules\.0\.repositories: invalid regular expression/);
+    expect(() => parseConfig(configSchema, { replication: { rules: [{ ...rule, colour: 1 }] } })).toThrow(
+      /replication\.rules\.0\.colour: unknown key/,
     );
   });
 

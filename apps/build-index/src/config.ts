@@ -1,7 +1,7 @@
 /** Configuration of the build-index binary, assembled from the libs' schemas. */
 import { z } from 'zod';
 import { originRingSchema } from '@kraken/origin';
-import { buildIndexPeersSchema } from '@kraken/build-index';
+import { buildIndexPeersSchema, replicationConfigSchema } from '@kraken/build-index';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 import { backendResilienceSchema, storageBackendSchema } from '@kraken/storage-backends';
 
@@ -64,6 +64,7 @@ export const configSchema = z
     origin: originSchema,
     contentCheck: contentCheckSchema,
     cluster: buildIndexPeersSchema,
+    replication: replicationConfigSchema,
     logging: loggingSchema,
     tracing: tracingSchema,
   })
@@ -76,5 +77,5 @@ export const configReference = {
   component: 'build-index',
   title: 'Build-index configuration',
   intro:
-    'The build-index maps tags to manifest digests, records repository membership and refuses tags whose content is not on the origins; its nodes form a cluster that replicates every tag. It reads one YAML file, `node apps/build-index/dist/main.js --config build-index.yaml`; every key is optional, and an empty file (or no `--config`) runs with the devcluster defaults below.',
+    'The build-index maps tags to manifest digests, records repository membership and refuses tags whose content is not on the origins; its nodes form a cluster that replicates every tag, and replication rules copy tags and their content to other clusters. It reads one YAML file, `node apps/build-index/dist/main.js --config build-index.yaml`; every key is optional, and an empty file (or no `--config`) runs with the devcluster defaults below.',
 };

@@ -63,3 +63,57 @@ export class ManifestNotFoundError extends KrakenError {
     });
   }
 }
+
+/** A replication rule that fails its schema; the message names every bad field. */
+export class InvalidReplicationRuleError extends KrakenError {
+  constructor(message: string, issues: readonly { path: string; message: string }[]) {
+    super('KRAKEN_INVALID_REPLICATION_RULE', message, { statusCode: 400, detail: { issues } });
+  }
+}
+
+export class ReplicationRuleExistsError extends KrakenError {
+  constructor(name: string) {
+    super('KRAKEN_REPLICATION_RULE_EXISTS', `replication rule ${name} already exists`, {
+      statusCode: 409,
+      detail: { name },
+    });
+  }
+}
+
+/** A rule from the config file: it changes with the config, not through the API. */
+export class ReplicationRuleProtectedError extends KrakenError {
+  constructor(name: string) {
+    super(
+      'KRAKEN_REPLICATION_RULE_PROTECTED',
+      `replication rule ${name} comes from the config file; change it there`,
+      { statusCode: 409, detail: { name, source: 'config' } },
+    );
+  }
+}
+
+export class ReplicationRuleNotFoundError extends KrakenError {
+  constructor(name: string) {
+    super('KRAKEN_REPLICATION_RULE_NOT_FOUND', `replication rule ${name} not found`, {
+      statusCode: 404,
+      detail: { name },
+    });
+  }
+}
+
+/** Content a replication task must copy is missing here: on the local origins or build-index. */
+export class ReplicationSourceMissingError extends KrakenError {
+  constructor(message: string, detail?: unknown) {
+    super('KRAKEN_REPLICATION_SOURCE_MISSING', message, { statusCode: 500, detail });
+  }
+}
+
+/** A rule whose destination turned out to be this very cluster. */
+export class ReplicationDestinationIsSelfError extends KrakenError {
+  constructor(rule: string, clusterId: string) {
+    super(
+      'KRAKEN_REPLICATION_DESTINATION_IS_SELF',
+      `replication rule ${rule} points at this cluster (${clusterId})`,
+      { statusCode: 409, detail: { rule, clusterId } },
+    );
+  }
+}

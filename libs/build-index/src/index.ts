@@ -1,8 +1,9 @@
 /**
  * @kraken/build-index: tag → digest and repository membership. The tag store
- * (store/), the /v1/ API with its manifest-closure check (api/), replication among
- * the nodes of one cluster (cluster/), and the clients the proxy and agents resolve
- * references with (client/).
+ * (store/), versions of tag writes (version/), the /v1/ API with its manifest-closure
+ * check (api/), replication among the nodes of one cluster (cluster/), replication
+ * between clusters by rules (replication/), and the clients the proxy and agents
+ * resolve references with (client/).
  */
 export { createBuildIndexRoutes } from './api/routes.js';
 export { createBuildIndexClient } from './client/build-index-client.js';
@@ -14,8 +15,13 @@ export { createManifestResolver } from './client/manifest-resolver.js';
 export { buildIndexPeersSchema, buildIndexRingSchema } from './cluster/cluster-config.js';
 export { createBuildIndexCluster } from './cluster/cluster.js';
 export { TagRejectedError } from './errors.js';
-export type { BuildIndexRoutesOptions } from './api/routes.js';
+export { createBuildIndexReplication } from './replication/replication.js';
+export { replicationConfigSchema, replicationRuleSchema } from './replication/rule-config.js';
+export type { BuildIndexRoutesOptions, TagDelete, TagWrite } from './api/routes.js';
 export type { BuildIndexClusterClientOptions, BuildIndexRing } from './client/cluster-client.js';
 export type { ManifestResolver, ManifestResolverOptions } from './client/manifest-resolver.js';
 export type { BuildIndexCluster, BuildIndexClusterOptions } from './cluster/cluster.js';
 export type { ManifestRecord } from './contracts.js';
+export type { BuildIndexReplication, BuildIndexReplicationOptions } from './replication/replication.js';
+export type { ReplicationConfig, ReplicationRule } from './replication/rule-config.js';
+export type { ReplicationStatus, RuleStatus } from './replication/status.js';

@@ -119,6 +119,13 @@ export const errorCatalogue = {
   KRAKEN_MANIFEST_REJECTED: 'A manifest record refused because its content is missing.',
   KRAKEN_INVALID_MANIFEST_RECORD: 'A manifest record that contradicts itself.',
   KRAKEN_BUILD_INDEX_CORRUPT_STATE: 'Stored build-index state that cannot be parsed.',
+  KRAKEN_INVALID_REPLICATION_RULE: 'A replication rule that fails its schema (bad regex, unknown key, ...).',
+  KRAKEN_REPLICATION_RULE_EXISTS: 'A replication rule with this name exists already.',
+  KRAKEN_REPLICATION_RULE_PROTECTED: 'A replication rule from the config file, changed through the API.',
+  KRAKEN_REPLICATION_RULE_NOT_FOUND: 'No replication rule with this name.',
+  KRAKEN_REPLICATION_SOURCE_MISSING:
+    'Content a replication task must copy is missing on the local origins or build-index.',
+  KRAKEN_REPLICATION_DESTINATION_IS_SELF: "A replication rule's destination is the cluster it runs in.",
 
   // tracker
   KRAKEN_METAINFO_NOT_FOUND: 'No origin holds the blob whose metainfo was asked for.',

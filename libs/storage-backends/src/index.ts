@@ -62,6 +62,8 @@ export { createBackend } from './routing/create-backend.js';
 export { createResilientBackend, backendResilienceSchema } from './resilience/resilient-backend.js';
 export type { ResilientBackendOptions, BackendResilienceConfig } from './resilience/resilient-backend.js';
 export { backendRetrySchema } from './resilience/backend-retry.js';
+export { createTokenBucket, throttle } from './resilience/backend-throttle.js';
+export type { TokenBucket } from './resilience/backend-throttle.js';
 export type { BackendRetryConfig } from './resilience/backend-retry.js';
 export { namespaceRuleSchema, backendRoutingSchema } from './routing/routing-config.js';
 export type { NamespaceRuleConfig, BackendRoutingConfig } from './routing/routing-config.js';

@@ -18,6 +18,8 @@ import {
   type ParsedManifest,
 } from '@kraken/oci-content';
 import type { OriginClient } from '@kraken/origin';
+import type { ManifestRecord } from '../contracts.js';
+import { createLimiter } from '../concurrency-limiter.js';
 
 export interface ManifestClosureOptions {
   readonly origin: Pick<OriginClient, 'statBlob' | 'getBlob'>;
@@ -111,8 +113,21 @@ export function createManifestClosureCheck(options: ManifestClosureOptions): Man
   };
 }
 
+/** The manifest record a tag write implies, from the root manifest a closure check read. */
+export function recordOfManifest(digest: Digest, root: NonNullable<ManifestClosure['root']>): ManifestRecord {
+  const { parsed, size } = root;
+  return {
+    digest: digest.value,
+    mediaType: parsed.mediaType,
+    size,
+    ...(parsed.artifactType !== undefined ? { artifactType: parsed.artifactType } : {}),
+    ...(parsed.subject !== undefined ? { subject: parsed.subject.digest } : {}),
+    ...(parsed.annotations !== undefined ? { annotations: parsed.annotations } : {}),
+  };
+}
+
 /** Reads a manifest from the origin, verified against its digest; undefined when absent. */
-async function fetchManifest(
+export async function fetchManifest(
   origin: Pick<OriginClient, 'getBlob'>,
   digest: Digest,
   signal: AbortSignal | undefined,
@@ -132,23 +147,4 @@ async function fetchManifest(
     signal === undefined ? {} : { signal },
   );
   return Buffer.concat(chunks);
-}
-
-/** Runs at most `n` tasks at once; the queue holds at most the references of the manifests visited. */
-function createLimiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    // A finishing task hands its slot straight to the next waiter, so `active` never
-    // dips below the cap while tasks are queued and never exceeds it.
-    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    else active++;
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next === undefined) active--;
-      else next();
-    }
-  };
 }

@@ -75,7 +75,7 @@ describe('build-index tags', () => {
     expect(await client.listTags('library/app')).toEqual([]);
   });
 
-  it('is last-writer-wins and stores the time of the write', async () => {
+  it('is last-writer-wins and stores the time and version of the write', async () => {
     const first = pushedImage(['one']);
     const second = pushedImage(['two']);
     await client.putTag('app', 'latest', first.digest);
@@ -83,7 +83,13 @@ describe('build-index tags', () => {
     await client.putTag('app', 'latest', second.digest);
     expect((await client.getTag('app', 'latest'))?.value).toBe(second.digest.value);
     const raw = await app.inject({ method: 'GET', url: '/v1/repositories/app/tags/latest' });
-    expect(raw.json()).toEqual({ digest: second.digest.value, updatedAt: '2030-01-02T03:04:06.000Z' });
+    // The version: wall ms of the write in fixed-width hex, counter, cluster id, node id.
+    const wall = Date.parse('2030-01-02T03:04:06.000Z').toString(16).padStart(12, '0');
+    expect(raw.json()).toEqual({
+      digest: second.digest.value,
+      updatedAt: '2030-01-02T03:04:06.000Z',
+      version: `${wall}.000000.default.`,
+    });
   });
 
   it('records the tagged manifest as a member of the repository', async () => {

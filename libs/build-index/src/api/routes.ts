@@ -26,9 +26,16 @@ import {
   TagRejectedError,
   RepositoryNotFoundError,
 } from '../errors.js';
-import { createManifestClosureCheck, type ManifestClosure } from './manifest-closure.js';
+import { createManifestClosureCheck, recordOfManifest } from './manifest-closure.js';
 import { parseRepositoryName, parseTag } from '@kraken/oci-content';
-import { createBuildIndexStore, type BuildIndexPage, type StoredTag } from '../store/tag-store.js';
+import type { BuildIndexPage } from '../store/tag-store.js';
+import {
+  createVersionedTagStore,
+  type VersionedTag,
+  type VersionedTagStore,
+  type VersionedTombstone,
+} from '../store/versioned-tag-store.js';
+import { createHybridClock } from '../version/hlc.js';
 
 export interface BuildIndexRoutesOptions {
   readonly backend: StorageBackend;
@@ -36,15 +43,21 @@ export interface BuildIndexRoutesOptions {
   readonly origin: Pick<OriginClient, 'statBlob' | 'getBlob'>;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Clock for tags' `updatedAt`. */
+  /** Clock for tags' `updatedAt` (and their versions when `tags` is not given). */
   readonly now?: () => Date;
+  /**
+   * The node's versioned tag store, shared with the cluster (`cluster.tags`) so that
+   * local and replicated changes of a tag are serialised together. Default: one of
+   * this router's own over `backend`.
+   */
+  readonly tags?: VersionedTagStore;
   /**
    * Called after a tag write is stored and before it is answered, with the manifest
    * record it implies: the cluster pushes it to the other nodes here.
    */
   readonly onTagPut?: (event: TagWrite) => Promise<unknown>;
   /** Called after a tag delete is stored (also for tags a manifest delete drops), before it is answered. */
-  readonly onTagDelete?: (event: { repo: string; tag: string }) => Promise<unknown>;
+  readonly onTagDelete?: (event: TagDelete) => Promise<unknown>;
   /** Limits of the content check behind writes. */
   readonly closure?: {
     readonly concurrency?: number;
@@ -57,8 +70,15 @@ export interface BuildIndexRoutesOptions {
 export interface TagWrite {
   readonly repo: string;
   readonly tag: string;
-  readonly value: StoredTag;
+  readonly value: VersionedTag;
   readonly record: ManifestRecord;
+}
+
+/** A tag delete as the node stored it: the tombstone it wrote. */
+export interface TagDelete {
+  readonly repo: string;
+  readonly tag: string;
+  readonly tombstone: VersionedTombstone;
 }
 
 /** Largest page a client may ask for with `n`. */
@@ -73,10 +93,15 @@ const tagParams = z.object({ repo: z.string(), tag: z.string() });
 const digestParams = z.object({ repo: z.string(), digest: z.string() });
 
 export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): FastifyPluginAsync {
-  const store = createBuildIndexStore({
-    backend: options.backend,
-    ...(options.now ? { now: options.now } : {}),
-  });
+  const now = options.now ?? (() => new Date());
+  const tags =
+    options.tags ??
+    createVersionedTagStore({
+      backend: options.backend,
+      now,
+      clock: createHybridClock({ clusterId: 'default', nodeId: '', wallClock: () => now().getTime() }),
+    });
+  const store = tags.plain;
   const checkClosure = createManifestClosureCheck({ origin: options.origin, ...options.closure });
   const log = options.logger.child({ component: 'build-index-routes' });
   const tagPuts = options.metrics.counter('tag_puts_total', 'Tags written.');
@@ -86,19 +111,6 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
     'Tag and manifest-record writes refused because content is missing on the origins.',
     ['kind'] as const,
   );
-
-  /** The manifest record a tag write implies, from the manifest the closure check read. */
-  const recordOf = (digest: Digest, root: NonNullable<ManifestClosure['root']>): ManifestRecord => {
-    const { parsed, size } = root;
-    return {
-      digest: digest.value,
-      mediaType: parsed.mediaType,
-      size,
-      ...(parsed.artifactType !== undefined ? { artifactType: parsed.artifactType } : {}),
-      ...(parsed.subject !== undefined ? { subject: parsed.subject.digest } : {}),
-      ...(parsed.annotations !== undefined ? { annotations: parsed.annotations } : {}),
-    };
-  };
 
   return async function buildIndexRoutes(app: FastifyInstance) {
     installErrorHandler(app);
@@ -116,7 +128,7 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
 
     app.get('/v1/repositories/:repo/tags/:tag', async (request) => {
       const { repo, tag } = tagOf(request.params);
-      const value = await store.getTag(repo, tag);
+      const value = await tags.get(repo, tag);
       tagGets.inc({ result: value === undefined ? 'miss' : 'hit' });
       if (value === undefined) throw new TagNotFoundError(repo, tag);
       return value;
@@ -136,9 +148,9 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
       }
       // A tagged manifest is a member of its repository, so GET by digest and the
       // referrers list see it without a separate record write.
-      const record = recordOf(digest, closure.root);
+      const record = recordOfManifest(digest, closure.root);
       if ((await store.getManifest(repo, digest)) === undefined) await store.putManifest(repo, record);
-      const value = await store.putTag(repo, tag, digest);
+      const value = await tags.putLocal(repo, tag, digest);
       await options.onTagPut?.({ repo, tag, value, record });
       tagPuts.inc();
       log.info({ repo, tag, digest: digest.value }, 'tag updated');
@@ -147,8 +159,9 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
 
     app.delete('/v1/repositories/:repo/tags/:tag', async (request, reply) => {
       const { repo, tag } = tagOf(request.params);
-      if (!(await store.deleteTag(repo, tag))) throw new TagNotFoundError(repo, tag);
-      await options.onTagDelete?.({ repo, tag });
+      const tombstone = await tags.deleteLocal(repo, tag);
+      if (tombstone === undefined) throw new TagNotFoundError(repo, tag);
+      await options.onTagDelete?.({ repo, tag, tombstone });
       log.info({ repo, tag }, 'tag deleted');
       return reply.code(204).send();
     });
@@ -181,7 +194,7 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
             missing,
           );
         }
-        checkRecordAgainstManifest(record, recordOf(digest, closure.root));
+        checkRecordAgainstManifest(record, recordOfManifest(digest, closure.root));
         await store.putManifest(repo, record);
         return record;
       },
@@ -189,9 +202,17 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
 
     app.delete('/v1/repositories/:repo/manifests/:digest', async (request, reply) => {
       const { repo, digest } = digestOf(request.params);
-      const { existed, droppedTags } = await store.deleteManifest(repo, digest);
+      const tombstones = new Map<string, VersionedTombstone>();
+      const { existed, droppedTags } = await store.deleteManifest(repo, digest, async (tag) => {
+        const tombstone = await tags.deleteLocal(repo, tag, { ifDigest: digest.value });
+        if (tombstone !== undefined) tombstones.set(tag, tombstone);
+        return tombstone !== undefined;
+      });
       if (!existed) throw new ManifestNotFoundError(repo, digest.value);
-      for (const tag of droppedTags) await options.onTagDelete?.({ repo, tag });
+      for (const tag of droppedTags) {
+        const tombstone = tombstones.get(tag);
+        if (tombstone !== undefined) await options.onTagDelete?.({ repo, tag, tombstone });
+      }
       log.info({ repo, digest: digest.value, droppedTags }, 'manifest deleted');
       return reply.code(204).send();
     });

@@ -3,7 +3,7 @@ import { digestOf, MediaType, type Digest } from '@kraken/oci-content';
 import type { ManifestRecord } from '../contracts.js';
 import { createManifestResolver } from './manifest-resolver.js';
 
-function setup() {
+function setup(extra: { staleIfErrorMs?: number } = {}) {
   let clock = 1_000;
   const bytes = Buffer.from('{"schemaVersion":2}');
   const digest = digestOf(bytes);
@@ -33,6 +33,7 @@ function setup() {
     },
     ttlMs: 1_000,
     now: () => clock,
+    ...extra,
   });
   return { resolver, calls, state, digest, bytes, record, advance: (ms: number) => (clock += ms) };
 }
@@ -60,12 +61,88 @@ describe('manifest resolver', () => {
     expect(calls.tag).toBe(2);
   });
 
-  it('keeps answering with the last known tag while the build-index is down', async () => {
-    const { resolver, state, digest, advance } = setup();
+  it('keeps answering with the last known tag while the build-index is down, for staleIfErrorMs only', async () => {
+    const { resolver, state, digest, advance } = setup({ staleIfErrorMs: 5_000 });
     await resolver.resolve('a/b', { tag: 'v1' });
     state.down = true;
+    // Fetched at 1 000, trusted up to 2 000, served stale up to 7 000.
     advance(5_000);
     expect((await resolver.resolve('a/b', { tag: 'v1' }))?.digest.value).toBe(digest.value);
+    advance(1_000);
+    expect((await resolver.resolve('a/b', { tag: 'v1' }))?.digest.value).toBe(digest.value);
+    advance(1);
+    await expect(resolver.resolve('a/b', { tag: 'v1' })).rejects.toThrow('build-index unreachable');
+    // Back up: answers again.
+    state.down = false;
+    expect((await resolver.resolve('a/b', { tag: 'v1' }))?.digest.value).toBe(digest.value);
+  });
+
+  it('never serves a tag past its TTL by default, even while the build-index is down', async () => {
+    const { resolver, state, advance } = setup();
+    await resolver.resolve('a/b', { tag: 'v1' });
+    state.down = true;
+    advance(1_000);
+    expect(await resolver.resolve('a/b', { tag: 'v1' })).toBeDefined();
+    advance(1);
+    await expect(resolver.resolve('a/b', { tag: 'v1' })).rejects.toThrow('build-index unreachable');
+  });
+
+  it('counts the TTL from when the build-index was asked, not from its answer', async () => {
+    let clock = 0;
+    const digests = [digestOf('old'), digestOf('new')];
+    let answer = 0;
+    let release: (() => void) | undefined;
+    const resolver = createManifestResolver({
+      buildIndex: {
+        getTag: async () => {
+          const value = digests[answer];
+          // A slow answer: 600 ms on its way.
+          await new Promise<void>((resolve) => (release = resolve));
+          clock += 600;
+          return value;
+        },
+        getManifest: async (_repo, digest) => ({
+          digest: digest.value,
+          mediaType: MediaType.ociManifest,
+          size: 1,
+        }),
+      },
+      loadBytes: async () => Buffer.from('{}'),
+      ttlMs: 1_000,
+      now: () => clock,
+    });
+    const first = resolver.resolve('a/b', { tag: 'v1' });
+    await Promise.resolve();
+    release?.();
+    expect((await first)?.digest.value).toBe(digests[0]?.value);
+    // The tag moved right after the old answer was read: it is trusted up to 1 000, not 1 600.
+    answer = 1;
+    clock = 1_000;
+    expect((await resolver.resolve('a/b', { tag: 'v1' }))?.digest.value).toBe(digests[0]?.value);
+    clock = 1_001;
+    const second = resolver.resolve('a/b', { tag: 'v1' });
+    await Promise.resolve();
+    release?.();
+    expect((await second)?.digest.value).toBe(digests[1]?.value);
+  });
+
+  it('asks the build-index every time with a TTL of 0', async () => {
+    let asked = 0;
+    const resolver = createManifestResolver({
+      buildIndex: {
+        getTag: async () => {
+          asked++;
+          return undefined;
+        },
+        getManifest: async () => undefined,
+      },
+      loadBytes: async () => undefined,
+      ttlMs: 0,
+    });
+    await resolver.resolve('a/b', { tag: 'v1' });
+    resolver.rememberTag('a/b', 'v1', digestOf('x'));
+    await resolver.resolve('a/b', { tag: 'v1' });
+    expect(asked).toBe(2);
   });
 
   it('lets a writer read its own writes and deletes at once', async () => {

@@ -76,12 +76,13 @@ async function startNode(
   await app.register(
     createBuildIndexRoutes({
       backend,
+      tags: cluster.tags,
       origin,
       logger: silentLogger(),
       metrics,
       now: () => clock,
       onTagPut: ({ repo, tag, value, record }) => cluster.replicateTag(repo, tag, value, record),
-      onTagDelete: ({ repo, tag }) => cluster.replicateDelete(repo, tag),
+      onTagDelete: ({ repo, tag, tombstone }) => cluster.replicateDelete(repo, tag, tombstone),
     }),
   );
   await app.register(cluster.routes);
@@ -129,10 +130,15 @@ describe('build-index cluster', () => {
       expect((await node.client.getManifest('team/app', image.digest))?.digest).toBe(image.digest.value);
     }
     const stored = await fetch(`${b.url}/v1/repositories/team%2Fapp/tags/v1`);
-    expect(await stored.json()).toEqual({
+    const written = (await stored.json()) as { version: string };
+    expect(written).toEqual({
       digest: image.digest.value,
       updatedAt: '2030-01-02T03:04:05.000Z',
+      version: expect.stringMatching(/^[0-9a-f]{12}\.[0-9a-f]{6}\./),
     });
+    // Every node holds the same version: the one the accepting node gave the write.
+    const onC = await fetch(`${c.url}/v1/repositories/team%2Fapp/tags/v1`);
+    expect(((await onC.json()) as { version: string }).version).toBe(written.version);
     expect(
       await a.metrics.registry.getSingleMetricAsString('kraken_build_index_replication_pushes_total'),
     ).toMatch(/result="ok"} 2$/m);
@@ -220,7 +226,7 @@ describe('build-index cluster', () => {
     });
     expect(await replica.json()).toEqual({
       applied: false,
-      current: { digest: newer.digest.value, updatedAt: clock.toISOString() },
+      current: { digest: newer.digest.value, updatedAt: clock.toISOString(), version: expect.any(String) },
     });
     const bad = await fetch(`http://127.0.0.1:${pb}/v1/replica/repositories/app/tags/v1`, {
       method: 'PUT',

@@ -5,20 +5,22 @@
  *   then pushes it synchronously to every peer and answers once each peer acked or
  *   failed (bounded by the replication timeout). A pusher that reads through any
  *   reachable node therefore sees its own write, and losing one node loses no tag.
- * - Deletes leave a tombstone with their time on the accepting node and are pushed the
- *   same way; a tombstone beats every value written at or before it.
+ * - Deletes leave a tombstone with its version on the accepting node and are pushed the
+ *   same way; a tombstone beats every value whose version is not newer.
  * - Repair: a peer that missed writes (down, partitioned, timed out) catches up by an
  *   anti-entropy sweep: every node periodically pulls each peer's tag values and
- *   tombstones and keeps the newer of each pair (by `updatedAt`, then digest). A node
+ *   tombstones and keeps the newer of each pair (by version, then digest). A node
  *   sweeps at start, so a restarted node is current within one pass.
+ * - Versions come from each node's hybrid logical clock (version/hlc.ts), so a write
+ *   that has seen another wins over it even when the nodes' clocks disagree.
  *
  * Why not a quorum or a consensus log: tags are single values with last-writer-wins
  * semantics already (replication between clusters works the same way), writes are
  * rare next to reads, and clusters are small (2-5 nodes). Pushing to all and repairing
  * by pull keeps every node able to accept writes and serve reads alone, which is what
  * "losing a node blocks no pull" needs; the price is that concurrent writes of one tag
- * through different nodes resolve by wall-clock time, and that tombstones are kept
- * (they are tiny, and deletes are rare).
+ * through different nodes resolve by version (roughly wall-clock time), and that
+ * tombstones are kept (they are tiny, and deletes are rare).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger, Metrics } from '@kraken/service-kit';
@@ -26,10 +28,16 @@ import type { StorageBackend } from '@kraken/storage-backends';
 import type { ManifestRecord } from '../contracts.js';
 import type { StoredTag } from '../store/tag-store.js';
 import { systemClock, type Timers } from '@kraken/foundation';
-import { isDeletedBy, isNewerTag } from './replica-protocol.js';
+import { isDeletedBy, isNewerTag, tombstoneVersion, versionOf } from './replica-protocol.js';
 import { createBuildIndexReplicaClient, type BuildIndexReplicaClient } from './replica-client.js';
 import { createReplicaRoutes } from './replica-routes.js';
-import { createReplicaStore } from '../store/replica-store.js';
+import {
+  createVersionedTagStore,
+  type VersionedTagStore,
+  type VersionedTombstone,
+} from '../store/versioned-tag-store.js';
+import { createHybridClock } from '../version/hlc.js';
+import { compareVersions } from '../version/tag-version.js';
 
 export interface BuildIndexClusterOptions {
   readonly backend: StorageBackend;
@@ -42,8 +50,18 @@ export interface BuildIndexClusterOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly timers?: Timers;
-  /** Clock of tombstones' `deletedAt`. */
+  /** Wall clock of versions and of `updatedAt`/`deletedAt`; tests run a node ahead or behind. */
   readonly now?: () => Date;
+  /** This cluster's id, in the versions of its writes (default "default"). */
+  readonly clusterId?: string;
+  /** This node's id within the cluster, in the versions of its writes (default ""). */
+  readonly nodeId?: string;
+  /**
+   * The node's tag store; the API routes must write through the same one, so that
+   * local and replicated changes of a tag are serialised and versioned together.
+   * Default: one over `backend` with a clock from `now`, `clusterId` and `nodeId`.
+   */
+  readonly tags?: VersionedTagStore;
   /** Builds the client of one peer; tests inject their own. */
   readonly clientFor?: (url: string) => BuildIndexReplicaClient;
 }
@@ -66,6 +84,8 @@ export interface BuildIndexCluster {
   /** The /v1/replica/ routes peers call. */
   readonly routes: FastifyPluginAsync;
   readonly peers: readonly string[];
+  /** The node's versioned tag store (shared with the API routes and cross-cluster replication). */
+  readonly tags: VersionedTagStore;
   /** Pushes a tag write this node accepted to every peer. */
   replicateTag(
     repo: string,
@@ -73,8 +93,11 @@ export interface BuildIndexCluster {
     value: StoredTag,
     record?: ManifestRecord,
   ): Promise<ReplicationOutcome>;
-  /** Records a tag delete this node accepted (a tombstone) and pushes it to every peer. */
-  replicateDelete(repo: string, tag: string): Promise<ReplicationOutcome>;
+  /**
+   * Pushes a tag delete to every peer: `tombstone` is the one the node already wrote;
+   * without it the node writes a new one first.
+   */
+  replicateDelete(repo: string, tag: string, tombstone?: VersionedTombstone): Promise<ReplicationOutcome>;
   /** One anti-entropy pass over every peer; concurrent calls share the pass in flight. */
   sweep(): Promise<SweepReport>;
   /** Sweeps now, then every interval. */
@@ -89,7 +112,17 @@ export function createBuildIndexCluster(options: BuildIndexClusterOptions): Buil
   const log = options.logger.child({ component: 'build-index-cluster' });
   const timers = options.timers ?? systemClock;
   const now = options.now ?? (() => new Date());
-  const store = createReplicaStore({ backend: options.backend });
+  const store =
+    options.tags ??
+    createVersionedTagStore({
+      backend: options.backend,
+      now,
+      clock: createHybridClock({
+        clusterId: options.clusterId ?? 'default',
+        nodeId: options.nodeId ?? '',
+        wallClock: () => now().getTime(),
+      }),
+    });
   const build =
     options.clientFor ??
     ((url: string) => createBuildIndexReplicaClient({ url, timeoutMs: options.replicationTimeoutMs }));
@@ -156,11 +189,11 @@ export function createBuildIndexCluster(options: BuildIndexClusterOptions): Buil
         if (remote === undefined || remote.tags.length + remote.deleted.length === 0) continue;
         const listing = await store.list(repo);
         const local = new Map(listing?.tags.map((entry) => [entry.tag, entry]));
-        const localDeleted = new Map(listing?.deleted.map((entry) => [entry.tag, entry.deletedAt]));
+        const localDeleted = new Map(listing?.deleted.map((entry) => [entry.tag, entry]));
         for (const { tag, ...value } of remote.tags) {
           if (!isNewerTag(value, local.get(tag))) continue;
-          const deletedAt = localDeleted.get(tag);
-          if (deletedAt !== undefined && isDeletedBy(value, deletedAt)) continue;
+          const tombstone = localDeleted.get(tag);
+          if (tombstone !== undefined && isDeletedBy(value, tombstone)) continue;
           const record = await peer.getManifest(repo, value.digest, signal);
           if ((await store.apply(repo, tag, value, record)).applied) {
             repaired++;
@@ -168,13 +201,14 @@ export function createBuildIndexCluster(options: BuildIndexClusterOptions): Buil
             log.info({ repo, tag, digest: value.digest, peer: peer.url }, 'tag repaired from a peer');
           }
         }
-        for (const { tag, deletedAt } of remote.deleted) {
+        for (const { tag, ...tombstone } of remote.deleted) {
           const known = localDeleted.get(tag);
-          if (known !== undefined && Date.parse(known) >= Date.parse(deletedAt)) continue;
-          if ((await store.applyDelete(repo, tag, deletedAt)).applied) {
+          const version = tombstoneVersion(tombstone);
+          if (known !== undefined && compareVersions(known.version, version) >= 0) continue;
+          if ((await store.applyDelete(repo, tag, tombstone)).applied) {
             repaired++;
             repairs.inc();
-            log.info({ repo, tag, deletedAt, peer: peer.url }, 'tag deletion repaired from a peer');
+            log.info({ repo, tag, version, peer: peer.url }, 'tag deletion repaired from a peer');
           }
         }
       }
@@ -217,18 +251,35 @@ export function createBuildIndexCluster(options: BuildIndexClusterOptions): Buil
   return {
     routes: createReplicaRoutes({ store }),
     peers: peers.map((peer) => peer.url),
+    tags: store,
 
     replicateTag(repo, tag, value, record) {
-      const put = { digest: value.digest, updatedAt: value.updatedAt, ...(record ? { record } : {}) };
-      return toAll({ repo, tag, digest: value.digest }, (peer, signal) =>
+      const put = {
+        digest: value.digest,
+        updatedAt: value.updatedAt,
+        version: versionOf(value),
+        ...(record ? { record } : {}),
+      };
+      return toAll({ repo, tag, digest: value.digest, version: put.version }, (peer, signal) =>
         peer.putTag(repo, tag, put, signal),
       );
     },
 
-    async replicateDelete(repo, tag) {
-      const deletedAt = now().toISOString();
-      await store.applyDelete(repo, tag, deletedAt);
-      return toAll({ repo, tag, deletedAt }, (peer, signal) => peer.deleteTag(repo, tag, deletedAt, signal));
+    async replicateDelete(repo, tag, written) {
+      let tombstone = written;
+      if (tombstone === undefined) {
+        const seen = [(await store.get(repo, tag))?.version, (await store.getTombstone(repo, tag))?.version];
+        const latest = seen
+          .filter((v): v is string => v !== undefined)
+          .sort(compareVersions)
+          .at(-1);
+        tombstone = { deletedAt: now().toISOString(), version: store.clock.next(latest) };
+        await store.applyDelete(repo, tag, tombstone);
+      }
+      const sent = tombstone;
+      return toAll({ repo, tag, version: sent.version }, (peer, signal) =>
+        peer.deleteTag(repo, tag, sent, signal),
+      );
     },
 
     sweep,

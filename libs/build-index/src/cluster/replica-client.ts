@@ -16,6 +16,7 @@ import {
   type ReplicaApplyResult,
   type ReplicaTagList,
   type ReplicaTagPut,
+  type ReplicaTombstone,
 } from './replica-protocol.js';
 
 export interface BuildIndexReplicaClientOptions {
@@ -31,7 +32,7 @@ export interface BuildIndexReplicaClient {
   readonly url: string;
   putTag(repo: string, tag: string, put: ReplicaTagPut, signal?: AbortSignal): Promise<ReplicaApplyResult>;
   /** Pushes a deletion; true when it changed anything on the peer. */
-  deleteTag(repo: string, tag: string, deletedAt: string, signal?: AbortSignal): Promise<boolean>;
+  deleteTag(repo: string, tag: string, tombstone: ReplicaTombstone, signal?: AbortSignal): Promise<boolean>;
   /** The repository's tag values and tombstones; undefined when the peer does not know it. */
   listTagValues(repo: string, signal?: AbortSignal): Promise<ReplicaTagList | undefined>;
   listRepositories(page: { n: number; last?: string }, signal?: AbortSignal): Promise<string[]>;
@@ -111,8 +112,10 @@ export function createBuildIndexReplicaClient(
       return result;
     },
 
-    async deleteTag(repo, tag, deletedAt, signal) {
-      const path = `${replicaTagPath(repo, tag)}?${new URLSearchParams({ deletedAt }).toString()}`;
+    async deleteTag(repo, tag, tombstone, signal) {
+      const query = new URLSearchParams({ deletedAt: tombstone.deletedAt });
+      if (tombstone.version !== undefined) query.set('version', tombstone.version);
+      const path = `${replicaTagPath(repo, tag)}?${query.toString()}`;
       const result = await json({ method: 'DELETE', path }, replicaDeleteResultSchema, signal);
       if (result === undefined)
         throw new RemoteApiError('KRAKEN_HTTP_404', `DELETE ${path}: unexpected HTTP 404`, {

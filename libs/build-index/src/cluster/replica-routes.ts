@@ -1,8 +1,8 @@
 /**
  * The /v1/replica/ routes a build-index node serves to its peers: apply a replicated
- * tag write (newest wins, no content check: the node that accepted the write checked
- * the origins) or deletion (`?deletedAt=`), and list a repository's tag values and
- * tombstones for anti-entropy.
+ * tag write (newest version wins, no content check: the node that accepted the write
+ * checked the origins) or deletion (`?deletedAt=&version=`), and list a repository's
+ * tag values and tombstones, with their versions, for anti-entropy.
  * Names and digests are validated here exactly as on the client-facing routes.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
@@ -13,10 +13,10 @@ import { InvalidRequestError } from '@kraken/service-kit';
 import { RepositoryNotFoundError } from '../errors.js';
 import { parseRepositoryName, parseTag } from '@kraken/oci-content';
 import { replicaTagPutSchema, replicaTombstoneSchema, type ReplicaTagList } from './replica-protocol.js';
-import type { ReplicaStore } from '../store/replica-store.js';
+import type { VersionedTagStore } from '../store/versioned-tag-store.js';
 
 export interface ReplicaRoutesOptions {
-  readonly store: ReplicaStore;
+  readonly store: VersionedTagStore;
 }
 
 const repoParams = z.object({ repo: z.string() });
@@ -51,8 +51,10 @@ export function createReplicaRoutes(options: ReplicaRoutesOptions): FastifyPlugi
       const { repo, tag } = tagOf(request.params);
       const parsed = replicaTombstoneSchema.safeParse(request.query);
       if (!parsed.success)
-        throw new InvalidRequestError('deletedAt must be an ISO-8601 time', { issues: parsed.error.issues });
-      return store.applyDelete(repo, tag, parsed.data.deletedAt);
+        throw new InvalidRequestError('deletedAt must be an ISO-8601 time and version a version', {
+          issues: parsed.error.issues,
+        });
+      return store.applyDelete(repo, tag, parsed.data);
     });
   };
 }

@@ -3,9 +3,11 @@
  * repository catalog) persisted as small JSON objects in a StorageBackend, laid out as
  * store/keys.ts describes. Callers pass validated names and parsed digests.
  *
- * Tags are last-writer-wins; each carries `updatedAt` from the injected clock so that
- * replication can let the newer value win. Repositories stay in the catalog once
- * created, as in the distribution registry: an emptied repository lists no tags.
+ * This is the plain layer: it reads and writes what it is given. Tag values carry a
+ * version (version/tag-version.ts) chosen by the versioned tag store
+ * (store/versioned-tag-store.ts), which is the one writer of tags and tombstones.
+ * Repositories stay in the catalog once created, as in the distribution registry: an
+ * emptied repository lists no tags.
  */
 import { Readable } from 'node:stream';
 import { parseDigest, type Digest } from '@kraken/oci-content';
@@ -27,8 +29,10 @@ import {
 /** What a tag key holds. */
 export interface StoredTag {
   readonly digest: string;
-  /** ISO-8601 time of the write, from the store's clock. */
+  /** ISO-8601 time of the write, from the clock of the node that accepted it. */
   readonly updatedAt: string;
+  /** Version of the write; absent on values stored before versions (derived from `updatedAt`). */
+  readonly version?: string | undefined;
 }
 
 export interface BuildIndexPage {
@@ -40,7 +44,8 @@ export interface BuildIndexPage {
 
 export interface BuildIndexStore {
   getTag(repo: string, tag: string): Promise<StoredTag | undefined>;
-  putTag(repo: string, tag: string, digest: Digest): Promise<StoredTag>;
+  /** Stores the value as given (catalog entry first). */
+  writeTag(repo: string, tag: string, value: StoredTag): Promise<void>;
   deleteTag(repo: string, tag: string): Promise<boolean>;
   /** Tags in lexical order; undefined when the repository is unknown. */
   listTags(repo: string, page?: BuildIndexPage): Promise<string[] | undefined>;
@@ -48,18 +53,28 @@ export interface BuildIndexStore {
   getManifest(repo: string, digest: Digest): Promise<ManifestRecord | undefined>;
   /** Stores the record (its `digest` and `subject` must be valid digests). */
   putManifest(repo: string, record: ManifestRecord): Promise<void>;
-  /** Removes the record and every tag pointing at it; `existed` is false when neither was there. */
-  deleteManifest(repo: string, digest: Digest): Promise<{ existed: boolean; droppedTags: string[] }>;
+  /**
+   * Removes the record and every tag pointing at it (through `dropTag`, which returns
+   * whether it dropped the tag; default: delete the key); `existed` is false when
+   * neither was there.
+   */
+  deleteManifest(
+    repo: string,
+    digest: Digest,
+    dropTag?: (tag: string) => Promise<boolean>,
+  ): Promise<{ existed: boolean; droppedTags: string[] }>;
   listReferrers(repo: string, subject: Digest): Promise<ManifestRecord[]>;
 }
 
 export interface BuildIndexStoreOptions {
   readonly backend: StorageBackend;
-  /** Source of `updatedAt`; injectable for tests and replication. */
-  readonly now?: () => Date;
 }
 
-const storedTagSchema = z.object({ digest: z.string(), updatedAt: z.string() });
+const storedTagSchema = z.object({
+  digest: z.string(),
+  updatedAt: z.string(),
+  version: z.string().optional(),
+});
 const MAX_OBJECT_BYTES = MAX_MANIFEST_RECORD_BYTES;
 const LIST_PAGE = 1000;
 /** Tag values read at once when a manifest delete looks for the tags pointing at it. */
@@ -67,7 +82,6 @@ const SCAN_CONCURRENCY = 8;
 
 export function createBuildIndexStore(options: BuildIndexStoreOptions): BuildIndexStore {
   const { backend } = options;
-  const now = options.now ?? (() => new Date());
 
   const readJson = async <T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> => {
     let body: Readable;
@@ -148,13 +162,11 @@ export function createBuildIndexStore(options: BuildIndexStoreOptions): BuildInd
       return readJson(tagKey(repo, tag), storedTagSchema);
     },
 
-    async putTag(repo, tag, digest) {
-      const value: StoredTag = { digest: digest.value, updatedAt: now().toISOString() };
+    async writeTag(repo, tag, value) {
       // The catalog entry first: a repository whose tag write failed is listed but
       // empty, never holding tags that listRepositories cannot reach.
       await ensureRepository(repo);
       await writeJson(tagKey(repo, tag), value);
-      return value;
     },
 
     async deleteTag(repo, tag) {
@@ -176,7 +188,7 @@ export function createBuildIndexStore(options: BuildIndexStoreOptions): BuildInd
 
     putManifest: putManifestRecord,
 
-    async deleteManifest(repo, digest) {
+    async deleteManifest(repo, digest, dropTag = (tag) => backend.delete(tagKey(repo, tag))) {
       const record = await readJson(manifestKey(repo, digest), manifestRecordSchema);
       const tags = await listNames(tagsPrefix(repo), {});
       const droppedTags: string[] = [];
@@ -186,8 +198,7 @@ export function createBuildIndexStore(options: BuildIndexStoreOptions): BuildInd
         await Promise.all(
           tags.slice(i, i + SCAN_CONCURRENCY).map(async (tag) => {
             const value = await readJson(tagKey(repo, tag), storedTagSchema);
-            if (value?.digest === digest.value && (await backend.delete(tagKey(repo, tag))))
-              droppedTags.push(tag);
+            if (value?.digest === digest.value && (await dropTag(tag))) droppedTags.push(tag);
           }),
         );
       }

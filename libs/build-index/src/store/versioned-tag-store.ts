@@ -1,40 +1,78 @@
 /**
- * A build-index node's side of replication: applying a tag value or a deletion that
- * another node accepted (newest wins, see cluster/replica-protocol.ts) and listing
- * a repository's tag values and tombstones for a peer's anti-entropy sweep. A value
- * keeps its original `updatedAt`, so it carries the same time on every node.
+ * The one writer of a node's tag values and tombstones. Every change goes through
+ * here, serialised per tag within the node, and carries a version from the node's
+ * hybrid logical clock (version/hlc.ts):
+ *
+ * - a local write (a tag PUT or DELETE through the /v1/ API) gets a version newer
+ *   than the value or tombstone it replaces, so a write that has seen another always
+ *   wins over it, whatever the clocks say;
+ * - a replicated change (from a peer of this cluster, or from another cluster) keeps
+ *   its version and is applied only when it is newer than what the node holds; the
+ *   clock advances past it either way.
  *
  * Deletions leave a tombstone (`_deleted/<tag>`, store/keys.ts) so that a value
  * written before the delete, still held by a node that missed it, is not brought back
- * by the next sweep. Applies of one tag are serialised within the node, so two
- * replicated changes arriving together cannot both pass the comparison and then
- * overwrite each other in the wrong order.
+ * by the next sweep. Serialising one tag's changes means two changes arriving
+ * together cannot both pass the comparison and then overwrite each other in the
+ * wrong order.
  */
 import { Readable } from 'node:stream';
-import { parseDigest } from '@kraken/oci-content';
+import { parseDigest, type Digest } from '@kraken/oci-content';
 import { ObjectNotFoundError, type StorageBackend } from '@kraken/storage-backends';
 import type { ManifestRecord } from '../contracts.js';
 import { CorruptIndexStateError } from '../errors.js';
+import type { HybridClock } from '../version/hlc.js';
+import { compareVersions } from '../version/tag-version.js';
 import { deletedTagKey, deletedTagsPrefix } from './keys.js';
-import { createBuildIndexStore } from './tag-store.js';
+import { createBuildIndexStore, type BuildIndexStore } from './tag-store.js';
 import {
   isDeletedBy,
   isNewerTag,
   replicaTombstoneSchema,
+  tombstoneVersion,
+  versionOf,
   type ReplicaApplyResult,
   type ReplicaTagValue,
   type ReplicaTombstone,
 } from '../cluster/replica-protocol.js';
 
-export interface ReplicaListing {
-  readonly tags: Array<ReplicaTagValue & { tag: string }>;
-  readonly deleted: Array<ReplicaTombstone & { tag: string }>;
+/** A tag value with its version filled in. */
+export interface VersionedTag {
+  readonly digest: string;
+  readonly updatedAt: string;
+  readonly version: string;
 }
 
-export interface ReplicaStore {
+/** A tombstone with its version filled in. */
+export interface VersionedTombstone {
+  readonly deletedAt: string;
+  readonly version: string;
+}
+
+export interface ReplicaListing {
+  readonly tags: Array<VersionedTag & { tag: string }>;
+  readonly deleted: Array<VersionedTombstone & { tag: string }>;
+}
+
+export interface VersionedTagStore {
+  readonly clock: HybridClock;
+  /** The plain store underneath, for what carries no version (records, referrers, catalog). */
+  readonly plain: BuildIndexStore;
+  /** Writes a tag accepted by this node, newer than whatever it replaces. */
+  putLocal(repo: string, tag: string, digest: Digest): Promise<VersionedTag>;
   /**
-   * Stores the value unless the node holds it, a newer one, or a deletion at or after
-   * it; writes the record first when the repository lacks it.
+   * Deletes a tag through this node: a tombstone newer than the value, then the value
+   * goes. Undefined (nothing written) when the tag is absent, or points elsewhere than
+   * `ifDigest`.
+   */
+  deleteLocal(
+    repo: string,
+    tag: string,
+    options?: { readonly ifDigest?: string },
+  ): Promise<VersionedTombstone | undefined>;
+  /**
+   * Stores a replicated value unless the node holds it, a newer one, or a deletion at
+   * or after it; writes the record first when the repository lacks it.
    */
   apply(
     repo: string,
@@ -42,23 +80,28 @@ export interface ReplicaStore {
     value: ReplicaTagValue,
     record?: ManifestRecord,
   ): Promise<ReplicaApplyResult>;
-  /**
-   * Records the deletion and removes the tag if its value is not newer. `applied` is
-   * true when anything changed.
-   */
-  applyDelete(repo: string, tag: string, deletedAt: string): Promise<{ applied: boolean }>;
+  /** Records a replicated deletion and removes the tag if its value is not newer. */
+  applyDelete(repo: string, tag: string, tombstone: ReplicaTombstone): Promise<{ applied: boolean }>;
   /** Every tag of the repository with its value, and its tombstones; undefined when unknown. */
   list(repo: string): Promise<ReplicaListing | undefined>;
-  get(repo: string, tag: string): Promise<ReplicaTagValue | undefined>;
-  getTombstone(repo: string, tag: string): Promise<ReplicaTombstone | undefined>;
+  get(repo: string, tag: string): Promise<VersionedTag | undefined>;
+  getTombstone(repo: string, tag: string): Promise<VersionedTombstone | undefined>;
+}
+
+export interface VersionedTagStoreOptions {
+  readonly backend: StorageBackend;
+  readonly clock: HybridClock;
+  /** Clock of `updatedAt`/`deletedAt` (informational; versions order the writes). */
+  readonly now?: () => Date;
 }
 
 /** Objects read at once when listing a repository. */
 const LIST_CONCURRENCY = 8;
 const MAX_TOMBSTONE_BYTES = 1024;
 
-export function createReplicaStore(options: { readonly backend: StorageBackend }): ReplicaStore {
-  const { backend } = options;
+export function createVersionedTagStore(options: VersionedTagStoreOptions): VersionedTagStore {
+  const { backend, clock } = options;
+  const now = options.now ?? (() => new Date());
   const store = createBuildIndexStore({ backend });
   const inFlight = new Map<string, Promise<unknown>>();
 
@@ -74,7 +117,12 @@ export function createReplicaStore(options: { readonly backend: StorageBackend }
     return next;
   };
 
-  const getTombstone = async (repo: string, tag: string): Promise<ReplicaTombstone | undefined> => {
+  const get = async (repo: string, tag: string): Promise<VersionedTag | undefined> => {
+    const value = await store.getTag(repo, tag);
+    return value === undefined ? undefined : { ...value, version: versionOf(value) };
+  };
+
+  const getTombstone = async (repo: string, tag: string): Promise<VersionedTombstone | undefined> => {
     const key = deletedTagKey(repo, tag);
     let body: Readable;
     try {
@@ -93,11 +141,17 @@ export function createReplicaStore(options: { readonly backend: StorageBackend }
       }
       chunks.push(chunk);
     }
+    let tombstone: ReplicaTombstone;
     try {
-      return replicaTombstoneSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      tombstone = replicaTombstoneSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
     } catch {
       throw new CorruptIndexStateError(key, 'not a tombstone');
     }
+    return { deletedAt: tombstone.deletedAt, version: tombstoneVersion(tombstone) };
+  };
+
+  const writeTombstone = async (repo: string, tag: string, tombstone: VersionedTombstone) => {
+    await backend.write(deletedTagKey(repo, tag), Readable.from([Buffer.from(JSON.stringify(tombstone))]));
   };
 
   /** Up to LIST_CONCURRENCY reads at once, in order, dropping undefined results. */
@@ -126,13 +180,55 @@ export function createReplicaStore(options: { readonly backend: StorageBackend }
     return names;
   };
 
+  /** The newest version the node holds for the tag (value or tombstone). */
+  const latestOf = (value: VersionedTag | undefined, tombstone: VersionedTombstone | undefined) => {
+    const versions = [value?.version, tombstone?.version].filter((v): v is string => v !== undefined);
+    return versions.sort(compareVersions).at(-1);
+  };
+
   return {
-    apply(repo, tag, value, record) {
+    clock,
+    plain: store,
+    get,
+    getTombstone,
+
+    putLocal(repo, tag, digest) {
       return serialised(`${repo}:${tag}`, async () => {
-        const current = await store.getTag(repo, tag);
+        const after = latestOf(await get(repo, tag), await getTombstone(repo, tag));
+        const value: VersionedTag = {
+          digest: digest.value,
+          updatedAt: now().toISOString(),
+          version: clock.next(after),
+        };
+        await store.writeTag(repo, tag, value);
+        return value;
+      });
+    },
+
+    deleteLocal(repo, tag, deleteOptions = {}) {
+      return serialised(`${repo}:${tag}`, async () => {
+        const current = await get(repo, tag);
+        if (current === undefined) return undefined;
+        if (deleteOptions.ifDigest !== undefined && current.digest !== deleteOptions.ifDigest)
+          return undefined;
+        const tombstone: VersionedTombstone = {
+          deletedAt: now().toISOString(),
+          version: clock.next(latestOf(current, await getTombstone(repo, tag))),
+        };
+        // The tombstone first: a crash between the two leaves a value the tombstone beats.
+        await writeTombstone(repo, tag, tombstone);
+        await store.deleteTag(repo, tag);
+        return tombstone;
+      });
+    },
+
+    apply(repo, tag, value, record) {
+      clock.observe(versionOf(value));
+      return serialised(`${repo}:${tag}`, async () => {
+        const current = await get(repo, tag);
         if (!isNewerTag(value, current)) return { applied: false, ...(current ? { current } : {}) };
         const tombstone = await getTombstone(repo, tag);
-        if (tombstone !== undefined && isDeletedBy(value, tombstone.deletedAt)) {
+        if (tombstone !== undefined && isDeletedBy(value, tombstone)) {
           return { applied: false, ...(current ? { current } : {}) };
         }
         const digest = parseDigest(value.digest);
@@ -141,25 +237,31 @@ export function createReplicaStore(options: { readonly backend: StorageBackend }
         if (record !== undefined && record.digest === digest.value) {
           if ((await store.getManifest(repo, digest)) === undefined) await store.putManifest(repo, record);
         }
-        const at = new Date(value.updatedAt);
-        const written = await createBuildIndexStore({ backend, now: () => at }).putTag(repo, tag, digest);
+        const written: VersionedTag = {
+          digest: digest.value,
+          updatedAt: value.updatedAt,
+          version: versionOf(value),
+        };
+        await store.writeTag(repo, tag, written);
         return { applied: true, current: written };
       });
     },
 
-    applyDelete(repo, tag, deletedAt) {
+    applyDelete(repo, tag, incoming) {
+      const tombstone: VersionedTombstone = {
+        deletedAt: incoming.deletedAt,
+        version: tombstoneVersion(incoming),
+      };
+      clock.observe(tombstone.version);
       return serialised(`${repo}:${tag}`, async () => {
         let applied = false;
-        const tombstone = await getTombstone(repo, tag);
-        if (tombstone === undefined || Date.parse(deletedAt) > Date.parse(tombstone.deletedAt)) {
-          await backend.write(
-            deletedTagKey(repo, tag),
-            Readable.from([Buffer.from(JSON.stringify({ deletedAt }))]),
-          );
+        const known = await getTombstone(repo, tag);
+        if (known === undefined || compareVersions(tombstone.version, known.version) > 0) {
+          await writeTombstone(repo, tag, tombstone);
           applied = true;
         }
-        const current = await store.getTag(repo, tag);
-        if (current !== undefined && isDeletedBy(current, deletedAt)) {
+        const current = await get(repo, tag);
+        if (current !== undefined && isDeletedBy(current, tombstone)) {
           await store.deleteTag(repo, tag);
           applied = true;
         }
@@ -171,7 +273,7 @@ export function createReplicaStore(options: { readonly backend: StorageBackend }
       const tags = await store.listTags(repo);
       if (tags === undefined) return undefined;
       const values = await readAll(tags, async (tag) => {
-        const value = await store.getTag(repo, tag);
+        const value = await get(repo, tag);
         // A tag deleted since the listing is simply left out.
         return value === undefined ? undefined : { tag, ...value };
       });
@@ -181,8 +283,5 @@ export function createReplicaStore(options: { readonly backend: StorageBackend }
       });
       return { tags: values, deleted };
     },
-
-    get: (repo, tag) => store.getTag(repo, tag),
-    getTombstone,
   };
 }
