@@ -125,6 +125,8 @@ export function createApp(config: Config, deps: AppDeps): App {
         replication.onTagWrite(write);
         await cluster.replicateTag(write.repo, write.tag, write.value, write.record);
       },
+      // A referrer pushed after its tag re-queues the tag, whose closure now holds it.
+      onManifestPut: (write) => replication.onManifestWrite(write),
       onTagDelete: async (event) => {
         replication.onTagDelete(event);
         await cluster.replicateDelete(event.repo, event.tag, event.tombstone);

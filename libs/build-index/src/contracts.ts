@@ -10,6 +10,7 @@
  *   DELETE /v1/repositories/:repo/tags/:tag                         204 | 404
  *   GET    /v1/repositories/:repo/manifests/:digest                 ManifestRecord | 404
  *   PUT    /v1/repositories/:repo/manifests/:digest  ManifestRecord 200 | 409 when missing on origins
+ *          (header x-kraken-replicated-from: the cluster a replicated record came from)
  *   DELETE /v1/repositories/:repo/manifests/:digest                 204 | 404 (also drops tags pointing at it)
  *   GET    /v1/repositories/:repo/referrers/:digest                 {manifests: ManifestRecord[]}
  *
@@ -17,6 +18,9 @@
  */
 import { z } from 'zod';
 import { MAX_MANIFEST_BYTES } from '@kraken/oci-content';
+
+/** Names the cluster a manifest record PUT was replicated from: it is not sent back there. */
+export const REPLICATED_FROM_HEADER = 'x-kraken-replicated-from';
 
 export const tagValueSchema = z.object({ digest: z.string() });
 export const tagListSchema = z.object({ tags: z.array(z.string()) });

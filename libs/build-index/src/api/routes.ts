@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { OriginClient } from '@kraken/origin';
 import {
   MAX_MANIFEST_RECORD_BYTES,
+  REPLICATED_FROM_HEADER,
   manifestRecordSchema,
   tagValueSchema,
   type ManifestRecord,
@@ -56,6 +57,11 @@ export interface BuildIndexRoutesOptions {
    * record it implies: the cluster pushes it to the other nodes here.
    */
   readonly onTagPut?: (event: TagWrite) => Promise<unknown>;
+  /**
+   * Called after a manifest record new to the repository is stored, before it is
+   * answered: a referrer (a record with a `subject`) is queued for other clusters here.
+   */
+  readonly onManifestPut?: (event: ManifestWrite) => Promise<unknown>;
   /** Called after a tag delete is stored (also for tags a manifest delete drops), before it is answered. */
   readonly onTagDelete?: (event: TagDelete) => Promise<unknown>;
   /** Limits of the content check behind writes. */
@@ -72,6 +78,14 @@ export interface TagWrite {
   readonly tag: string;
   readonly value: VersionedTag;
   readonly record: ManifestRecord;
+}
+
+/** A manifest record the node stored, new to its repository. */
+export interface ManifestWrite {
+  readonly repo: string;
+  readonly record: ManifestRecord;
+  /** The cluster it was replicated from (its copier's header); undefined for a local push. */
+  readonly from?: string | undefined;
 }
 
 /** A tag delete as the node stored it: the tombstone it wrote. */
@@ -195,7 +209,9 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
           );
         }
         checkRecordAgainstManifest(record, recordOfManifest(digest, closure.root));
+        const known = (await store.getManifest(repo, digest)) !== undefined;
         await store.putManifest(repo, record);
+        if (!known) await options.onManifestPut?.({ repo, record, from: replicatedFrom(request.headers) });
         return record;
       },
     );
@@ -234,6 +250,11 @@ function checkRecordAgainstManifest(record: ManifestRecord, actual: ManifestReco
       );
     }
   }
+}
+
+function replicatedFrom(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const value = headers[REPLICATED_FROM_HEADER];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function tagOf(params: unknown): { repo: string; tag: string } {

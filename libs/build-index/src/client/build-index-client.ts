@@ -9,6 +9,7 @@ import { parseDigest } from '@kraken/oci-content';
 import type { z } from 'zod';
 import type { BuildIndexClient } from './client-types.js';
 import {
+  REPLICATED_FROM_HEADER,
   manifestRecordSchema,
   referrerListSchema,
   repositoryListSchema,
@@ -39,6 +40,7 @@ interface SendOptions {
   readonly body?: unknown;
   readonly query?: { n?: number; last?: string };
   readonly signal?: AbortSignal | undefined;
+  readonly headers?: Record<string, string>;
 }
 
 export function createBuildIndexClient(options: BuildIndexClientOptions): BuildIndexClient {
@@ -64,7 +66,10 @@ export function createBuildIndexClient(options: BuildIndexClientOptions): BuildI
         method,
         path: `${prefix}${path}${qs}`,
         ...(sendOptions.body !== undefined
-          ? { body: JSON.stringify(sendOptions.body), headers: { 'content-type': 'application/json' } }
+          ? {
+              body: JSON.stringify(sendOptions.body),
+              headers: { 'content-type': 'application/json', ...sendOptions.headers },
+            }
           : {}),
         ...(sendOptions.signal ? { signal: sendOptions.signal } : {}),
       });
@@ -147,9 +152,12 @@ export function createBuildIndexClient(options: BuildIndexClientOptions): BuildI
       return getJson(manifestPath(repo, digest.value), manifestRecordSchema, { signal });
     },
 
-    async putManifest(repo, record) {
+    async putManifest(repo, record, putOptions) {
       const path = manifestPath(repo, record.digest);
-      if (!(await exchange('PUT', path, 200, { body: record }))) throw unexpected404(`PUT ${path}`);
+      const from = putOptions?.replicatedFrom;
+      const headers = from === undefined ? {} : { headers: { [REPLICATED_FROM_HEADER]: from } };
+      if (!(await exchange('PUT', path, 200, { body: record, ...headers })))
+        throw unexpected404(`PUT ${path}`);
     },
 
     async deleteManifest(repo, digest) {

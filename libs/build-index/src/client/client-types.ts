@@ -10,7 +10,8 @@ export interface BuildIndexClient {
   listTags(repo: string, page?: { n?: number; last?: string }): Promise<string[] | undefined>;
   listRepositories(page?: { n?: number; last?: string }): Promise<string[]>;
   getManifest(repo: string, digest: Digest, signal?: AbortSignal): Promise<ManifestRecord | undefined>;
-  putManifest(repo: string, record: ManifestRecord): Promise<void>;
+  /** `replicatedFrom`: the cluster the record is replicated from (cross-cluster replication only). */
+  putManifest(repo: string, record: ManifestRecord, options?: { replicatedFrom?: string }): Promise<void>;
   deleteManifest(repo: string, digest: Digest): Promise<boolean>;
   listReferrers(repo: string, digest: Digest): Promise<ManifestRecord[]>;
   ping(signal?: AbortSignal): Promise<void>;

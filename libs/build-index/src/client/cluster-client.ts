@@ -93,7 +93,8 @@ export function createBuildIndexClusterClient(options: BuildIndexClusterClientOp
     listRepositories: async (page) => (await run(CATALOG_KEY, (c) => c.listRepositories(page))).value,
     getManifest: async (repo, digest, signal) =>
       (await run(repo, (c, s) => c.getManifest(repo, digest, s), signal)).value,
-    putManifest: async (repo, record) => void (await run(repo, (c) => c.putManifest(repo, record))),
+    putManifest: async (repo, record, options) =>
+      void (await run(repo, (c) => c.putManifest(repo, record, options))),
     deleteManifest: async (repo, digest) => (await run(repo, (c) => c.deleteManifest(repo, digest))).value,
     listReferrers: async (repo, digest) => (await run(repo, (c) => c.listReferrers(repo, digest))).value,
 

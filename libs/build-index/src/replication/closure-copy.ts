@@ -8,7 +8,8 @@
  *    configs and layers first, then the manifests themselves;
  * 2. the manifest records the destination's build-index lacks (child manifests,
  *    referrers), children first: each is accepted there only once its own closure
- *    is on the destination's origins.
+ *    is on the destination's origins. They name this cluster as their source, so a
+ *    referrer among them is never queued back here by the destination.
  *
  * Nothing is held in memory whole: blobs stream through, and a manifest is read only
  * to walk it. Concurrent tasks that need the same blob in the same destination share
@@ -48,6 +49,8 @@ export interface ClosureCopier {
 }
 
 export interface ClosureCopierOptions {
+  /** This cluster: records it copies say they come from it, so they are not sent back. */
+  readonly clusterId: string;
   readonly origin: Pick<OriginClient, 'getBlob' | 'statBlob'>;
   readonly store: Pick<BuildIndexStore, 'getManifest' | 'listReferrers'>;
   readonly blobConcurrency: number;
@@ -125,7 +128,7 @@ export function createClosureCopier(options: ClosureCopierOptions): ClosureCopie
         if (record === undefined || digest.value === request.root.value) continue;
         signal.throwIfAborted();
         if ((await remote.buildIndex.getManifest(repository, digest, signal)) !== undefined) continue;
-        await remote.buildIndex.putManifest(repository, record);
+        await remote.buildIndex.putManifest(repository, record, { replicatedFrom: options.clusterId });
         recordsCopied++;
       }
       return { bytes, blobsCopied, blobsPresent, recordsCopied };

@@ -223,3 +223,57 @@ describe('versions under clock skew', () => {
     });
   }
 });
+
+describe('referrers pushed after their tag', () => {
+  it('replicates a signature pushed by digest after its image, and sends nothing back', async () => {
+    const { a, b } = await twoClusters({
+      a: [{ name: 'to-b', repositories: '.*', to: 'b' }],
+      b: [{ name: 'to-a', repositories: '.*', to: 'a' }],
+    });
+    await Promise.all([a.nodes[0]!.replication.backfill(), b.nodes[0]!.replication.backfill()]);
+    const subject = image('app');
+    await a.push('app', 'v1', subject);
+    await settled(a, b);
+    expect((await b.nodes[0]!.client.getTag('app', 'v1'))?.value).toBe(subject.digest.value);
+
+    // A signature, pushed by digest like `cosign sign` does: its blobs, then its record.
+    const signature = imageManifest({
+      config: 'signature-config',
+      layers: ['signature-payload'],
+      subject,
+      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+    });
+    await a.upload(signature);
+    const local = a.nodes[0]!.client;
+    await local.putManifest('app', {
+      digest: signature.digest.value,
+      mediaType: signature.mediaType,
+      size: signature.bytes.byteLength,
+      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      subject: subject.digest.value,
+    });
+    await settled(a, b);
+
+    const referrers = await b.nodes[0]!.client.listReferrers('app', subject.digest);
+    expect(referrers.map((r) => r.digest)).toEqual([signature.digest.value]);
+    const crossed = [...signature.blobs.map((blob) => blob.digest.value), signature.digest.value];
+    for (const digest of crossed) expect(b.originPuts).toContain(digest);
+    // The image's own blobs did not cross again, and the tag change was a no-op on b.
+    expect(b.originPuts).toHaveLength(subject.blobs.length + 1 + crossed.length);
+    expect(b.nodes[0]!.received).toHaveLength(2);
+    expect((await b.nodes[0]!.cluster.tags.get('app', 'v1'))?.version).toBe(
+      (await a.nodes[0]!.cluster.tags.get('app', 'v1'))?.version,
+    );
+    // Nothing went back to a: b's rule towards a ran no task.
+    expect(a.nodes[0]!.received).toHaveLength(0);
+    expect(a.originPuts).toHaveLength(subject.blobs.length + 1 + crossed.length); // its own uploads
+    const counts = (c: TestCluster) => {
+      const { done, skipped } = c.nodes[0]!.replication.status().rules[0]!;
+      return { done, skipped };
+    };
+    expect([counts(a), counts(b)]).toEqual([
+      { done: 2, skipped: 0 },
+      { done: 0, skipped: 0 },
+    ]);
+  });
+});

@@ -3,7 +3,8 @@
  * and API, shared by the cluster's nodes), the durable task queue, the replicator that
  * turns changes into tasks and tasks into copies, backfill, the receiving side, the
  * status and the metrics. The app wires its tag writes in (`onTagWrite`,
- * `onTagDelete`) and serves `routes`.
+ * `onTagDelete`) and its new manifest records (`onManifestWrite`: referrers pushed
+ * after their tag), and serves `routes`.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Clock } from '@kraken/foundation';
@@ -11,12 +12,13 @@ import type { OriginClient } from '@kraken/origin';
 import type { Logger, Metrics } from '@kraken/service-kit';
 import type { StorageBackend } from '@kraken/storage-backends';
 import { createManifestClosureCheck } from '../api/manifest-closure.js';
-import type { TagDelete, TagWrite } from '../api/routes.js';
+import type { ManifestWrite, TagDelete, TagWrite } from '../api/routes.js';
 import type { BuildIndexCluster } from '../cluster/cluster.js';
 import { createBackfill } from './backfill.js';
 import { createChangeRoutes } from './change-routes.js';
 import { createClosureCopier } from './closure-copy.js';
 import { createOwnership } from './ownership.js';
+import { createReferrerTrigger } from './referrer-trigger.js';
 import { createRemoteClusters } from './remote-cluster.js';
 import { createReplicationMetrics } from './replication-metrics.js';
 import { createReplicator, type ChangeEvent } from './replicator.js';
@@ -65,6 +67,8 @@ export interface BuildIndexReplication {
   onTagWrite(write: TagWrite): void;
   /** Queues a tag delete this node accepted for every matching rule with `deletes`. */
   onTagDelete(event: TagDelete): void;
+  /** Queues again the tags a new referrer belongs to; call before answering its record write. */
+  onManifestWrite(write: ManifestWrite): Promise<void>;
   /** Loads the rules, opens the queue, and starts rule sync and backfill. */
   start(): Promise<void>;
   /** Runs a backfill sweep of the named rules (all when none) and resolves when it is done. */
@@ -124,6 +128,7 @@ export function createBuildIndexReplication(options: BuildIndexReplicationOption
     }),
   });
   const copier = createClosureCopier({
+    clusterId,
     origin: options.origin,
     store: tags.plain,
     blobConcurrency: config.blobConcurrency,
@@ -208,6 +213,8 @@ export function createBuildIndexReplication(options: BuildIndexReplicationOption
     }
   };
 
+  const referrerTrigger = createReferrerTrigger({ clusterId, tags, enqueue });
+
   const describeCluster = (request: FastifyRequest) => {
     const self = selfUrl() ?? `${request.protocol}://${request.host}`;
     return { clusterId, buildIndex: [self, ...cluster.peers], origins: options.origins() };
@@ -263,6 +270,18 @@ export function createBuildIndexReplication(options: BuildIndexReplicationOption
         version: event.tombstone.version,
         origin: clusterId,
       });
+    },
+
+    async onManifestWrite(write) {
+      try {
+        await referrerTrigger(write);
+      } catch (err) {
+        // The record stands; the tag's next push or a re-push of the referrer carries it.
+        log.error(
+          { err, repository: write.repo, digest: write.record.digest },
+          'queueing the tags of a referrer failed',
+        );
+      }
     },
 
     async start() {

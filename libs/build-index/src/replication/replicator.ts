@@ -8,6 +8,8 @@
  *   came from another cluster is never sent back towards the cluster it came from,
  *   nor towards the cluster where it was first written: that, and "apply only if
  *   newer" on the receiving side, is what keeps bidirectional rules from looping.
+ *   A referrer added to a tag's closure re-queues the tag's put: never towards the
+ *   cluster the referrer came from, and only when its record was new, so it stops.
  * - A put task copies the tag's closure (closure-copy.ts: blobs, then manifest
  *   records), then sends the change; a delete task sends the tombstone. The receiver
  *   applies it only if it is newer than what it holds.
@@ -39,6 +41,12 @@ export interface ChangeEvent {
   readonly origin: string;
   /** The cluster it arrived from, for a change applied from elsewhere. */
   readonly from?: string | undefined;
+  /**
+   * A referrer of the tag's manifest was added (referrer-trigger.ts): the task runs
+   * again even at a version already sent, and `from` is where the referrer came from
+   * (the tag change it carries along is a no-op wherever it is not newer).
+   */
+  readonly referrer?: boolean;
 }
 
 export interface Replicator {
@@ -131,7 +139,9 @@ export function createReplicator(options: ReplicatorOptions): Replicator {
 
     enqueue(change) {
       let queued = 0;
-      const exclude = [...new Set([change.from, change.origin].filter((c): c is string => c !== undefined))];
+      // A referrer is excluded only from where it came: the tag's origin may lack it.
+      const sources = change.referrer === true ? [change.from] : [change.from, change.origin];
+      const exclude = [...new Set(sources.filter((c): c is string => c !== undefined))];
       for (const compiled of byName.values()) {
         const { rule } = compiled;
         if (!rule.enabled || (change.kind === 'delete' && !rule.deletes)) continue;
@@ -149,6 +159,7 @@ export function createReplicator(options: ReplicatorOptions): Replicator {
           version: change.version,
           origin: change.origin,
           exclude: change.from === undefined ? [] : exclude,
+          ...(change.referrer === true ? { refresh: true } : {}),
         });
         if (result !== 'unchanged') queued++;
       }

@@ -144,6 +144,34 @@ describe('replication task queue', () => {
     expect(queue.idle()).toBe(true);
   });
 
+  it('runs a task again at the same version when refreshed: after it ran, and during an attempt', async () => {
+    let release: (() => void) | undefined;
+    const ran: string[] = [];
+    const queue = open(async (task) => {
+      ran.push(task.exclude.join(','));
+      if (ran.length === 2) await new Promise<void>((resolve) => (release = resolve));
+      return { bytes: 0 };
+    });
+    queue.start();
+    expect(queue.enqueue(change('v1', 1, { exclude: ['c'] }))).toBe('added');
+    await clock.advance(0);
+    expect(ran).toHaveLength(1);
+    // The same version again is a duplicate, unless it is a refresh (a referrer was added).
+    expect(queue.enqueue(change('v1', 1))).toBe('added');
+    await clock.advance(0);
+    expect(ran).toHaveLength(2);
+    expect(queue.enqueue(change('v1', 1, { exclude: ['c'] }))).toBe('unchanged');
+    // A refresh during the attempt outlives it, its exclusions narrowed to both changes'.
+    expect(queue.enqueue(change('v1', 1, { exclude: ['c', 'd'], refresh: true }))).toBe('replaced');
+    expect(queue.enqueue(change('v1', 0, { refresh: true }))).toBe('unchanged');
+    release?.();
+    await clock.advance(0);
+    await clock.advance(0);
+    expect(ran).toEqual(['c', '', '']);
+    expect(queue.idle()).toBe(true);
+    expect(queue.stats('to-b', 'discover:http://b').done).toBe(3);
+  });
+
   it('drops the tasks of a rule, or those for another destination', () => {
     const queue = open(async () => ({ bytes: 0 }));
     queue.enqueue(change('v1', 1));

@@ -8,6 +8,11 @@
  * older pending one" is one upsert with `WHERE excluded.version > version`, and an
  * attempt settles only the version it ran (`WHERE id = ? AND version = ?`): a change
  * that replaced the task meanwhile stays queued.
+ *
+ * A change queued with `refresh` (a referrer was added to the tag's closure) runs the
+ * task again even at the same version: it bumps the task's `refreshes`, and an attempt
+ * settles only the refresh it ran too, so one that was already walking the closure
+ * when the referrer came leaves the task queued for another pass.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -30,6 +35,12 @@ export interface TaskChange {
   readonly origin: string;
   /** Clusters this change must not be sent to (where it came from). */
   readonly exclude: readonly string[];
+  /**
+   * Run the task again even when one at the same version is queued or running: the
+   * tag's closure grew (a referrer was added). Its `exclude` then narrows the task's
+   * to the clusters both would skip.
+   */
+  readonly refresh?: boolean;
 }
 
 export interface ReplicationTask extends TaskChange {
@@ -39,6 +50,8 @@ export interface ReplicationTask extends TaskChange {
   readonly enqueuedAt: number;
   readonly nextAttemptAt: number;
   readonly lastError: string | undefined;
+  /** How many times the task was refreshed at its version (`refresh`). */
+  readonly refreshes: number;
 }
 
 /** What the table knows of one (rule, destination). */
@@ -91,6 +104,7 @@ const SCHEMA = `
     enqueued_at INTEGER NOT NULL,
     next_attempt_at INTEGER NOT NULL,
     last_error TEXT,
+    refreshes INTEGER NOT NULL DEFAULT 0,
     UNIQUE (rule, destination, repository, tag)
   );
   CREATE INDEX IF NOT EXISTS replication_tasks_due ON replication_tasks (next_attempt_at, id);
@@ -108,14 +122,15 @@ const SCHEMA = `
     last_done_at INTEGER,
     PRIMARY KEY (rule, destination)
   );
-  PRAGMA user_version = 1;
 `;
+const SCHEMA_VERSION = 2;
 
 export function openTaskTable(dbPath: string): TaskTable {
   mkdirSync(dirname(dbPath), { recursive: true });
   const db = new DatabaseSync(dbPath);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
   db.exec(SCHEMA);
+  migrate(db);
 
   const rows = (sql: string, ...params: (string | number)[]): ReplicationTask[] =>
     db
@@ -153,12 +168,21 @@ export function openTaskTable(dbPath: string): TaskTable {
 
     upsert(change, now) {
       const key = [change.rule, change.destination, change.repository, change.tag] as const;
-      const existed =
-        db
-          .prepare(
-            'SELECT 1 FROM replication_tasks WHERE rule = ? AND destination = ? AND repository = ? AND tag = ?',
-          )
-          .get(...key) !== undefined;
+      const existing = db
+        .prepare(
+          'SELECT id, version, exclude FROM replication_tasks WHERE rule = ? AND destination = ? AND repository = ? AND tag = ?',
+        )
+        .get(...key);
+      if (change.refresh === true && existing !== undefined && existing.version === change.version) {
+        const held = String(existing.exclude ?? '').split(',');
+        const exclude = change.exclude.filter((cluster) => held.includes(cluster));
+        db.prepare(
+          `UPDATE replication_tasks SET refreshes = refreshes + 1, exclude = ?,
+             next_attempt_at = MIN(next_attempt_at, ?) WHERE id = ?`,
+        ).run(exclude.join(','), now, Number(existing.id));
+        return 'replaced';
+      }
+      const existed = existing !== undefined;
       // The oldest change's queue time is kept: the lag is how long the destination has been behind.
       const result = db
         .prepare(
@@ -187,7 +211,11 @@ export function openTaskTable(dbPath: string): TaskTable {
 
     succeeded(task, now, skipped) {
       transaction(() => {
-        db.prepare('DELETE FROM replication_tasks WHERE id = ? AND version = ?').run(task.id, task.version);
+        db.prepare('DELETE FROM replication_tasks WHERE id = ? AND version = ? AND refreshes = ?').run(
+          task.id,
+          task.version,
+          task.refreshes,
+        );
         ensureCounters(task);
         db.prepare(
           skipped
@@ -272,6 +300,16 @@ export function openTaskTable(dbPath: string): TaskTable {
   };
 }
 
+/** Brings a queue of an earlier schema up to this one. */
+function migrate(db: DatabaseSync): void {
+  const version = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+  if (version >= SCHEMA_VERSION) return;
+  const columns = db.prepare('PRAGMA table_info(replication_tasks)').all();
+  if (!columns.some((column) => column.name === 'refreshes'))
+    db.exec('ALTER TABLE replication_tasks ADD COLUMN refreshes INTEGER NOT NULL DEFAULT 0');
+  db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+}
+
 function numberOrUndefined(value: SQLOutputValue | undefined): number | undefined {
   return value === null || value === undefined ? undefined : Number(value);
 }
@@ -295,5 +333,6 @@ function toTask(record: Record<string, SQLOutputValue>): ReplicationTask {
     enqueuedAt: Number(record.enqueued_at),
     nextAttemptAt: Number(record.next_attempt_at),
     lastError: lastError === null || lastError === undefined ? undefined : String(lastError),
+    refreshes: Number(record.refreshes ?? 0),
   };
 }

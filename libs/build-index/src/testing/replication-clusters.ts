@@ -179,6 +179,8 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
           replication.onTagWrite(write);
           await buildIndexCluster.replicateTag(write.repo, write.tag, write.value, write.record);
         },
+        // A referrer pushed after its tag re-queues the tag, whose closure now holds it.
+        onManifestPut: (write) => replication.onManifestWrite(write),
         onTagDelete: async (event) => {
           replication.onTagDelete(event);
           await buildIndexCluster.replicateDelete(event.repo, event.tag, event.tombstone);
