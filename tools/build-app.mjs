@@ -2,16 +2,23 @@
 // tsconfig path aliases) into dist/main.js; third-party packages stay external.
 // src/config.ts is bundled on its own into dist/config.js, so that tools (the config
 // reference generator, tools/docs-config.mjs) can import the schema without starting the app.
+// What main.ts imports dynamically goes into chunks/ (code splitting), so that the Node.js
+// version check at the top of main.ts runs before anything that needs Node.js 24 is loaded.
+// The version and commit are baked in as KRAKEN_VERSION and KRAKEN_COMMIT.
 import { build } from 'esbuild';
 import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { buildInfo } from './build-info.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const { version, commit } = buildInfo();
 rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: ['src/main.ts', ...(existsSync('src/config.ts') ? ['src/config.ts'] : [])],
   outdir: 'dist',
   bundle: true,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node24',
@@ -19,6 +26,7 @@ await build({
   packages: 'external',
   tsconfig: `${root}/tsconfig.base.json`,
   logLevel: 'warning',
+  define: { KRAKEN_VERSION: JSON.stringify(version), KRAKEN_COMMIT: JSON.stringify(commit) },
   banner: {
     js: "import { createRequire as __krakenCreateRequire } from 'node:module'; const require = __krakenCreateRequire(import.meta.url);",
   },

@@ -1,5 +1,15 @@
-import { runMain } from '@kraken/service-kit';
-import { createApp } from './app.js';
-import { configSchema } from './config.js';
+/** `kraken origin`: the command line and the service's life are runMain's (@kraken/service-kit). */
+import { checkNodeVersion } from '@kraken/service-kit/node-version';
 
-process.exitCode = await runMain({ component: 'origin', schema: configSchema, createApp });
+// The rest loads only after the Node.js check, since it needs Node.js 24.
+if (checkNodeVersion()) {
+  const { runMain } = await import('@kraken/service-kit');
+  const { createApp } = await import('./app.js');
+  const { configSchema } = await import('./config.js');
+  process.exitCode = await runMain({
+    component: 'origin',
+    summary: 'the content-addressed blob store and seeder, backed by your storage.',
+    schema: configSchema,
+    createApp,
+  });
+}

@@ -132,6 +132,14 @@ export const errorCatalogue = {
 
   // agent
   KRAKEN_BLOB_NOT_CACHED: 'The agent has neither the blob nor a download of it.',
+  KRAKEN_CONTAINERD_SETUP_USAGE:
+    '`kraken agent setup-containerd` was given a bad flag, registry name or mirror URL.',
+  KRAKEN_CONTAINERD_CONFIG_INVALID:
+    "containerd's config.toml cannot be read, is not TOML, or has an unknown version.",
+  KRAKEN_CONTAINERD_CONFIG_PATH_UNSET:
+    "containerd's config.toml sets no registry config_path, so containerd would ignore hosts.toml files.",
+  KRAKEN_CONTAINERD_LEGACY_MIRRORS:
+    "containerd's config.toml still has legacy registry mirrors or TLS configs, which exclude config_path.",
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

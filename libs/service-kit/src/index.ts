@@ -5,7 +5,7 @@
  * optional OpenTelemetry tracing, and signal-driven shutdown.
  */
 export { ConfigError } from './errors.js';
-export { loadConfigFile, parseConfig, configPathFromArgv } from './config/config-loader.js';
+export { loadConfigFile, parseConfig } from './config/config-loader.js';
 export { configJsonSchema } from './config/config-json-schema.js';
 export type { ConfigJsonSchemaOptions, JsonSchema } from './config/config-json-schema.js';
 export { renderConfigReference } from './config/config-reference.js';
@@ -26,6 +26,8 @@ export { runService } from './lifecycle.js';
 export type { Service, RunOptions } from './lifecycle.js';
 export { runMain } from './service-main.js';
 export type { MainOptions } from './service-main.js';
+export type { Subcommand } from './cli/command-line.js';
+export type { BuildInfo } from './cli/build-info.js';
 export { createServiceApp } from './service-app.js';
 export type { ServiceApp, ServiceAppOptions } from './service-app.js';
 export {

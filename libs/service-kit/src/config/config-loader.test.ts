@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { configPathFromArgv, loadConfigFile, parseConfig } from './config-loader.js';
+import { loadConfigFile, parseConfig } from './config-loader.js';
 import { listenSchema, loggingSchema } from './service-config.js';
 
 const schema = z.object({ listen: listenSchema(8080), logging: loggingSchema }).strict();
@@ -35,11 +35,5 @@ describe('config loading', () => {
     const dir = await mkdtemp(join(tmpdir(), 'cfg-'));
     await writeFile(join(dir, 'bad.yaml'), 'listen: [unclosed');
     await expect(loadConfigFile(schema, join(dir, 'bad.yaml'))).rejects.toThrow(/not valid YAML/);
-  });
-
-  it('finds --config in both spellings', () => {
-    expect(configPathFromArgv(['--config', 'a.yaml'])).toBe('a.yaml');
-    expect(configPathFromArgv(['--config=b.yaml'])).toBe('b.yaml');
-    expect(configPathFromArgv([])).toBeUndefined();
   });
 });

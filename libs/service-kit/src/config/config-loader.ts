@@ -42,13 +42,3 @@ export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, source
   });
   throw new ConfigError(`invalid ${source}: ${problems.join('; ')}`, { issues: result.error.issues });
 }
-
-/** Parses `--config <file>` (or `--config=<file>`) from argv. */
-export function configPathFromArgv(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--config') return argv[i + 1];
-    if (arg?.startsWith('--config=')) return arg.slice('--config='.length);
-  }
-  return undefined;
-}
