@@ -10,4 +10,6 @@ export type { ErrorCode } from './error-catalogue.js';
 export { systemClock, sleep } from './clock.js';
 export type { Clock, Timers, TimerHandle } from './clock.js';
 export { readBounded, readPrefix } from './bounded-read.js';
+export { backoffDelay, createDueTimer } from './retry-schedule.js';
+export type { BackoffPolicy, DueTimer } from './retry-schedule.js';
 export type { ByteSource, BoundedReadResult } from './bounded-read.js';

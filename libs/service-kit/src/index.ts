@@ -39,3 +39,5 @@ export {
 export { errorBodySchema, errorFromResponse, errorResponse, installErrorHandler } from './api/error-body.js';
 export type { ErrorBody, ErrorResponse, ResponseBody } from './api/error-body.js';
 export { invalidResponse, readJsonResponse } from './api/json-response.js';
+export { createJsonApiClient } from './api/json-api-client.js';
+export type { JsonApiClient, JsonApiClientOptions, JsonApiRequest } from './api/json-api-client.js';

@@ -4,12 +4,9 @@
  * a repository's tag values, manifest records). Answers are bounded and validated
  * against the shared schemas; failures to connect become ServiceUnreachableError.
  */
-import { Pool, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { manifestRecordSchema, repositoryListSchema, type ManifestRecord } from '../contracts.js';
-import { errorFromResponse } from '@kraken/service-kit';
-import { RemoteApiError, ServiceUnreachableError } from '@kraken/service-kit';
-import { readJsonResponse } from '@kraken/service-kit';
+import { createJsonApiClient, RemoteApiError, type JsonApiRequest } from '@kraken/service-kit';
 import {
   replicaApplyResultSchema,
   replicaTagListSchema,
@@ -48,52 +45,15 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export function createBuildIndexReplicaClient(
   options: BuildIndexReplicaClientOptions,
 ): BuildIndexReplicaClient {
-  const base = new URL(options.url);
-  const prefix = base.pathname.replace(/\/+$/, '');
-  const timeout = options.timeoutMs ?? 5_000;
-  const pool = new Pool(base.origin, {
-    connections: options.connections ?? 4,
-    headersTimeout: timeout,
-    bodyTimeout: timeout,
+  const api = createJsonApiClient({
+    url: options.url,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    maxResponseBytes: MAX_RESPONSE_BYTES,
+    ...(options.connections === undefined ? {} : { connections: options.connections }),
   });
-
-  const send = async (
-    request: { method: 'GET' | 'PUT' | 'DELETE'; path: string; body?: unknown },
-    signal: AbortSignal | undefined,
-  ): Promise<Dispatcher.ResponseData> => {
-    try {
-      return await pool.request({
-        method: request.method,
-        path: prefix + request.path,
-        ...(request.body === undefined
-          ? {}
-          : { body: JSON.stringify(request.body), headers: { 'content-type': 'application/json' } }),
-        ...(signal === undefined ? {} : { signal }),
-      });
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      throw new ServiceUnreachableError(`${request.method} ${base.origin}${prefix}${request.path}`, err);
-    }
-  };
-
   /** The validated answer on 200, undefined on 404; anything else throws. */
-  const json = async <T>(
-    request: { method: 'GET' | 'PUT' | 'DELETE'; path: string; body?: unknown },
-    schema: z.ZodType<T>,
-    signal: AbortSignal | undefined,
-  ): Promise<T | undefined> => {
-    const response = await send(request, signal);
-    if (response.statusCode === 404) {
-      await response.body.dump();
-      return undefined;
-    }
-    if (response.statusCode !== 200) throw await errorFromResponse(response.statusCode, response.body);
-    return readJsonResponse(response.body, {
-      schema,
-      what: `${request.method} ${request.path}`,
-      maxBytes: MAX_RESPONSE_BYTES,
-    });
-  };
+  const json = <T>(request: JsonApiRequest, schema: z.ZodType<T>, signal: AbortSignal | undefined) =>
+    api.json(request, schema, { signal });
 
   const repoPath = (repo: string) => `/v1/repositories/${encodeURIComponent(repo)}`;
   const replicaRepoPath = (repo: string) => `/v1/replica/repositories/${encodeURIComponent(repo)}`;
@@ -101,7 +61,7 @@ export function createBuildIndexReplicaClient(
     `${replicaRepoPath(repo)}/tags/${encodeURIComponent(tag)}`;
 
   return {
-    url: base.origin + prefix,
+    url: api.url,
 
     async putTag(repo, tag, put, signal) {
       const path = replicaTagPath(repo, tag);
@@ -141,8 +101,6 @@ export function createBuildIndexReplicaClient(
       return json({ method: 'GET', path }, manifestRecordSchema, signal);
     },
 
-    async close() {
-      if (!pool.closed) await pool.close();
-    },
+    close: () => api.close(),
   };
 }

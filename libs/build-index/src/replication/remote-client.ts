@@ -5,13 +5,12 @@
  * the shared contract (change-protocol.ts); a 409 refusal becomes TagRejectedError
  * with the missing digests, an unreachable node a ServiceUnreachableError.
  */
-import { Pool, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import {
-  errorFromResponse,
-  readJsonResponse,
+  createJsonApiClient,
   RemoteApiError,
   ServiceUnreachableError,
+  type JsonApiRequest,
 } from '@kraken/service-kit';
 import { TagRejectedError } from '../errors.js';
 import {
@@ -46,54 +45,29 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export function createRemoteReplicationClient(
   options: RemoteReplicationClientOptions,
 ): RemoteReplicationClient {
-  const base = new URL(options.url);
-  const prefix = base.pathname.replace(/\/+$/, '');
-  const pool = new Pool(base.origin, {
-    connections: options.connections ?? 4,
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
+  const api = createJsonApiClient({
+    url: options.url,
+    timeoutMs: options.timeoutMs,
+    maxResponseBytes: MAX_RESPONSE_BYTES,
+    ...(options.connections === undefined ? {} : { connections: options.connections }),
   });
 
-  const send = async (
-    request: { method: 'GET' | 'PUT'; path: string; body?: unknown },
-    signal: AbortSignal | undefined,
-  ): Promise<Dispatcher.ResponseData> => {
-    try {
-      return await pool.request({
-        method: request.method,
-        path: prefix + request.path,
-        ...(request.body === undefined
-          ? {}
-          : { body: JSON.stringify(request.body), headers: { 'content-type': 'application/json' } }),
-        ...(signal === undefined ? {} : { signal }),
-      });
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      throw new ServiceUnreachableError(`${request.method} ${base.origin}${prefix}${request.path}`, err);
-    }
-  };
-
+  /** The answer, with a refused change as TagRejectedError; 404 is an error unless listed. */
   const json = async <T>(
-    request: { method: 'GET' | 'PUT'; path: string; body?: unknown },
+    request: JsonApiRequest,
     schema: z.ZodType<T>,
     signal: AbortSignal | undefined,
     notFound: 'undefined' | 'error',
   ): Promise<T | undefined> => {
-    const response = await send(request, signal);
-    if (response.statusCode === 404 && notFound === 'undefined') {
-      await response.body.dump();
-      return undefined;
+    try {
+      return await api.json(request, schema, { signal, notFound });
+    } catch (err) {
+      throw err instanceof RemoteApiError ? typed(err) : err;
     }
-    if (response.statusCode !== 200) throw typed(await errorFromResponse(response.statusCode, response.body));
-    return readJsonResponse(response.body, {
-      schema,
-      what: `${request.method} ${base.origin}${prefix}${request.path}`,
-      maxBytes: MAX_RESPONSE_BYTES,
-    });
   };
 
   return {
-    url: base.origin + prefix,
+    url: api.url,
     async describe(signal) {
       const path = '/v1/replication/cluster';
       return (await json(
@@ -116,9 +90,7 @@ export function createRemoteReplicationClient(
       const path = `/v1/replication/tags/${encodeURIComponent(repository)}`;
       return json({ method: 'GET', path }, versionedTagListSchema, signal, 'undefined');
     },
-    async close() {
-      if (!pool.closed) await pool.close();
-    },
+    close: () => api.close(),
   };
 }
 

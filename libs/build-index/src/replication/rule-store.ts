@@ -14,11 +14,9 @@
  *
  * Config rules win over API records of the same name, which the API cannot create.
  */
-import { Readable } from 'node:stream';
-import { ObjectNotFoundError, type StorageBackend } from '@kraken/storage-backends';
+import type { StorageBackend } from '@kraken/storage-backends';
 import { z } from 'zod';
 import {
-  CorruptIndexStateError,
   ReplicationRuleExistsError,
   ReplicationRuleNotFoundError,
   ReplicationRuleProtectedError,
@@ -26,6 +24,7 @@ import {
 import type { HybridClock } from '../version/hlc.js';
 import { CLUSTER_ID_PATTERN, compareVersions, versionSchema } from '../version/tag-version.js';
 import { replicationRuleSchema, type ReplicationRule } from './rule-config.js';
+import { readStoredJson, writeStoredJson } from '../store/stored-json.js';
 
 export type RuleSource = 'config' | 'api';
 
@@ -109,41 +108,20 @@ export function createRuleStore(options: RuleStoreOptions): RuleStore {
     for (const listener of listeners) listener();
   };
 
-  const read = async (key: string): Promise<RuleRecord | undefined> => {
-    let body: Readable;
-    try {
-      body = await backend.read(key);
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) return undefined;
-      throw err;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.byteLength;
-      if (size > MAX_RECORD_BYTES) {
-        body.destroy();
-        throw new CorruptIndexStateError(key, `larger than ${MAX_RECORD_BYTES} bytes`);
-      }
-      chunks.push(chunk);
-    }
-    try {
-      return ruleRecordSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-    } catch {
-      throw new CorruptIndexStateError(key, 'not a replication rule record');
-    }
-  };
+  const read = (key: string): Promise<RuleRecord | undefined> =>
+    readStoredJson(backend, key, {
+      schema: ruleRecordSchema,
+      maxBytes: MAX_RECORD_BYTES,
+      notJson: 'not a replication rule record',
+      badShape: 'not a replication rule record',
+    });
 
   /** Keeps the record when it is newer than the one held; true when it was. */
   const adopt = async (record: RuleRecord, persist: boolean): Promise<boolean> => {
     clock.observe(record.version);
     const held = records.get(record.name);
     if (held !== undefined && compareVersions(record.version, held.version) <= 0) return false;
-    if (persist)
-      await backend.write(
-        `${PREFIX}${record.name}.json`,
-        Readable.from([Buffer.from(JSON.stringify(record))]),
-      );
+    if (persist) await writeStoredJson(backend, `${PREFIX}${record.name}.json`, record);
     records.set(record.name, record);
     return true;
   };

@@ -12,7 +12,7 @@
  *   backoff with jitter; tasks retry until they succeed or their rule goes, so a task
  *   that keeps failing keeps its last error visible and never blocks the others.
  */
-import type { Clock } from '@kraken/foundation';
+import { backoffDelay, createDueTimer, type Clock } from '@kraken/foundation';
 import type { Logger } from '@kraken/service-kit';
 import {
   openTaskTable,
@@ -83,7 +83,7 @@ export function createTaskQueue(options: TaskQueueOptions): TaskQueue {
   let table: TaskTable | undefined;
   let started = false;
   let closing: Promise<void> | undefined;
-  let timer: { handle: unknown; at: number } | undefined;
+  const timer = createDueTimer(clock, () => pump());
 
   function open(): TaskTable {
     if (table !== undefined) return table;
@@ -92,10 +92,7 @@ export function createTaskQueue(options: TaskQueueOptions): TaskQueue {
     return table;
   }
 
-  const delayFor = (attempts: number): number => {
-    const exponential = backoff.initialMs * backoff.multiplier ** Math.max(0, attempts - 1);
-    return Math.round(Math.min(backoff.maxMs, exponential) * (1 - backoff.jitter * random()));
-  };
+  const delayFor = (attempts: number): number => backoffDelay(backoff, attempts, random);
 
   function pump(): void {
     if (!started || closing !== undefined) return;
@@ -107,29 +104,16 @@ export function createTaskQueue(options: TaskQueueOptions): TaskQueue {
         .filter((task) => !running.has(task.id));
       for (const task of due.slice(0, concurrency - running.size)) run(task);
     }
-    arm(now);
+    arm();
   }
 
   /** Sets the timer for the earliest task that is not running. */
-  function arm(now: number): void {
+  function arm(): void {
     const next = open()
       .next(running.size + 1)
       .find((task) => !running.has(task.id));
     const at = next === undefined || running.size >= concurrency ? undefined : next.nextAttemptAt;
-    if (timer !== undefined && timer.at === at) return;
-    if (timer !== undefined) clock.clearTimeout(timer.handle);
-    timer = undefined;
-    if (at === undefined) return;
-    timer = {
-      at,
-      handle: clock.setTimeout(
-        () => {
-          timer = undefined;
-          pump();
-        },
-        Math.max(0, at - now),
-      ),
-    };
+    timer.set(at);
   }
 
   function run(task: ReplicationTask): void {
@@ -201,8 +185,7 @@ export function createTaskQueue(options: TaskQueueOptions): TaskQueue {
 
     close() {
       closing ??= (async () => {
-        if (timer !== undefined) clock.clearTimeout(timer.handle);
-        timer = undefined;
+        timer.set(undefined);
         for (const entry of running.values()) entry.controller.abort();
         await Promise.allSettled([...settling]);
         table?.close();

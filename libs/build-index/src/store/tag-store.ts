@@ -9,12 +9,11 @@
  * Repositories stay in the catalog once created, as in the distribution registry: an
  * emptied repository lists no tags.
  */
-import { Readable } from 'node:stream';
 import { parseDigest, type Digest } from '@kraken/oci-content';
-import { ObjectNotFoundError, type StorageBackend } from '@kraken/storage-backends';
+import type { StorageBackend } from '@kraken/storage-backends';
 import { z } from 'zod';
 import { MAX_MANIFEST_RECORD_BYTES, manifestRecordSchema, type ManifestRecord } from '../contracts.js';
-import { CorruptIndexStateError } from '../errors.js';
+import { readStoredJson, writeStoredJson } from './stored-json.js';
 import {
   CATALOG_PREFIX,
   catalogKey,
@@ -83,38 +82,9 @@ const SCAN_CONCURRENCY = 8;
 export function createBuildIndexStore(options: BuildIndexStoreOptions): BuildIndexStore {
   const { backend } = options;
 
-  const readJson = async <T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> => {
-    let body: Readable;
-    try {
-      body = await backend.read(key);
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) return undefined;
-      throw err;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.byteLength;
-      if (size > MAX_OBJECT_BYTES) {
-        body.destroy();
-        throw new CorruptIndexStateError(key, `larger than ${MAX_OBJECT_BYTES} bytes`);
-      }
-      chunks.push(chunk);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      throw new CorruptIndexStateError(key, 'not JSON');
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new CorruptIndexStateError(key, 'unexpected shape');
-    return parsed.data;
-  };
-
-  const writeJson = async (key: string, value: unknown): Promise<void> => {
-    await backend.write(key, Readable.from([Buffer.from(JSON.stringify(value))]));
-  };
+  const readJson = <T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> =>
+    readStoredJson(backend, key, { schema, maxBytes: MAX_OBJECT_BYTES });
+  const writeJson = (key: string, value: unknown): Promise<void> => writeStoredJson(backend, key, value);
 
   /** Names after `prefix` of every key under it, lexically after `page.last`, up to `page.n`. */
   const listNames = async (

@@ -16,14 +16,13 @@
  * together cannot both pass the comparison and then overwrite each other in the
  * wrong order.
  */
-import { Readable } from 'node:stream';
 import { parseDigest, type Digest } from '@kraken/oci-content';
-import { ObjectNotFoundError, type StorageBackend } from '@kraken/storage-backends';
+import type { StorageBackend } from '@kraken/storage-backends';
 import type { ManifestRecord } from '../contracts.js';
-import { CorruptIndexStateError } from '../errors.js';
 import type { HybridClock } from '../version/hlc.js';
 import { compareVersions } from '../version/tag-version.js';
 import { deletedTagKey, deletedTagsPrefix } from './keys.js';
+import { readStoredJson, writeStoredJson } from './stored-json.js';
 import { createBuildIndexStore, type BuildIndexStore } from './tag-store.js';
 import {
   isDeletedBy,
@@ -123,35 +122,18 @@ export function createVersionedTagStore(options: VersionedTagStoreOptions): Vers
   };
 
   const getTombstone = async (repo: string, tag: string): Promise<VersionedTombstone | undefined> => {
-    const key = deletedTagKey(repo, tag);
-    let body: Readable;
-    try {
-      body = await backend.read(key);
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) return undefined;
-      throw err;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.byteLength;
-      if (size > MAX_TOMBSTONE_BYTES) {
-        body.destroy();
-        throw new CorruptIndexStateError(key, `larger than ${MAX_TOMBSTONE_BYTES} bytes`);
-      }
-      chunks.push(chunk);
-    }
-    let tombstone: ReplicaTombstone;
-    try {
-      tombstone = replicaTombstoneSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-    } catch {
-      throw new CorruptIndexStateError(key, 'not a tombstone');
-    }
+    const tombstone = await readStoredJson(backend, deletedTagKey(repo, tag), {
+      schema: replicaTombstoneSchema,
+      maxBytes: MAX_TOMBSTONE_BYTES,
+      notJson: 'not a tombstone',
+      badShape: 'not a tombstone',
+    });
+    if (tombstone === undefined) return undefined;
     return { deletedAt: tombstone.deletedAt, version: tombstoneVersion(tombstone) };
   };
 
   const writeTombstone = async (repo: string, tag: string, tombstone: VersionedTombstone) => {
-    await backend.write(deletedTagKey(repo, tag), Readable.from([Buffer.from(JSON.stringify(tombstone))]));
+    await writeStoredJson(backend, deletedTagKey(repo, tag), tombstone);
   };
 
   /** Up to LIST_CONCURRENCY reads at once, in order, dropping undefined results. */

@@ -13,7 +13,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
-import type { Clock } from '@kraken/foundation';
+import { backoffDelay, createDueTimer, type Clock } from '@kraken/foundation';
 import { parseDigest, type Digest } from '@kraken/oci-content';
 import { WriteBackSourceMissingError } from '../errors.js';
 import { silentStoreLogger, type StoreLogger } from './store-logger.js';
@@ -130,7 +130,7 @@ export function createWriteBackQueue(options: WriteBackQueueOptions): WriteBackQ
   let db: DatabaseSync | undefined;
   let started = false;
   let closing: Promise<void> | undefined;
-  let timer: { handle: unknown; at: number } | undefined;
+  const timer = createDueTimer(clock, () => pump());
 
   function database(): DatabaseSync {
     if (db !== undefined) return db;
@@ -167,9 +167,7 @@ export function createWriteBackQueue(options: WriteBackQueueOptions): WriteBackQ
   }
 
   function delayFor(attempts: number): number {
-    const exponential = backoff.initialMs * backoff.multiplier ** Math.max(0, attempts - 1);
-    const capped = Math.min(backoff.maxMs, exponential);
-    return Math.round(capped * (1 - backoff.jitter * random()));
+    return backoffDelay(backoff, attempts, random);
   }
 
   function pump(): void {
@@ -185,30 +183,17 @@ export function createWriteBackQueue(options: WriteBackQueueOptions): WriteBackQ
       ).filter((row) => !running.has(row.id));
       for (const row of due.slice(0, concurrency - running.size)) run(row);
     }
-    arm(now);
+    arm();
   }
 
   /** Sets the timer for the earliest pending job that is not running. */
-  function arm(now: number): void {
+  function arm(): void {
     const next = rows(
       `SELECT * FROM write_back_jobs WHERE state = 'pending' ORDER BY next_attempt_at, id LIMIT ?`,
       running.size + 1,
     ).find((row) => !running.has(row.id));
     const at = next === undefined || running.size >= concurrency ? undefined : next.job.nextAttemptAt;
-    if (timer !== undefined && timer.at === at) return;
-    if (timer !== undefined) clock.clearTimeout(timer.handle);
-    timer = undefined;
-    if (at === undefined) return;
-    timer = {
-      at,
-      handle: clock.setTimeout(
-        () => {
-          timer = undefined;
-          pump();
-        },
-        Math.max(0, at - now),
-      ),
-    };
+    timer.set(at);
   }
 
   function run(row: Row): void {
@@ -336,8 +321,7 @@ export function createWriteBackQueue(options: WriteBackQueueOptions): WriteBackQ
 
     close() {
       closing ??= (async () => {
-        if (timer !== undefined) clock.clearTimeout(timer.handle);
-        timer = undefined;
+        timer.set(undefined);
         for (const controller of running.values()) controller.abort();
         await Promise.allSettled([...settling]);
         db?.close();
