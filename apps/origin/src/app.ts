@@ -8,6 +8,7 @@ import {
   createOriginRingClient,
   createOriginRoutes,
   createOriginStorage,
+  createOriginUpstreams,
 } from '@kraken/origin';
 import { systemClock } from '@kraken/foundation';
 import { createLiveRing, formatHostPort } from '@kraken/hashring';
@@ -93,9 +94,14 @@ export function createApp(config: Config, deps: AppDeps): App {
     logger: p2pLogger,
     metrics,
   });
+  const upstreams = createOriginUpstreams(config.upstreams, { metrics });
   const routes = createOriginRoutes({
     store,
     metainfo,
+    upstreams: {
+      reader: (ref) => store.through(upstreams.source(ref)),
+      resolveTag: (registry, repository, tag) => upstreams.resolveTag(registry, repository, tag),
+    },
     seeding: {
       seed: async (digest) => {
         const bound = node.address();
@@ -115,7 +121,11 @@ export function createApp(config: Config, deps: AppDeps): App {
     server,
     listen: config.listen,
     logger,
-    describe: { storage: storage.name, p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}` },
+    describe: {
+      storage: storage.name,
+      p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}`,
+      ...(upstreams.names.length === 0 ? {} : { upstreams: upstreams.names.join(', ') }),
+    },
     beforeListen: async () => {
       await store.start();
       await trackerRing.start();
@@ -133,6 +143,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       await tracker.close();
       trackerRing.close();
       await storage.close();
+      await upstreams.close();
     },
   });
 }

@@ -8,7 +8,7 @@ import { originLimitsSchema, originReplicationSchema } from '@kraken/origin';
 import { peerConfigSchema, trackerRingSchema } from '@kraken/p2p-core';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
 import { namespaceRuleSchema, storageBackendSchema, backendResilienceSchema } from '@kraken/storage-backends';
-import { originCacheSchema, writeBackSchema } from '@kraken/origin';
+import { originCacheSchema, originUpstreamsSchema, writeBackSchema } from '@kraken/origin';
 
 export const configSchema = z
   .object({
@@ -44,6 +44,7 @@ export const configSchema = z
       'The origin ring this origin is a member of: the owners of each blob get its copies.',
     ),
     replication: originReplicationSchema,
+    upstreams: originUpstreamsSchema,
     p2p: peerConfigSchema({ port: 15001, dir: './.devcluster/origin-0/p2p' }),
     trackers: trackerRingSchema,
     seeding: z

@@ -41,5 +41,6 @@ export {
   parseTag,
   isRepositoryName,
   isTag,
+  isRegistryHost,
   MAX_REPOSITORY_NAME_LENGTH,
 } from './reference-names.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidRepositoryNameError, InvalidTagError } from './errors.js';
 import {
   MAX_REPOSITORY_NAME_LENGTH,
+  isRegistryHost,
   isRepositoryName,
   parseRepositoryName,
   parseTag,
@@ -59,5 +60,36 @@ describe('parseTag', () => {
 
   it.each(['', '.hidden', '..', '-x', 'a/b', 'a:b', 'a'.repeat(129), 'tag\n'])('rejects %j', (tag) => {
     expect(() => parseTag(tag)).toThrow(InvalidTagError);
+  });
+});
+
+describe('isRegistryHost', () => {
+  it('accepts host names with an optional port', () => {
+    for (const host of [
+      'docker.io',
+      'ghcr.io',
+      'registry-1.docker.io',
+      'localhost',
+      'registry.local:5000',
+      '127.0.0.1:5000',
+    ])
+      expect(isRegistryHost(host)).toBe(true);
+  });
+
+  it('refuses paths, schemes, upper case, empty labels and overlong names', () => {
+    for (const host of [
+      '',
+      'docker.io/library',
+      'http://docker.io',
+      'Docker.io',
+      'a..b',
+      '-a.io',
+      'a.io:',
+      'a.io:123456',
+      '../x',
+      `${'a'.repeat(250)}.io`,
+      'a b',
+    ])
+      expect(isRegistryHost(host)).toBe(false);
   });
 });

@@ -41,6 +41,17 @@ export function isTag(input: string): boolean {
   return typeof input === 'string' && TAG.test(input);
 }
 
+// A registry host as image references name it: DNS labels (lower case, as containerd
+// normalises them), an optional port. `docker.io`, `ghcr.io`, `registry.local:5000`.
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const REGISTRY_HOST = new RegExp(`^${LABEL}(?:\\.${LABEL})*(?::[0-9]{1,5})?$`);
+const MAX_REGISTRY_HOST_LENGTH = 253;
+
+/** Whether `input` is a registry host name (with an optional port), e.g. `docker.io`. */
+export function isRegistryHost(input: string): boolean {
+  return typeof input === 'string' && input.length <= MAX_REGISTRY_HOST_LENGTH && REGISTRY_HOST.test(input);
+}
+
 function truncate(s: string): string {
   // Names end up in error messages and logs; keep them short and printable.
   const printable = s.replace(/[^\x20-\x7e]/g, '?');

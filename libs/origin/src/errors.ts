@@ -78,3 +78,44 @@ export class ReplicationQuorumError extends KrakenError {
     );
   }
 }
+
+/** The request names an upstream registry this origin does not mirror. */
+export class UpstreamUnknownError extends KrakenError {
+  constructor(registry: string) {
+    super('KRAKEN_UPSTREAM_UNKNOWN', `upstream registry ${registry} is not configured on this origin`, {
+      statusCode: 404,
+      detail: { registry },
+    });
+  }
+}
+
+/** The upstream has no such repository or tag. */
+export class UpstreamTagNotFoundError extends KrakenError {
+  constructor(registry: string, repository: string, tag: string) {
+    super('KRAKEN_UPSTREAM_TAG_NOT_FOUND', `${registry}/${repository}:${tag} not found upstream`, {
+      statusCode: 404,
+      detail: { registry, repository, tag },
+    });
+  }
+}
+
+/** The upstream failed (and no earlier answer may stand in for it). */
+export class UpstreamUnavailableError extends KrakenError {
+  constructor(registry: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('KRAKEN_UPSTREAM_UNAVAILABLE', `upstream ${registry} failed: ${reason}`, {
+      statusCode: 502,
+      detail: { registry },
+      cause,
+    });
+  }
+}
+
+/** An upstream credentials file that cannot be used; names the file and key, never a value. */
+export class UpstreamCredentialsError extends KrakenError {
+  constructor(file: string, problem: string) {
+    super('KRAKEN_UPSTREAM_CREDENTIALS_INVALID', `upstream credentials file ${file}: ${problem}`, {
+      detail: { file },
+    });
+  }
+}

@@ -23,3 +23,10 @@ export type { OriginStorage, OriginStorageConfig, OriginStorageDeps } from './st
 export type { OriginRoutesOptions, StoredBlobEvent } from './api/routes.js';
 export type { OriginClientOptions } from './client/origin-client.js';
 export type { OriginRingClient, OriginRingClientOptions } from './client/ring-client.js';
+export { createOriginUpstreams } from './upstream/origin-upstreams.js';
+export type { OriginUpstreams, OriginUpstreamsDeps } from './upstream/origin-upstreams.js';
+export { originUpstreamsSchema, originUpstreamSchema } from './upstream/upstream-config.js';
+export type { OriginUpstreamConfig } from './upstream/upstream-config.js';
+export type { UpstreamRef, UpstreamTag, UpstreamKind } from './upstream/upstream-ref.js';
+export type { OriginUpstreamClient } from './client/client-types.js';
+export type { UpstreamReads } from './api/routes.js';

@@ -50,6 +50,7 @@ export type { HttpBackendOptions } from './backends/http/http-backend.js';
 export { httpBackendSchema } from './backends/http/http-config.js';
 export type { HttpBackendConfig } from './backends/http/http-config.js';
 export { createRegistryBackend } from './backends/registry/registry-backend.js';
+export { manifestKey, tagKey } from './backends/registry/registry-keys.js';
 export type { RegistryBackendOptions } from './backends/registry/registry-backend.js';
 export type { RegistryCredentials } from './backends/registry/registry-auth.js';
 export { registryBackendSchema } from './backends/registry/registry-config.js';

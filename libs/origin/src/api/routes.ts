@@ -23,6 +23,9 @@ import { registerOriginSeedRoute, type OriginSeeding } from './seed-route.js';
 import { parseContentRange, parseRangeHeader } from './range.js';
 import { REPLICA_HEADER } from './replica-header.js';
 import { createUploadSessions, type OriginBlobWriter } from './upload-sessions.js';
+import { upstreamRefOf, type UpstreamRef } from '../upstream/upstream-ref.js';
+import { registerUpstreamTagRoute, type UpstreamTags } from '../upstream/upstream-routes.js';
+import { UpstreamUnknownError } from '../errors.js';
 
 export interface OriginRoutesOptions {
   /** Writes may carry the blob's namespace (`?namespace=<repository>`), for backend routing. */
@@ -44,6 +47,16 @@ export interface OriginRoutesOptions {
    * blob stays stored here.
    */
   readonly onStored?: (event: StoredBlobEvent) => Promise<void>;
+  /**
+   * Upstream registries pulled through (`?upstream=` on blob reads, and the tag route);
+   * absent, a request naming an upstream answers 404 KRAKEN_UPSTREAM_UNKNOWN.
+   */
+  readonly upstreams?: UpstreamReads;
+}
+
+export interface UpstreamReads extends UpstreamTags {
+  /** Reads of `ref`'s content through the origin's cache (see OriginBlobStore.through). */
+  reader(ref: UpstreamRef): Pick<ContentStore, 'stat' | 'read'>;
 }
 
 export interface StoredBlobEvent {
@@ -94,16 +107,25 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
+    /** The store, or the upstream reader a read names. */
+    const readerOf = (request: FastifyRequest): Pick<ContentStore, 'stat' | 'read'> => {
+      const ref = upstreamRefOf(request.query as Record<string, unknown> | undefined);
+      if (ref === undefined) return store;
+      if (options.upstreams === undefined) throw new UpstreamUnknownError(ref.registry);
+      return options.upstreams.reader(ref);
+    };
+
     app.head('/v1/blobs/:digest', async (request, reply) => {
       const digest = parseDigest(digestParams.parse(request.params).digest);
-      const stat = await store.stat(digest);
+      const stat = await readerOf(request).stat(digest);
       if (stat === undefined) throw new BlobNotFoundError(digest.value);
       return reply.code(200).header('content-length', stat.size).header('accept-ranges', 'bytes').send();
     });
 
     app.get('/v1/blobs/:digest', { exposeHeadRoute: false }, async (request, reply) => {
       const digest = parseDigest(digestParams.parse(request.params).digest);
-      const stat = await store.stat(digest);
+      const reader = readerOf(request);
+      const stat = await reader.stat(digest);
       if (stat === undefined) throw new BlobNotFoundError(digest.value);
       let range;
       try {
@@ -114,7 +136,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
       }
       let body: Readable;
       try {
-        body = await store.read(digest, range);
+        body = await reader.read(digest, range);
       } catch (err) {
         // Deleted (or replaced) between stat and read.
         if (err instanceof ObjectNotFoundError) throw new BlobNotFoundError(digest.value);
@@ -136,6 +158,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     });
 
     registerOriginMetainfoRoute(app, metainfo);
+    registerUpstreamTagRoute(app, options.upstreams);
     if (options.seeding !== undefined) registerOriginSeedRoute(app, options.seeding);
 
     app.put('/v1/blobs/:digest', async (request, reply) => {

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { FailoverRing, MembershipListener, RingNode } from '@kraken/hashring';
 import type { Digest } from '@kraken/oci-content';
 import type { Metainfo } from '@kraken/p2p-core';
+import type { UpstreamRef, UpstreamTag } from '../upstream/upstream-ref.js';
 
 /** An upload body: a stream, or a function opening a fresh stream of the same bytes. */
 export type BlobBody = Readable | (() => Readable);
@@ -28,7 +29,12 @@ export interface OriginClient {
   /** Streams the blob or an inclusive byte range of it; undefined when absent. */
   getBlob(
     digest: Digest,
-    options?: { range?: { start: number; end: number }; signal?: AbortSignal },
+    options?: {
+      range?: { start: number; end: number };
+      signal?: AbortSignal;
+      /** Content of an upstream registry: read through the origin's cache from there. */
+      upstream?: UpstreamRef;
+    },
   ): Promise<Readable | undefined>;
   /**
    * Uploads a blob with one streamed PUT; the origin verifies the digest before it
@@ -77,6 +83,25 @@ export interface OriginMetainfoClient {
   getMetainfo(digest: Digest, signal?: AbortSignal): Promise<Metainfo | undefined>;
 }
 
+/**
+ * Content of upstream registries through the origins (pull-through). Kept apart from
+ * OriginClient so that fakes of the blob API need not grow.
+ */
+export interface OriginUpstreamClient {
+  /**
+   * The size of `ref`'s content by digest; the origin starts fetching it from the upstream
+   * when it does not hold it. Undefined when the upstream lacks it too.
+   */
+  statUpstream(digest: Digest, ref: UpstreamRef, signal?: AbortSignal): Promise<{ size: number } | undefined>;
+  /** The digest an upstream tag points at; undefined when the upstream has no such tag. */
+  resolveUpstreamTag(
+    registry: string,
+    repository: string,
+    tag: string,
+    signal?: AbortSignal,
+  ): Promise<UpstreamTag | undefined>;
+}
+
 /** Asks an origin to seed a blob over P2P (the tracker does, for swarms without an origin). */
 export interface OriginSeedClient {
   /**
@@ -94,7 +119,11 @@ export interface SeedAnswer {
 }
 
 /** The client of one origin. */
-export type OriginNodeClient = OriginClient & OriginUploadClient & OriginMetainfoClient & OriginSeedClient;
+export type OriginNodeClient = OriginClient &
+  OriginUploadClient &
+  OriginMetainfoClient &
+  OriginSeedClient &
+  OriginUpstreamClient;
 
 /** What the ring client needs of the origin ring; a LiveRing fits. */
 export interface OriginRing extends FailoverRing {

@@ -7,12 +7,8 @@
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { Digest } from '@kraken/oci-content';
-import type {
-  OriginClient,
-  OriginMetainfoClient,
-  OriginSeedClient,
-  OriginUploadClient,
-} from './client-types.js';
+import type { OriginNodeClient } from './client-types.js';
+import { upstreamQuery, upstreamTagSchema } from '../upstream/upstream-ref.js';
 import { seedAnswerSchema, uploadCreatedSchema, uploadStatusSchema } from '../api/contracts.js';
 import { errorFromResponse } from '@kraken/service-kit';
 import { invalidResponse, readJsonResponse } from '@kraken/service-kit';
@@ -47,9 +43,7 @@ interface SendOptions {
   readonly headersTimeout?: number;
 }
 
-export function createOriginClient(
-  options: OriginClientOptions,
-): OriginClient & OriginUploadClient & OriginMetainfoClient & OriginSeedClient {
+export function createOriginClient(options: OriginClientOptions): OriginNodeClient {
   const base = new URL(options.url);
   const prefix = base.pathname.replace(/\/+$/, '');
   const pool = new Pool(base.origin, {
@@ -111,20 +105,39 @@ export function createOriginClient(
     ...(size === undefined ? {} : { 'content-length': String(size) }),
   });
 
+  const stat = async (path: string, signal: AbortSignal | undefined) => {
+    const response = await call('HEAD', path, [200], { signal });
+    if (response === undefined) return undefined;
+    await response.body.dump();
+    const size = Number(response.headers['content-length']);
+    if (!Number.isSafeInteger(size) || size < 0) throw invalidResponse(`HEAD ${path}`, 'no Content-Length');
+    return { size };
+  };
+
   return {
-    async statBlob(digest, signal) {
-      const response = await call('HEAD', blobPath(digest), [200], { signal });
-      if (response === undefined) return undefined;
-      await response.body.dump();
-      const size = Number(response.headers['content-length']);
-      if (!Number.isSafeInteger(size) || size < 0)
-        throw invalidResponse(`HEAD ${blobPath(digest)}`, 'no Content-Length');
-      return { size };
+    statBlob: (digest, signal) => stat(blobPath(digest), signal),
+
+    statUpstream: (digest, ref, signal) => stat(blobPath(digest) + upstreamQuery(ref), signal),
+
+    async resolveUpstreamTag(registry, repository, tag, signal) {
+      const query = new URLSearchParams({ repository, tag });
+      const path = `/v1/upstreams/${encodeURIComponent(registry)}/tags?${query.toString()}`;
+      const response = await send('GET', path, { signal });
+      if (response.statusCode === 200)
+        return readJsonResponse(response.body, {
+          schema: upstreamTagSchema,
+          what: `GET ${path}`,
+          maxBytes: MAX_JSON_BYTES,
+        });
+      const error = await errorFromResponse(response.statusCode, response.body);
+      if (error.code === 'KRAKEN_UPSTREAM_TAG_NOT_FOUND') return undefined;
+      throw error;
     },
 
     async getBlob(digest, getOptions = {}) {
-      const { range, signal } = getOptions;
-      const response = await call('GET', blobPath(digest), [range === undefined ? 200 : 206], {
+      const { range, signal, upstream } = getOptions;
+      const path = blobPath(digest) + (upstream === undefined ? '' : upstreamQuery(upstream));
+      const response = await call('GET', path, [range === undefined ? 200 : 206], {
         signal,
         ...(range === undefined ? {} : { headers: { range: `bytes=${range.start}-${range.end}` } }),
       });

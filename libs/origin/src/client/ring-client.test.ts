@@ -137,6 +137,8 @@ function fakeOrigin(blobs: Map<string, Buffer>, breakAfter?: number): OriginNode
     getMetainfo: async () => undefined,
     seedBlob: async (digest) =>
       blobs.has(digest.value) ? { peerId: 'p', host: '127.0.0.1', port: 1 } : undefined,
+    statUpstream: unused,
+    resolveUpstreamTag: unused,
   };
 }
 

@@ -22,9 +22,13 @@ import type {
   OriginMetainfoClient,
   OriginSeedClient,
   OriginUploadClient,
+  OriginUpstreamClient,
   SeedAnswer,
 } from './client-types.js';
 import { RemoteApiError } from '@kraken/service-kit';
+import { KrakenError, type ErrorCode } from '@kraken/foundation';
+
+const UPSTREAM_FAILED: ErrorCode = 'KRAKEN_UPSTREAM_UNAVAILABLE';
 import { createOriginClient } from './origin-client.js';
 import { findOnOwners, isRetryableOriginError } from './owner-walk.js';
 import { createResumingRead } from './resuming-read.js';
@@ -52,7 +56,7 @@ export interface OriginRingClientOptions {
 }
 
 export interface OriginRingClient
-  extends OriginClient, OriginUploadClient, OriginMetainfoClient, OriginSeedClient {
+  extends OriginClient, OriginUploadClient, OriginMetainfoClient, OriginSeedClient, OriginUpstreamClient {
   /** Asks every healthy owner to seed the blob; the answers of those that do. */
   seedOwners(digest: Digest, signal?: AbortSignal): Promise<SeedAnswer[]>;
   /** The client of one member, for origin-to-origin copies. */
@@ -101,12 +105,39 @@ export function createOriginRingClient(options: OriginRingClientOptions): Origin
       return (await find(digest, (c, s) => c.statBlob(digest, s), signal))?.value;
     },
 
+    async statUpstream(digest, ref, signal) {
+      return (await find(digest, (c, s) => c.statUpstream(digest, ref, s), signal))?.value;
+    },
+
+    async resolveUpstreamTag(registry, repository, tag, signal) {
+      // One owner per tag, so the cluster shares one answer (and one upstream request).
+      // An upstream failure is the same from every origin: no point asking the next one.
+      const result = await runWithFailover(
+        ring,
+        `upstream-tag:${registry}/${repository}:${tag}`,
+        (node, attempt) => clientOf(node).resolveUpstreamTag(registry, repository, tag, attempt.signal),
+        {
+          retries: everyone() - 1,
+          isRetryable: (error) =>
+            isRetryableOriginError(error) &&
+            !(error instanceof KrakenError && error.code === UPSTREAM_FAILED),
+          ...(signal === undefined ? {} : { signal }),
+        },
+      );
+      return result.value;
+    },
+
     async getBlob(digest, getOptions = {}) {
-      const { range, signal } = getOptions;
+      const { range, signal, upstream } = getOptions;
+      const from = upstream === undefined ? {} : { upstream };
       const found = await find(
         digest,
         (c, s) =>
-          c.getBlob(digest, { ...(range === undefined ? {} : { range }), ...(s ? { signal: s } : {}) }),
+          c.getBlob(digest, {
+            ...(range === undefined ? {} : { range }),
+            ...(s ? { signal: s } : {}),
+            ...from,
+          }),
         signal,
       );
       if (found === undefined) return undefined;
@@ -121,13 +152,20 @@ export function createOriginRingClient(options: OriginRingClientOptions): Origin
             digest,
             async (c, s) => {
               if (end === undefined) {
-                const stat = await c.statBlob(digest, s);
+                const stat =
+                  upstream === undefined
+                    ? await c.statBlob(digest, s)
+                    : await c.statUpstream(digest, upstream, s);
                 if (stat === undefined) return undefined;
                 end = stat.size - 1;
               }
               // The break came after the last byte: nothing is left to read.
               if (offset > end) return Readable.from([]);
-              return c.getBlob(digest, { range: { start: offset, end }, ...(s ? { signal: s } : {}) });
+              return c.getBlob(digest, {
+                range: { start: offset, end },
+                ...(s ? { signal: s } : {}),
+                ...from,
+              });
             },
             signal,
             exclude,

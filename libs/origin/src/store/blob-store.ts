@@ -91,6 +91,12 @@ export interface OriginBlobStore extends ContentStore {
   cacheUsage(): ContentCacheUsage;
   /** Read-through fills running now. */
   activeFills(): number;
+  /**
+   * Reads that fill from `source` instead of the backends (an upstream registry). Its
+   * stat starts the fill when the blob is not local, so later readers and the metainfo
+   * generation, which know no source, join it.
+   */
+  through(source: FillSource): FillSource;
   close(): Promise<void>;
 }
 
@@ -277,6 +283,14 @@ export function createOriginBlobStore(options: OriginBlobStoreOptions): OriginBl
     retryFailedWriteBacks: () => queue.retryFailed(),
     cacheUsage: () => cache.usage(),
     activeFills: () => readThrough.active(),
+
+    through(source) {
+      return {
+        name: source.name,
+        stat: (digest) => readThrough.prefetch(digest, source),
+        read: (digest, range) => readThrough.read(digest, source, range),
+      };
+    },
 
     close() {
       closing ??= (async () => {

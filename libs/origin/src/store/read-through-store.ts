@@ -36,6 +36,11 @@ export interface ReadThrough {
   start(): Promise<void>;
   /** Size from the cache, a running fill, or else the backend. */
   stat(digest: Digest, source: FillSource): Promise<BlobStat | undefined>;
+  /**
+   * Size from the cache or a running fill, else starts a fill from `source` (no reader
+   * needed) and answers once its size is known: undefined when the source lacks the blob.
+   */
+  prefetch(digest: Digest, source: FillSource): Promise<BlobStat | undefined>;
   /** Streams from the cache, or from `source` through the shared fill; rejects with ObjectNotFoundError. */
   read(digest: Digest, source: FillSource, range?: ByteRange): Promise<Readable>;
   /** Fills running now. */
@@ -85,6 +90,19 @@ export function createReadThrough(options: ReadThroughOptions): ReadThrough {
       const fill = fills.get(digest.value);
       if (fill?.state === 'filling') return { size: fill.size };
       return source.stat(digest);
+    },
+
+    async prefetch(digest, source) {
+      const cached = await cache.stat(digest);
+      if (cached !== undefined) return cached;
+      const fill = fills.get(digest.value) ?? begin(digest, source);
+      try {
+        await fill.ready;
+      } catch (err) {
+        if (err instanceof ObjectNotFoundError) return undefined;
+        throw err;
+      }
+      return { size: fill.size };
     },
 
     async read(digest, source, range) {

@@ -83,7 +83,9 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
     },
 
     close() {
-      closed ??= owned ? dispatcher.close() : Promise.resolve();
+      // Destroy, not a graceful close: a server that hangs would otherwise hold the
+      // process's shutdown until its response headers timed out.
+      closed ??= owned ? dispatcher.destroy() : Promise.resolve();
       return closed;
     },
   };

@@ -1,6 +1,7 @@
 /**
  * Read-only backend over another OCI registry: blobs from `/v2/<repo>/blobs/<digest>`
- * (ranged, redirects to the registry's storage followed) and tags from
+ * (ranged, redirects to the registry's storage followed), manifests by digest from
+ * `/v2/<repo>/manifests/<digest>` (small: read whole, ranges cut here) and tags from
  * `/v2/<repo>/manifests/<tag>` and `/v2/<repo>/tags/list`, with anonymous, basic or
  * bearer-token auth (registry-auth.ts). Keys map to registry objects as registry-keys.ts
  * describes; any other valid key is not held here (stat undefined, read not found).
@@ -22,7 +23,8 @@ import {
 } from '../../errors.js';
 import { isWellFormedRange, rangeHeader } from '../byte-range.js';
 import { rangedBody } from '../http/http-range.js';
-import { contentLength, lastModified } from '../http/http-transport.js';
+import { contentLength, lastModified, readBoundedBody } from '../http/http-transport.js';
+import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES } from '@kraken/oci-content';
 import type { RegistryCredentials } from './registry-auth.js';
 import { createRegistryClient } from './registry-client.js';
 import { isRepositoryName, registryObjectOf, tagListingOf } from './registry-keys.js';
@@ -35,6 +37,8 @@ import type {
   ObjectStat,
   StorageBackend,
 } from '../../storage-backend.js';
+
+const MANIFEST_ACCEPT = [...MANIFEST_MEDIA_TYPES].join(', ');
 
 export interface RegistryBackendOptions {
   /** Base URL (http or https); the API is `<url>/v2/`. */
@@ -75,6 +79,30 @@ export function createRegistryBackend(options: RegistryBackendOptions): Namespac
       return `${repository}/blobs/${digest}`;
     };
 
+    const manifestPath = (key: string, digest: string) =>
+      blobPath(key, digest).replace(/\/blobs\/([^/]+)$/, '/manifests/$1');
+
+    async function readManifest(key: string, digest: string, range?: ByteRange): Promise<Readable> {
+      const res = await client.send({
+        method: 'GET',
+        path: manifestPath(key, digest),
+        repository,
+        headers: { accept: MANIFEST_ACCEPT },
+      });
+      if (res.status === 404) {
+        await res.body.dump();
+        throw new ObjectNotFoundError(key);
+      }
+      if (res.status !== 200) throw await client.unexpected(res, `manifest ${digest}`);
+      const bytes = await readBoundedBody(res.body, MAX_MANIFEST_BYTES);
+      if (bytes === undefined)
+        throw new UpstreamResponseError(name, `manifest ${digest} is larger than ${MAX_MANIFEST_BYTES} bytes`);
+      if (range === undefined) return Readable.from([bytes]);
+      if (!isWellFormedRange(range) || range.start >= bytes.length)
+        throw new InvalidRangeError(key, range, bytes.length);
+      return Readable.from([bytes.subarray(range.start, Math.min(range.end, bytes.length - 1) + 1)]);
+    }
+
     const backend: StorageBackend = {
       name,
 
@@ -87,18 +115,20 @@ export function createRegistryBackend(options: RegistryBackendOptions): Namespac
             ? undefined
             : { size: record.bytes.length, modifiedAt: record.modifiedAt };
         }
+        const manifest = object.kind === 'manifest';
         const res = await client.send({
           method: 'HEAD',
-          path: blobPath(key, object.digest.value),
+          path: manifest ? manifestPath(key, object.digest.value) : blobPath(key, object.digest.value),
           repository,
+          ...(manifest ? { headers: { accept: MANIFEST_ACCEPT } } : {}),
         });
         if (res.status !== 200 && res.status !== 404)
-          throw await client.unexpected(res, `blob ${object.digest.value}`);
+          throw await client.unexpected(res, `${object.kind} ${object.digest.value}`);
         await res.body.dump();
         if (res.status === 404) return undefined;
         const size = contentLength(res.headers);
         if (size === undefined)
-          throw new UpstreamResponseError(name, `HEAD of blob ${object.digest.value} gave no size`);
+          throw new UpstreamResponseError(name, `HEAD of ${object.kind} ${object.digest.value} gave no size`);
         return { size, modifiedAt: lastModified(res.headers) };
       },
 
@@ -113,6 +143,7 @@ export function createRegistryBackend(options: RegistryBackendOptions): Namespac
           if (!isWellFormedRange(range) || range.start >= size) throw new InvalidRangeError(key, range, size);
           return Readable.from([record.bytes.subarray(range.start, Math.min(range.end, size - 1) + 1)]);
         }
+        if (object.kind === 'manifest') return readManifest(key, object.digest.value, range);
         const path = blobPath(key, object.digest.value);
         if (range !== undefined && !isWellFormedRange(range)) {
           const s = await backend.stat(key);

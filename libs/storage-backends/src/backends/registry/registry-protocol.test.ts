@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobKey } from '../../keys/blob-key.js';
 import { RegistryAuthError, UpstreamResponseError } from '../../errors.js';
 import { parseChallenge } from './registry-auth.js';
+import { manifestKey } from './registry-keys.js';
 import { createRegistryBackend } from './registry-backend.js';
 import { readAll } from '../../testing/generated-stream.js';
 import { startHttpFileServer, type HttpFileServer } from '../../testing/http-file-server.js';
@@ -22,6 +23,7 @@ const manifest = Buffer.from('{"schemaVersion":2}');
 const basic = `Basic ${Buffer.from('u:p').toString('base64')}`;
 
 describe('registry backend protocol', () => {
+  const manifestAccepts: string[] = [];
   let dir: string;
   let storage: HttpFileServer;
   let registry: HttpFileServer;
@@ -34,6 +36,11 @@ describe('registry backend protocol', () => {
       [`/v2/repo/blobs/${digest.value}`]: (_req, res) =>
         res.writeHead(307, { location: `${storage.url}/${digest.hex}?X-Signature=abc` }).end(),
       '/v2/repo/manifests/v1': (req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': manifest.length });
+        res.end(req.method === 'HEAD' ? undefined : manifest);
+      },
+      [`/v2/repo/manifests/${digestOf(manifest).value}`]: (req, res) => {
+        manifestAccepts.push(req.headers.accept ?? '');
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': manifest.length });
         res.end(req.method === 'HEAD' ? undefined : manifest);
       },
@@ -102,6 +109,24 @@ describe('registry backend protocol', () => {
         updatedAt: string;
       };
       expect(record).toEqual({ digest: digestOf(manifest).value, updatedAt: new Date(0).toISOString() });
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('reads manifests by digest from the manifests endpoint, whole and by range', async () => {
+    const backend = make();
+    const key = manifestKey(digestOf(manifest));
+    try {
+      expect(await backend.stat(key)).toMatchObject({ size: manifest.length });
+      expect((await readAll(await backend.read(key))).toString()).toBe(manifest.toString());
+      expect((await readAll(await backend.read(key, { start: 2, end: 14 }))).toString()).toBe(
+        'schemaVersion',
+      );
+      expect(manifestAccepts.every((a) => a.includes('application/vnd.oci.image.index.v1+json'))).toBe(true);
+      const missing = manifestKey(digestOf(Buffer.from('absent')));
+      expect(await backend.stat(missing)).toBeUndefined();
+      await expect(backend.read(missing)).rejects.toMatchObject({ code: 'KRAKEN_OBJECT_NOT_FOUND' });
     } finally {
       await backend.close();
     }
