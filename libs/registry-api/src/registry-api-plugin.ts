@@ -14,7 +14,9 @@ import { registryLimitsSchema, type RegistryLimits } from './registry-api-config
 import { isWritableRegistryStore, type RegistryContext } from './registry-context.js';
 import { createRegistryMetrics } from './registry-metrics.js';
 import { parseRegistryPath, type RegistryEndpoint } from './request/registry-path.js';
-import type { RegistryStore } from './registry-store.js';
+import type { ReadableRegistryStore, RegistryStore } from './registry-store.js';
+import { isRegistryHost } from '@kraken/oci-content';
+import { NameInvalidError, NameUnknownError } from './errors.js';
 import {
   cancelUpload,
   completeUpload,
@@ -32,6 +34,13 @@ export interface RegistryApiOptions {
   readonly limits?: Partial<RegistryLimits>;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
+  /**
+   * Mirror mode, as containerd uses mirrors: a request carrying `?ns=<registry>` is for
+   * that registry's content, answered (read-only) by the store this returns. Undefined
+   * answers 404 NAME_UNKNOWN at once, so the client moves on to its next host. Without
+   * this option every `ns` gets that answer.
+   */
+  readonly mirrors?: (registry: string) => ReadableRegistryStore | undefined;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -47,6 +56,7 @@ const CONTENT_HEADERS = [
   'oci-tag',
   'oci-filters-applied',
   'link',
+  'warning',
 ];
 
 /** Register with `app.register(registryApi, options)`; routes live at `/v2/`, whatever the prefix. */
@@ -98,7 +108,7 @@ export const registryApi: FastifyPluginAsync<RegistryApiOptions> = async (app, o
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const endpoint = parseRegistryPath(request.raw.url ?? '/');
     endpoints.set(request, endpoint);
-    await dispatch(ctx, request, reply, endpoint);
+    await dispatch(mirrorContext(ctx, options, request, endpoint), request, reply, endpoint);
     return reply;
   };
   app.route({ method: [...METHODS], url: '/v2', exposeHeadRoute: false, handler });
@@ -123,6 +133,25 @@ function createContext(options: RegistryApiOptions): RegistryContext {
     metrics: createRegistryMetrics(options.metrics),
     logger: options.logger ?? silentLogger(),
   };
+}
+
+/** The context of a request: the mirrored registry's (read-only) when it carries `?ns=`. */
+function mirrorContext(
+  ctx: RegistryContext,
+  options: RegistryApiOptions,
+  request: FastifyRequest,
+  endpoint: RegistryEndpoint,
+): RegistryContext {
+  const ns = (request.query as Record<string, unknown> | undefined)?.ns;
+  if (ns === undefined || endpoint.kind === 'base') return ctx;
+  if (typeof ns !== 'string') throw new NameInvalidError('query parameter "ns" must appear once');
+  if (!isRegistryHost(ns))
+    throw new NameInvalidError(
+      `ns "${ns.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)}" is not a registry host name`,
+    );
+  const store = options.mirrors?.(ns);
+  if (store === undefined) throw new NameUnknownError(`${ns} (not mirrored here)`);
+  return { ...ctx, store, writable: undefined };
 }
 
 async function dispatch(

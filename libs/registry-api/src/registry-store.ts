@@ -29,6 +29,11 @@ export interface StoredManifest {
   readonly digest: Digest;
   readonly mediaType: string;
   readonly bytes: Buffer;
+  /**
+   * Resolved from a remembered answer because the source of truth could not be asked
+   * (stale-if-error); the response then carries `Warning: 110 - "Response is Stale"`.
+   */
+  readonly stale?: boolean;
 }
 
 export interface Page {

@@ -32,6 +32,7 @@ export const getManifest: EndpointHandler<ManifestEndpoint> = async (
     .header('content-type', manifest.mediaType)
     .header('docker-content-digest', manifest.digest.value)
     .header('etag', `"${manifest.digest.value}"`);
+  if (manifest.stale === true) reply.header('warning', '110 - "Response is Stale"');
   if (request.method === 'HEAD') {
     reply.header('content-length', String(manifest.bytes.byteLength)).send();
     return;

@@ -38,6 +38,8 @@ export interface TestRegistryOptions {
   readonly limits?: Partial<RegistryLimits>;
   readonly metrics?: Metrics;
   readonly ttlSeconds?: number;
+  /** Mirror mode: the store of each `?ns=` registry (see RegistryApiOptions.mirrors). */
+  readonly mirrors?: (registry: string) => ReadableRegistryStore | undefined;
 }
 
 export async function createTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
@@ -56,6 +58,7 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
     uploads,
     ...(options.limits && { limits: options.limits }),
     ...(options.metrics && { metrics: options.metrics }),
+    ...(options.mirrors && { mirrors: options.mirrors }),
   });
   await app.ready();
   return {
