@@ -4,6 +4,9 @@
  */
 import { systemClock } from '@kraken/foundation';
 import { createAgentRegistryStore } from './registry-store.js';
+import { createContentFetch } from './content-fetch.js';
+import { createMirrors } from './mirror/mirrors.js';
+import { registerMirrorStatusRoute } from './mirror/mirror-routes.js';
 import { createBuildIndexClusterClient } from '@kraken/build-index';
 import { createOriginRingClient } from '@kraken/origin';
 import { registryApi } from '@kraken/registry-api';
@@ -58,15 +61,15 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     logger: p2pLogger,
     metrics,
   });
+  const content = createContentFetch({ origin, cache, swarm: fetcher, metrics });
   const store = createAgentRegistryStore({
-    origin,
+    content,
     buildIndex,
     cache,
-    swarm: fetcher,
     tagTtlMs: config.cache.tagTtlSeconds * 1000,
     staleTagIfErrorMs: config.cache.staleTagIfErrorSeconds * 1000,
-    metrics,
   });
+  const mirrors = createMirrors(config.mirror, { content, cache, origin, clock: systemClock, metrics });
   const server = createHttpServer({
     logger: deps.logger,
     metrics,
@@ -76,15 +79,30 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
       { name: 'build-index', check: (signal) => buildIndex.ping(signal) },
     ],
   });
-  server.register(registryApi, { store, limits: config.registry.limits, logger: deps.logger, metrics });
-  server.register(async (app) => registerSwarmStatusRoute(app, { fetcher, cache }));
+  server.register(registryApi, {
+    store,
+    mirrors: (registry) => mirrors.storeFor(registry),
+    limits: config.registry.limits,
+    logger: deps.logger,
+    metrics,
+  });
+  server.register(async (app) => {
+    registerSwarmStatusRoute(app, { fetcher, cache });
+    registerMirrorStatusRoute(app, { status: mirrors.status, tagsCached: mirrors.tagsCached });
+  });
 
   return createServiceApp({
     component: 'agent',
     server,
     listen: config.listen,
     logger: deps.logger,
-    describe: { cache: config.cache.dir, p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}` },
+    describe: {
+      cache: config.cache.dir,
+      p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}`,
+      ...(config.mirror.upstreams.length === 0
+        ? {}
+        : { mirrors: config.mirror.upstreams.map((u) => u.name).join(', ') }),
+    },
     beforeListen: async () => {
       await cache.start();
       await originRing.start();

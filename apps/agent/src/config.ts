@@ -5,6 +5,7 @@ import { buildIndexRingSchema } from '@kraken/build-index';
 import { peerConfigShape, trackerRingSchema } from '@kraken/p2p-core';
 import { registryLimitsSchema } from '@kraken/registry-api';
 import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+import { mirrorSchema } from './mirror/mirror-config.js';
 
 export const configSchema = z
   .object({
@@ -69,6 +70,7 @@ export const configSchema = z
       .describe(
         'Peer-to-peer distribution: blobs larger than one piece come through the swarm, the rest straight from an origin.',
       ),
+    mirror: mirrorSchema,
     logging: loggingSchema,
     tracing: tracingSchema,
   })
