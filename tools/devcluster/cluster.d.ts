@@ -100,6 +100,18 @@ export interface ClusterOptions {
   buildIndexes?: number;
   logLevel?: string;
   /** Extra config keys per component kind, deep-merged over the generated config. */
+  /**
+   * Upstream registries to mirror: the origins' `upstreams` (pull-through), and the agents'
+   * `mirror.upstreams` by name, so containerd's `?ns=<name>` requests are answered.
+   */
+  upstreams?: {
+    name: string;
+    url: string;
+    credentialsFile?: string;
+    tagCacheSeconds?: number;
+    staleIfErrorSeconds?: number;
+    resilience?: object;
+  }[];
   overrides?: { origin?: object; tracker?: object; buildIndex?: object; proxy?: object; agent?: object };
 }
 

@@ -168,7 +168,12 @@ async function launchCluster(options, ports) {
           logFile: join(dir, 'logs', 'minio.log'),
         })
       : undefined;
+  // Mirrored upstream registries: the origins pull through them, the agents answer `?ns=`.
+  const upstreams = options.upstreams ?? [];
   for (const spec of specs) {
+    if (upstreams.length > 0 && spec.app === 'origin') spec.config.upstreams = upstreams;
+    if (upstreams.length > 0 && spec.app === 'agent')
+      spec.config.mirror = { upstreams: upstreams.map(({ name }) => ({ name })) };
     if (spec.app === 'origin') {
       spec.config.cache = { dir: join(dir, spec.name, 'cache') };
       spec.config.writeBack = { dbPath: join(dir, spec.name, 'write-back.db') };

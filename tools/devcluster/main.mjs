@@ -22,6 +22,9 @@ Options:
   --build-indexes N     build-index nodes (default 1)
   --storage KIND        filesystem (default) or s3: a MinIO from .cache/bin/minio holds the
                         objects (build it with \`bash tools/install/go-tools.sh minio\`)
+  --upstream NAME=URL   mirror the registry NAME (as image references name it, e.g. docker.io)
+                        from URL: origins pull through it, agents answer containerd's ?ns=NAME.
+                        Repeatable. Credentials: NAME=URL,credentials=/path/to/creds.json
   -h, --help            this help
 Counts and storage apply to every cluster; further instances take the next free ports
 after ${DEFAULT_PORTS.buildIndex} (after ${DEFAULT_PORTS.buildIndex + CLUSTER_PORT_STRIDE} in cluster b).
@@ -48,6 +51,7 @@ try {
       trackers: { type: 'string', default: '1' },
       'build-indexes': { type: 'string', default: '1' },
       storage: { type: 'string', default: 'filesystem' },
+      upstream: { type: 'string', multiple: true, default: [] },
     },
   }));
 } catch (err) {
@@ -73,6 +77,19 @@ if (flags.storage !== 'filesystem' && flags.storage !== 's3') {
   usageError(`--storage must be filesystem or s3, got "${flags.storage}"`);
 }
 
+/** `--upstream docker.io=http://127.0.0.1:5000[,credentials=file]` into the origins' upstream config. */
+const upstreams = flags.upstream.map((value) => {
+  const match = /^([^=\s]+)=([^,\s]+)(?:,credentials=(\S+))?$/.exec(value);
+  if (match === null) usageError(`--upstream must be NAME=URL[,credentials=FILE], got "${value}"`);
+  const [, name, url, credentialsFile] = match;
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/.test(name))
+    usageError(`--upstream: "${name}" is not a registry host name such as docker.io`);
+  if (!/^https?:\/\/[^/@]+/.test(url)) usageError(`--upstream: "${url}" is not an http(s) URL`);
+  return { name, url, ...(credentialsFile === undefined ? {} : { credentialsFile }) };
+});
+if (new Set(upstreams.map((u) => u.name)).size !== upstreams.length)
+  usageError('--upstream names must be unique');
+
 const dir = join(repoRoot, '.devcluster');
 const shared = {
   ports: 'default',
@@ -82,6 +99,7 @@ const shared = {
   buildIndexes,
   storage: flags.storage,
   ...(replicas ? { replicas } : {}),
+  ...(upstreams.length > 0 ? { upstreams } : {}),
 };
 /** Rules of --clusters 2, in the build-index's config contract. */
 const RULES = {
@@ -120,6 +138,25 @@ const endpointLines = (endpoints) =>
     .map(([name, urls]) => `  ${name.padEnd(12)} ${urls.join('  ')}`)
     .join('\n');
 const [first, second] = running.list;
+/** With --upstream: the hosts.toml that sends containerd to the first agent, and a pull. */
+function mirrorHelp(cluster) {
+  if (upstreams.length === 0) return '';
+  const agent = cluster.endpoints.agent[0];
+  const [{ name }] = upstreams;
+  return `
+Mirrored upstreams: ${upstreams.map((u) => `${u.name} (${u.url})`).join(', ')}
+Point containerd at the agent (config_path = "/etc/containerd/certs.d" in its CRI registry config):
+  node apps/agent/dist/main.js setup-containerd --config-path /etc/containerd/certs.d --mirror ${agent} --registries ${upstreams.map((u) => u.name).join(',')}
+which writes /etc/containerd/certs.d/${name}/hosts.toml like:
+  server = "https://${name === 'docker.io' ? 'registry-1.docker.io' : name}"
+  [host."${agent}"]
+    capabilities = ["pull", "resolve"]
+    dial_timeout = "500ms"
+then pull as kubelet does:
+  crictl pull ${name}/library/busybox:latest
+Mirror status: GET ${agent}/v1/mirror/status
+`;
+}
 const image = 'library/busybox:latest';
 if (second === undefined) {
   console.log(`
@@ -131,6 +168,7 @@ Push an image through the proxy, then pull it through an agent:
   skopeo copy --dest-tls-verify=false docker://docker.io/${image} docker://${hostOf(first.endpoints.proxy[0])}/${image}
   skopeo copy --src-tls-verify=false docker://${hostOf(first.endpoints.agent[0])}/${image} oci:/tmp/busybox:latest
 
+${mirrorHelp(first)}
 Press Ctrl-C to stop.`);
 } else {
   const status = (c) => `${c.endpoints['build-index'][0]}/v1/replication/status`;

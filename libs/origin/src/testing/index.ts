@@ -3,3 +3,5 @@ export { startInProcessOrigin } from './in-process-origin.js';
 export type { InProcessOrigin } from './in-process-origin.js';
 export { startTestOrigins } from './ring-fixtures.js';
 export type { TestOrigins } from './ring-fixtures.js';
+export { startScriptedUpstream } from './scripted-upstream.js';
+export type { ScriptedUpstream, ScriptedImage } from './scripted-upstream.js';
