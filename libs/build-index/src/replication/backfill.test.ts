@@ -50,12 +50,15 @@ describe('backfill', () => {
     // Both nodes learnt the rule (the second by the push) and each swept its share.
     await Promise.all(a.nodes.map((node) => node.replication.backfill()));
     await expect
-      .poll(async () => {
-        const tags = await Promise.all(REPOSITORIES.map((repo) => b.nodes[0]!.client.getTag(repo, 'v1')));
-        return tags.filter(Boolean).length;
-      })
+      .poll(
+        async () => {
+          const tags = await Promise.all(REPOSITORIES.map((repo) => b.nodes[0]!.client.getTag(repo, 'v1')));
+          return tags.filter(Boolean).length;
+        },
+        { timeout: 10_000 },
+      )
       .toBe(REPOSITORIES.length);
-    await expect.poll(() => a.nodes.every((node) => node.replication.idle())).toBe(true);
+    await expect.poll(() => a.nodes.every((node) => node.replication.idle()), { timeout: 10_000 }).toBe(true);
     const shares = a.nodes.map(share);
     expect(shares.every((share) => share > 0)).toBe(true);
     expect(shares[0]! + shares[1]!).toBe(REPOSITORIES.length);
@@ -65,7 +68,7 @@ describe('backfill', () => {
     await a.nodes[1]!.stop();
     await createRule();
     await a.nodes[0]!.replication.backfill();
-    await expect.poll(() => a.nodes[0]!.replication.idle()).toBe(true);
+    await expect.poll(() => a.nodes[0]!.replication.idle(), { timeout: 10_000 }).toBe(true);
     expect(share(a.nodes[0]!)).toBe(REPOSITORIES.length);
   });
 
@@ -73,14 +76,19 @@ describe('backfill', () => {
     await b.nodes[0]!.stop();
     await createRule();
     await expect
-      .poll(() => a.nodes[0]!.replication.status().rules[0]?.backfill.lastError?.message ?? '')
+      .poll(() => a.nodes[0]!.replication.status().rules[0]?.backfill.lastError?.message ?? '', {
+        timeout: 10_000,
+      })
       .toMatch(/replication\/cluster/);
     await b.restart(0);
     await expect
-      .poll(async () => {
-        const tags = await Promise.all(REPOSITORIES.map((repo) => b.nodes[0]!.client.getTag(repo, 'v1')));
-        return tags.filter(Boolean).length;
-      })
+      .poll(
+        async () => {
+          const tags = await Promise.all(REPOSITORIES.map((repo) => b.nodes[0]!.client.getTag(repo, 'v1')));
+          return tags.filter(Boolean).length;
+        },
+        { timeout: 10_000 },
+      )
       .toBe(REPOSITORIES.length);
   });
 });
