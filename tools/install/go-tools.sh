@@ -24,8 +24,25 @@ declare -A TOOLS=(
   [minio]="github.com/minio/minio v0.0.0-20260212201848-7aac2a2c5b7c"
   # GCS emulator (JSON API, simple/multipart/resumable uploads) for the GCS backend tests.
   [fake-gcs-server]="github.com/fsouza/fake-gcs-server v1.56.1"
+  # CRI client for the containerd e2e tests (pulls through containerd's image service).
+  [crictl]="sigs.k8s.io/cri-tools/cmd/crictl v1.37.0"
+  # containerd 2.x for the containerd e2e tests, beside Debian's /usr/bin/containerd 1.6; named
+  # containerd2 so that it never shadows that one on PATH.
+  [containerd2]="github.com/containerd/containerd/v2/cmd/containerd v2.2.10"
 )
-DEFAULT_TOOLS=(oci-conformance minio fake-gcs-server)
+DEFAULT_TOOLS=(oci-conformance minio fake-gcs-server crictl containerd2)
+
+# Per-tool build environment. containerd's btrfs snapshotter needs cgo and the libbtrfs
+# headers; without cgo it is left out, and nothing else the tests use needs cgo.
+declare -A TOOL_ENV=(
+  [containerd2]="CGO_ENABLED=0"
+)
+# Further main packages of the same module, built in the same `go install` (which compiles
+# their shared packages once), as "<link name>=<package>": ctr 2.x, whose image pull goes
+# through containerd's transfer service, which Debian's ctr 1.6 does not know.
+declare -A TOOL_ALSO=(
+  [containerd2]="ctr2=github.com/containerd/containerd/v2/cmd/ctr"
+)
 
 if [[ "${1:-}" == "--list" ]]; then
   for name in "${!TOOLS[@]}"; do printf '%s %s\n' "$name" "${TOOLS[$name]}"; done | sort
@@ -47,20 +64,34 @@ build_tool() {
     return 1
   fi
   local dir="$CACHE/go-tools/$name@$version"
-  local exe="$dir/${pkg##*/}"
-  if [[ ! -x "$exe" ]]; then
+  local -a also=() pkgs=("$pkg@$version") build_env=()
+  read -ra also <<<"${TOOL_ALSO[$name]:-}"
+  read -ra build_env <<<"${TOOL_ENV[$name]:-}"
+  local extra built=1
+  [[ -x "$dir/${pkg##*/}" ]] || built=0
+  for extra in "${also[@]}"; do
+    pkgs+=("${extra#*=}@$version")
+    [[ -x "$dir/${extra##*/}" ]] || built=0
+  done
+  if ((!built)); then
     command -v go >/dev/null 2>&1 || { echo "go-tools: 'go' is not on PATH" >&2; return 1; }
     echo "go-tools: building $name ($pkg@$version)"
     local tmp="$dir.tmp.$$"
     rm -rf "$tmp" && mkdir -p "$tmp"
     # `go install pkg@version` builds in module mode from the proxy without a go.mod here;
     # -X main.Version records the pin in the conformance report.
-    GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -trimpath" go install -ldflags "-X main.Version=$version" "$pkg@$version"
+    env "${build_env[@]}" GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -trimpath" \
+      go install -ldflags "-X main.Version=$version" "${pkgs[@]}"
     rm -rf "$dir" && mv "$tmp" "$dir"
   fi
-  # Relative, so the link survives moving the checkout.
+  # Relative, so the links survive moving the checkout.
   ln -sfn "../go-tools/$name@$version/${pkg##*/}" "$BIN/$name"
   echo "go-tools: $name $version -> .cache/bin/$name"
+  for extra in "${also[@]}"; do
+    local link="${extra%%=*}" extra_pkg="${extra#*=}"
+    ln -sfn "../go-tools/$name@$version/${extra_pkg##*/}" "$BIN/$link"
+    echo "go-tools: $link $version -> .cache/bin/$link"
+  done
 }
 
 mkdir -p "$BIN"

@@ -44,6 +44,26 @@ export async function pushBlob(options: {
   return digest;
 }
 
+/** PUTs a manifest under `reference` (a tag or its digest); returns its digest. */
+export async function pushManifest(options: {
+  registry: string;
+  repository: string;
+  reference: string;
+  manifest: Buffer;
+  mediaType: string;
+  authorize: Authorize;
+}): Promise<Digest> {
+  const { registry, repository, reference, manifest, mediaType } = options;
+  const auth = authHeaders(await options.authorize(`repository:${repository}:pull,push`));
+  const res = await send(
+    `${registry}/v2/${repository}/manifests/${reference}`,
+    { method: 'PUT', headers: { ...auth, 'content-type': mediaType }, body: manifest },
+    201,
+  );
+  await res.arrayBuffer();
+  return digestOf(manifest);
+}
+
 /** Pushes a config and one layer, then an OCI image manifest under each tag; returns its digest. */
 export async function pushImage(options: {
   registry: string;
@@ -52,7 +72,6 @@ export async function pushImage(options: {
   tags: readonly string[];
   authorize: Authorize;
 }): Promise<{ manifest: Digest; layer: Digest; config: Digest }> {
-  const { registry, repository } = options;
   const configBytes = Buffer.from(
     JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
   );
@@ -72,14 +91,13 @@ export async function pushImage(options: {
       ],
     }),
   );
-  const auth = authHeaders(await options.authorize(`repository:${repository}:pull,push`));
   for (const tag of options.tags) {
-    const res = await send(
-      `${registry}/v2/${repository}/manifests/${tag}`,
-      { method: 'PUT', headers: { ...auth, 'content-type': MediaType.ociManifest }, body: manifestBytes },
-      201,
-    );
-    await res.arrayBuffer();
+    await pushManifest({
+      ...options,
+      reference: tag,
+      manifest: manifestBytes,
+      mediaType: MediaType.ociManifest,
+    });
   }
   return { manifest: digestOf(manifestBytes), layer, config };
 }
