@@ -38,22 +38,22 @@ export function validateRegistryName(name: string): string {
 }
 
 /** The mirror as a host key: an http(s) URL without credentials, query or fragment, no trailing slash. */
-export function validateMirrorUrl(raw: string): string {
+export function validateMirrorUrl(raw: string, what = '--mirror'): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new SetupUsageError(`invalid --mirror ${JSON.stringify(raw)}: not a URL`);
+    throw new SetupUsageError(`invalid ${what} ${JSON.stringify(raw)}: not a URL`);
   }
-  if (
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.username !== '' ||
-    url.password !== '' ||
-    url.search !== '' ||
-    url.hash !== ''
-  ) {
+  if (url.username !== '' || url.password !== '') {
+    // Never echo credentials back, not even in an error.
     throw new SetupUsageError(
-      `invalid --mirror ${JSON.stringify(raw)}: want http(s)://host[:port] without credentials or query`,
+      `invalid ${what} ${url.protocol}//…@${url.host}: credentials do not belong in a URL here`,
+    );
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new SetupUsageError(
+      `invalid ${what} ${JSON.stringify(raw)}: want http(s)://host[:port] without credentials or query`,
     );
   }
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
@@ -74,10 +74,12 @@ export interface HostsTomlOptions {
   readonly registry: string;
   /** A URL already checked by validateMirrorUrl. */
   readonly mirror: string;
+  /** The registry's own address, when not the one containerd derives (a private mirror of it, say). */
+  readonly server?: string | undefined;
 }
 
-export function renderHostsToml({ registry, mirror }: HostsTomlOptions): string {
-  const server = upstreamServer(registry);
+export function renderHostsToml({ registry, mirror, server: given }: HostsTomlOptions): string {
+  const server = given ?? upstreamServer(registry);
   const lines = [HOSTS_TOML_MARKER];
   if (server !== undefined) lines.push(`server = ${tomlString(server)}`);
   lines.push(

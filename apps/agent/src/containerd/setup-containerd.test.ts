@@ -152,9 +152,33 @@ describe('setup-containerd', () => {
     expect(result.stderr).toContain('mirrors."docker.io" conflict with config_path');
   });
 
-  it('accepts the 2.x layout', async () => {
+  it('accepts the 2.x layout, and says that ctr needs --hosts-dir there', async () => {
     await useConfig('containerd-2-config-path.toml');
-    expect(await setup()).toMatchObject({ code: 0, stderr: '' });
+    const result = await setup();
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`uses them only with --hosts-dir ${certs}`);
+  });
+
+  it('writes the server given as name=<url>, and checks it', async () => {
+    const result = await cli(
+      '--config-path',
+      certs,
+      '--skip-config-check',
+      '--registries',
+      'docker.io=http://10.0.0.5:5000/,ghcr.io',
+    );
+    expect(result.code).toBe(0);
+    const dockerHub = await readFile(join(certs, 'docker.io', 'hosts.toml'), 'utf8');
+    expect(dockerHub).toContain('server = "http://10.0.0.5:5000"');
+    expect(await readFile(join(certs, 'ghcr.io', 'hosts.toml'), 'utf8')).toContain(
+      'server = "https://ghcr.io"',
+    );
+    for (const bad of ['docker.io=ftp://x', 'docker.io=http://u:p@x', 'docker.io=']) {
+      const refused = await cli('--config-path', certs, '--skip-config-check', '--registries', bad);
+      expect(refused.code, bad).toBe(2);
+      expect(refused.stderr, bad).toContain('server for docker.io');
+      expect(refused.stderr, bad).not.toContain('u:p');
+    }
   });
 
   it('notes a config_path that differs from --config-path, and still writes', async () => {

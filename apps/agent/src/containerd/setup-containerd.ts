@@ -40,7 +40,8 @@ first and falls back to the registry itself. Never restarts containerd.
 Flags:
   --config-path <dir>         containerd's hosts directory (default /etc/containerd/certs.d)
   --mirror <url>              the agent's registry URL (default http://127.0.0.1:16000)
-  --registries <list>         comma-separated registries, _default for all others (default docker.io)
+  --registries <list>         comma-separated registries, _default for all others (default docker.io);
+                              name=<url> sets the registry's own server, e.g. docker.io=http://10.0.0.5:5000
   --containerd-config <file>  containerd's config.toml to check (default /etc/containerd/config.toml)
   --skip-config-check         do not read containerd's config.toml
   --remove                    restore what was there before, delete what we wrote
@@ -55,6 +56,8 @@ export interface SetupContainerdOptions {
   readonly configPath: string;
   readonly mirror: string;
   readonly registries: readonly string[];
+  /** Registries given as `name=<url>`: the `server` to write instead of the derived one. */
+  readonly servers: Readonly<Record<string, string>>;
   /** undefined: skip the config.toml check. */
   readonly containerdConfig: string | undefined;
   readonly remove: boolean;
@@ -92,11 +95,18 @@ export function parseSetupContainerdArgs(argv: readonly string[]): SetupContaine
   }
   if (values.help) return 'help';
   if (values['config-path'] === '') throw new SetupUsageError('--config-path must not be empty');
-  const registries = values.registries.split(',').map((name) => validateRegistryName(name.trim()));
+  const servers: Record<string, string> = {};
+  const registries = values.registries.split(',').map((entry) => {
+    const [name = '', server] = entry.trim().split(/=(.*)/s);
+    const registry = validateRegistryName(name);
+    if (server !== undefined) servers[registry] = validateMirrorUrl(server, `server for ${registry}`);
+    return registry;
+  });
   return {
     configPath: values['config-path'],
     mirror: validateMirrorUrl(values.mirror),
     registries: [...new Set(registries)],
+    servers,
     containerdConfig: values['skip-config-check'] ? undefined : values['containerd-config'],
     remove: values.remove,
     dryRun: values['dry-run'],
@@ -109,7 +119,11 @@ export async function planSetupContainerd(options: SetupContainerdOptions): Prom
   if (!options.remove) {
     actions.push(...(await planConfigDir(options.configPath)));
     for (const registry of options.registries) {
-      const content = renderHostsToml({ registry, mirror: options.mirror });
+      const content = renderHostsToml({
+        registry,
+        mirror: options.mirror,
+        server: options.servers[registry],
+      });
       actions.push(...(await planInstall(join(options.configPath, registry), content)));
     }
     return actions;
@@ -135,6 +149,13 @@ export async function run(argv: readonly string[], output: CommandOutput = proce
     }
     if (options.containerdConfig !== undefined && !options.remove) {
       const config = await checkContainerdConfig(options.containerdConfig);
+      if (config.version === 3) {
+        // The transfer service (ctr 2.x) reads hosts.toml only where its client points it.
+        output.stderr.write(
+          `setup-containerd: note: kubelet's pulls (CRI) use these files; \`ctr image pull\` on containerd 2.x ` +
+            `uses them only with --hosts-dir ${options.configPath}\n`,
+        );
+      }
       if (!config.configPaths.includes(options.configPath)) {
         output.stderr.write(
           `setup-containerd: note: containerd reads hosts from ${config.configPaths.join(':')}; ` +
