@@ -170,10 +170,15 @@ async function launchCluster(options, ports) {
       : undefined;
   // Mirrored upstream registries: the origins pull through them, the agents answer `?ns=`.
   const upstreams = options.upstreams ?? [];
+  // Images pushed through the proxy are named after it; containerd asks the agents for
+  // them with `?ns=<proxy host>`.
   for (const spec of specs) {
     if (upstreams.length > 0 && spec.app === 'origin') spec.config.upstreams = upstreams;
-    if (upstreams.length > 0 && spec.app === 'agent')
-      spec.config.mirror = { upstreams: upstreams.map(({ name }) => ({ name })) };
+    if (spec.app === 'agent')
+      spec.config.mirror = {
+        pushRegistries: [`${host}:${ports.proxy}`],
+        ...(upstreams.length > 0 ? { upstreams: upstreams.map(({ name }) => ({ name })) } : {}),
+      };
     if (spec.app === 'origin') {
       spec.config.cache = { dir: join(dir, spec.name, 'cache') };
       spec.config.writeBack = { dbPath: join(dir, spec.name, 'write-back.db') };

@@ -14,7 +14,8 @@ set -euo pipefail
 # apache2-utils:   `htpasswd` to make basic-auth files for the proxy's auth tests
 # curl, jq:        health probes and JSON handling in shell scripts
 # openssl:         makes the CA and signing certificates of the registry token-auth tests
-PACKAGES=(skopeo docker-registry containerd iproute2 apache2-utils curl jq openssl)
+# umoci, runc:     umoci assembles the container image (npm run image); its e2e test runs it with runc
+PACKAGES=(skopeo docker-registry containerd iproute2 apache2-utils curl jq openssl umoci runc)
 
 if [[ "${1:-}" == "--list" ]]; then
   printf '%s\n' "${PACKAGES[@]}"

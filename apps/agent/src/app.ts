@@ -81,7 +81,8 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   });
   server.register(registryApi, {
     store,
-    mirrors: (registry) => mirrors.storeFor(registry),
+    mirrors: (registry) =>
+      config.mirror.pushRegistries.includes(registry) ? store : mirrors.storeFor(registry),
     limits: config.registry.limits,
     logger: deps.logger,
     metrics,

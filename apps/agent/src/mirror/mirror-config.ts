@@ -35,6 +35,12 @@ export const mirrorSchema = z
         'upstream names must be unique',
       )
       .describe('Registries mirrored; a request for any other answers 404 at once so containerd moves on.'),
+    pushRegistries: z
+      .array(z.string().refine(isRegistryHost, 'not a registry host name such as registry.example.com'))
+      .default([])
+      .describe(
+        "Names of this cluster's own proxy, as images pushed through it are named (e.g. `registry.example.com`): `?ns=` with one of them serves pushed content, so nodes pulling by that name get it by P2P.",
+      ),
     staleIfErrorSeconds: z
       .number()
       .min(0)
