@@ -146,9 +146,9 @@ function mirrorHelp(cluster) {
   return `
 Mirrored upstreams: ${upstreams.map((u) => `${u.name} (${u.url})`).join(', ')}
 Point containerd at the agent (config_path = "/etc/containerd/certs.d" in its CRI registry config):
-  node apps/agent/dist/main.js setup-containerd --config-path /etc/containerd/certs.d --mirror ${agent} --registries ${upstreams.map((u) => u.name).join(',')}
+  node apps/agent/dist/main.js setup-containerd --config-path /etc/containerd/certs.d --mirror ${agent} --registries ${upstreams.map((u) => `${u.name}=${u.url}`).join(',')}
 which writes /etc/containerd/certs.d/${name}/hosts.toml like:
-  server = "https://${name === 'docker.io' ? 'registry-1.docker.io' : name}"
+  server = "${upstreams[0].url}"
   [host."${agent}"]
     capabilities = ["pull", "resolve"]
     dial_timeout = "500ms"
