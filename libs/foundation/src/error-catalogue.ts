@@ -110,7 +110,8 @@ export const errorCatalogue = {
   KRAKEN_REPLICATION_QUORUM: 'Too few origins took a copy of a blob to acknowledge its upload.',
   KRAKEN_METAINFO_BUSY: 'Too many metainfo computations are running; retry later.',
   KRAKEN_NOT_READY: 'The service is not ready yet (starting, or a dependency is down).',
-  KRAKEN_UPSTREAM_UNKNOWN: 'A request names an upstream registry that the origin is not configured to mirror.',
+  KRAKEN_UPSTREAM_UNKNOWN:
+    'A request names an upstream registry that the origin is not configured to mirror.',
   KRAKEN_UPSTREAM_TAG_NOT_FOUND: 'The upstream registry has no such repository or tag.',
   KRAKEN_UPSTREAM_UNAVAILABLE:
     'The upstream registry failed or could not be reached, and no earlier answer may be served in its place.',

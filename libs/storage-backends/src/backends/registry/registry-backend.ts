@@ -96,7 +96,10 @@ export function createRegistryBackend(options: RegistryBackendOptions): Namespac
       if (res.status !== 200) throw await client.unexpected(res, `manifest ${digest}`);
       const bytes = await readBoundedBody(res.body, MAX_MANIFEST_BYTES);
       if (bytes === undefined)
-        throw new UpstreamResponseError(name, `manifest ${digest} is larger than ${MAX_MANIFEST_BYTES} bytes`);
+        throw new UpstreamResponseError(
+          name,
+          `manifest ${digest} is larger than ${MAX_MANIFEST_BYTES} bytes`,
+        );
       if (range === undefined) return Readable.from([bytes]);
       if (!isWellFormedRange(range) || range.start >= bytes.length)
         throw new InvalidRangeError(key, range, bytes.length);
