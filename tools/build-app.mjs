@@ -1,7 +1,8 @@
 // Bundles an app's src/main.ts (with the workspace libs it imports, resolved through
 // tsconfig path aliases) into dist/main.js; third-party packages stay external.
 // src/config.ts is bundled on its own into dist/config.js, so that tools (the config
-// reference generator, tools/docs-config.mjs) can import the schema without starting the app.
+// reference generator, tools/docs-config.mjs) can import the schema without starting the app;
+// src/api.ts likewise into dist/api.js (the API documents, tools/openapi/main.mjs).
 // What main.ts imports dynamically goes into chunks/ (code splitting), so that the Node.js
 // version check at the top of main.ts runs before anything that needs Node.js 24 is loaded.
 // The version and commit are baked in as KRAKEN_VERSION and KRAKEN_COMMIT.
@@ -14,7 +15,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const { version, commit } = buildInfo();
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/main.ts', ...(existsSync('src/config.ts') ? ['src/config.ts'] : [])],
+  entryPoints: ['src/main.ts', ...['src/config.ts', 'src/api.ts'].filter((entry) => existsSync(entry))],
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -18,6 +18,10 @@ export interface Endpoints {
   'agent-p2p': string[];
   /** With storage 's3': the MinIO endpoint. */
   minio?: string[];
+  /** With `secure`: the push user. */
+  auth?: { username: string; password: string };
+  /** With `secure`: the cluster CA certificate (PEM file). */
+  ca?: string;
 }
 
 /** The MinIO process of a cluster with storage 's3'. */
@@ -46,6 +50,12 @@ export interface Cluster {
   stop(): Promise<void>;
   /** Present when the cluster was started with storage 's3'. */
   readonly minio: Minio | undefined;
+  /** Present when the cluster was started with `secure`: the push user, the CA, skopeo's cert dir. */
+  readonly secure?: {
+    readonly user: { readonly username: string; readonly password: string };
+    readonly caFile: string;
+    readonly certDir: string;
+  };
 }
 
 /**
@@ -112,6 +122,11 @@ export interface ClusterOptions {
     staleIfErrorSeconds?: number;
     resilience?: object;
   }[];
+  /**
+   * TLS on every link between components with a throwaway CA (openssl), mutual TLS on P2P,
+   * pushes authenticated with a generated user. The agents' registries stay plain HTTP.
+   */
+  secure?: boolean;
   overrides?: { origin?: object; tracker?: object; buildIndex?: object; proxy?: object; agent?: object };
 }
 

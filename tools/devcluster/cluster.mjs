@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { minioStorageConfig, startMinio } from './minio.mjs';
 import { CLUSTER_PORT_STRIDE, freePort, planPorts } from './ports.mjs';
 import { startComponent, waitReady } from './processes.mjs';
+import { secureClusterConfig } from './secure-config.mjs';
 
 export { CLUSTER_PORT_STRIDE, DEFAULT_PORTS, freePort } from './ports.mjs';
 
@@ -60,10 +61,16 @@ async function launchCluster(options, ports) {
   };
   const logLevel = options.logLevel ?? 'info';
   const host = '127.0.0.1';
-  const url = (port) => `http://${host}:${port}`;
+  // --secure: TLS on every link between components (the agents' registries stay plain
+  // HTTP on loopback, for the node's clients), mutual TLS on P2P, authenticated pushes.
+  const secure = options.secure ? await secureClusterConfig(dir) : undefined;
+  const scheme = secure === undefined ? 'http' : 'https';
+  const url = (port) => `${scheme}://${host}:${port}`;
+  const agentUrl = (port) => `http://${host}:${port}`;
+  if (secure !== undefined) originRing.scheme = scheme;
   // Every agent and origin computes the same tracker ring; every client lists every build-index.
-  const trackerRing = { nodes: ports.trackers.map((port) => `${host}:${port}`) };
-  const buildIndexNodes = { nodes: ports.buildIndexes.map((port) => `${host}:${port}`) };
+  const trackerRing = { nodes: ports.trackers.map((port) => `${host}:${port}`), scheme };
+  const buildIndexNodes = { nodes: ports.buildIndexes.map((port) => `${host}:${port}`), scheme };
   await mkdir(join(dir, 'config'), { recursive: true });
   await mkdir(join(dir, 'logs'), { recursive: true });
 
@@ -188,6 +195,8 @@ async function launchCluster(options, ports) {
       spec.config.storage = minioStorageConfig(minio.url, spec.name);
   }
 
+  if (secure !== undefined) for (const spec of specs) secure.apply(spec);
+
   const overrideOf = {
     origin: o.origin,
     tracker: o.tracker,
@@ -203,9 +212,10 @@ async function launchCluster(options, ports) {
       name: spec.name,
       app: spec.app,
       configFile,
-      url: url(spec.port),
+      url: spec.app === 'agent' ? agentUrl(spec.port) : url(spec.port),
       logFile: join(dir, 'logs', `${spec.name}.log`),
       cwd: repoRoot,
+      ...(secure === undefined ? {} : { dispatcher: secure.dispatcher }),
     });
   /** Starts a stopped (or killed) component again with its config and waits until it is ready. */
   const restart = async (name) => {
@@ -247,14 +257,27 @@ async function launchCluster(options, ports) {
     origin: ports.origins.map(url),
     tracker: ports.trackers.map(url),
     'build-index': ports.buildIndexes.map(url),
-    agent: ports.agents.map(url),
+    agent: ports.agents.map(agentUrl),
     ...(minio === undefined ? {} : { minio: [minio.url] }),
     'origin-p2p': ports.originsP2p.map((port) => `tcp://${host}:${port}`),
     'agent-p2p': ports.agentsP2p.map((port) => `tcp://${host}:${port}`),
   };
+  if (secure !== undefined) Object.assign(endpoints, secure.endpoints);
   await writeFile(join(dir, 'endpoints.json'), `${JSON.stringify(endpoints, null, 2)}\n`);
   const component = (name) => components.find((c) => c.name === name);
-  return { id, dir, endpoints, components, component, restart, stop, minio };
+  return {
+    id,
+    dir,
+    endpoints,
+    components,
+    component,
+    restart,
+    stop: () => stop().finally(() => secure?.close()),
+    minio,
+    ...(secure === undefined
+      ? {}
+      : { secure: { user: secure.user, caFile: secure.endpoints.ca, certDir: secure.certDir } }),
+  };
 }
 
 /**

@@ -25,6 +25,9 @@ Options:
   --upstream NAME=URL   mirror the registry NAME (as image references name it, e.g. docker.io)
                         from URL: origins pull through it, agents answer containerd's ?ns=NAME.
                         Repeatable. Credentials: NAME=URL,credentials=/path/to/creds.json
+  --secure              TLS on every link (a throwaway CA and certificates made with openssl
+                        under .devcluster/secure/), mutual TLS on P2P, pushes authenticated
+                        with a generated user; endpoints.json gets https URLs, auth and ca
   -h, --help            this help
 Counts and storage apply to every cluster; further instances take the next free ports
 after ${DEFAULT_PORTS.buildIndex} (after ${DEFAULT_PORTS.buildIndex + CLUSTER_PORT_STRIDE} in cluster b).
@@ -52,6 +55,7 @@ try {
       'build-indexes': { type: 'string', default: '1' },
       storage: { type: 'string', default: 'filesystem' },
       upstream: { type: 'string', multiple: true, default: [] },
+      secure: { type: 'boolean', default: false },
     },
   }));
 } catch (err) {
@@ -69,6 +73,7 @@ const count = (name, value) => {
 };
 const clusterCount = count('clusters', flags.clusters);
 if (clusterCount > 2) usageError(`--clusters must be 1 or 2, got "${flags.clusters}"`);
+if (flags.secure && clusterCount > 1) usageError('--secure runs one cluster; drop --clusters');
 const origins = count('origins', flags.origins);
 const replicas = flags.replicas === undefined ? undefined : count('replicas', flags.replicas);
 const trackers = count('trackers', flags.trackers);
@@ -100,6 +105,7 @@ const shared = {
   storage: flags.storage,
   ...(replicas ? { replicas } : {}),
   ...(upstreams.length > 0 ? { upstreams } : {}),
+  ...(flags.secure ? { secure: true } : {}),
 };
 /** Rules of --clusters 2, in the build-index's config contract. */
 const RULES = {
@@ -135,6 +141,7 @@ try {
 const hostOf = (u) => new URL(u).host;
 const endpointLines = (endpoints) =>
   Object.entries(endpoints)
+    .filter(([, urls]) => Array.isArray(urls))
     .map(([name, urls]) => `  ${name.padEnd(12)} ${urls.join('  ')}`)
     .join('\n');
 const [first, second] = running.list;
@@ -164,8 +171,15 @@ Kraken devcluster is running. State and logs: ${dir}
 Endpoints (also in ${join(dir, 'endpoints.json')}):
 ${endpointLines(first.endpoints)}
 
-Push an image through the proxy, then pull it through an agent:
-  skopeo copy --dest-tls-verify=false docker://docker.io/${image} docker://${hostOf(first.endpoints.proxy[0])}/${image}
+${
+  first.secure === undefined
+    ? `Push an image through the proxy, then pull it through an agent:
+  skopeo copy --dest-tls-verify=false docker://docker.io/${image} docker://${hostOf(first.endpoints.proxy[0])}/${image}`
+    : `Secure mode: every link is TLS with the CA ${first.secure.caFile}; pushes need
+  user ${first.secure.user.username}, password ${first.secure.user.password}
+Push an image through the proxy, then pull it through an agent (plain HTTP on loopback):
+  skopeo copy --dest-creds ${first.secure.user.username}:${first.secure.user.password} --dest-cert-dir ${first.secure.certDir} docker://docker.io/${image} docker://${hostOf(first.endpoints.proxy[0])}/${image}`
+}
   skopeo copy --src-tls-verify=false docker://${hostOf(first.endpoints.agent[0])}/${image} oci:/tmp/busybox:latest
 
 ${mirrorHelp(first)}

@@ -1,5 +1,6 @@
 // Child-process supervision for the devcluster and multi-process tests: start a
 // component binary, capture its logs to a file, wait for readiness, stop it cleanly.
+import { fetch } from 'undici';
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * Starts `node apps/<app>/dist/main.js --config <file>`; logs go to `logFile`.
  * Returns { name, child, url, stop(signal), exited }.
  */
-export function startComponent({ name, app, configFile, url, logFile, cwd, env }) {
+export function startComponent({ name, app, configFile, url, logFile, cwd, env, dispatcher }) {
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, [`apps/${app}/dist/main.js`, '--config', configFile], {
     cwd,
@@ -23,6 +24,7 @@ export function startComponent({ name, app, configFile, url, logFile, cwd, env }
     name,
     app,
     url,
+    dispatcher,
     child,
     logFile,
     exited,
@@ -48,7 +50,11 @@ export async function waitReady(component, timeoutMs = 30_000) {
       );
     }
     try {
-      const res = await fetch(`${component.url}/readiness`, { signal: AbortSignal.timeout(2000) });
+      // A secure cluster's components need the cluster CA and a client certificate.
+      const res = await fetch(`${component.url}/readiness`, {
+        signal: AbortSignal.timeout(2000),
+        ...(component.dispatcher === undefined ? {} : { dispatcher: component.dispatcher }),
+      });
       if (res.status === 200) return;
       last = `${res.status} ${await res.text()}`;
     } catch (err) {

@@ -15,7 +15,8 @@ set -euo pipefail
 # curl, jq:        health probes and JSON handling in shell scripts
 # openssl:         makes the CA and signing certificates of the registry token-auth tests
 # umoci, runc:     umoci assembles the container image (npm run image); its e2e test runs it with runc
-PACKAGES=(skopeo docker-registry containerd iproute2 apache2-utils curl jq openssl umoci runc)
+# python3-venv:    Python 3 with venv, for the Python test tools (tools/install/python-tools.sh)
+PACKAGES=(skopeo docker-registry containerd iproute2 apache2-utils curl jq openssl umoci runc python3-venv)
 
 if [[ "${1:-}" == "--list" ]]; then
   printf '%s\n' "${PACKAGES[@]}"

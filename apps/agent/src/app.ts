@@ -11,6 +11,7 @@ import { createBuildIndexClusterClient } from '@kraken/build-index';
 import { createOriginRingClient } from '@kraken/origin';
 import { registryApi } from '@kraken/registry-api';
 import {
+  createClientTls,
   createHttpServer,
   createMetrics,
   createServiceApp,
@@ -34,13 +35,15 @@ export type App = ServiceApp;
 
 export function createApp(config: Config, deps: { logger: Logger }): App {
   const metrics = createMetrics('agent');
-  const originRing = createLiveRing(config.origins, { logger: deps.logger });
-  const origin = createOriginRingClient({ ring: originRing });
-  const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger });
-  const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing });
+  const clientTls = createClientTls(config.tls.client, { logger: deps.logger });
+  const { connect } = clientTls;
+  const originRing = createLiveRing(config.origins, { logger: deps.logger, connect });
+  const origin = createOriginRingClient({ ring: originRing, connect });
+  const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger, connect });
+  const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing, connect });
   const cache = createContentCache({ root: config.cache.dir, maxBytes: config.cache.maxBytes, metrics });
-  const trackerRing = createLiveRing(config.trackers, { logger: deps.logger });
-  const tracker = createTrackerRingClient({ ring: trackerRing });
+  const trackerRing = createLiveRing(config.trackers, { logger: deps.logger, connect });
+  const tracker = createTrackerRingClient({ ring: trackerRing, connect });
   const p2pLogger = deps.logger.child({ component: 'p2p' });
   const node = createPeerNode({ config: config.p2p, announcer: tracker, logger: p2pLogger, metrics });
   const fetcher = createSwarmFetcher({
@@ -73,6 +76,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   const server = createHttpServer({
     logger: deps.logger,
     metrics,
+    tls: config.tls.server,
     readinessChecks: [
       { name: 'cache', check: (signal) => cache.check(signal) },
       { name: 'origin', check: (signal) => origin.ping(signal) },
@@ -100,6 +104,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     describe: {
       cache: config.cache.dir,
       p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}`,
+      p2pMembership: node.membership,
       ...(config.mirror.upstreams.length === 0
         ? {}
         : { mirrors: config.mirror.upstreams.map((u) => u.name).join(', ') }),
@@ -116,6 +121,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
       await Promise.all([origin.close(), buildIndex.close(), tracker.close(), cache.close()]);
       trackerRing.close();
       buildIndexRing.close();
+      clientTls.close();
     },
   });
 }

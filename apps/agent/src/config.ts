@@ -4,7 +4,7 @@ import { originRingSchema } from '@kraken/origin';
 import { buildIndexRingSchema } from '@kraken/build-index';
 import { peerConfigShape, trackerRingSchema } from '@kraken/p2p-core';
 import { registryLimitsSchema } from '@kraken/registry-api';
-import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+import { listenSchema, loggingSchema, tlsSchema, tracingSchema } from '@kraken/service-kit';
 import { mirrorSchema } from './mirror/mirror-config.js';
 
 export const configSchema = z
@@ -71,6 +71,9 @@ export const configSchema = z
         'Peer-to-peer distribution: blobs larger than one piece come through the swarm, the rest straight from an origin.',
       ),
     mirror: mirrorSchema,
+    tls: tlsSchema.describe(
+      'TLS of requests to the origins, build-index and trackers (`client`), and of the registry on `listen` (`server`; plain HTTP by default, as containerd reaches it on localhost).',
+    ),
     logging: loggingSchema,
     tracing: tracingSchema,
   })

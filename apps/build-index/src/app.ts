@@ -16,6 +16,7 @@ import type { Clock } from '@kraken/foundation';
 import { createOriginRingClient, type OriginClient } from '@kraken/origin';
 import { createLiveRing } from '@kraken/hashring';
 import {
+  createClientTls,
   createHttpServer,
   createMetrics,
   createServiceApp,
@@ -45,6 +46,9 @@ export interface AppDeps {
 export function createApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetrics('build-index');
+  // TLS of every request to another component; a bad file fails here, before anything opens.
+  const clientTls = createClientTls(config.tls.client, { logger });
+  const { connect } = clientTls;
   const backend =
     deps.backend ??
     createResilientBackend({
@@ -55,7 +59,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       metricsByBackend: false,
     });
   // Existence checks ask a blob's owners on the origin ring, in order.
-  const originRing = createLiveRing(config.origins, { logger });
+  const originRing = createLiveRing(config.origins, { logger, connect });
   const ownRing = deps.origin === undefined;
   const origin =
     deps.origin ??
@@ -64,6 +68,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       connections: config.origin.connections,
       headersTimeoutMs: config.origin.timeoutMs,
       bodyTimeoutMs: config.origin.timeoutMs,
+      connect,
     });
   const { advertiseUrl, clusterId } = config.replication;
   const cluster = createBuildIndexCluster({
@@ -75,6 +80,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     nodeId: advertiseUrl ?? `${config.listen.host}:${config.listen.port}`,
     logger,
     metrics,
+    connect,
     ...(deps.now ? { now: deps.now } : {}),
   });
   const closure = {
@@ -102,11 +108,14 @@ export function createApp(config: Config, deps: AppDeps): App {
     closure,
     logger,
     metrics,
+    connect,
     ...(deps.replicationClock ? { clock: deps.replicationClock } : {}),
   });
   const server = createHttpServer({
     logger,
     metrics,
+    tls: config.tls.server,
+    writers: config.tls.writers,
     readinessChecks: [
       { name: 'storage', check: (signal) => backend.check(signal) },
       { name: 'origin', check: (signal) => origin.ping(signal) },
@@ -161,6 +170,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       await cluster.close();
       await Promise.all([origin.close(), backend.close()]);
       originRing.close();
+      clientTls.close();
     },
   });
   listeningUrl = () => app.url;

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { originRingSchema } from '@kraken/origin';
 import { buildIndexPeersSchema, replicationConfigSchema } from '@kraken/build-index';
-import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+import { listenSchema, loggingSchema, tlsShape, tlsWritersSchema, tracingSchema } from '@kraken/service-kit';
 import { backendResilienceSchema, storageBackendSchema } from '@kraken/storage-backends';
 
 const originSchema = z
@@ -65,6 +65,17 @@ export const configSchema = z
     contentCheck: contentCheckSchema,
     cluster: buildIndexPeersSchema,
     replication: replicationConfigSchema,
+    tls: z
+      .object({
+        ...tlsShape,
+        // Tag and manifest pushes, and the nodes of this and other clusters replicating.
+        writers: tlsWritersSchema(['proxy', 'build-index']),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'TLS of the API and of requests to the origins, the peers and other clusters; with client certificates, only `writers` may write tags, manifest records, replicas and replication rules.',
+      ),
     logging: loggingSchema,
     tracing: tracingSchema,
   })

@@ -15,6 +15,6 @@ export type App = ServiceApp;
 
 export function createApp(config: Config, deps: { logger: Logger }): App {
   const metrics = createMetrics('operator');
-  const server = createHttpServer({ logger: deps.logger, metrics });
+  const server = createHttpServer({ logger: deps.logger, metrics, tls: config.tls.server });
   return createServiceApp({ component: 'operator', server, listen: config.listen, logger: deps.logger });
 }

@@ -1,10 +1,15 @@
 /** Configuration of the operator binary. */
 import { z } from 'zod';
-import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+import { listenSchema, loggingSchema, serverTlsSchema, tracingSchema } from '@kraken/service-kit';
 
 export const configSchema = z
   .object({
     listen: listenSchema(15010),
+    tls: z
+      .object({ server: serverTlsSchema.optional() })
+      .strict()
+      .prefault({})
+      .describe('TLS of the operational endpoints; the operator makes no requests to other components.'),
     logging: loggingSchema,
     tracing: tracingSchema,
   })

@@ -20,6 +20,7 @@ import {
   createTrackerRingClient,
 } from '@kraken/p2p-core';
 import {
+  createClientTls,
   createHttpServer,
   createMetrics,
   createServiceApp,
@@ -45,6 +46,9 @@ export interface AppDeps {
 export function createApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetrics('origin');
+  // TLS of every request to another component; a bad file fails here, before anything opens.
+  const clientTls = createClientTls(config.tls.client, { logger });
+  const { connect } = clientTls;
   const storage = createOriginStorage(config, {
     logger,
     metrics,
@@ -54,6 +58,8 @@ export function createApp(config: Config, deps: AppDeps): App {
   const server = createHttpServer({
     logger,
     metrics,
+    tls: config.tls.server,
+    writers: config.tls.writers,
     readinessChecks: [
       { name: 'storage', check: (signal) => store.check(signal) },
       { name: 'cache', check: (signal) => store.checkLocal(signal) },
@@ -61,8 +67,8 @@ export function createApp(config: Config, deps: AppDeps): App {
   });
   const metainfo = createOriginMetainfo({ store });
   // The origin ring: peers probed on /readiness, so a starting origin gets no copies.
-  const originRing = createLiveRing(config.origins, { logger });
-  const peers = createOriginRingClient({ ring: originRing });
+  const originRing = createLiveRing(config.origins, { logger, connect });
+  const peers = createOriginRingClient({ ring: originRing, connect });
   const self = config.replication.self ?? formatHostPort(config.listen.host, config.listen.port);
   const replication = createOriginReplication({
     ring: originRing,
@@ -74,10 +80,16 @@ export function createApp(config: Config, deps: AppDeps): App {
     metrics,
     timers: systemClock,
   });
-  const trackerRing = createLiveRing(config.trackers, { logger });
-  const tracker = createTrackerRingClient({ ring: trackerRing });
+  const trackerRing = createLiveRing(config.trackers, { logger, connect });
+  const tracker = createTrackerRingClient({ ring: trackerRing, connect });
   const p2pLogger = logger.child({ component: 'p2p' });
-  const node = createPeerNode({ config: config.p2p, announcer: tracker, origin: true, logger: p2pLogger });
+  const node = createPeerNode({
+    config: config.p2p,
+    announcer: tracker,
+    origin: true,
+    logger: p2pLogger,
+    metrics,
+  });
   const seeder = createSwarmSeeder({
     scheduler: node.scheduler,
     metainfo: async (digest) => (await metainfo.get(digest))?.metainfo,
@@ -124,6 +136,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     describe: {
       storage: storage.name,
       p2p: `${config.p2p.listen.host}:${config.p2p.listen.port}`,
+      p2pMembership: node.membership,
       ...(upstreams.names.length === 0 ? {} : { upstreams: upstreams.names.join(', ') }),
     },
     beforeListen: async () => {
@@ -144,6 +157,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       trackerRing.close();
       await storage.close();
       await upstreams.close();
+      clientTls.close();
     },
   });
 }

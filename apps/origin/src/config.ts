@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { originRingSchema } from '@kraken/origin';
 import { originLimitsSchema, originReplicationSchema } from '@kraken/origin';
 import { peerConfigSchema, trackerRingSchema } from '@kraken/p2p-core';
-import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+import { listenSchema, loggingSchema, tlsShape, tlsWritersSchema, tracingSchema } from '@kraken/service-kit';
 import { namespaceRuleSchema, storageBackendSchema, backendResilienceSchema } from '@kraken/storage-backends';
 import { originCacheSchema, originUpstreamsSchema, writeBackSchema } from '@kraken/origin';
 
@@ -64,6 +64,17 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('Seeding over P2P, on demand from the tracker.'),
+    tls: z
+      .object({
+        ...tlsShape,
+        // Blob pushes, copies among the owners, copies from other clusters, seed requests.
+        writers: tlsWritersSchema(['proxy', 'origin', 'build-index', 'tracker']),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'TLS of the blob API and of requests to other origins and the trackers; with client certificates, only `writers` may store, delete, upload or ask for seeding.',
+      ),
     logging: loggingSchema,
     tracing: tracingSchema,
   })

@@ -6,8 +6,9 @@ import { createLiveRing } from '@kraken/hashring';
 import { createBuildIndexClusterClient } from '@kraken/build-index';
 import { createOriginRingClient } from '@kraken/origin';
 import { createProxyRegistryStore } from './registry-store.js';
-import { createFsUploadStore, registryApi } from '@kraken/registry-api';
+import { createFsUploadStore, createRegistryAuth, registryApi } from '@kraken/registry-api';
 import {
+  createClientTls,
   createHttpServer,
   createMetrics,
   createServiceApp,
@@ -21,18 +22,24 @@ export type App = ServiceApp;
 
 export function createApp(config: Config, deps: { logger: Logger }): App {
   const metrics = createMetrics('proxy');
-  const originRing = createLiveRing(config.origins, { logger: deps.logger });
-  const origin = createOriginRingClient({ ring: originRing });
-  const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger });
-  const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing });
+  // Its certificate is the identity the origins and the build-index let write.
+  const clientTls = createClientTls(config.tls.client, { logger: deps.logger });
+  const { connect } = clientTls;
+  const originRing = createLiveRing(config.origins, { logger: deps.logger, connect });
+  const origin = createOriginRingClient({ ring: originRing, connect });
+  const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger, connect });
+  const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing, connect });
   const uploads = createFsUploadStore({ ...config.registry.uploads, logger: deps.logger });
   const blobCache =
     config.cache.blobBytes > 0
       ? createContentCache({ root: config.cache.blobDir, maxBytes: config.cache.blobBytes, metrics })
       : undefined;
+  // Off unless configured: then every request needs credentials (see auth in the config docs).
+  const auth = createRegistryAuth(config.auth, { logger: deps.logger, metrics });
   const server = createHttpServer({
     logger: deps.logger,
     metrics,
+    tls: config.tls.server,
     readinessChecks: [
       { name: 'origin', check: (signal) => origin.ping(signal) },
       { name: 'build-index', check: (signal) => buildIndex.ping(signal) },
@@ -51,6 +58,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     limits: config.registry.limits,
     logger: deps.logger,
     metrics,
+    ...(auth === undefined ? {} : { authorize: auth.authorize }),
   });
 
   return createServiceApp({
@@ -61,19 +69,23 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     describe: {
       origins: originRing.members().map((node) => node.url),
       buildIndex: buildIndexRing.members().map((node) => node.url),
+      auth: auth !== undefined,
     },
     beforeListen: async () => {
+      await auth?.start();
       await originRing.start();
       await buildIndexRing.start();
       await blobCache?.start();
       uploads.start();
     },
     afterClose: async () => {
+      auth?.close();
       await uploads.close();
       await blobCache?.close();
       await Promise.all([origin.close(), buildIndex.close()]);
       originRing.close();
       buildIndexRing.close();
+      clientTls.close();
     },
   });
 }

@@ -2,13 +2,14 @@
 import { z } from 'zod';
 import { originRingSchema } from '@kraken/origin';
 import { buildIndexRingSchema } from '@kraken/build-index';
-import { registryApiConfigSchema } from '@kraken/registry-api';
-import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+import { registryApiConfigSchema, registryAuthConfigSchema } from '@kraken/registry-api';
+import { listenSchema, loggingSchema, tlsSchema, tracingSchema } from '@kraken/service-kit';
 
 export const configSchema = z
   .object({
     listen: listenSchema(15000),
     registry: registryApiConfigSchema,
+    auth: registryAuthConfigSchema,
     origins: originRingSchema.describe(
       'The origin ring blobs and manifests are written to; `replicas` must match the origins’ own.',
     ),
@@ -47,6 +48,7 @@ export const configSchema = z
       .strict()
       .prefault({})
       .describe('In-memory caches of the read path.'),
+    tls: tlsSchema,
     logging: loggingSchema,
     tracing: tracingSchema,
   })

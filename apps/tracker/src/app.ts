@@ -7,6 +7,7 @@ import { createLiveRing } from '@kraken/hashring';
 import { createOriginRingClient } from '@kraken/origin';
 import { createPeerPolicy, createPeerStore, createTrackerRoutes } from '@kraken/tracker';
 import {
+  createClientTls,
   createHttpServer,
   createMetrics,
   createServiceApp,
@@ -31,15 +32,19 @@ export function createApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const { tracker } = config;
   const metrics = deps.metrics ?? createMetrics('tracker');
-  const originRing = createLiveRing(config.origins, { logger });
+  const clientTls = createClientTls(config.tls.client, { logger });
+  const { connect } = clientTls;
+  const originRing = createLiveRing(config.origins, { logger, connect });
   const origin = createOriginRingClient({
     ring: originRing,
+    connect,
     connections: config.origin.connections,
     metainfoTimeoutMs: config.origin.metainfoTimeoutMs,
   });
   const server = createHttpServer({
     logger,
     metrics,
+    tls: config.tls.server,
     readinessChecks: [{ name: 'origin', check: (signal) => origin.ping(signal) }],
   });
   const routes = createTrackerRoutes({
@@ -80,6 +85,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     afterClose: async () => {
       await origin.close();
       originRing.close();
+      clientTls.close();
     },
   });
 }

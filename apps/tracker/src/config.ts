@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { originRingSchema } from '@kraken/origin';
 import { trackerConfigSchema } from '@kraken/tracker';
-import { listenSchema, loggingSchema, tracingSchema } from '@kraken/service-kit';
+import { listenSchema, loggingSchema, tlsSchema, tracingSchema } from '@kraken/service-kit';
 
 const originSchema = z
   .object({
@@ -51,6 +51,7 @@ export const configSchema = z
       'The origin ring: a blob’s metainfo comes from, and seeding is asked of, its owners.',
     ),
     origin: originSchema,
+    tls: tlsSchema,
     logging: loggingSchema,
     tracing: tracingSchema,
   })

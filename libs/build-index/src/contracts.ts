@@ -17,12 +17,32 @@
  * Errors from every /v1/ endpoint: {error: {code, message, detail?}}.
  */
 import { z } from 'zod';
-import { MAX_MANIFEST_BYTES } from '@kraken/oci-content';
+import {
+  MAX_MANIFEST_BYTES,
+  digestParamSchema,
+  repositoryNameParamSchema,
+  tagParamSchema,
+} from '@kraken/oci-content';
 
 /** Names the cluster a manifest record PUT was replicated from: it is not sent back there. */
 export const REPLICATED_FROM_HEADER = 'x-kraken-replicated-from';
 
+export const repositoryParamsSchema = z.object({ repo: repositoryNameParamSchema });
+export const tagParamsSchema = repositoryParamsSchema.extend({ tag: tagParamSchema });
+export const manifestParamsSchema = repositoryParamsSchema.extend({ digest: digestParamSchema });
+
 export const tagValueSchema = z.object({ digest: z.string() });
+/** The body of a tag PUT: the manifest the tag points at. */
+export const tagPutSchema = z.object({ digest: digestParamSchema });
+/** A tag's value as GET and PUT answer it. */
+export const tagAnswerSchema = z
+  .object({
+    digest: z.string(),
+    updatedAt: z.string().describe('When the write was accepted, by its first node (ISO 8601).'),
+    version: z.string().describe('The version of the write; newer versions win.'),
+  })
+  .strict();
+export type TagAnswer = z.output<typeof tagAnswerSchema>;
 export const tagListSchema = z.object({ tags: z.array(z.string()) });
 export const repositoryListSchema = z.object({ repositories: z.array(z.string()) });
 

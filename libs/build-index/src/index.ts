@@ -6,6 +6,7 @@
  * resolve references with (client/).
  */
 export { createBuildIndexRoutes } from './api/routes.js';
+export { buildIndexRouteContracts } from './route-contracts.js';
 export { createBuildIndexClient } from './client/build-index-client.js';
 export type { BuildIndexClient } from './client/client-types.js';
 export { createBuildIndexClusterClient } from './client/cluster-client.js';

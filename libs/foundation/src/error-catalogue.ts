@@ -16,6 +16,8 @@ export const errorCatalogue = {
     'A remote service could not be reached, or the exchange broke before an answer.',
   KRAKEN_INTERNAL: 'An unexpected server error; the body carries no detail.',
   KRAKEN_REQUEST_ABORTED: 'The client went away before its request body was complete.',
+  KRAKEN_IDENTITY_FORBIDDEN:
+    'A write (PUT, POST, PATCH, DELETE) from a client whose verified certificate names no identity allowed to write, or from a client without one.',
 
   // oci-content: the content model
   KRAKEN_INVALID_DIGEST: 'A digest string is malformed or uses an unsupported algorithm.',
@@ -66,6 +68,8 @@ export const errorCatalogue = {
   KRAKEN_REGISTRY_UNAUTHORIZED: 'UNAUTHORIZED: authentication required.',
   KRAKEN_REGISTRY_DENIED: 'DENIED: access to the resource is denied.',
   KRAKEN_REGISTRY_TOO_MANY_REQUESTS: 'TOOMANYREQUESTS: the client is rate limited.',
+  KRAKEN_REGISTRY_AUTH_CONFIG_INVALID:
+    'An auth file of the registry (htpasswd, groups, token public key) that cannot be used; names the file and line, never a secret.',
 
   // p2p-core: the peer side of the swarm
   KRAKEN_P2P_FRAME_TOO_LARGE: 'A frame longer than the hard limit for its type.',
@@ -97,6 +101,8 @@ export const errorCatalogue = {
   KRAKEN_P2P_TOO_MANY_CONNECTIONS: 'The connection limit was reached.',
   KRAKEN_P2P_SELF_CONNECTION: 'The handshake carried this peer’s own id.',
   KRAKEN_P2P_UNEXPECTED_PEER: 'A dialed peer answered with another peer id.',
+  KRAKEN_P2P_PEER_REFUSED:
+    'A peer did not prove membership of the cluster (TLS verification or the cluster token challenge) before the handshake.',
   KRAKEN_P2P_MANAGER_CLOSED: 'The connection manager is closed.',
   KRAKEN_P2P_ALREADY_LISTENING: 'The connection manager already listens.',
 

@@ -4,6 +4,7 @@
  * rendezvous ring (lookups never see a half-updated one) and tell the health
  * tracker which nodes to follow.
  */
+import { Agent, type buildConnector } from 'undici';
 import { parseDnsTarget, type DnsResolver } from './dns-members.js';
 import { NoHealthyNodeError } from './errors.js';
 import { createHealthTracker, type HealthListener, type NodeHealth } from './health-tracker.js';
@@ -47,6 +48,11 @@ export interface LiveRingDeps {
   readonly logger?: RingLogger;
   /** Replaces the HTTP GET probe (config `health.active.path`). */
   readonly probe?: HealthProbe;
+  /**
+   * Opens the HTTP probe's connections (undici's `connect`): TLS with the component's
+   * client files, as its ring clients use. Absent, undici's defaults.
+   */
+  readonly connect?: buildConnector.connector | undefined;
 }
 
 /** The membership source a config describes. */
@@ -68,8 +74,16 @@ export function createLiveRing(config: RingConfig, deps: LiveRingDeps = {}): Liv
     { source, refreshIntervalMs: config.refreshIntervalMs },
     { resolver: deps.resolver, timers: deps.timers, logger: deps.logger },
   );
+  // The probe's own connections, closed with the ring.
+  const probeAgent =
+    deps.probe === undefined && deps.connect !== undefined ? new Agent({ connect: deps.connect }) : undefined;
   const health = createHealthTracker(config.health, {
-    probe: deps.probe ?? createHttpHealthProbe(config.health.active.path),
+    probe:
+      deps.probe ??
+      createHttpHealthProbe(
+        config.health.active.path,
+        probeAgent === undefined ? {} : { dispatcher: probeAgent },
+      ),
     timers: deps.timers,
     logger: deps.logger,
   });
@@ -110,6 +124,7 @@ export function createLiveRing(config: RingConfig, deps: LiveRingDeps = {}): Liv
     close() {
       membership.close();
       health.close();
+      void probeAgent?.close().catch(() => {});
     },
   };
 }

@@ -44,3 +44,10 @@ export {
   isRegistryHost,
   MAX_REPOSITORY_NAME_LENGTH,
 } from './reference-names.js';
+export {
+  DIGEST_PATTERN,
+  digestParamSchema,
+  digestStringSchema,
+  repositoryNameParamSchema,
+  tagParamSchema,
+} from './name-schemas.js';

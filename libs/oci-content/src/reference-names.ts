@@ -9,8 +9,10 @@ import { InvalidRepositoryNameError, InvalidTagError } from './errors.js';
 export const MAX_REPOSITORY_NAME_LENGTH = 255;
 
 const COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
-const REPOSITORY_NAME = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+/** The spec's grammar of repository names (their length is limited apart). */
+export const REPOSITORY_NAME_PATTERN = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+/** The spec's grammar of tags. */
+export const TAG_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 
 /** Returns the name when it is a valid repository name; throws InvalidRepositoryNameError otherwise. */
 export function parseRepositoryName(input: string): string {
@@ -19,26 +21,28 @@ export function parseRepositoryName(input: string): string {
   if (input.length > MAX_REPOSITORY_NAME_LENGTH) {
     throw new InvalidRepositoryNameError(`repository name exceeds ${MAX_REPOSITORY_NAME_LENGTH} characters`);
   }
-  if (!REPOSITORY_NAME.test(input))
+  if (!REPOSITORY_NAME_PATTERN.test(input))
     throw new InvalidRepositoryNameError(`invalid repository name "${truncate(input)}"`);
   return input;
 }
 
 /** Returns the tag when it is valid; throws InvalidTagError otherwise. */
 export function parseTag(input: string): string {
-  if (typeof input !== 'string' || !TAG.test(input))
+  if (typeof input !== 'string' || !TAG_PATTERN.test(input))
     throw new InvalidTagError(`invalid tag "${truncate(String(input))}"`);
   return input;
 }
 
 export function isRepositoryName(input: string): boolean {
   return (
-    typeof input === 'string' && input.length <= MAX_REPOSITORY_NAME_LENGTH && REPOSITORY_NAME.test(input)
+    typeof input === 'string' &&
+    input.length <= MAX_REPOSITORY_NAME_LENGTH &&
+    REPOSITORY_NAME_PATTERN.test(input)
   );
 }
 
 export function isTag(input: string): boolean {
-  return typeof input === 'string' && TAG.test(input);
+  return typeof input === 'string' && TAG_PATTERN.test(input);
 }
 
 // A registry host as image references name it: DNS labels (lower case, as containerd

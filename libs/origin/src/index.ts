@@ -6,6 +6,7 @@
  */
 export { originLimitsSchema } from './api/limits.js';
 export { createOriginRoutes } from './api/routes.js';
+export { originRouteContracts } from './api/route-contracts.js';
 export type { OriginClient } from './client/client-types.js';
 export { createOriginClient } from './client/origin-client.js';
 export { createOriginRingClient } from './client/ring-client.js';

@@ -7,7 +7,13 @@
  */
 export { MIN_PIECE_LENGTH, pieceLengthFor } from './metainfo/piece-length.js';
 export type { Metainfo } from './metainfo/metainfo.js';
-export { MAX_METAINFO_BYTES, parseMetainfo, serializeMetainfo, metainfoId } from './metainfo/metainfo.js';
+export {
+  MAX_METAINFO_BYTES,
+  metainfoId,
+  metainfoSchema,
+  parseMetainfo,
+  serializeMetainfo,
+} from './metainfo/metainfo.js';
 export type { GenerateMetainfoOptions } from './metainfo/metainfo-generator.js';
 export { generateMetainfo } from './metainfo/metainfo-generator.js';
 

@@ -86,4 +86,11 @@ describe('error mapper', () => {
   it('adds Retry-After when a back-off is known', () => {
     expect(mapError(new TooManyRequestsError('slow down', 30)).headers).toEqual({ 'retry-after': '30' });
   });
+
+  it('adds the WWW-Authenticate challenge of an authentication failure', () => {
+    const challenge = 'Basic realm="kraken"';
+    const response = mapError(new UnauthorizedError('authentication required', challenge));
+    expect(response.statusCode).toBe(401);
+    expect(response.headers).toEqual({ 'www-authenticate': challenge });
+  });
 });

@@ -5,7 +5,7 @@
  * else falls back on its HTTP status, and server-side failures never show internals.
  */
 import { KrakenError } from '@kraken/foundation';
-import { TooManyRequestsError } from './errors.js';
+import { TooManyRequestsError, UnauthorizedError } from './errors.js';
 import type { EndpointKind } from './request/registry-path.js';
 
 /**
@@ -108,6 +108,9 @@ export function mapError(err: unknown, endpoint?: EndpointKind): OciErrorRespons
   const headers: Record<string, string> = {};
   if (err instanceof TooManyRequestsError && err.retryAfterSeconds !== undefined) {
     headers['retry-after'] = String(err.retryAfterSeconds);
+  }
+  if (err instanceof UnauthorizedError && err.challenge !== undefined) {
+    headers['www-authenticate'] = err.challenge;
   }
   if (status >= 500) {
     // Messages of server-side failures may name hosts, paths or keys: keep them in the logs.

@@ -135,10 +135,17 @@ export class RegistryOptionsError extends KrakenError {
   }
 }
 
-/** (store/auth hooks) Authentication is required. */
+/**
+ * (store/auth hooks) Authentication is required, or the credentials sent are not valid.
+ * `challenge` becomes the `WWW-Authenticate` header, which tells the client how to
+ * authenticate (Basic, or where to get a Bearer token for which scope).
+ */
 export class UnauthorizedError extends KrakenError {
-  constructor(message = 'authentication required') {
+  readonly challenge: string | undefined;
+
+  constructor(message = 'authentication required', challenge?: string) {
     super('KRAKEN_REGISTRY_UNAUTHORIZED', message, { statusCode: 401 });
+    this.challenge = challenge;
   }
 }
 
@@ -156,5 +163,15 @@ export class TooManyRequestsError extends KrakenError {
   constructor(message = 'too many requests', retryAfterSeconds?: number) {
     super('KRAKEN_REGISTRY_TOO_MANY_REQUESTS', message, { statusCode: 429 });
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * An auth file (htpasswd, groups, the token issuer's public key) or auth setting that
+ * cannot be used. The message names the file and line; it never quotes a hash or key.
+ */
+export class AuthConfigError extends KrakenError {
+  constructor(message: string) {
+    super('KRAKEN_REGISTRY_AUTH_CONFIG_INVALID', message);
   }
 }

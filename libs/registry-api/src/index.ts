@@ -1,7 +1,7 @@
 /**
  * @kraken/registry-api: the server side of the OCI Distribution Specification v1.1 as
  * a fastify plugin, over a small storage seam (`RegistryStore`) and a disk-backed
- * upload session store.
+ * upload session store, with an auth hook and the htpasswd and token auth behind it.
  */
 export { registryApi, registerRegistryApi } from './registry-api-plugin.js';
 export type { RegistryApiOptions } from './registry-api-plugin.js';
@@ -25,6 +25,17 @@ export type {
   VerifiedUpload,
 } from './uploads/upload-store.js';
 export { registryApiConfigSchema, uploadsConfigSchema, registryLimitsSchema } from './registry-api-config.js';
+export { requiredAccess } from './auth/registry-access.js';
+export type {
+  RegistryAccess,
+  RegistryAction,
+  RegistryAuthorizer,
+  RepositoryAccess,
+} from './auth/registry-access.js';
+export { createRegistryAuth } from './auth/registry-auth.js';
+export type { RegistryAuth, RegistryAuthDeps } from './auth/registry-auth.js';
+export { registryAuthConfigSchema } from './auth/auth-config.js';
+export type { RegistryAuthConfig } from './auth/auth-config.js';
 export type { RegistryApiConfig, UploadsConfig, RegistryLimits } from './registry-api-config.js';
 export {
   repositoryNameSchema,
@@ -55,4 +66,5 @@ export {
   UnauthorizedError,
   DeniedError,
   TooManyRequestsError,
+  AuthConfigError,
 } from './errors.js';

@@ -1,10 +1,12 @@
 /**
  * The fastify plugin: one wildcard route under `/v2/`, dispatched by endpoint and
- * method to the handlers, with the plugin's own body handling (request bodies are
- * never buffered by fastify), OCI error responses and the API version header.
+ * method to the handlers after the auth hook has allowed it, with the plugin's own body
+ * handling (request bodies are never buffered by fastify), OCI error responses and the
+ * API version header.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { silentLogger, type Logger, type Metrics } from '@kraken/service-kit';
+import { requiredAccess, type RegistryAuthorizer } from './auth/registry-access.js';
 import { deleteBlob, getBlob } from './routes/blob-routes.js';
 import { getBase, listReferrers, listRepositories, listTags } from './routes/discovery-routes.js';
 import { mapError } from './error-mapper.js';
@@ -41,6 +43,12 @@ export interface RegistryApiOptions {
    * this option every `ns` gets that answer.
    */
   readonly mirrors?: (registry: string) => ReadableRegistryStore | undefined;
+  /**
+   * Runs before every endpoint with the access the request needs (`requiredAccess`);
+   * throws UnauthorizedError (401 with its challenge) or DeniedError (403) to refuse.
+   * `createRegistryAuth(config).authorize` is one. Without it every request is allowed.
+   */
+  readonly authorize?: RegistryAuthorizer;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -108,6 +116,7 @@ export const registryApi: FastifyPluginAsync<RegistryApiOptions> = async (app, o
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const endpoint = parseRegistryPath(request.raw.url ?? '/');
     endpoints.set(request, endpoint);
+    await ctx.authorize?.(request, requiredAccess(endpoint, request.method));
     await dispatch(mirrorContext(ctx, options, request, endpoint), request, reply, endpoint);
     return reply;
   };
@@ -132,6 +141,7 @@ function createContext(options: RegistryApiOptions): RegistryContext {
     limits: registryLimitsSchema.parse(options.limits ?? {}),
     metrics: createRegistryMetrics(options.metrics),
     logger: options.logger ?? silentLogger(),
+    authorize: options.authorize,
   };
 }
 

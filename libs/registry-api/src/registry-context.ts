@@ -1,9 +1,10 @@
 /**
  * What every endpoint handler works with: the store (and its writable face, when it
- * has one), the upload sessions, the limits, metrics and logger.
+ * has one), the upload sessions, the limits, metrics, logger and the auth hook.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@kraken/service-kit';
+import type { RegistryAuthorizer } from './auth/registry-access.js';
 import { UnsupportedError } from './errors.js';
 import type { RegistryLimits } from './registry-api-config.js';
 import type { RegistryMetrics } from './registry-metrics.js';
@@ -17,6 +18,8 @@ export interface RegistryContext {
   readonly limits: RegistryLimits;
   readonly metrics: RegistryMetrics;
   readonly logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  /** The auth hook; undefined lets every request through. */
+  readonly authorize: RegistryAuthorizer | undefined;
 }
 
 export type EndpointHandler<E> = (

@@ -1,9 +1,15 @@
 /**
  * The HTTP server every component runs: fastify with pino logging, request metrics,
- * and the standard `/health`, `/readiness` and `/metrics` endpoints.
+ * and the standard `/health`, `/readiness` and `/metrics` endpoints. Given TLS config it
+ * serves HTTPS, applies reloaded files to new connections, and, when it verifies client
+ * certificates, lets only the named writers write.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Timers } from '@kraken/foundation';
+import type { ServerTlsConfig } from './tls/tls-config.js';
+import { createServerTls } from './tls/server-tls.js';
+import { createWriteGuard } from './tls/write-guard.js';
 import type { Metrics } from './metrics.js';
 import { runReadinessChecks, type ReadinessCheck } from './readiness.js';
 
@@ -15,12 +21,30 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Requests slower than this are cut off by the server (ms); 0 disables. */
   requestTimeoutMs?: number;
+  /** HTTPS with these files, reloaded when they change; plain HTTP when absent. */
+  tls?: ServerTlsConfig | undefined;
+  /**
+   * Identities allowed to write (PUT, POST, PATCH, DELETE) when `tls` verifies client
+   * certificates; absent, or without client verification, writes are not restricted.
+   */
+  writers?: readonly string[] | undefined;
+  /** Timers of the TLS file checks; tests pass a manual clock. */
+  timers?: Timers;
 }
 
 const QUIET_ROUTES = new Set(['/health', '/readiness', '/metrics']);
 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const tls =
+    options.tls === undefined
+      ? undefined
+      : createServerTls(options.tls, {
+          logger: options.logger,
+          ...(options.timers === undefined ? {} : { timers: options.timers }),
+        });
+  // An HTTPS server is an http.Server to every route and hook; only its creation differs.
   const app = Fastify({
+    ...(tls === undefined ? {} : { https: tls.serverOptions }),
     loggerInstance: options.logger as FastifyBaseLogger,
     // Requests are logged by the onResponse hook below, at debug level.
     logController: new LogController({ disableRequestLogging: true }),
@@ -29,7 +53,14 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     // Digests and repository names never need case folding or trailing-slash games.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1024 },
     forceCloseConnections: 'idle',
-  });
+  }) as unknown as FastifyInstance;
+  if (tls !== undefined) {
+    tls.attach(app.server as unknown as Parameters<typeof tls.attach>[0]);
+    app.addHook('onClose', async () => tls.close());
+    if (tls.verifiesClients && options.writers !== undefined) {
+      app.addHook('onRequest', createWriteGuard(options.writers));
+    }
+  }
   const requests = options.metrics.histogram('http_request_duration_seconds', 'HTTP request latency.', {
     labelNames: ['method', 'route', 'status'] as const,
   });

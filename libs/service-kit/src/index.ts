@@ -16,7 +16,7 @@ export { createLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { createMetrics } from './metrics.js';
 export type { Metrics } from './metrics.js';
-export { runReadinessChecks } from './readiness.js';
+export { readinessReportSchema, runReadinessChecks } from './readiness.js';
 export type { ReadinessCheck, ReadinessReport } from './readiness.js';
 export { createHttpServer } from './http-server.js';
 export type { HttpServerOptions } from './http-server.js';
@@ -30,7 +30,19 @@ export type { Subcommand } from './cli/command-line.js';
 export type { BuildInfo } from './cli/build-info.js';
 export { createServiceApp } from './service-app.js';
 export type { ServiceApp, ServiceAppOptions } from './service-app.js';
+export { clientTlsSchema, serverTlsSchema, tlsSchema, tlsShape, tlsWritersSchema } from './tls/tls-config.js';
+export type { ClientTlsConfig, ServerTlsConfig, TlsConfig } from './tls/tls-config.js';
+export { createServerTls } from './tls/server-tls.js';
+export type { ServerTls } from './tls/server-tls.js';
+export { createClientTls } from './tls/client-tls.js';
+export type { ClientTls, TlsConnector } from './tls/client-tls.js';
+export { watchPemFiles } from './tls/pem-files.js';
+export type { DirectoryWatch, PemFile, PemFileDeps, WatchedPemFiles } from './tls/pem-files.js';
+export { identityMatches, peerIdentity } from './tls/peer-identity.js';
+export type { PeerIdentity } from './tls/peer-identity.js';
+export { createWriteGuard } from './tls/write-guard.js';
 export {
+  IdentityForbiddenError,
   InvalidRequestError,
   RemoteApiError,
   RequestAbortedError,
@@ -41,3 +53,16 @@ export type { ErrorBody, ErrorResponse, ResponseBody } from './api/error-body.js
 export { invalidResponse, readJsonResponse } from './api/json-response.js';
 export { createJsonApiClient } from './api/json-api-client.js';
 export type { JsonApiClient, JsonApiClientOptions, JsonApiRequest } from './api/json-api-client.js';
+export { openApiDocument, renderOpenApiDocument } from './api/openapi-document.js';
+export type { OpenApiDocument } from './api/openapi-document.js';
+export type {
+  ApiReference,
+  HttpMethod,
+  RequestBodyContract,
+  ResponseBodyContract,
+  ResponseContract,
+  ResponseLink,
+  RouteContract,
+  RouteKey,
+} from './api/route-contract.js';
+export { serviceRouteContracts } from './service-route-contracts.js';

@@ -3,15 +3,23 @@
  * all (with a timeout each) and reports which failed, so an operator sees *what* is
  * not reachable rather than a bare 503.
  */
+import { z } from 'zod';
+
 export interface ReadinessCheck {
   readonly name: string;
   check(signal: AbortSignal): Promise<void>;
 }
 
-export interface ReadinessReport {
-  readonly ready: boolean;
-  readonly checks: Record<string, { ok: boolean; error?: string }>;
-}
+/** The body of `/readiness`, 200 when ready and 503 when not. */
+export const readinessReportSchema = z
+  .object({
+    ready: z.boolean(),
+    checks: z
+      .record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() }))
+      .describe('Each check by name; a failed one says why.'),
+  })
+  .strict();
+export type ReadinessReport = z.output<typeof readinessReportSchema>;
 
 export async function runReadinessChecks(
   checks: readonly ReadinessCheck[],

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { loggingSchema, tracingSchema } from './config/service-config.js';
+import { ConfigError } from './errors.js';
 import { runMain } from './service-main.js';
 
 const schema = z.object({ logging: loggingSchema, tracing: tracingSchema }).strict();
@@ -53,5 +54,22 @@ describe('runMain', () => {
     expect(await main(['--config', '/nonexistent/agent.yaml']).code).toBe(2);
     expect(stderr).toHaveBeenCalledOnce();
     expect(String(stderr.mock.calls[0]?.[0])).toMatch(/^kraken agent: cannot read config file \/nonexistent/);
+  });
+
+  it('exits 2 with one line when a file the config names is bad', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const code = await runMain({
+      component: 'origin',
+      summary: 'the blob store.',
+      schema,
+      createApp: () => {
+        throw new ConfigError('tls.server.certFile "/etc/tls/tls.crt" cannot be read (ENOENT)');
+      },
+      argv: [],
+    });
+    expect(code).toBe(2);
+    expect(stderr).toHaveBeenCalledExactlyOnceWith(
+      'kraken origin: tls.server.certFile "/etc/tls/tls.crt" cannot be read (ENOENT)\n',
+    );
   });
 });

@@ -60,7 +60,16 @@ export async function runMain<S extends z.ZodType<{ logging: LoggingConfig; trac
   }
   const logger = createLogger(component, config.logging);
   const tracing = await startTracing(component, config.tracing);
-  const app = await options.createApp(config, { logger });
+  let app: Service;
+  try {
+    app = await options.createApp(config, { logger });
+  } catch (err) {
+    // Files the config names (TLS certificates, credentials) are read as the app is built.
+    if (!(err instanceof ConfigError)) throw err;
+    await tracing.close();
+    process.stderr.write(`kraken ${component}: ${err.message}\n`);
+    return 2;
+  }
   return runService(
     {
       start: () => app.start(),

@@ -10,6 +10,7 @@ export { createPeerPolicy } from './peer-policy.js';
 export { createPeerStore } from './peer-store.js';
 export type { PeerStore } from './peer-store.js';
 export { createTrackerRoutes } from './routes.js';
+export { trackerRouteContracts } from './route-contracts.js';
 export type { TrackerConfig } from './config.js';
 export type { PeerPolicy, PeerPolicyOptions } from './peer-policy.js';
 export type { TrackerRoutesOptions } from './routes.js';

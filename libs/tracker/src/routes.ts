@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseDigest } from '@kraken/oci-content';
+import { digestParamSchema, parseDigest } from '@kraken/oci-content';
 import { InvalidRequestError, errorResponse, type Metrics } from '@kraken/service-kit';
 import { announceRequestSchema, isUnspecifiedHost, type AnnounceResponse } from '@kraken/p2p-core';
 import { MetainfoNotFoundError } from './errors.js';
@@ -40,7 +40,7 @@ export interface TrackerRoutesOptions {
 /** An announce is a few hundred bytes; anything near this is not one. */
 const MAX_ANNOUNCE_BODY_BYTES = 16 * 1024;
 
-const digestParams = z.object({ digest: z.string() });
+export const blobParamsSchema = z.object({ digest: digestParamSchema });
 
 export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPluginAsync {
   const { store, policy, metrics, peersPerAnnounce, announceIntervalSeconds } = options;
@@ -121,7 +121,7 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
     });
 
     app.get('/v1/blobs/:digest/metainfo', async (request, reply) => {
-      const digest = parseDigest(digestParams.parse(request.params).digest);
+      const { digest } = blobParamsSchema.parse(request.params);
       const cached = await cache.get(digest);
       if (cached === undefined) throw new MetainfoNotFoundError(digest.value);
       return reply

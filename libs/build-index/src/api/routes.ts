@@ -13,9 +13,13 @@ import type { OriginClient } from '@kraken/origin';
 import {
   MAX_MANIFEST_RECORD_BYTES,
   REPLICATED_FROM_HEADER,
+  manifestParamsSchema,
   manifestRecordSchema,
-  tagValueSchema,
+  repositoryParamsSchema,
+  tagParamsSchema,
+  tagPutSchema,
   type ManifestRecord,
+  type TagAnswer,
 } from '../contracts.js';
 import { installErrorHandler } from '@kraken/service-kit';
 import { InvalidRequestError } from '@kraken/service-kit';
@@ -28,7 +32,6 @@ import {
   RepositoryNotFoundError,
 } from '../errors.js';
 import { createManifestClosureCheck, recordOfManifest } from './manifest-closure.js';
-import { parseRepositoryName, parseTag } from '@kraken/oci-content';
 import type { BuildIndexPage } from '../store/tag-store.js';
 import {
   createVersionedTagStore,
@@ -98,13 +101,10 @@ export interface TagDelete {
 /** Largest page a client may ask for with `n`. */
 export const MAX_PAGE_SIZE = 10_000;
 
-const pageQuerySchema = z.object({
-  n: z.coerce.number().int().min(0).max(MAX_PAGE_SIZE).optional(),
-  last: z.string().max(256).optional(),
+export const pageQuerySchema = z.object({
+  n: z.coerce.number().int().min(0).max(MAX_PAGE_SIZE).optional().describe('Most entries to answer with.'),
+  last: z.string().max(256).optional().describe('Answer the entries after this one.'),
 });
-const repoParams = z.object({ repo: z.string() });
-const tagParams = z.object({ repo: z.string(), tag: z.string() });
-const digestParams = z.object({ repo: z.string(), digest: z.string() });
 
 export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): FastifyPluginAsync {
   const now = options.now ?? (() => new Date());
@@ -134,13 +134,13 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
     });
 
     app.get('/v1/repositories/:repo/tags', async (request) => {
-      const repo = parseRepositoryName(repoParams.parse(request.params).repo);
+      const { repo } = repositoryParamsSchema.parse(request.params);
       const tags = await store.listTags(repo, pageOf(request.query));
       if (tags === undefined) throw new RepositoryNotFoundError(repo);
       return { tags };
     });
 
-    app.get('/v1/repositories/:repo/tags/:tag', async (request) => {
+    app.get('/v1/repositories/:repo/tags/:tag', async (request): Promise<TagAnswer> => {
       const { repo, tag } = tagOf(request.params);
       const value = await tags.get(repo, tag);
       tagGets.inc({ result: value === undefined ? 'miss' : 'hit' });
@@ -148,9 +148,9 @@ export function createBuildIndexRoutes(options: BuildIndexRoutesOptions): Fastif
       return value;
     });
 
-    app.put('/v1/repositories/:repo/tags/:tag', async (request) => {
+    app.put('/v1/repositories/:repo/tags/:tag', async (request): Promise<TagAnswer> => {
       const { repo, tag } = tagOf(request.params);
-      const digest = parseDigest(bodyOf(tagValueSchema, request.body).digest);
+      const { digest } = bodyOf(tagPutSchema, request.body);
       const closure = await checkClosure(digest);
       if (closure.root === undefined || closure.missing.length > 0) {
         tagRejections.inc({ kind: 'tag' });
@@ -258,13 +258,11 @@ function replicatedFrom(headers: Record<string, string | string[] | undefined>):
 }
 
 function tagOf(params: unknown): { repo: string; tag: string } {
-  const { repo, tag } = tagParams.parse(params);
-  return { repo: parseRepositoryName(repo), tag: parseTag(tag) };
+  return tagParamsSchema.parse(params);
 }
 
 function digestOf(params: unknown): { repo: string; digest: Digest } {
-  const { repo, digest } = digestParams.parse(params);
-  return { repo: parseRepositoryName(repo), digest: parseDigest(digest) };
+  return manifestParamsSchema.parse(params);
 }
 
 function pageOf(query: unknown): BuildIndexPage {
@@ -277,7 +275,7 @@ function pageOf(query: unknown): BuildIndexPage {
   return { ...(n !== undefined ? { n } : {}), ...(last !== undefined ? { last } : {}) };
 }
 
-function bodyOf<T>(schema: z.ZodType<T>, body: unknown): T {
+function bodyOf<T>(schema: z.ZodType<T, unknown>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (!parsed.success)
     throw new InvalidRequestError('request body failed validation', { issues: parsed.error.issues });

@@ -17,7 +17,7 @@ import {
   tagValueSchema,
 } from '../contracts.js';
 import { errorFromResponse } from '@kraken/service-kit';
-import { RemoteApiError, ServiceUnreachableError } from '@kraken/service-kit';
+import { RemoteApiError, ServiceUnreachableError, type TlsConnector } from '@kraken/service-kit';
 import { readJsonResponse } from '@kraken/service-kit';
 import { ManifestRejectedError, TagRejectedError } from '../errors.js';
 
@@ -30,6 +30,8 @@ export interface BuildIndexClientOptions {
   readonly headersTimeoutMs?: number;
   /** Longest pause between body chunks, in ms (default 30 s). */
   readonly bodyTimeoutMs?: number;
+  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
+  readonly connect?: TlsConnector | undefined;
 }
 
 /** Tag lists of big repositories are the largest legitimate responses. */
@@ -49,6 +51,7 @@ export function createBuildIndexClient(options: BuildIndexClientOptions): BuildI
     connections: options.connections ?? 16,
     headersTimeout: options.headersTimeoutMs ?? 30_000,
     bodyTimeout: options.bodyTimeoutMs ?? 30_000,
+    ...(options.connect === undefined ? {} : { connect: options.connect }),
   });
   const prefix = base.pathname.replace(/\/+$/, '');
 

@@ -23,7 +23,7 @@
  * tombstones are kept (they are tiny, and deletes are rare).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Logger, Metrics } from '@kraken/service-kit';
+import type { Logger, Metrics, TlsConnector } from '@kraken/service-kit';
 import type { StorageBackend } from '@kraken/storage-backends';
 import type { ManifestRecord } from '../contracts.js';
 import type { StoredTag } from '../store/tag-store.js';
@@ -62,6 +62,8 @@ export interface BuildIndexClusterOptions {
    * Default: one over `backend` with a clock from `now`, `clusterId` and `nodeId`.
    */
   readonly tags?: VersionedTagStore;
+  /** Opens connections to the peers: TLS with the client files (`createClientTls`). */
+  readonly connect?: TlsConnector | undefined;
   /** Builds the client of one peer; tests inject their own. */
   readonly clientFor?: (url: string) => BuildIndexReplicaClient;
 }
@@ -125,7 +127,12 @@ export function createBuildIndexCluster(options: BuildIndexClusterOptions): Buil
     });
   const build =
     options.clientFor ??
-    ((url: string) => createBuildIndexReplicaClient({ url, timeoutMs: options.replicationTimeoutMs }));
+    ((url: string) =>
+      createBuildIndexReplicaClient({
+        url,
+        timeoutMs: options.replicationTimeoutMs,
+        connect: options.connect,
+      }));
   const peers = options.peers.map((url) => build(url));
   const pushes = options.metrics.counter(
     'replication_pushes_total',

@@ -6,7 +6,12 @@
  */
 import { z } from 'zod';
 import { manifestRecordSchema, repositoryListSchema, type ManifestRecord } from '../contracts.js';
-import { createJsonApiClient, RemoteApiError, type JsonApiRequest } from '@kraken/service-kit';
+import {
+  createJsonApiClient,
+  RemoteApiError,
+  type JsonApiRequest,
+  type TlsConnector,
+} from '@kraken/service-kit';
 import {
   replicaApplyResultSchema,
   replicaTagListSchema,
@@ -23,6 +28,8 @@ export interface BuildIndexReplicaClientOptions {
   readonly connections?: number;
   /** Time allowed for an answer to start, and each pause in its body (ms, default 5 s). */
   readonly timeoutMs?: number;
+  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
+  readonly connect?: TlsConnector | undefined;
 }
 
 export interface BuildIndexReplicaClient {
@@ -50,6 +57,7 @@ export function createBuildIndexReplicaClient(
     timeoutMs: options.timeoutMs ?? 5_000,
     maxResponseBytes: MAX_RESPONSE_BYTES,
     ...(options.connections === undefined ? {} : { connections: options.connections }),
+    connect: options.connect,
   });
   /** The validated answer on 200, undefined on 404; anything else throws. */
   const json = <T>(request: JsonApiRequest, schema: z.ZodType<T>, signal: AbortSignal | undefined) =>

@@ -12,13 +12,13 @@
  * versions: theirs is derived from `updatedAt`/`deletedAt`.
  */
 import { z } from 'zod';
-import { isDigest } from '@kraken/oci-content';
+import { digestStringSchema } from '@kraken/oci-content';
 import { manifestRecordSchema } from '../contracts.js';
 import { compareVersions, legacyVersion, versionSchema } from '../version/tag-version.js';
 
 export const replicaTagValueSchema = z
   .object({
-    digest: z.string().refine(isDigest, 'must be an OCI digest'),
+    digest: digestStringSchema,
     updatedAt: z.iso.datetime({ offset: true }).describe('When the write was accepted, by its first node.'),
     version: versionSchema.optional(),
   })
@@ -48,10 +48,15 @@ export const replicaApplyResultSchema = z
   })
   .strict();
 
+export const replicaDeleteResultSchema = z
+  .object({ applied: z.boolean().describe('False when the node already held this delete or a newer write.') })
+  .strict();
+
 export type ReplicaTagValue = z.output<typeof replicaTagValueSchema>;
 export type ReplicaTagPut = z.output<typeof replicaTagPutSchema>;
 export type ReplicaTagList = z.output<typeof replicaTagListSchema>;
 export type ReplicaApplyResult = z.output<typeof replicaApplyResultSchema>;
+export type ReplicaDeleteResult = z.output<typeof replicaDeleteResultSchema>;
 export type ReplicaTombstone = z.output<typeof replicaTombstoneSchema>;
 
 /** The version of a tag value, derived from `updatedAt` when it has none. */

@@ -6,21 +6,22 @@
  * Names and digests are validated here exactly as on the client-facing routes.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
-import { MAX_MANIFEST_RECORD_BYTES } from '../contracts.js';
+import { MAX_MANIFEST_RECORD_BYTES, repositoryParamsSchema, tagParamsSchema } from '../contracts.js';
 import { installErrorHandler } from '@kraken/service-kit';
 import { InvalidRequestError } from '@kraken/service-kit';
 import { RepositoryNotFoundError } from '../errors.js';
-import { parseRepositoryName, parseTag } from '@kraken/oci-content';
-import { replicaTagPutSchema, replicaTombstoneSchema, type ReplicaTagList } from './replica-protocol.js';
+import {
+  replicaTagPutSchema,
+  replicaTombstoneSchema,
+  type ReplicaApplyResult,
+  type ReplicaDeleteResult,
+  type ReplicaTagList,
+} from './replica-protocol.js';
 import type { VersionedTagStore } from '../store/versioned-tag-store.js';
 
 export interface ReplicaRoutesOptions {
   readonly store: VersionedTagStore;
 }
-
-const repoParams = z.object({ repo: z.string() });
-const tagParams = z.object({ repo: z.string(), tag: z.string() });
 
 export function createReplicaRoutes(options: ReplicaRoutesOptions): FastifyPluginAsync {
   const { store } = options;
@@ -30,8 +31,8 @@ export function createReplicaRoutes(options: ReplicaRoutesOptions): FastifyPlugi
     app.put(
       '/v1/replica/repositories/:repo/tags/:tag',
       { bodyLimit: MAX_MANIFEST_RECORD_BYTES + 1024 },
-      async (request) => {
-        const { repo, tag } = tagOf(request.params);
+      async (request): Promise<ReplicaApplyResult> => {
+        const { repo, tag } = tagParamsSchema.parse(request.params);
         const parsed = replicaTagPutSchema.safeParse(request.body);
         if (!parsed.success)
           throw new InvalidRequestError('request body failed validation', { issues: parsed.error.issues });
@@ -41,14 +42,14 @@ export function createReplicaRoutes(options: ReplicaRoutesOptions): FastifyPlugi
     );
 
     app.get('/v1/replica/repositories/:repo/tags', async (request): Promise<ReplicaTagList> => {
-      const repo = parseRepositoryName(repoParams.parse(request.params).repo);
+      const { repo } = repositoryParamsSchema.parse(request.params);
       const listing = await store.list(repo);
       if (listing === undefined) throw new RepositoryNotFoundError(repo);
       return listing;
     });
 
-    app.delete('/v1/replica/repositories/:repo/tags/:tag', async (request) => {
-      const { repo, tag } = tagOf(request.params);
+    app.delete('/v1/replica/repositories/:repo/tags/:tag', async (request): Promise<ReplicaDeleteResult> => {
+      const { repo, tag } = tagParamsSchema.parse(request.params);
       const parsed = replicaTombstoneSchema.safeParse(request.query);
       if (!parsed.success)
         throw new InvalidRequestError('deletedAt must be an ISO-8601 time and version a version', {
@@ -57,9 +58,4 @@ export function createReplicaRoutes(options: ReplicaRoutesOptions): FastifyPlugi
       return store.applyDelete(repo, tag, parsed.data);
     });
   };
-}
-
-function tagOf(params: unknown): { repo: string; tag: string } {
-  const { repo, tag } = tagParams.parse(params);
-  return { repo: parseRepositoryName(repo), tag: parseTag(tag) };
 }

@@ -9,20 +9,19 @@
  *   GET /v1/replication/cluster          → ClusterDescriptor (how a `discover` destination is found)
  */
 import { z } from 'zod';
-import { isDigest } from '@kraken/oci-content';
+import { digestStringSchema, repositoryNameParamSchema, tagParamSchema } from '@kraken/oci-content';
 import { manifestRecordSchema } from '../contracts.js';
 import { CLUSTER_ID_PATTERN, versionSchema } from '../version/tag-version.js';
 
 const clusterIdSchema = z.string().regex(CLUSTER_ID_PATTERN, 'must be a cluster id, [a-z0-9-]{1,63}');
-const digestSchema = z.string().refine(isDigest, 'must be an OCI digest');
 
 /** One tag change carried from one cluster to another. */
 export const tagChangeSchema = z
   .object({
-    repository: z.string(),
-    tag: z.string(),
+    repository: repositoryNameParamSchema,
+    tag: tagParamSchema,
     kind: z.enum(['put', 'delete']),
-    digest: digestSchema.optional().describe('The manifest a put points the tag at.'),
+    digest: digestStringSchema.optional().describe('The manifest a put points the tag at.'),
     record: manifestRecordSchema
       .optional()
       .describe("The manifest's record (informational; the receiver derives its own)."),

@@ -15,7 +15,7 @@
  * Like the rest of the internal API, these must only be reachable by trusted clusters.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { parseDigest, parseRepositoryName, parseTag } from '@kraken/oci-content';
+import { parseDigest, parseRepositoryName, parseTag, repositoryNameParamSchema } from '@kraken/oci-content';
 import { installErrorHandler, InvalidRequestError } from '@kraken/service-kit';
 import { z } from 'zod';
 import { recordOfManifest, type ManifestClosureCheck } from '../api/manifest-closure.js';
@@ -45,7 +45,7 @@ export interface ChangeRoutesOptions {
   readonly metrics: ReplicationMetrics;
 }
 
-const repositoryParams = z.object({ repository: z.string() });
+export const replicationTagsParamsSchema = z.object({ repository: repositoryNameParamSchema });
 
 export function createChangeRoutes(options: ChangeRoutesOptions): FastifyPluginAsync {
   const { tags, metrics } = options;
@@ -113,7 +113,7 @@ export function createChangeRoutes(options: ChangeRoutesOptions): FastifyPluginA
     });
 
     app.get('/v1/replication/tags/:repository', async (request): Promise<VersionedTagList> => {
-      const repo = parseRepositoryName(repositoryParams.parse(request.params).repository);
+      const { repository: repo } = replicationTagsParamsSchema.parse(request.params);
       const listing = await tags.list(repo);
       if (listing === undefined) throw new RepositoryNotFoundError(repo);
       return {
@@ -122,6 +122,8 @@ export function createChangeRoutes(options: ChangeRoutesOptions): FastifyPluginA
       };
     });
 
-    app.get('/v1/replication/cluster', async (request) => options.describe(request));
+    app.get('/v1/replication/cluster', async (request): Promise<ClusterDescriptor> =>
+      options.describe(request),
+    );
   };
 }

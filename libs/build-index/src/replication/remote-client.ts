@@ -11,6 +11,7 @@ import {
   RemoteApiError,
   ServiceUnreachableError,
   type JsonApiRequest,
+  type TlsConnector,
 } from '@kraken/service-kit';
 import { TagRejectedError } from '../errors.js';
 import {
@@ -37,6 +38,8 @@ export interface RemoteReplicationClientOptions {
   /** Time allowed for an answer to start, and each pause in its body (ms). */
   readonly timeoutMs: number;
   readonly connections?: number;
+  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
+  readonly connect?: TlsConnector | undefined;
 }
 
 /** Tag listings of big repositories are the largest answers. */
@@ -50,6 +53,7 @@ export function createRemoteReplicationClient(
     timeoutMs: options.timeoutMs,
     maxResponseBytes: MAX_RESPONSE_BYTES,
     ...(options.connections === undefined ? {} : { connections: options.connections }),
+    connect: options.connect,
   });
 
   /** The answer, with a refused change as TagRejectedError; 404 is an error unless listed. */

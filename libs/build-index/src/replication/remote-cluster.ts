@@ -20,7 +20,7 @@ import {
   type NodeClients,
 } from '@kraken/hashring';
 import { createOriginRingClient, type OriginClient } from '@kraken/origin';
-import type { Logger } from '@kraken/service-kit';
+import type { Logger, TlsConnector } from '@kraken/service-kit';
 import type { BuildIndexClient } from '../client/client-types.js';
 import { createBuildIndexClusterClient } from '../client/cluster-client.js';
 import type { ChangeResult, ClusterDescriptor, TagChange, VersionedTagList } from './change-protocol.js';
@@ -63,6 +63,8 @@ export interface RemoteClustersOptions {
   readonly refreshMs: number;
   /** Wall-clock ms. */
   readonly now: () => number;
+  /** Opens connections to the destinations' nodes: TLS with the client files (`createClientTls`). */
+  readonly connect?: TlsConnector | undefined;
 }
 
 const originRingConfig = createRingConfigSchema({ healthPath: '/readiness' });
@@ -77,24 +79,31 @@ interface Connected {
 export function createRemoteClusters(options: RemoteClustersOptions): RemoteClusters {
   const remotes = new Map<string, { remote: RemoteCluster; close(): Promise<void> }>();
   const log = options.logger.child({ component: 'replication-remote' });
+  const tlsConnect = options.connect;
 
   const connect = async (descriptor: ClusterDescriptor): Promise<Connected> => {
     const originRing = createLiveRing(
       originRingConfig.parse({ nodes: descriptor.origins.nodes, replicas: descriptor.origins.replicas }),
-      { logger: log },
+      { logger: log, connect: tlsConnect },
     );
     const biRing = createLiveRing(buildIndexRingConfig.parse({ nodes: descriptor.buildIndex, replicas: 1 }), {
       logger: log,
+      connect: tlsConnect,
     });
     await Promise.all([originRing.start(), biRing.start()]);
     const origins = createOriginRingClient({
       ring: originRing,
       headersTimeoutMs: options.timeoutMs,
       bodyTimeoutMs: options.timeoutMs,
+      connect: tlsConnect,
     });
-    const buildIndex = createBuildIndexClusterClient({ ring: biRing, headersTimeoutMs: options.timeoutMs });
+    const buildIndex = createBuildIndexClusterClient({
+      ring: biRing,
+      headersTimeoutMs: options.timeoutMs,
+      connect: tlsConnect,
+    });
     const clients: NodeClients<RemoteReplicationClient> = createNodeClients(biRing, (node) =>
-      createRemoteReplicationClient({ url: node.url, timeoutMs: options.timeoutMs }),
+      createRemoteReplicationClient({ url: node.url, timeoutMs: options.timeoutMs, connect: tlsConnect }),
     );
     const onNodes = async <T>(
       repository: string,
@@ -156,7 +165,12 @@ export function createRemoteClusters(options: RemoteClustersOptions): RemoteClus
     const describe = async (signal: AbortSignal | undefined): Promise<ClusterDescriptor> => {
       let lastError: unknown;
       for (const url of askAt) {
-        const client = createRemoteReplicationClient({ url, timeoutMs: options.timeoutMs, connections: 1 });
+        const client = createRemoteReplicationClient({
+          url,
+          timeoutMs: options.timeoutMs,
+          connections: 1,
+          connect: tlsConnect,
+        });
         try {
           const described = await client.describe(signal);
           if (destination.discover !== undefined) return described;

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Clock } from '@kraken/foundation';
 import type { OriginClient } from '@kraken/origin';
-import type { Logger, Metrics } from '@kraken/service-kit';
+import type { Logger, Metrics, TlsConnector } from '@kraken/service-kit';
 import type { StorageBackend } from '@kraken/storage-backends';
 import { createManifestClosureCheck } from '../api/manifest-closure.js';
 import type { ManifestWrite, TagDelete, TagWrite } from '../api/routes.js';
@@ -58,6 +58,8 @@ export interface BuildIndexReplicationOptions {
   readonly random?: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Opens connections to peers and destinations: TLS with the client files (`createClientTls`). */
+  readonly connect?: TlsConnector | undefined;
 }
 
 export interface BuildIndexReplication {
@@ -112,8 +114,15 @@ export function createBuildIndexReplication(options: BuildIndexReplicationOption
     timeoutMs: Math.min(timeoutMs, 5_000),
     timers: clock,
     logger,
+    connect: options.connect,
   });
-  const remotes = createRemoteClusters({ logger, timeoutMs, refreshMs: 60_000, now: () => clock.now() });
+  const remotes = createRemoteClusters({
+    logger,
+    timeoutMs,
+    refreshMs: 60_000,
+    now: () => clock.now(),
+    connect: options.connect,
+  });
   const metrics = createReplicationMetrics(options.metrics, {
     rules: () => {
       try {

@@ -23,7 +23,7 @@ import {
 import { describeIssues, replicationRuleSchema, type ReplicationRule } from './rule-config.js';
 import type { RuleStore } from './rule-store.js';
 
-const nameParams = z.object({ name: z.string() });
+export const ruleNameParamsSchema = z.object({ name: z.string().describe('The rule name.') });
 
 /** Validates a rule body; `name` comes from the path when the body leaves it out. */
 export function parseRule(body: unknown, name?: string): ReplicationRule {
@@ -64,21 +64,21 @@ export function createRuleRoutes(options: { readonly rules: RuleStore }): Fastif
     });
 
     app.get('/v1/replication/rules/:name', async (request) => {
-      const { name } = nameParams.parse(request.params);
+      const { name } = ruleNameParamsSchema.parse(request.params);
       const rule = rules.get(name);
       if (rule === undefined) throw new ReplicationRuleNotFoundError(name);
       return rule;
     });
 
     app.put('/v1/replication/rules/:name', async (request, reply) => {
-      const { name } = nameParams.parse(request.params);
+      const { name } = ruleNameParamsSchema.parse(request.params);
       changeable(name);
       const { rule, created } = await rules.replace(name, parseRule(request.body, name));
       return reply.code(created ? 201 : 200).send(rule);
     });
 
     app.delete('/v1/replication/rules/:name', async (request, reply) => {
-      const { name } = nameParams.parse(request.params);
+      const { name } = ruleNameParamsSchema.parse(request.params);
       changeable(name);
       await rules.remove(name);
       return reply.code(204).send();

@@ -30,6 +30,9 @@ export type RuleSource = 'config' | 'api';
 
 /** A rule as the API lists it: the rule and where it comes from. */
 export type RuleView = ReplicationRule & { readonly source: RuleSource };
+export const ruleViewSchema = replicationRuleSchema.extend({
+  source: z.enum(['config', 'api']).describe('The config file (fixed) or the API.'),
+});
 
 /** What the backend holds per API rule, and what peers exchange. */
 export const ruleRecordSchema = z

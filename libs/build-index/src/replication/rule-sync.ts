@@ -22,7 +22,9 @@ import {
   readJsonResponse,
   ServiceUnreachableError,
   type Logger,
+  type TlsConnector,
 } from '@kraken/service-kit';
+import { ruleNameParamsSchema } from './rule-routes.js';
 import { ruleRecordSchema, type RuleRecord, type RuleStore } from './rule-store.js';
 
 export interface RuleSync {
@@ -44,10 +46,13 @@ export interface RuleSyncOptions {
   readonly timeoutMs: number;
   readonly timers: Timers;
   readonly logger: Logger;
+  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
+  readonly connect?: TlsConnector | undefined;
 }
 
-const ruleListSchema = z.object({ rules: z.array(ruleRecordSchema) }).strict();
-const applyResultSchema = z.object({ applied: z.boolean() }).strict();
+export const ruleRecordListSchema = z.object({ rules: z.array(ruleRecordSchema) }).strict();
+export const ruleApplyResultSchema = z.object({ applied: z.boolean() }).strict();
+type RuleRecordList = z.output<typeof ruleRecordListSchema>;
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export function createRuleSync(options: RuleSyncOptions): RuleSync {
@@ -62,6 +67,7 @@ export function createRuleSync(options: RuleSyncOptions): RuleSync {
         connections: 2,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
+        ...(options.connect === undefined ? {} : { connect: options.connect }),
       }),
     };
   });
@@ -107,7 +113,7 @@ export function createRuleSync(options: RuleSyncOptions): RuleSync {
           const { rules: records } = await call(
             peer,
             { method: 'GET', path: '/v1/replica/replication/rules' },
-            ruleListSchema,
+            ruleRecordListSchema,
           );
           alive.add(peer.url);
           for (const record of records) {
@@ -151,7 +157,7 @@ export function createRuleSync(options: RuleSyncOptions): RuleSync {
                 path: `/v1/replica/replication/rules/${encodeURIComponent(record.name)}`,
                 body: record,
               },
-              applyResultSchema,
+              ruleApplyResultSchema,
             );
           } catch (err) {
             log.warn(
@@ -165,9 +171,11 @@ export function createRuleSync(options: RuleSyncOptions): RuleSync {
 
     routes: async function ruleSyncRoutes(app: FastifyInstance) {
       installErrorHandler(app);
-      app.get('/v1/replica/replication/rules', async () => ({ rules: rules.records() }));
+      app.get('/v1/replica/replication/rules', async (): Promise<RuleRecordList> => ({
+        rules: rules.records(),
+      }));
       app.put('/v1/replica/replication/rules/:name', async (request) => {
-        const { name } = z.object({ name: z.string() }).parse(request.params);
+        const { name } = ruleNameParamsSchema.parse(request.params);
         const parsed = ruleRecordSchema.safeParse(request.body);
         if (!parsed.success || parsed.data.name !== name)
           throw new InvalidRequestError('request body is not the record of this rule', {

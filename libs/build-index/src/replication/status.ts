@@ -16,47 +16,63 @@
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { installErrorHandler } from '@kraken/service-kit';
+import { z } from 'zod';
 import type { Backfill } from './backfill.js';
 import type { RemoteClusters } from './remote-cluster.js';
 import type { RuleGauges } from './replication-metrics.js';
 import { destinationKey } from './rule-config.js';
-import type { RuleSource, RuleStore } from './rule-store.js';
+import type { RuleStore } from './rule-store.js';
 import type { TaskQueue } from './task-queue.js';
 
-export interface RuleStatus {
-  readonly rule: string;
-  readonly source: RuleSource;
-  readonly enabled: boolean;
-  readonly destination: {
-    readonly key: string;
-    readonly clusterId: string | null;
-    readonly buildIndex: readonly string[];
-    readonly origins: { readonly nodes: readonly string[]; readonly replicas: number } | null;
-  };
-  readonly pending: number;
-  readonly inFlight: number;
-  readonly done: number;
-  readonly skipped: number;
-  readonly failed: number;
-  readonly bytesCopied: number;
-  readonly lastError: { message: string; at: string; repository: string; tag: string } | null;
-  readonly lagSeconds: number;
-  readonly lastDoneAt: string | null;
-  readonly backfill: {
-    readonly running: boolean;
-    readonly lastStartedAt: string | null;
-    readonly lastFinishedAt: string | null;
-    readonly lastEnqueued: number | null;
-    readonly lastError: { message: string; at: string } | null;
-  };
-}
+const errorAt = z.object({ message: z.string(), at: z.string() }).strict();
 
-export interface ReplicationStatus {
-  readonly clusterId: string;
-  /** This node's URL: the status is of its queue. */
-  readonly node: string;
-  readonly rules: readonly RuleStatus[];
-}
+export const ruleStatusSchema = z
+  .object({
+    rule: z.string(),
+    source: z.enum(['config', 'api']),
+    enabled: z.boolean(),
+    destination: z
+      .object({
+        key: z.string(),
+        clusterId: z.string().nullable(),
+        buildIndex: z.array(z.string()),
+        origins: z
+          .object({ nodes: z.array(z.string()), replicas: z.number() })
+          .strict()
+          .nullable(),
+      })
+      .strict()
+      .describe('The destination as last resolved.'),
+    pending: z.number().int(),
+    inFlight: z.number().int(),
+    done: z.number().int(),
+    skipped: z.number().int(),
+    failed: z.number().int(),
+    bytesCopied: z.number(),
+    lastError: errorAt.extend({ repository: z.string(), tag: z.string() }).strict().nullable(),
+    lagSeconds: z.number(),
+    lastDoneAt: z.string().nullable(),
+    backfill: z
+      .object({
+        running: z.boolean(),
+        lastStartedAt: z.string().nullable(),
+        lastFinishedAt: z.string().nullable(),
+        lastEnqueued: z.number().nullable(),
+        lastError: errorAt.nullable(),
+      })
+      .strict(),
+  })
+  .strict();
+export type RuleStatus = z.output<typeof ruleStatusSchema>;
+
+export const replicationStatusSchema = z
+  .object({
+    clusterId: z.string(),
+    node: z.string().describe("This node's URL: the status is of its queue."),
+    rules: z.array(ruleStatusSchema),
+  })
+  .strict();
+export type ReplicationStatus = z.output<typeof replicationStatusSchema>;
 
 export interface StatusReporter {
   status(): ReplicationStatus;

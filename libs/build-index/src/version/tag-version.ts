@@ -29,16 +29,28 @@ export interface Version {
 /** Cluster ids and rule names: DNS-label-like, safe in keys, URLs and version strings. */
 export const CLUSTER_ID_PATTERN = /^[a-z0-9-]{1,63}$/;
 const VERSION_PATTERN = /^([0-9a-f]{12})\.([0-9a-f]{6})\.([a-z0-9-]{0,63})\.([a-z0-9-]{0,63})$/;
-export const MAX_WALL_MS = 0xffff_ffff_ffff;
+/**
+ * The latest wall time of a version: 9999-12-31T23:59:59.999Z. Times of writes
+ * (`updatedAt`, `deletedAt`) are derived from versions and stored as ISO 8601 with
+ * four-digit years, which cannot go further; twelve hex digits could.
+ */
+export const MAX_WALL_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export const MAX_COUNTER = 0xff_ffff;
 
 export const versionSchema = z
   .string()
   .regex(VERSION_PATTERN, 'must be a version: <12 hex wall ms>.<6 hex counter>.<cluster id>.<node id>')
+  .refine(isWithinTime, 'must be a version of a time before the year 10000')
   .describe('Hybrid logical clock version of the write; versions order writes as strings.');
 
 export function isVersion(value: string): boolean {
-  return VERSION_PATTERN.test(value);
+  return VERSION_PATTERN.test(value) && isWithinTime(value);
+}
+
+/** False for a version whose wall time is past MAX_WALL_MS; true for anything else. */
+function isWithinTime(value: string): boolean {
+  const wall = VERSION_PATTERN.exec(value)?.[1];
+  return wall === undefined || Number.parseInt(wall, 16) <= MAX_WALL_MS;
 }
 
 export function formatVersion(version: Version): string {

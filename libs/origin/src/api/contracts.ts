@@ -14,6 +14,24 @@
  * Errors: the /v1/ error body of @kraken/service-kit.
  */
 import { z } from 'zod';
+import { digestParamSchema, repositoryNameParamSchema } from '@kraken/oci-content';
+
+/** Upload ids are UUIDs, and become file names: checked before anything else. */
+export const UPLOAD_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export const blobParamsSchema = z.object({ digest: digestParamSchema });
+export const uploadParamsSchema = z.object({
+  id: z.string().meta({ pattern: UPLOAD_ID_PATTERN.source, description: 'The upload session (a UUID).' }),
+});
+/** Writes may name the repository the blob was pushed to, for backend routing. */
+export const blobWriteQuerySchema = z.object({
+  namespace: repositoryNameParamSchema
+    .optional()
+    .describe('The repository the blob was pushed to; the origin routes its write-back by it.'),
+});
+export const uploadCommitQuerySchema = blobWriteQuerySchema.extend({
+  digest: digestParamSchema.describe('The digest the finished upload must have.'),
+});
 
 export const uploadCreatedSchema = z.object({ uploadId: z.string() });
 

@@ -3,16 +3,13 @@
  * JSON (see metainfo/origin-metainfo.ts), with its metainfo id as ETag.
  */
 import type { FastifyInstance } from 'fastify';
-import { parseDigest } from '@kraken/oci-content';
-import { z } from 'zod';
 import { BlobNotFoundError } from '../errors.js';
+import { blobParamsSchema } from './contracts.js';
 import type { OriginMetainfo } from '../metainfo/origin-metainfo.js';
-
-const digestParams = z.object({ digest: z.string() });
 
 export function registerOriginMetainfoRoute(app: FastifyInstance, metainfo: OriginMetainfo): void {
   app.get('/v1/blobs/:digest/metainfo', { exposeHeadRoute: false }, async (request, reply) => {
-    const digest = parseDigest(digestParams.parse(request.params).digest);
+    const { digest } = blobParamsSchema.parse(request.params);
     const entry = await metainfo.get(digest);
     if (entry === undefined) throw new BlobNotFoundError(digest.value);
     return reply

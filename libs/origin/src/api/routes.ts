@@ -5,14 +5,19 @@
  * into the content store, which publishes a blob only once its digest checked out.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { ContentTooLargeError, parseDigest, type Digest } from '@kraken/oci-content';
+import { ContentTooLargeError, type Digest } from '@kraken/oci-content';
 import { KrakenError } from '@kraken/foundation';
 import type { Logger, Metrics } from '@kraken/service-kit';
 import { InvalidRangeError, ObjectNotFoundError, type ContentStore } from '@kraken/storage-backends';
-import { parseRepositoryName } from '@kraken/oci-content';
-import { z } from 'zod';
 import type { Readable } from 'node:stream';
-import { uploadCreatedSchema, uploadStatusSchema } from './contracts.js';
+import {
+  blobParamsSchema,
+  blobWriteQuerySchema,
+  uploadCommitQuerySchema,
+  uploadCreatedSchema,
+  uploadParamsSchema,
+  uploadStatusSchema,
+} from './contracts.js';
 import { installErrorHandler } from '@kraken/service-kit';
 import { BlobNotFoundError, RangeNotSatisfiableError, UploadNotFoundError } from '../errors.js';
 import { InvalidRequestError, RequestAbortedError } from '@kraken/service-kit';
@@ -68,10 +73,6 @@ export interface StoredBlobEvent {
   readonly namespace?: string;
 }
 
-const digestParams = z.object({ digest: z.string() });
-const uploadParams = z.object({ id: z.string() });
-const commitQuery = z.object({ digest: z.string({ error: 'query parameter "digest" is required' }) });
-
 export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginAsync {
   const { store } = options;
   const limits = options.limits ?? originLimitsSchema.parse(undefined);
@@ -109,21 +110,21 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
 
     /** The store, or the upstream reader a read names. */
     const readerOf = (request: FastifyRequest): Pick<ContentStore, 'stat' | 'read'> => {
-      const ref = upstreamRefOf(request.query as Record<string, unknown> | undefined);
+      const ref = upstreamRefOf(request.query);
       if (ref === undefined) return store;
       if (options.upstreams === undefined) throw new UpstreamUnknownError(ref.registry);
       return options.upstreams.reader(ref);
     };
 
     app.head('/v1/blobs/:digest', async (request, reply) => {
-      const digest = parseDigest(digestParams.parse(request.params).digest);
+      const { digest } = blobParamsSchema.parse(request.params);
       const stat = await readerOf(request).stat(digest);
       if (stat === undefined) throw new BlobNotFoundError(digest.value);
       return reply.code(200).header('content-length', stat.size).header('accept-ranges', 'bytes').send();
     });
 
     app.get('/v1/blobs/:digest', { exposeHeadRoute: false }, async (request, reply) => {
-      const digest = parseDigest(digestParams.parse(request.params).digest);
+      const { digest } = blobParamsSchema.parse(request.params);
       const reader = readerOf(request);
       const stat = await reader.stat(digest);
       if (stat === undefined) throw new BlobNotFoundError(digest.value);
@@ -162,8 +163,8 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     if (options.seeding !== undefined) registerOriginSeedRoute(app, options.seeding);
 
     app.put('/v1/blobs/:digest', async (request, reply) => {
-      const digest = parseDigest(digestParams.parse(request.params).digest);
-      const namespace = namespaceOf(request);
+      const { digest } = blobParamsSchema.parse(request.params);
+      const { namespace } = blobWriteQuerySchema.parse(request.query);
       const size = declaredLength(request);
       if (size !== undefined && size > limits.maxBlobBytes)
         throw new ContentTooLargeError(limits.maxBlobBytes, 'blob');
@@ -187,7 +188,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     });
 
     app.delete('/v1/blobs/:digest', async (request, reply) => {
-      const digest = parseDigest(digestParams.parse(request.params).digest);
+      const { digest } = blobParamsSchema.parse(request.params);
       if (!(await store.delete(digest))) throw new BlobNotFoundError(digest.value);
       metainfo.forget(digest);
       blobsDeleted.inc();
@@ -204,22 +205,21 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     });
 
     app.get('/v1/uploads/:id', async (request, reply) => {
-      const { id } = uploadParams.parse(request.params);
+      const { id } = uploadParamsSchema.parse(request.params);
       return reply
         .code(200)
         .send(uploadStatusSchema.parse({ uploadId: id, offset: await uploads.offset(id) }));
     });
 
     app.patch('/v1/uploads/:id', async (request, reply) => {
-      const { id } = uploadParams.parse(request.params);
+      const { id } = uploadParamsSchema.parse(request.params);
       const offset = await appendChunk(request, id);
       return reply.code(202).send(uploadStatusSchema.parse({ uploadId: id, offset }));
     });
 
     app.put('/v1/uploads/:id', async (request, reply) => {
-      const { id } = uploadParams.parse(request.params);
-      const digest = parseDigest(commitQuery.parse(request.query).digest);
-      const namespace = namespaceOf(request);
+      const { id } = uploadParamsSchema.parse(request.params);
+      const { digest, namespace } = uploadCommitQuerySchema.parse(request.query);
       // Like the OCI API, the commit may carry the last chunk.
       if (hasBody(request)) await appendChunk(request, id);
       const result = await uploads.commit(id, digest, namespace === undefined ? {} : { namespace });
@@ -235,7 +235,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
     });
 
     app.delete('/v1/uploads/:id', async (request, reply) => {
-      const { id } = uploadParams.parse(request.params);
+      const { id } = uploadParamsSchema.parse(request.params);
       if (!(await uploads.cancel(id))) throw new UploadNotFoundError(id);
       return reply.code(204).send();
     });
@@ -277,15 +277,6 @@ async function streamed<T>(request: FastifyRequest, work: () => Promise<T>): Pro
     }
     throw err;
   }
-}
-
-/** The `namespace` query parameter: the repository a blob was pushed to, validated. */
-function namespaceOf(request: FastifyRequest): string | undefined {
-  const value = (request.query as Record<string, unknown> | undefined)?.namespace;
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string')
-    throw new InvalidRequestError('query parameter "namespace" must appear once');
-  return parseRepositoryName(value);
 }
 
 function declaredLength(request: FastifyRequest): number | undefined {

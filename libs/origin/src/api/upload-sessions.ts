@@ -22,9 +22,8 @@ import {
   UploadNotFoundError,
   UploadOutOfOrderError,
 } from '../errors.js';
+import { UPLOAD_ID_PATTERN } from './contracts.js';
 import type { OriginLimits } from './limits.js';
-
-const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A content store's write that may also take the blob's namespace (the origin's store does). */
 export interface OriginBlobWriter {
@@ -89,7 +88,7 @@ export function createUploadSessions(options: UploadSessionsOptions): UploadSess
     loading ??= (async () => {
       await mkdir(dir, { recursive: true });
       for (const name of await readdir(dir)) {
-        if (!UPLOAD_ID.test(name)) continue;
+        if (!UPLOAD_ID_PATTERN.test(name)) continue;
         const s = await stat(join(dir, name));
         if (s.isFile()) sessions.set(name, { offset: s.size, touchedAt: s.mtimeMs, busy: false });
       }
@@ -99,7 +98,8 @@ export function createUploadSessions(options: UploadSessionsOptions): UploadSess
 
   async function lookup(id: string): Promise<Session> {
     // The id becomes a file name, so it is checked before anything else.
-    if (!UPLOAD_ID.test(id)) throw new InvalidRequestError(`malformed upload id "${id.slice(0, 64)}"`);
+    if (!UPLOAD_ID_PATTERN.test(id))
+      throw new InvalidRequestError(`malformed upload id "${id.slice(0, 64)}"`);
     await load();
     const session = sessions.get(id);
     if (session === undefined) throw new UploadNotFoundError(id);

@@ -13,7 +13,7 @@ import { seedAnswerSchema, uploadCreatedSchema, uploadStatusSchema } from '../ap
 import { errorFromResponse } from '@kraken/service-kit';
 import { invalidResponse, readJsonResponse } from '@kraken/service-kit';
 import { readMetainfoResponse } from './metainfo-response.js';
-import { RemoteApiError, ServiceUnreachableError } from '@kraken/service-kit';
+import { RemoteApiError, ServiceUnreachableError, type TlsConnector } from '@kraken/service-kit';
 import { REPLICA_HEADER } from '../api/replica-header.js';
 
 export interface OriginClientOptions {
@@ -30,6 +30,8 @@ export interface OriginClientOptions {
    * hashes the whole blob before it answers a first request.
    */
   readonly metainfoTimeoutMs?: number;
+  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
+  readonly connect?: TlsConnector | undefined;
 }
 
 /** JSON answers of the origin are a few dozen bytes. */
@@ -50,6 +52,7 @@ export function createOriginClient(options: OriginClientOptions): OriginNodeClie
     connections: options.connections ?? 16,
     headersTimeout: options.headersTimeoutMs ?? 60_000,
     bodyTimeout: options.bodyTimeoutMs ?? 60_000,
+    ...(options.connect === undefined ? {} : { connect: options.connect }),
   });
 
   const send = async (

@@ -42,23 +42,32 @@ export function upstreamQuery(ref: UpstreamRef): string {
   return `?${query.toString()}`;
 }
 
+const once = (name: string) => ({ error: `query parameter "${name}" must appear once` });
+
+/** The query of a blob read that names an upstream (all absent: a read of the origin's own blobs). */
+export const upstreamReadQuerySchema = z.object({
+  upstream: z
+    .string(once('upstream'))
+    .optional()
+    .describe('An upstream registry this origin pulls through, e.g. `docker.io`, to read the blob from.'),
+  repository: z
+    .string(once('repository'))
+    .optional()
+    .describe('The repository in that registry; required with `upstream`.'),
+  kind: z
+    .enum(['blob', 'manifest'], { error: 'query parameter "kind" must be "blob" or "manifest"' })
+    .optional()
+    .describe('Which endpoint of the upstream serves it (default `blob`).'),
+});
+
 /** The upstream a request's query names, validated; undefined when it names none. */
-export function upstreamRefOf(query: Record<string, unknown> | undefined): UpstreamRef | undefined {
-  const registry = single(query, 'upstream');
+export function upstreamRefOf(query: unknown): UpstreamRef | undefined {
+  const parsed = upstreamReadQuerySchema.safeParse(query ?? {});
+  if (!parsed.success) throw new InvalidRequestError(parsed.error.issues[0]?.message ?? 'bad query');
+  const { upstream: registry, repository, kind = 'blob' } = parsed.data;
   if (registry === undefined) return undefined;
   if (!upstreamNameSchema.safeParse(registry).success)
     throw new InvalidRequestError(`query parameter "upstream" is not a registry host name`);
-  const repository = single(query, 'repository');
   if (repository === undefined) throw new InvalidRequestError('query parameter "repository" is required');
-  const kind = single(query, 'kind') ?? 'blob';
-  if (kind !== 'blob' && kind !== 'manifest')
-    throw new InvalidRequestError('query parameter "kind" must be "blob" or "manifest"');
   return { registry, repository: parseRepositoryName(repository), kind };
-}
-
-function single(query: Record<string, unknown> | undefined, name: string): string | undefined {
-  const value = query?.[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new InvalidRequestError(`query parameter "${name}" must appear once`);
-  return value;
 }

@@ -17,18 +17,22 @@ export interface UpstreamTags {
   resolveTag(registry: string, repository: string, tag: string): Promise<UpstreamTag>;
 }
 
-const params = z.object({ registry: z.string() });
-const query = z.object({
-  repository: z.string({ error: 'query parameter "repository" is required' }),
-  tag: z.string({ error: 'query parameter "tag" is required' }),
+export const upstreamTagParamsSchema = z.object({
+  registry: z.string().describe('The upstream registry, e.g. `docker.io`.'),
+});
+export const upstreamTagQuerySchema = z.object({
+  repository: z
+    .string({ error: 'query parameter "repository" is required' })
+    .describe('The repository in the upstream, e.g. `library/nginx`.'),
+  tag: z.string({ error: 'query parameter "tag" is required' }).describe('The tag to resolve.'),
 });
 
 export function registerUpstreamTagRoute(app: FastifyInstance, upstreams: UpstreamTags | undefined): void {
   app.get('/v1/upstreams/:registry/tags', { exposeHeadRoute: false }, async (request, reply) => {
-    const { registry } = params.parse(request.params);
+    const { registry } = upstreamTagParamsSchema.parse(request.params);
     if (!upstreamNameSchema.safeParse(registry).success)
       throw new InvalidRequestError('the upstream is not a registry host name');
-    const parsed = query.safeParse(request.query);
+    const parsed = upstreamTagQuerySchema.safeParse(request.query);
     if (!parsed.success) throw new InvalidRequestError(parsed.error.issues[0]?.message ?? 'bad query');
     const repository = parseRepositoryName(parsed.data.repository);
     const tag = parseTag(parsed.data.tag);

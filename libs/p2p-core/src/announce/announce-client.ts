@@ -14,6 +14,7 @@ import {
   errorFromResponse,
   invalidResponse,
   readJsonResponse,
+  type TlsConnector,
 } from '@kraken/service-kit';
 import {
   announceRequestSchema,
@@ -30,6 +31,8 @@ export interface AnnounceClientOptions {
   readonly connections?: number;
   /** Time allowed for an answer to start, and for each pause in its body (ms, default 30 s). */
   readonly timeoutMs?: number;
+  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
+  readonly connect?: TlsConnector | undefined;
 }
 
 export interface AnnounceClient {
@@ -51,6 +54,7 @@ export function createAnnounceClient(options: AnnounceClientOptions): AnnounceCl
     connections: options.connections ?? 4,
     headersTimeout: timeout,
     bodyTimeout: timeout,
+    ...(options.connect === undefined ? {} : { connect: options.connect }),
   });
 
   const send = async (

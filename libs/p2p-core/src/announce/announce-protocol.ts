@@ -10,8 +10,8 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { isDigest } from '@kraken/oci-content';
-import { isValidClusterId, isValidPeerId } from '../wire/handshake.js';
+import { DIGEST_PATTERN } from '@kraken/oci-content';
+import { CLUSTER_ID_PATTERN, PEER_ID_PATTERN } from '../wire/handshake.js';
 
 /** Upper bound on peers in one answer, whatever the tracker is configured for. */
 export const MAX_ANNOUNCE_PEERS = 1000;
@@ -40,6 +40,8 @@ export const peerAddressSchema = z
     host: z
       .string()
       .refine(isValidPeerHost, 'must be an IPv4 or IPv6 address (no brackets) or a DNS host name')
+      // What isValidPeerHost accepts, as JSON Schema shows it (API documents).
+      .meta({ anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }, { format: 'hostname' }] })
       .describe(
         'Where other peers reach this one. "0.0.0.0" or "::" asks the tracker to use the source address of the announce.',
       ),
@@ -51,17 +53,17 @@ export const announceRequestSchema = z
   .object({
     peerId: z
       .string()
-      .refine(isValidPeerId, 'must be 40 lowercase hex characters')
+      .regex(PEER_ID_PATTERN, 'must be 40 lowercase hex characters')
       .describe('The announcing peer, as in its handshake.'),
     clusterId: z
       .string()
-      .refine(isValidClusterId, 'must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric')
+      .regex(CLUSTER_ID_PATTERN, 'must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric')
       .optional()
       .describe('Peers are only handed peers of the same cluster.'),
     address: peerAddressSchema,
     blob: z
       .string()
-      .refine(isDigest, 'must be a sha256 or sha512 OCI digest')
+      .regex(DIGEST_PATTERN, 'must be a sha256 or sha512 OCI digest')
       .describe('The digest of the blob being downloaded or seeded.'),
     complete: z.boolean().describe('True when the peer holds every piece.'),
     origin: z.boolean().default(false).describe('True for origins, which seed every blob they hold.'),
@@ -70,7 +72,7 @@ export const announceRequestSchema = z
 
 export const announcedPeerSchema = z
   .object({
-    peerId: z.string().refine(isValidPeerId, 'must be 40 lowercase hex characters'),
+    peerId: z.string().regex(PEER_ID_PATTERN, 'must be 40 lowercase hex characters'),
     host: z.string().refine(isValidPeerHost, 'must be an IP address or a DNS host name'),
     port: z.number().int().min(1).max(65535),
     complete: z.boolean(),

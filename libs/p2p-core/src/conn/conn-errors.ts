@@ -25,6 +25,12 @@ export type ConnectionErrorCode =
   | 'KRAKEN_P2P_SELF_CONNECTION'
   /** A dialed peer answered with another peer id than the one dialed. */
   | 'KRAKEN_P2P_UNEXPECTED_PEER'
+  /**
+   * The peer did not prove that it belongs to the cluster: its certificate did not verify
+   * against the cluster CA, it failed or skipped the cluster token challenge, or it took
+   * too long; `detail.reason` says which (a RefusalReason).
+   */
+  | 'KRAKEN_P2P_PEER_REFUSED'
   /** The connection manager is closed. */
   | 'KRAKEN_P2P_MANAGER_CLOSED'
   /** listen() was called on a connection manager that already listens. */

@@ -3,15 +3,23 @@
  * outbound ones, keeps at most one open connection per remote peer id and bounds the
  * total. It reports the connections it keeps through one event callback, so the
  * scheduler sees an 'open' only for the connection that survived deduplication, and
- * never sees a connection it was not told about.
+ * never sees a connection it was not told about. With an admission (TLS or the cluster
+ * token), a connection runs its handshake only once admitted, and every connection
+ * refused before its handshake was accepted is reported to `onRefused`.
  */
 import net from 'node:net';
-import type { Clock } from '@kraken/foundation';
+import { systemClock, type Clock } from '@kraken/foundation';
 import type { Duplex } from 'node:stream';
 import type { ConnectionConfig } from './conn-config.js';
 import { ConnectionError } from './conn-errors.js';
 import type { ProtocolError } from '../errors.js';
 import { MAX_HANDSHAKE_BLOB_IDS } from '../wire/messages.js';
+import {
+  refusalReasonOf,
+  type AdmittedSocket,
+  type PeerAdmission,
+  type RefusalReason,
+} from './peer-admission.js';
 import {
   createPeerConn,
   type ConnLogger,
@@ -45,8 +53,17 @@ export interface ConnManagerOptions {
   readonly ingress?: TokenBucket | undefined;
   readonly clock?: Clock | undefined;
   readonly logger?: ConnLogger | undefined;
+  /** How peers prove their membership before the handshake (TLS, cluster token); none when absent. */
+  readonly admission?: PeerAdmission | undefined;
+  /** Told once about each connection refused before its handshake was accepted. */
+  readonly onRefused?: ((refusal: PeerRefusal) => void) | undefined;
   /** Aborting closes the manager. */
   readonly signal?: AbortSignal | undefined;
+}
+
+export interface PeerRefusal {
+  readonly reason: RefusalReason;
+  readonly direction: PeerConnDirection;
 }
 
 export interface ConnManager {
@@ -65,7 +82,7 @@ export interface ConnManager {
   get(peerId: string): PeerConn | undefined;
   /** Open connections, one per peer id. */
   openConnections(): IterableIterator<PeerConn>;
-  /** Open plus handshaking connections; what maxConnections bounds. */
+  /** Open plus handshaking (and dials being admitted) connections; what maxConnections bounds. */
   readonly size: number;
   /** Stops listening and closes every connection; idempotent. */
   close(): Promise<void>;
@@ -80,18 +97,25 @@ const defaultDialer: Dialer = ({ host, port }) => net.connect({ host, port });
 const noopLogger: ConnLogger = { debug() {}, warn() {} };
 
 export function createConnManager(options: ConnManagerOptions): ConnManager {
-  const { local, onEvent } = options;
+  const { local, onEvent, admission } = options;
   const config = options.config ?? {};
   const maxConnections = config.maxConnections ?? 200;
+  const handshakeTimeoutMs = config.handshakeTimeoutMs ?? 10_000;
   const dialer = options.dial ?? defaultDialer;
   const logger = options.logger ?? noopLogger;
+  const clock = options.clock ?? systemClock;
   const all = new Set<PeerConn>();
+  // Dials still being admitted (TLS handshake, token at hand); aborting one closes it.
+  const admitting = new Set<AbortController>();
+  // Inbound sockets of an admission's server, admitted or not, so close() ends them all.
+  const inbound = new Set<net.Socket>();
   const open = new Map<string, PeerConn>();
   // Connections whose 'open' was reported; only they report later events.
   const reported = new WeakSet<PeerConn>();
   const attempts = new WeakMap<PeerConn, Attempt>();
   const dialing = new Map<string, Promise<PeerConn>>();
   let server: net.Server | undefined;
+  let listenCalled = false;
   let closed = false;
   let closing: Promise<void> | undefined;
 
@@ -128,6 +152,8 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
     }
     if (event.type === 'close') {
       all.delete(conn);
+      // Closed before its handshake was accepted: a refusal, unless the peer just left.
+      if (conn.remote === undefined) noteRefusal(event.reason, conn.direction);
       const peerId = conn.remote?.peerId;
       if (peerId !== undefined && open.get(peerId) === conn) open.delete(peerId);
       if (reported.has(conn)) onEvent(event);
@@ -142,7 +168,30 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
     if (reported.has(conn)) onEvent(event);
   }
 
-  function start(socket: Duplex, direction: PeerConnDirection, target?: DialTarget): PeerConn {
+  function noteRefusal(reason: ProtocolError | ConnectionError, direction: PeerConnDirection): void {
+    const refusal = refusalReasonOf(reason);
+    if (refusal !== undefined) options.onRefused?.({ reason: refusal, direction });
+  }
+
+  /** A connection refused at admission, before any PeerConn existed: said here, once. */
+  function refusedAtAdmission(
+    error: ConnectionError,
+    direction: PeerConnDirection,
+    remoteAddress: string,
+  ): void {
+    logger.warn(
+      { remoteAddress, direction, code: error.code, ...(error.detail as object) },
+      `refusing p2p peer: ${error.message}`,
+    );
+    noteRefusal(error, direction);
+  }
+
+  function start(
+    socket: Duplex,
+    direction: PeerConnDirection,
+    target?: DialTarget,
+    clusterToken?: Buffer,
+  ): PeerConn {
     const blobs = options.handshakeBlobs?.();
     // The handshake lists are a hint (bitfields follow per blob), so past the wire
     // limit they are cut rather than failing the connection.
@@ -164,14 +213,18 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
       maxPieceLength: options.maxPieceLength,
       egress: options.egress,
       ingress: options.ingress,
-      clock: options.clock,
+      clusterToken,
+      clock,
       logger,
     });
     if (conn.state !== 'closed') all.add(conn);
     return conn;
   }
 
-  function accept(socket: net.Socket): void {
+  function accept(
+    socket: Duplex & { remoteAddress?: string; remotePort?: number },
+    clusterToken?: Buffer,
+  ): void {
     if (closed || all.size >= maxConnections) {
       logger.warn(
         { remoteAddress: `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`, maxConnections },
@@ -184,7 +237,7 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
       return;
     }
     try {
-      start(socket, 'inbound');
+      start(socket, 'inbound', undefined, clusterToken);
     } catch (error) {
       // A bad local identity or blob id from handshakeBlobs: refuse this connection
       // instead of throwing out of the server's 'connection' handler.
@@ -200,7 +253,7 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
         reject(new ConnectionError('KRAKEN_P2P_MANAGER_CLOSED', 'connection manager is closed'));
         return;
       }
-      if (all.size >= maxConnections) {
+      if (all.size + admitting.size >= maxConnections) {
         reject(
           new ConnectionError(
             'KRAKEN_P2P_TOO_MANY_CONNECTIONS',
@@ -213,6 +266,10 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
         return;
       }
       const socket = dialer({ host: target.host, port: target.port });
+      if (admission !== undefined) {
+        admitThenStart(admission, socket, target, { resolve, reject });
+        return;
+      }
       try {
         // Registered before any event can fire: events come from socket I/O, later.
         attempts.set(start(socket, 'outbound', target), { resolve, reject });
@@ -224,6 +281,67 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
     });
   }
 
+  /** A dial through admission: the PeerConn starts once the peer passed, within the handshake timeout. */
+  function admitThenStart(use: PeerAdmission, socket: Duplex, target: DialTarget, attempt: Attempt): void {
+    const pending = new AbortController();
+    admitting.add(pending);
+    const timer = clock.setTimeout(() => {
+      pending.abort(
+        new ConnectionError('KRAKEN_P2P_HANDSHAKE_TIMEOUT', `no handshake within ${handshakeTimeoutMs} ms`, {
+          detail: { handshakeTimeoutMs },
+        }),
+      );
+    }, handshakeTimeoutMs);
+    const done = () => {
+      clock.clearTimeout(timer);
+      admitting.delete(pending);
+    };
+    use.admitOutbound(socket, pending.signal).then(
+      (admitted: AdmittedSocket) => {
+        done();
+        if (pending.signal.aborted) {
+          admitted.socket.on('error', () => {});
+          admitted.socket.destroy();
+          attempt.reject(pending.signal.reason as ConnectionError);
+          return;
+        }
+        try {
+          attempts.set(start(admitted.socket, 'outbound', target, admitted.clusterToken), attempt);
+        } catch (error) {
+          admitted.socket.on('error', () => {});
+          admitted.socket.destroy();
+          attempt.reject(error as ConnectionError);
+        }
+      },
+      (error: unknown) => {
+        done();
+        socket.on('error', () => {});
+        socket.destroy();
+        if (error instanceof ConnectionError && error.code === 'KRAKEN_P2P_PEER_REFUSED')
+          refusedAtAdmission(error, 'outbound', `${target.host}:${target.port}`);
+        attempt.reject(error as ConnectionError);
+      },
+    );
+  }
+
+  function createListener(): Promise<net.Server> {
+    if (admission === undefined) return Promise.resolve(net.createServer((socket) => accept(socket)));
+    return admission
+      .createServer({
+        admitted: ({ socket, clusterToken }) => accept(socket, clusterToken),
+        refused: (error, remoteAddress) => refusedAtAdmission(error, 'inbound', remoteAddress),
+      })
+      .then((listening) => {
+        // Bounds connections still in their TLS handshake, which `all` does not count yet.
+        listening.maxConnections = maxConnections;
+        listening.on('connection', (socket: net.Socket) => {
+          inbound.add(socket);
+          socket.once('close', () => inbound.delete(socket));
+        });
+        return listening;
+      });
+  }
+
   const manager: ConnManager = {
     listen({ host = '0.0.0.0', port }) {
       if (closed) {
@@ -231,19 +349,25 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
           new ConnectionError('KRAKEN_P2P_MANAGER_CLOSED', 'connection manager is closed'),
         );
       }
-      if (server !== undefined)
+      if (listenCalled)
         return Promise.reject(
           new ConnectionError('KRAKEN_P2P_ALREADY_LISTENING', 'connection manager is already listening'),
         );
-      const listening = net.createServer(accept);
-      server = listening;
-      return new Promise((resolve, reject) => {
-        listening.once('error', reject);
-        listening.listen({ host, port }, () => {
-          listening.off('error', reject);
-          listening.on('error', (error) => logger.warn({ err: error }, 'p2p listener error'));
-          const address = listening.address();
-          resolve({ host, port: typeof address === 'object' && address !== null ? address.port : port });
+      listenCalled = true;
+      return createListener().then((listening) => {
+        if (closed) {
+          listening.close();
+          throw new ConnectionError('KRAKEN_P2P_MANAGER_CLOSED', 'connection manager is closed');
+        }
+        server = listening;
+        return new Promise((resolve, reject) => {
+          listening.once('error', reject);
+          listening.listen({ host, port }, () => {
+            listening.off('error', reject);
+            listening.on('error', (error) => logger.warn({ err: error }, 'p2p listener error'));
+            const address = listening.address();
+            resolve({ host, port: typeof address === 'object' && address !== null ? address.port : port });
+          });
         });
       });
     },
@@ -265,15 +389,19 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
       return open.values();
     },
     get size() {
-      return all.size;
+      return all.size + admitting.size;
     },
     close() {
       if (closing !== undefined) return closing;
       closed = true;
       closing = new Promise<void>((resolve) => {
+        for (const pending of [...admitting]) {
+          pending.abort(new ConnectionError('KRAKEN_P2P_CLOSED_LOCALLY', 'connection manager closed'));
+        }
         for (const conn of [...all]) {
           conn.close(new ConnectionError('KRAKEN_P2P_CLOSED_LOCALLY', 'connection manager closed'));
         }
+        for (const socket of inbound) socket.destroy();
         if (server === undefined) resolve();
         else server.close(() => resolve());
       });

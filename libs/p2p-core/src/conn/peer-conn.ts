@@ -4,14 +4,20 @@
  * (open, message, drain, close) to one callback, so that a single-writer scheduler can
  * apply each event on its own loop. Sending follows undici's dispatch(): send() always
  * accepts the message and returns false once the connection holds more than its
- * high-water mark, and a 'drain' event follows when it is below again.
+ * high-water mark, and a 'drain' event follows when it is below again. In a cluster with
+ * a token, the cluster token challenge (cluster-token-challenge.ts) runs before the
+ * handshake, and the handshake goes out only once the peer has proven that it holds the
+ * token.
  */
 import { systemClock, type Clock } from '@kraken/foundation';
+import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import { createTokenChallenge, type TokenChallenge } from './cluster-token-challenge.js';
 import { ConnectionError } from './conn-errors.js';
 import { ProtocolError } from '../errors.js';
 import { createFrameDecoder } from '../wire/frame-decoder.js';
 import { encodeMessage } from '../wire/frame-encoder.js';
+import { NONCE_BYTES } from '../wire/membership-frames.js';
 import {
   PROTOCOL_VERSION,
   type HandshakeMessage,
@@ -69,6 +75,11 @@ export interface PeerConnOptions {
   readonly highWaterMarkBytes?: number | undefined;
   /** Largest piece accepted from the peer (see FrameDecoderOptions). */
   readonly maxPieceLength?: number | undefined;
+  /**
+   * The cluster token: both sides prove they hold it before either sends its handshake
+   * (a peer that cannot is closed with KRAKEN_P2P_PEER_REFUSED). Absent: plain handshake.
+   */
+  readonly clusterToken?: Buffer | undefined;
   /** Piece payload bytes sent wait for tokens here. */
   readonly egress?: TokenBucket | undefined;
   /** Bytes received cost tokens here; the socket pauses while the bucket is empty. */
@@ -92,7 +103,9 @@ export interface PeerConn {
    * high-water mark: the caller should stop sending until 'drain'. Pieces are written
    * without copying their payload, after taking egress tokens; control messages do
    * not wait behind throttled pieces, so a peer's own requests never stall on its
-   * uploads. After close the message is dropped and false is returned.
+   * uploads. After close, or before the peer has proven its membership (a connection
+   * is handed out only once open, so callers never see that), the message is dropped
+   * and false is returned.
    */
   send(message: OutgoingMessage): boolean;
   /** Closes the connection (idempotent); 'close' reports `reason` or CLOSED_LOCALLY. */
@@ -130,6 +143,16 @@ export function createPeerConn(options: PeerConnOptions): PeerConn {
   const throttled: PieceMessage[] = [];
   let throttledBytes = 0;
   let pumping = false;
+  // Set while the cluster token challenge runs; the handshake waits for it.
+  let challenge: TokenChallenge | undefined =
+    options.clusterToken === undefined
+      ? undefined
+      : createTokenChallenge({
+          token: options.clusterToken,
+          clusterId: local.clusterId,
+          direction,
+          nonce: randomBytes(NONCE_BYTES),
+        });
 
   const conn: PeerConn = {
     direction,
@@ -147,7 +170,7 @@ export function createPeerConn(options: PeerConnOptions): PeerConn {
       return socket.writableLength + throttledBytes;
     },
     send(message) {
-      if (state === 'closed') return false;
+      if (state === 'closed' || challenge !== undefined) return false;
       if (message.type === 'piece' && throttleEgress) {
         if (throttled.length === 0 && egress.tryTake(message.payload.byteLength)) write(message);
         else {
@@ -228,7 +251,9 @@ export function createPeerConn(options: PeerConnOptions): PeerConn {
         },
       );
     }
-    const { messages, error } = decoder.feed(chunk);
+    const frames = challenge === undefined ? chunk : proveMembership(challenge, chunk);
+    if (frames === undefined || frames.length === 0) return;
+    const { messages, error } = decoder.feed(frames);
     for (const message of messages) {
       // An event handler may have closed the connection (getter: not narrowed).
       if (conn.state === 'closed') return;
@@ -236,6 +261,28 @@ export function createPeerConn(options: PeerConnOptions): PeerConn {
       else if (message.type !== 'keepalive') onEvent({ type: 'message', conn, message });
     }
     if (error !== undefined) finish(error);
+  }
+
+  /**
+   * Runs the challenge on bytes received before the peer proved its membership: returns
+   * what followed its proof (for the decoder) once it has, undefined until then.
+   */
+  function proveMembership(running: TokenChallenge, chunk: Buffer): Buffer | undefined {
+    const step = running.feed(chunk);
+    if (step.state === 'refused') {
+      finish(step.error);
+      return undefined;
+    }
+    if (step.send !== undefined) socket.write(step.send);
+    if (step.state === 'pending') return undefined;
+    challenge = undefined;
+    sendHandshake();
+    return step.rest;
+  }
+
+  function sendHandshake(): void {
+    for (const buffer of handshakeFrame) socket.write(buffer, onFlushed);
+    lastSentAt = clock.now();
   }
 
   function accept(handshake: HandshakeMessage): void {
@@ -288,7 +335,8 @@ export function createPeerConn(options: PeerConnOptions): PeerConn {
       );
       return;
     }
-    if (now - lastSentAt >= keepaliveIntervalMs) write({ type: 'keepalive' });
+    // Nothing but the challenge's own frames may precede our handshake.
+    if (challenge === undefined && now - lastSentAt >= keepaliveIntervalMs) write({ type: 'keepalive' });
     const next = Math.min(lastSentAt + keepaliveIntervalMs, lastReceivedAt + idleTimeoutMs) - now;
     livenessTimer = clock.setTimeout(checkLiveness, Math.max(1, next));
   }
@@ -312,6 +360,8 @@ export function createPeerConn(options: PeerConnOptions): PeerConn {
     const detail = { remoteAddress, peerId: remote?.peerId, direction, code: reason.code };
     if (reason instanceof ProtocolError)
       logger.warn({ ...detail, err: reason }, `peer broke the wire protocol: ${reason.message}`);
+    else if (reason.code === 'KRAKEN_P2P_PEER_REFUSED')
+      logger.warn({ ...detail, ...(reason.detail as object) }, `refusing p2p peer: ${reason.message}`);
     else if (reason.code === 'KRAKEN_P2P_CLOSED_LOCALLY' || reason.code === 'KRAKEN_P2P_PEER_CLOSED') {
       logger.debug(detail, `p2p connection closed: ${reason.message}`);
     } else logger.warn(detail, `p2p connection closed: ${reason.message}`);
@@ -333,17 +383,28 @@ export function createPeerConn(options: PeerConnOptions): PeerConn {
   socket.on('error', onError);
   socket.on('close', onClose);
   const handshakeTimer = clock.setTimeout(() => {
-    if (state === 'handshaking') {
-      finish(
-        new ConnectionError('KRAKEN_P2P_HANDSHAKE_TIMEOUT', `no handshake within ${handshakeTimeoutMs} ms`, {
-          detail: { handshakeTimeoutMs },
-        }),
-      );
-    }
+    if (state !== 'handshaking') return;
+    finish(
+      challenge === undefined
+        ? new ConnectionError(
+            'KRAKEN_P2P_HANDSHAKE_TIMEOUT',
+            `no handshake within ${handshakeTimeoutMs} ms`,
+            {
+              detail: { handshakeTimeoutMs },
+            },
+          )
+        : new ConnectionError(
+            'KRAKEN_P2P_PEER_REFUSED',
+            `peer did not prove its membership within ${handshakeTimeoutMs} ms`,
+            { detail: { reason: 'timeout', handshakeTimeoutMs } },
+          ),
+    );
   }, handshakeTimeoutMs);
   livenessTimer = clock.setTimeout(checkLiveness, Math.min(keepaliveIntervalMs, idleTimeoutMs));
-  // Both sides send their handshake at once, without waiting for the other's.
-  for (const buffer of handshakeFrame) socket.write(buffer, onFlushed);
+  // Both sides send their handshake (or first their challenge) at once, without waiting
+  // for the other's.
+  if (challenge === undefined) sendHandshake();
+  else socket.write(challenge.opening);
   return conn;
 }
 

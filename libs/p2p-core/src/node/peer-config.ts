@@ -1,12 +1,14 @@
 /**
  * The `p2p` block of the agent's and the origin's config: where the peer listens,
- * what it announces, its cluster, where partial downloads live, and the limits of its
- * connections, bandwidth and scheduler. One schema for both, so they cannot drift.
+ * what it announces, its cluster and how its peers prove they belong to it, where partial
+ * downloads live, and the limits of its connections, bandwidth and scheduler. One schema
+ * for both, so they cannot drift.
  */
 import { z } from 'zod';
 import { isUnspecifiedHost, isValidPeerHost } from '../announce/announce-protocol.js';
 import { bandwidthSchema } from '../conn/bandwidth-config.js';
 import { connectionSchema } from '../conn/conn-config.js';
+import { membershipShape } from '../conn/membership-config.js';
 import { isValidClusterId } from '../wire/handshake.js';
 import { schedulerLimitsSchema } from '../scheduler/scheduler-config.js';
 
@@ -42,6 +44,7 @@ export const peerConfigShape = (defaults: PeerConfigDefaults) => ({
     .refine(isValidClusterId, 'must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric')
     .default('devcluster')
     .describe('Peers only talk to peers of the same cluster id (checked in the handshake).'),
+  ...membershipShape,
   dir: z
     .string()
     .min(1)

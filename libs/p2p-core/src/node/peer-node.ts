@@ -1,6 +1,7 @@
 /**
  * A peer as an app runs it: the scheduler over a connection manager, a piece store and
- * bandwidth limiters, all built from the `p2p` config block. Agents and origins both
+ * bandwidth limiters, all built from the `p2p` config block, with the admission (TLS or
+ * the cluster token) that keeps peers of other clusters out. Agents and origins both
  * compose one; the difference is that an origin announces itself as one.
  */
 import type { Clock } from '@kraken/foundation';
@@ -9,9 +10,11 @@ import { join } from 'node:path';
 import type { Metrics } from '@kraken/service-kit';
 import { createBandwidthLimiters } from '../conn/bandwidth-config.js';
 import { createConnManager } from '../conn/conn-manager.js';
+import { createPeerAdmission } from '../conn/membership.js';
+import type { FileSignature } from '../conn/reloading-files.js';
 import { MAX_PIECE_LENGTH } from '../metainfo/piece-length.js';
 import type { PeerConfig } from './peer-config.js';
-import { registerPeerNodeMetrics } from './swarm-metrics.js';
+import { createRefusalMetrics, registerPeerNodeMetrics } from './swarm-metrics.js';
 import { createPieceStore, type PieceStore } from '../storage/piece-store.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { type Scheduler } from '../scheduler/scheduler-interface.js';
@@ -30,8 +33,13 @@ export interface PeerNodeOptions {
   readonly peerId?: string | undefined;
   readonly logger?: SchedulerLogger | undefined;
   readonly timers?: Clock | undefined;
-  /** Registers the `swarm_blobs` and `swarm_peers_connected` gauges on it (swarm-metrics.ts). */
+  /**
+   * Registers the `swarm_blobs` and `swarm_peers_connected` gauges and the
+   * `p2p_handshake_refused_total` counter on it (swarm-metrics.ts).
+   */
   readonly metrics?: Metrics | undefined;
+  /** How a changed TLS or token file is noticed; a stat of each file by default. */
+  readonly fileSignature?: FileSignature | undefined;
 }
 
 export interface PeerNode {
@@ -40,7 +48,9 @@ export interface PeerNode {
   readonly scheduler: Scheduler;
   /** Partial downloads under `<dir>/partial` (a fetcher removes abandoned ones from it). */
   readonly pieceStore: PieceStore;
-  /** Starts accepting peers; resolves with the bound address. */
+  /** How peers prove their membership: `tls`, `token`, or `plain` (nothing but the cluster id). */
+  readonly membership: 'tls' | 'token' | 'plain';
+  /** Reads the TLS or token files (a ConfigError names a bad one), then accepts peers; resolves with the bound address. */
   start(): Promise<{ host: string; port: number }>;
   /** The bound address once started. */
   address(): { host: string; port: number } | undefined;
@@ -54,6 +64,12 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
   const logger = options.logger ?? silentSchedulerLogger;
   const bandwidth = createBandwidthLimiters(config.bandwidth);
   const pieceStore = createPieceStore({ dir: join(config.dir, 'partial') });
+  const admission = createPeerAdmission(config, {
+    handshakeTimeoutMs: config.connections.handshakeTimeoutMs,
+    logger,
+    signature: options.fileSignature,
+  });
+  const onRefused = createRefusalMetrics(options.metrics);
   const scheduler = createScheduler({
     local: {
       clusterId: config.clusterId,
@@ -71,6 +87,8 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
         maxPieceLength: MAX_PIECE_LENGTH,
         egress: bandwidth.egress,
         ingress: bandwidth.ingress,
+        admission,
+        onRefused,
         logger,
       }),
     pieceStore,
@@ -88,7 +106,11 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
     clusterId: config.clusterId,
     scheduler,
     pieceStore,
+    membership: admission?.mode ?? 'plain',
     async start() {
+      await admission?.load();
+      if (config.tls !== undefined && config.clusterTokenFile !== undefined)
+        logger.info({}, 'p2p.clusterTokenFile is ignored: peers prove their membership by TLS');
       bound = await scheduler.listen({ host: config.listen.host, port: config.listen.port });
       return bound;
     },

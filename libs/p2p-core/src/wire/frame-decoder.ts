@@ -13,6 +13,7 @@
 import { ProtocolError } from '../errors.js';
 import { decodeHandshakeBody } from './handshake.js';
 import { bodyBounds, decodeBody, type BodyBounds } from './message-codec.js';
+import { CHALLENGE_TYPE } from './membership-frames.js';
 import { FRAME_HEADER_BYTES, MessageType, type Message } from './messages.js';
 import { MAX_PIECE_LENGTH } from '../metainfo/piece-length.js';
 
@@ -73,6 +74,12 @@ export function createFrameDecoder(options: FrameDecoderOptions): FrameDecoder {
   function startFrame(length: number, frameType: number): void {
     if (length === 0)
       throw new ProtocolError('KRAKEN_P2P_BAD_FRAME_LENGTH', 'frame length 0 leaves no room for a type');
+    if (!handshaken && frameType === CHALLENGE_TYPE) {
+      throw new ProtocolError(
+        'KRAKEN_P2P_HANDSHAKE_EXPECTED',
+        'peer opened with the cluster token challenge, and this peer has no cluster token (clusterTokenFile must be set on every peer, or on none)',
+      );
+    }
     const allowed = bounds[frameType];
     if (allowed === undefined) {
       throw new ProtocolError(

@@ -18,19 +18,19 @@ import {
 } from './messages.js';
 
 /** Cluster ids are short DNS-label-like names, safe to log and compare. */
-const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const PEER_ID = /^[a-f0-9]{40}$/;
+export const CLUSTER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export const PEER_ID_PATTERN = /^[a-f0-9]{40}$/;
 const BLOB_ID = /^[a-f0-9]{64}$/;
 
 /** Smallest body that still carries a version, so any version can be told apart. */
 export const MIN_HANDSHAKE_BODY = 2;
 
 export function isValidClusterId(id: string): boolean {
-  return CLUSTER_ID.test(id);
+  return CLUSTER_ID_PATTERN.test(id);
 }
 
 export function isValidPeerId(id: string): boolean {
-  return PEER_ID.test(id);
+  return PEER_ID_PATTERN.test(id);
 }
 
 export function isValidBlobId(id: string): boolean {

@@ -12,7 +12,14 @@ import {
   type DigestAlgorithm,
 } from '@kraken/oci-content';
 import { parseChunkRange } from '../request/byte-range.js';
-import { RangeInvalidError, UploadInvalidError, UploadUnknownError } from '../errors.js';
+import { repositoryAccess } from '../auth/registry-access.js';
+import {
+  DeniedError,
+  RangeInvalidError,
+  UnauthorizedError,
+  UploadInvalidError,
+  UploadUnknownError,
+} from '../errors.js';
 import type { EndpointHandler, RegistryContext } from '../registry-context.js';
 import { requireWritable } from '../registry-context.js';
 import { blobLocation, setUploadHeaders } from './registry-locations.js';
@@ -33,11 +40,12 @@ export const startUpload: EndpointHandler<UploadsEndpoint> = async (ctx, request
     const digest = parseDigestParam(mount, 'mount');
     const from = single(query['from']);
     const fromRepo = from === undefined || from === '' ? undefined : parseRepositoryName(from);
-    if (await store.mountBlob(fromRepo, repo, digest)) {
+    if ((await mayPull(ctx, request, fromRepo)) && (await store.mountBlob(fromRepo, repo, digest))) {
       sendCreated(reply, repo, digest);
       return;
     }
-    // Not mountable: the spec's fallback is an ordinary session for the client to push into.
+    // Not mountable (or not readable by this caller): the spec's fallback is an ordinary
+    // session for the client to push into.
   }
   const digestParam = single(query['digest']);
   if (mount === undefined && digestParam !== undefined) {
@@ -128,6 +136,22 @@ async function appendBody(
     return result;
   } catch (err) {
     if (err instanceof RangeInvalidError) setUploadHeaders(reply, { repo, id, offset: err.size });
+    throw err;
+  }
+}
+
+/** Whether the caller may read the repository a blob is mounted from. */
+async function mayPull(
+  ctx: RegistryContext,
+  request: FastifyRequest,
+  repo: string | undefined,
+): Promise<boolean> {
+  if (ctx.authorize === undefined || repo === undefined) return true;
+  try {
+    await ctx.authorize(request, repositoryAccess(repo, ['pull']));
+    return true;
+  } catch (err) {
+    if (err instanceof UnauthorizedError || err instanceof DeniedError) return false;
     throw err;
   }
 }

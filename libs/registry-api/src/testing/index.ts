@@ -8,3 +8,5 @@ export { createTestRegistry } from './test-registry.js';
 export type { TestRegistry, TestRegistryOptions } from './test-registry.js';
 export { testBlob, descriptorOf, testImageManifest, testIndex } from './oci-fixtures.js';
 export type { TestContent, TestManifest, ImageManifestSpec, IndexSpec } from './oci-fixtures.js';
+export { createTestTokenIssuer, testHtpasswdLine } from './test-credentials.js';
+export type { TestTokenIssuer, TestTokenClaims } from './test-credentials.js';

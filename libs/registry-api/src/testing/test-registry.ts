@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Metrics } from '@kraken/service-kit';
 import { createManualClock, type ManualClock } from '@kraken/foundation/testing';
 import { createFsUploadStore } from '../uploads/fs-upload-store.js';
+import type { RegistryAuthorizer } from '../auth/registry-access.js';
 import type { RegistryLimits } from '../registry-api-config.js';
 import { registerRegistryApi } from '../registry-api-plugin.js';
 import type { ReadableRegistryStore } from '../registry-store.js';
@@ -40,6 +41,8 @@ export interface TestRegistryOptions {
   readonly ttlSeconds?: number;
   /** Mirror mode: the store of each `?ns=` registry (see RegistryApiOptions.mirrors). */
   readonly mirrors?: (registry: string) => ReadableRegistryStore | undefined;
+  /** The auth hook (see RegistryApiOptions.authorize). */
+  readonly authorize?: RegistryAuthorizer;
 }
 
 export async function createTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
@@ -59,6 +62,7 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
     ...(options.limits && { limits: options.limits }),
     ...(options.metrics && { metrics: options.metrics }),
     ...(options.mirrors && { mirrors: options.mirrors }),
+    ...(options.authorize && { authorize: options.authorize }),
   });
   await app.ready();
   return {

@@ -29,6 +29,22 @@ export class ServiceUnreachableError extends KrakenError {
   }
 }
 
+/**
+ * A write from a client whose verified certificate names none of the identities allowed
+ * to write (or from a client without one). The identity it did name is in the detail.
+ */
+export class IdentityForbiddenError extends KrakenError {
+  constructor(identity: readonly string[] | undefined) {
+    super(
+      'KRAKEN_IDENTITY_FORBIDDEN',
+      identity === undefined
+        ? 'writes need a verified client certificate'
+        : `the client certificate (${identity.join(', ') || 'no names'}) names no identity allowed to write`,
+      { statusCode: 403, ...(identity === undefined ? {} : { detail: { identity } }) },
+    );
+  }
+}
+
 /** The client went away before its request body was complete; nobody reads the answer. */
 export class RequestAbortedError extends KrakenError {
   constructor(cause?: unknown) {

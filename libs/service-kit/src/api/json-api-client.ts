@@ -6,6 +6,7 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import type { TlsConnector } from '../tls/client-tls.js';
 import { ServiceUnreachableError } from './api-errors.js';
 import { errorFromResponse } from './error-body.js';
 import { readJsonResponse } from './json-response.js';
@@ -19,6 +20,8 @@ export interface JsonApiClientOptions {
   readonly maxResponseBytes: number;
   /** Keep-alive connections (default 4). */
   readonly connections?: number;
+  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
+  readonly connect?: TlsConnector | undefined;
 }
 
 export interface JsonApiRequest {
@@ -53,6 +56,7 @@ export function createJsonApiClient(options: JsonApiClientOptions): JsonApiClien
     connections: options.connections ?? 4,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
+    ...(options.connect === undefined ? {} : { connect: options.connect }),
   });
 
   const send = async (request: JsonApiRequest, signal?: AbortSignal): Promise<Dispatcher.ResponseData> => {

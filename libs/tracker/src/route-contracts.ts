@@ -1,0 +1,40 @@
+/**
+ * The tracker's /v1/ routes as data (see RouteContract in @kraken/service-kit), made of
+ * the schemas the handlers parse with: the tracker's API document is rendered from
+ * these, and route-contracts.test.ts checks that they name every route served.
+ */
+import { announceRequestSchema, announceResponseSchema, metainfoSchema } from '@kraken/p2p-core';
+import type { RouteContract } from '@kraken/service-kit';
+import { blobParamsSchema } from './routes.js';
+
+export const trackerRouteContracts: readonly RouteContract[] = [
+  {
+    method: 'POST',
+    path: '/v1/announce',
+    summary: "Records the peer in the blob's swarm and answers with other peers of it.",
+    description:
+      'When the swarm has no origin yet, the tracker first asks the origins that own the blob to seed it.',
+    body: announceRequestSchema,
+    responses: {
+      200: { description: 'Peers to connect to, and when to announce again.', body: announceResponseSchema },
+      400: { description: 'Not an announce.', body: 'error' },
+      413: { description: 'A body far larger than any announce.', body: 'error' },
+      415: { description: 'Not JSON.', body: 'error' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/blobs/:digest/metainfo',
+    summary: "The blob's metainfo, from the origins and cached, as canonical JSON.",
+    params: blobParamsSchema,
+    responses: {
+      200: {
+        description: 'The metainfo.',
+        body: metainfoSchema,
+        headers: { etag: 'The metainfo id, quoted.' },
+      },
+      400: { description: 'A malformed digest.', body: 'error' },
+      404: { description: 'No origin holds the blob.', body: 'error' },
+    },
+  },
+];
