@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, hostOf, type Cluster } from './support/cluster.js';
 import { generateImage, type GeneratedImage } from './support/oci-layout.js';
@@ -16,6 +17,8 @@ import { layoutTopDigest } from './support/oci-layout-reader.js';
 import { startTokenService, type TokenService } from './support/token-service.js';
 
 const run = promisify(execFile);
+/** go-containerregistry's crane, built by tools/install/go-tools.sh. */
+const CRANE = fileURLToPath(new URL('../../.cache/bin/crane', import.meta.url));
 let work: string;
 let image: GeneratedImage;
 let layout: string;
@@ -139,6 +142,17 @@ describe('proxy with htpasswd auth, through skopeo', () => {
     expect(await skopeo(`docker://${proxy}/e2e/public/tools:v1`, `oci:${out}:v1`)).toBeUndefined();
     expect(await layoutTopDigest(out)).toBe(image.manifest.digest);
     expect(await pushTo(proxy, 'e2e/public/tools', [])).toMatch(/authentication required|unauthorized/i);
+  });
+
+  it('works with crane too: refused before `crane auth login`, pushes and resolves after it', async () => {
+    const crane = (args: string[]) =>
+      run(CRANE, args, { env: { ...process.env, DOCKER_CONFIG: join(work, 'crane') }, timeout: 120_000 });
+    const ref = `${proxy}/e2e/alice/crane:v1`;
+    await expect(crane(['push', '--insecure', layout, ref])).rejects.toThrow(/UNAUTHORIZED|401/);
+    await crane(['auth', 'login', proxy, '-u', 'alice', '-p', 'alice-pw']);
+    await crane(['push', '--insecure', layout, ref]);
+    const { stdout } = await crane(['digest', '--insecure', ref]);
+    expect(stdout.trim()).toBe(image.manifest.digest);
   });
 });
 

@@ -23,6 +23,8 @@ declare -A TOOLS=(
   # proxy serves only pseudo-versions; this is the newest one it serves.
   [minio]="github.com/minio/minio v0.0.0-20260212201848-7aac2a2c5b7c"
   # GCS emulator (JSON API, simple/multipart/resumable uploads) for the GCS backend tests.
+  # A registry client of its own kind (go-containerregistry) for the proxy's auth tests.
+  [crane]="github.com/google/go-containerregistry/cmd/crane v0.22.1"
   [fake-gcs-server]="github.com/fsouza/fake-gcs-server v1.56.1"
   # CRI client for the containerd e2e tests (pulls through containerd's image service).
   [crictl]="sigs.k8s.io/cri-tools/cmd/crictl v1.37.0"
@@ -30,7 +32,7 @@ declare -A TOOLS=(
   # containerd2 so that it never shadows that one on PATH.
   [containerd2]="github.com/containerd/containerd/v2/cmd/containerd v2.2.10"
 )
-DEFAULT_TOOLS=(oci-conformance minio fake-gcs-server crictl containerd2)
+DEFAULT_TOOLS=(oci-conformance minio fake-gcs-server crictl containerd2 crane)
 
 # Per-tool build environment. containerd's btrfs snapshotter needs cgo and the libbtrfs
 # headers; without cgo it is left out, and nothing else the tests use needs cgo.
