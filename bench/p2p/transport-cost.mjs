@@ -12,13 +12,13 @@
 //
 // --dir holds the blob and both peers' directories; /dev/shm by default when there is one, so that
 // the downloader's durability syncs (the same in every mode) do not hide the transport's cost.
-import { execFileSync, fork } from 'node:child_process';
+import { createSecureMaterial } from '../../tools/devcluster/secure.mjs';
+import { fork } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { generateMetainfo } from '@kraken/p2p-core';
 import { createFixtures } from '../registry/blob-fixtures.mjs';
 
@@ -49,50 +49,6 @@ function options() {
     throw new Error(`--modes: a comma-separated subset of ${MODES.join(',')}`);
   if (!modes.includes('plain')) modes.unshift('plain'); // the reference of every ratio
   return { sizeMiB, rounds, modes, dir: values.dir, outDir: values['out-dir'], keep: values.keep };
-}
-
-/** A cluster CA and a certificate for each peer (EC P-256), as the devcluster's --secure makes them. */
-function certificates(dir) {
-  const openssl = (args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl([
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-subj',
-    '/CN=bench CA',
-    '-days',
-    '2',
-  ]);
-  const issued = {};
-  for (const name of ['seeder', 'downloader']) {
-    openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-    ]);
-    issued[name] = {
-      certFile: join(dir, `${name}.crt`),
-      keyFile: join(dir, `${name}.key`),
-      caFile: join(dir, 'ca.crt'),
-    };
-  }
-  return issued;
 }
 
 /** Resolves with the next message of `type` from `child`, or rejects when it exits first. */
@@ -178,10 +134,15 @@ async function main() {
       digest: file.digest,
       size: file.size,
     });
-    const certs = certificates(work);
-    const tokenFile = join(work, 'cluster-token');
-    await writeFile(tokenFile, randomBytes(32).toString('hex'));
-    await chmod(tokenFile, 0o600);
+    // The CA, the peers' certificates and the cluster token, as the devcluster's --secure makes them.
+    const material = await createSecureMaterial(work, ['seeder', 'downloader']);
+    const certs = Object.fromEntries(
+      Object.entries(material.certificates).map(([role, files]) => [
+        role,
+        { ...files, caFile: material.caFile },
+      ]),
+    );
+    const tokenFile = material.clusterTokenFile;
     const blob = { path: file.path, metainfo };
 
     const loadBefore = loadavg()[0];

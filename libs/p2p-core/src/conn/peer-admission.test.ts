@@ -44,9 +44,9 @@ beforeAll(async () => {
   cluster = await createTestCa(dir, 'cluster');
   other = await createTestCa(dir, 'other');
   certs = {
-    a: await issueTestCertificate(dir, cluster, 'a'),
-    b: await issueTestCertificate(dir, cluster, 'b'),
-    rogue: await issueTestCertificate(dir, other, 'rogue'),
+    a: await issueTestCertificate(cluster, 'a'),
+    b: await issueTestCertificate(cluster, 'b'),
+    rogue: await issueTestCertificate(other, 'rogue'),
   };
 }, 30_000);
 
@@ -193,7 +193,7 @@ describe('mutual TLS with the cluster CA', () => {
   });
 
   it('uses a replaced certificate file for the next connection, listening and dialing', async () => {
-    const own = { a: await issueTestCertificate(dir, cluster, 'a-rotating') };
+    const own = { a: await issueTestCertificate(cluster, 'a-rotating') };
     const a = await peer('a', tlsOf(own.a));
     const observer = await observingServer();
     const seen = async () => {
@@ -215,7 +215,7 @@ describe('mutual TLS with the cluster CA', () => {
     };
     expect(await seen()).toEqual({ asServer: 'a-rotating', asClient: 'a-rotating' });
     // A rotation renames new files over the old ones.
-    await issueTestCertificate(dir, cluster, 'a-renewed', { replace: own.a });
+    await issueTestCertificate(cluster, 'a-renewed', { replace: own.a });
     expect(await seen()).toEqual({ asServer: 'a-renewed', asClient: 'a-renewed' });
   });
 

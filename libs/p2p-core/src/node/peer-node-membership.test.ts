@@ -43,9 +43,9 @@ beforeAll(async () => {
   cluster = await createTestCa(dir, 'cluster');
   const other = await createTestCa(dir, 'other');
   certs = {
-    origin: await issueTestCertificate(dir, cluster, 'origin'),
-    agent: await issueTestCertificate(dir, cluster, 'agent'),
-    rogue: await issueTestCertificate(dir, other, 'rogue'),
+    origin: await issueTestCertificate(cluster, 'origin'),
+    agent: await issueTestCertificate(cluster, 'agent'),
+    rogue: await issueTestCertificate(other, 'rogue'),
   };
   tokenFile = join(dir, 'cluster-token');
   await writeFile(tokenFile, `${randomBytes(32).toString('hex')}\n`);
