@@ -31,8 +31,30 @@ declare -A TOOLS=(
   # containerd 2.x for the containerd e2e tests, beside Debian's /usr/bin/containerd 1.6; named
   # containerd2 so that it never shadows that one on PATH.
   [containerd2]="github.com/containerd/containerd/v2/cmd/containerd v2.2.10"
+  # Fakes nodes and drives pods through their lifecycle for the operator's control-plane tests.
+  [kwok]="sigs.k8s.io/kwok/cmd/kwok v0.8.0"
+  # A real Kubernetes control plane for the operator's tests: kube-apiserver,
+  # kube-controller-manager, kube-scheduler and kubectl (see WRAPPED below).
+  [kube]="k8s.io/kubernetes v1.37.2"
+  # etcd 3.6 for that control plane; Debian's 3.4 lacks the watch-progress requests kwok needs.
+  [etcd]="go.etcd.io/etcd/server/v3 v3.6.16"
 )
-DEFAULT_TOOLS=(oci-conformance minio fake-gcs-server crictl containerd2 crane)
+DEFAULT_TOOLS=(oci-conformance minio fake-gcs-server crictl containerd2 crane kwok kube etcd)
+
+# Modules whose go.mod replaces sibling modules with local paths, which `go install pkg@version`
+# refuses. They are built from a throwaway module that requires the pinned version and replaces
+# each of those siblings with its published version, as "<sibling version> <link=package>...".
+# Kubernetes publishes its staging modules (k8s.io/api, client-go, ...) as v0.X.Y for v1.X.Y.
+declare -A WRAPPED=(
+  [kube]="v0.37.2 kube-apiserver=cmd/kube-apiserver kube-controller-manager=cmd/kube-controller-manager kube-scheduler=cmd/kube-scheduler kubectl=cmd/kubectl"
+  [etcd]="v3.6.16 etcd=."
+)
+# Without these the Kubernetes binaries report v0.0.0, and kubectl warns of a version skew.
+KUBE_LDFLAGS=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  KUBE_LDFLAGS+=" -X $pkg.gitVersion=v1.37.2 -X $pkg.gitMajor=1 -X $pkg.gitMinor=37 -X $pkg.gitTreeState=clean"
+done
+declare -A WRAPPED_LDFLAGS=([kube]="$KUBE_LDFLAGS")
 
 # Per-tool build environment. containerd's btrfs snapshotter needs cgo and the libbtrfs
 # headers; without cgo it is left out, and nothing else the tests use needs cgo.
@@ -53,6 +75,51 @@ fi
 
 if (($# > 0)); then wanted=("$@"); else wanted=("${DEFAULT_TOOLS[@]}"); fi
 
+# Builds a WRAPPED tool into $3 (see WRAPPED above).
+build_wrapped() {
+  local name="$1" spec="$2" out="$3"
+  local module="${spec% *}" version="${spec##* }"
+  local -a parts=()
+  read -ra parts <<<"${WRAPPED[$name]}"
+  local sibling_version="${parts[0]}"
+  local work
+  work="$(mktemp -d)"
+  # The target's own go.mod lists the local replaces to turn into published versions.
+  local gomod
+  gomod="$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "$module@$version" |
+    sed -nE 's/^[[:space:]]*"GoMod": "(.*)",?$/\1/p')"
+  local go_line
+  go_line="$(grep -m1 -E '^go [0-9]' "$gomod")"
+  {
+    echo "module kraken.local/build-$name"
+    echo
+    echo "$go_line"
+    echo
+    echo "require $module $version"
+    # "<module> => ./path" or "=> ../path", inside or outside a replace block; paths to a
+    # FORBIDDEN_DEPENDENCY marker only guard against imports and are dropped.
+    sed -nE 's/^[[:space:]]*(replace[[:space:]]+)?([^[:space:]]+)[[:space:]]+=>[[:space:]]+\.\.?\/.*$/\2/p' "$gomod" |
+      grep -v '^replace$' | while read -r sibling; do
+        grep -qE "^[[:space:]]*(replace[[:space:]]+)?$sibling[[:space:]]+=>.*FORBIDDEN" "$gomod" && continue
+        echo "replace $sibling => $sibling $sibling_version"
+      done
+  } >"$work/go.mod"
+  local part link rel pkg
+  local -a pkgs=()
+  for part in "${parts[@]:1}"; do
+    rel="${part#*=}"
+    if [[ "$rel" == "." ]]; then pkg="$module"; else pkg="$module/$rel"; fi
+    pkgs+=("$pkg")
+  done
+  (cd "$work" && go get "${pkgs[@]/%/@$version}" >/dev/null)
+  for part in "${parts[@]:1}"; do
+    link="${part%%=*}" rel="${part#*=}"
+    if [[ "$rel" == "." ]]; then pkg="$module"; else pkg="$module/$rel"; fi
+    (cd "$work" && CGO_ENABLED=0 go build -trimpath -ldflags "${WRAPPED_LDFLAGS[$name]:-}" -o "$out/$link" "$pkg")
+  done
+  rm -rf "$work"
+}
+
 build_tool() {
   local name="$1"
   local spec="${TOOLS[$name]:-}"
@@ -66,6 +133,25 @@ build_tool() {
     return 1
   fi
   local dir="$CACHE/go-tools/$name@$version"
+  if [[ -n "${WRAPPED[$name]:-}" ]]; then
+    local -a parts=()
+    read -ra parts <<<"${WRAPPED[$name]}"
+    local part built=1
+    for part in "${parts[@]:1}"; do [[ -x "$dir/${part%%=*}" ]] || built=0; done
+    if ((!built)); then
+      command -v go >/dev/null 2>&1 || { echo "go-tools: 'go' is not on PATH" >&2; return 1; }
+      echo "go-tools: building $name ($pkg@$version)"
+      local tmp="$dir.tmp.$$"
+      rm -rf "$tmp" && mkdir -p "$tmp"
+      build_wrapped "$name" "$spec" "$tmp"
+      rm -rf "$dir" && mv "$tmp" "$dir"
+    fi
+    for part in "${parts[@]:1}"; do
+      ln -sfn "../go-tools/$name@$version/${part%%=*}" "$BIN/${part%%=*}"
+      echo "go-tools: ${part%%=*} $version -> .cache/bin/${part%%=*}"
+    done
+    return 0
+  fi
   local -a also=() pkgs=("$pkg@$version") build_env=()
   read -ra also <<<"${TOOL_ALSO[$name]:-}"
   read -ra build_env <<<"${TOOL_ENV[$name]:-}"

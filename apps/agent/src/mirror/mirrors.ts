@@ -2,12 +2,12 @@
  * The agent's mirrored registries, assembled from config: one MirrorStore per upstream,
  * looked up by the registry API's `mirrors` hook, and the status they share.
  */
+import type { AgentMirrorConfig } from '@kraken/component-configs';
 import type { Clock } from '@kraken/foundation';
 import type { OriginUpstreamClient } from '@kraken/origin';
 import type { Metrics } from '@kraken/service-kit';
 import type { ContentCache } from '@kraken/storage-backends';
 import type { ContentFetch } from '../content-fetch.js';
-import type { MirrorConfig } from './mirror-config.js';
 import { createMirrorStatus, type MirrorStatus } from './mirror-status.js';
 import { createMirrorStore, type MirrorStore } from './mirror-store.js';
 
@@ -19,7 +19,7 @@ export interface Mirrors {
 }
 
 export function createMirrors(
-  config: MirrorConfig,
+  config: AgentMirrorConfig,
   deps: {
     content: ContentFetch;
     cache: Pick<ContentCache, 'read'>;

@@ -1,11 +1,11 @@
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@kraken/service-kit';
-import { configSchema } from './config.js';
+import { agentConfigSchema } from './agent-config.js';
 
 describe('agent config', () => {
   it('keeps the registry on the host by default: loopback, plain HTTP', () => {
-    const config = parseConfig(configSchema, {});
+    const config = parseConfig(agentConfigSchema, {});
     // The registry serves any pull unauthenticated; only this host's containerd may reach it.
     expect(config.listen.host).toBe('127.0.0.1');
     expect(isIP(config.listen.host)).toBe(4);
@@ -14,7 +14,7 @@ describe('agent config', () => {
   });
 
   it('takes a client certificate for the links to the origins, build-index and trackers', () => {
-    const config = parseConfig(configSchema, {
+    const config = parseConfig(agentConfigSchema, {
       tls: {
         client: {
           caFile: '/etc/kraken/ca.crt',

@@ -3,11 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfigFile, parseConfig } from '@kraken/service-kit';
-import { configSchema } from './config.js';
+import { buildIndexConfigSchema } from './build-index-config.js';
 
 describe('build-index config', () => {
   it('has devcluster defaults for every key', () => {
-    const config = parseConfig(configSchema, {});
+    const config = parseConfig(buildIndexConfigSchema, {});
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 15004 });
     expect(config.storage).toEqual({ type: 'filesystem', root: '.devcluster/build-index-0' });
     expect(config.origins).toMatchObject({ nodes: ['127.0.0.1:15002'], replicas: 3 });
@@ -21,20 +21,22 @@ describe('build-index config', () => {
   });
 
   it('names an unknown key, also nested', () => {
-    expect(() => parseConfig(configSchema, { listne: {} })).toThrow(/listne: unknown key/);
-    expect(() => parseConfig(configSchema, { origin: { uri: 'http://x' } })).toThrow(
+    expect(() => parseConfig(buildIndexConfigSchema, { listne: {} })).toThrow(/listne: unknown key/);
+    expect(() => parseConfig(buildIndexConfigSchema, { origin: { uri: 'http://x' } })).toThrow(
       /origin\.uri: unknown key/,
     );
   });
 
   it('names a bad value', () => {
-    expect(() => parseConfig(configSchema, { origins: { nodes: ['no port'] } })).toThrow(ConfigError);
-    expect(() => parseConfig(configSchema, { origin: { url: 'http://x' } })).toThrow(
+    expect(() => parseConfig(buildIndexConfigSchema, { origins: { nodes: ['no port'] } })).toThrow(
+      ConfigError,
+    );
+    expect(() => parseConfig(buildIndexConfigSchema, { origin: { url: 'http://x' } })).toThrow(
       /origin\.url: unknown key/,
     );
-    expect(() => parseConfig(configSchema, { listen: { port: 'x' } })).toThrow(/listen\.port/);
-    expect(() => parseConfig(configSchema, { storage: { type: 'tape' } })).toThrow(/storage/);
-    expect(() => parseConfig(configSchema, { cluster: { peers: ['not a url'] } })).toThrow(
+    expect(() => parseConfig(buildIndexConfigSchema, { listen: { port: 'x' } })).toThrow(/listen\.port/);
+    expect(() => parseConfig(buildIndexConfigSchema, { storage: { type: 'tape' } })).toThrow(/storage/);
+    expect(() => parseConfig(buildIndexConfigSchema, { cluster: { peers: ['not a url'] } })).toThrow(
       /cluster\.peers\.0/,
     );
   });
@@ -49,7 +51,7 @@ describe('build-index config', () => {
       bandwidthBytesPerSecond: 0,
       enabled: true,
     };
-    const config = parseConfig(configSchema, {
+    const config = parseConfig(buildIndexConfigSchema, {
       replication: {
         clusterId: 'a',
         dbPath: '.devcluster/build-index-0/replication.db',
@@ -71,11 +73,11 @@ describe('build-index config', () => {
     });
     expect(config.replication.rules.map((r) => r.name)).toEqual(['to-b', 'explicit']);
     expect(() =>
-      parseConfig(configSchema, { replication: { rules: [{ ...rule, repositories: '(' }] } }),
+      parseConfig(buildIndexConfigSchema, { replication: { rules: [{ ...rule, repositories: '(' }] } }),
     ).toThrow(/replication\.rules\.0\.repositories: invalid regular expression/);
-    expect(() => parseConfig(configSchema, { replication: { rules: [{ ...rule, colour: 1 }] } })).toThrow(
-      /replication\.rules\.0\.colour: unknown key/,
-    );
+    expect(() =>
+      parseConfig(buildIndexConfigSchema, { replication: { rules: [{ ...rule, colour: 1 }] } }),
+    ).toThrow(/replication\.rules\.0\.colour: unknown key/);
   });
 
   it('loads YAML from a file', async () => {
@@ -86,11 +88,13 @@ describe('build-index config', () => {
         path,
         'listen:\n  port: 25004\nstorage:\n  type: filesystem\n  root: /var/lib/kraken/build-index\n',
       );
-      const config = await loadConfigFile(configSchema, path);
+      const config = await loadConfigFile(buildIndexConfigSchema, path);
       expect(config.listen.port).toBe(25004);
       expect(config.storage).toMatchObject({ type: 'filesystem', root: '/var/lib/kraken/build-index' });
       await writeFile(path, 'contentCheck:\n  maxDepth: 3\n');
-      await expect(loadConfigFile(configSchema, path)).rejects.toThrow(/contentCheck\.maxDepth: unknown key/);
+      await expect(loadConfigFile(buildIndexConfigSchema, path)).rejects.toThrow(
+        /contentCheck\.maxDepth: unknown key/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { isRegistryHost } from '@kraken/oci-content';
 
-export const mirrorSchema = z
+export const agentMirrorSchema = z
   .object({
     upstreams: z
       .array(
@@ -55,4 +55,4 @@ export const mirrorSchema = z
     'containerd mirror mode: pull-through of upstream registries, shared by P2P like pushed content.',
   );
 
-export type MirrorConfig = z.output<typeof mirrorSchema>;
+export type AgentMirrorConfig = z.output<typeof agentMirrorSchema>;
