@@ -13,7 +13,8 @@ set -euo pipefail
 # iproute2:        `ss` to find listeners, `tc` to shape bandwidth in P2P tests
 # apache2-utils:   `htpasswd` to make basic-auth files for the proxy's auth tests
 # curl, jq:        health probes and JSON handling in shell scripts
-# openssl:         makes the CA and signing certificates of the registry token-auth tests
+# openssl:         makes the CA and signing certificates of the registry token-auth tests and
+#                  the PKI of the e2e Kubernetes control plane
 # umoci, runc:     umoci assembles the container image (npm run image); its e2e test runs it with runc
 # python3-venv:    Python 3 with venv, for the Python test tools (tools/install/python-tools.sh)
 PACKAGES=(skopeo docker-registry containerd iproute2 apache2-utils curl jq openssl umoci runc python3-venv)

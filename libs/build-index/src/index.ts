@@ -18,6 +18,8 @@ export { createBuildIndexCluster } from './cluster/cluster.js';
 export { TagRejectedError } from './errors.js';
 export { createBuildIndexReplication } from './replication/replication.js';
 export { replicationConfigSchema, replicationRuleSchema } from './replication/rule-config.js';
+export { ruleViewSchema } from './replication/rule-store.js';
+export { replicationStatusSchema } from './replication/status.js';
 export type { BuildIndexRoutesOptions, TagDelete, TagWrite } from './api/routes.js';
 export type { BuildIndexClusterClientOptions, BuildIndexRing } from './client/cluster-client.js';
 export type { ManifestResolver, ManifestResolverOptions } from './client/manifest-resolver.js';

@@ -152,6 +152,24 @@ export const errorCatalogue = {
     "containerd's config.toml sets no registry config_path, so containerd would ignore hosts.toml files.",
   KRAKEN_CONTAINERD_LEGACY_MIRRORS:
     "containerd's config.toml still has legacy registry mirrors or TLS configs, which exclude config_path.",
+
+  // operator: the controller runtime (API client, informers, leader election)
+  KRAKEN_KUBECONFIG_UNAVAILABLE:
+    'No usable Kubernetes credentials: not in a pod, and no kubeconfig (the path given, KUBECONFIG or ~/.kube/config) can be read and names a cluster.',
+  KRAKEN_KUBE_API_ERROR:
+    'The Kubernetes API server answered with an error status; its HTTP status, reason and message are kept.',
+  KRAKEN_KUBE_API_UNREACHABLE:
+    'The Kubernetes API server could not be reached, or the exchange broke before an answer.',
+  KRAKEN_KUBE_UNKNOWN_KIND:
+    'An object of a kind the operator has no resource path for (apiVersion and kind).',
+  KRAKEN_LEADERSHIP_LOST:
+    'The operator could not renew its leader Lease within the renew deadline, or another holder took it; reconciling stops.',
+
+  // operator: the API types, their CRDs and the rendering of a cluster
+  KRAKEN_OPERATOR_INVALID_SPEC:
+    'A KrakenCluster or ReplicationRule that fails its schema or cannot be rendered; the error names the field (`spec.origins.replicas`).',
+  KRAKEN_CRD_SCHEMA_UNSUPPORTED:
+    'A zod schema with a construct that has no Kubernetes structural form (a recursive type, an unsupported keyword), found while generating a CRD.',
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

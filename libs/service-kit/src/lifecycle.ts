@@ -7,6 +7,11 @@ import type { Logger } from 'pino';
 export interface Service {
   start(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Settles when the service can no longer do its job and must stop (an operator that
+   * lost its lease): it is closed as on SIGTERM, and the process exits with 1.
+   */
+  readonly failed?: Promise<Error>;
 }
 
 export interface RunOptions {
@@ -27,7 +32,7 @@ export async function runService(service: Service, options: RunOptions): Promise
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (signal: NodeJS.Signals | 'failure', exitCode = 0) => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
@@ -40,7 +45,7 @@ export async function runService(service: Service, options: RunOptions): Promise
         () => {
           clearTimeout(deadline);
           logger.info('stopped');
-          resolve(0);
+          resolve(exitCode);
         },
         (err: unknown) => {
           clearTimeout(deadline);
@@ -51,5 +56,9 @@ export async function runService(service: Service, options: RunOptions): Promise
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    void service.failed?.then((err) => {
+      logger.fatal({ err }, 'service failed');
+      stop('failure', 1);
+    });
   });
 }

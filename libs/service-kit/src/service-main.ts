@@ -73,6 +73,7 @@ export async function runMain<S extends z.ZodType<{ logging: LoggingConfig; trac
   return runService(
     {
       start: () => app.start(),
+      ...(app.failed === undefined ? {} : { failed: app.failed }),
       close: async () => {
         await app.close();
         await tracing.close();
