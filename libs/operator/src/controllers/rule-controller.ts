@@ -133,13 +133,11 @@ export function createRuleController(options: RuleControllerOptions): Controller
     const found = rules.get(ns, name) as Live | undefined;
     if (found === undefined) return;
     if (found.metadata.deletionTimestamp !== undefined) return finalize(found, signal);
-    const live = (await client.addFinalizer(found, REPLICATION_RULE_FINALIZER, { signal })) as
-      Live | undefined;
-    if (live === undefined) return;
-    const rule = live as unknown as ReplicationRule;
+    let live: Live = found;
+    const rule = () => live as unknown as ReplicationRule;
     const again = { requeueAfterMs: options.statusIntervalMs };
     const degrade = async (reason: string, message: string) => {
-      await client.patchStatus(live, degradedRuleStatus(rule, { reason, message }, now()), { signal });
+      await client.patchStatus(live, degradedRuleStatus(rule(), { reason, message }, now()), { signal });
       return again;
     };
 
@@ -158,7 +156,7 @@ export function createRuleController(options: RuleControllerOptions): Controller
           `spec.destination.cluster: KrakenCluster ${refs.destination.namespace}/${refs.destination.name} not found`,
         );
       body = toBuildIndexRule(
-        rule,
+        rule(),
         destination === undefined
           ? undefined
           : clusterReplicationEndpoints(destination as unknown as KrakenCluster),
@@ -173,7 +171,7 @@ export function createRuleController(options: RuleControllerOptions): Controller
       if (err instanceof InvalidSpecError) {
         await client.patchStatus(
           live,
-          degradedRuleStatus(rule, { reason: REASONS.InvalidSpec, message: err.message }, now()),
+          degradedRuleStatus(rule(), { reason: REASONS.InvalidSpec, message: err.message }, now()),
           {
             signal,
           },
@@ -183,6 +181,12 @@ export function createRuleController(options: RuleControllerOptions): Controller
       throw err;
     }
 
+    // The finalizer goes on only now, before the rule is first written: a rule that never
+    // reached a build-index has nothing to remove, and its deletion is never held up.
+    const withFinalizer = (await client.addFinalizer(live, REPLICATION_RULE_FINALIZER, { signal })) as
+      Live | undefined;
+    if (withFinalizer === undefined) return undefined;
+    live = withFinalizer;
     try {
       const current = await onAnyNode(urls, (url) => buildIndex.getRule(url, body.name, signal));
       if (current === undefined || !deepEqual(current, body)) {
@@ -201,7 +205,7 @@ export function createRuleController(options: RuleControllerOptions): Controller
     ).filter((s) => s !== undefined);
     if (nodes.length === 0)
       return degrade(REASONS.BuildIndexUnreachable, `no build-index node answered its replication status`);
-    await client.patchStatus(live, replicationRuleStatus({ rule, nodes, now: now() }), { signal });
+    await client.patchStatus(live, replicationRuleStatus({ rule: rule(), nodes, now: now() }), { signal });
     return again;
   };
 
