@@ -10,9 +10,27 @@ describe('runService', () => {
       { logger: silentLogger() },
     );
     await new Promise((r) => setImmediate(r));
-    process.emit('SIGTERM', 'SIGTERM');
-    process.emit('SIGTERM', 'SIGTERM');
+    // As Node emits it: the name and the number (15).
+    (process.emit as (event: string, ...args: unknown[]) => boolean)('SIGTERM', 'SIGTERM', 15);
+    (process.emit as (event: string, ...args: unknown[]) => boolean)('SIGTERM', 'SIGTERM', 15);
     expect(await done).toBe(0);
+    expect(closes).toBe(1);
+  });
+
+  it('closes and resolves with exit code 1 when the service reports a failure', async () => {
+    let closes = 0;
+    let fail: (err: Error) => void = () => {};
+    const code = runService(
+      {
+        start: async () => {},
+        close: async () => void closes++,
+        failed: new Promise<Error>((resolve) => (fail = resolve)),
+      },
+      { logger: silentLogger() },
+    );
+    await new Promise((r) => setImmediate(r));
+    fail(new Error('leadership lost'));
+    expect(await code).toBe(1);
     expect(closes).toBe(1);
   });
 

@@ -54,8 +54,9 @@ export async function runService(service: Service, options: RunOptions): Promise
         },
       );
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    // Node passes the signal number too: never let it become the exit code.
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
     void service.failed?.then((err) => {
       logger.fatal({ err }, 'service failed');
       stop('failure', 1);

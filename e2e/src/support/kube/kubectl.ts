@@ -72,6 +72,8 @@ function runKubectl(args: readonly string[], options: KubectlOptions): Promise<K
         code: code ?? -1,
       }),
     );
+    // kubectl may exit before reading its input (a usage error): not an error of ours.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }
