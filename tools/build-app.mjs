@@ -5,6 +5,9 @@
 // src/api.ts likewise into dist/api.js (the API documents, tools/openapi/main.mjs).
 // What main.ts imports dynamically goes into chunks/ (code splitting), so that the Node.js
 // version check at the top of main.ts runs before anything that needs Node.js 24 is loaded.
+// Every workspace lib declares `"sideEffects": false`, so a bundle holds only the lib modules
+// the app uses, and loads only the packages those import (the agent no longer loads the
+// proxy's JWT and bcrypt code, nor node:sqlite).
 // The version and commit are baked in as KRAKEN_VERSION and KRAKEN_COMMIT.
 import { build } from 'esbuild';
 import { existsSync, rmSync } from 'node:fs';

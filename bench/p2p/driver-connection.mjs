@@ -44,8 +44,14 @@ export function startDriver({ host, logFile }) {
     const waiter = pending.get(message.id);
     if (waiter === undefined) return;
     pending.delete(message.id);
-    if (message.ok) waiter.resolve(message.result);
-    else waiter.reject(new Error(`${host.name}: ${waiter.op}: ${message.error}`));
+    if (message.ok) {
+      waiter.resolve(message.result);
+      return;
+    }
+    const error = new Error(`${host.name}: ${waiter.op}: ${message.error}`);
+    // What the driver knows of the failure beyond its message (a pull's progress).
+    if (message.detail !== undefined) error.detail = message.detail;
+    waiter.reject(error);
   });
 
   return {

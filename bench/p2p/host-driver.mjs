@@ -4,8 +4,8 @@
 // (readiness polls, the blob upload, the timed pulls, the shaping check) happens here.
 //
 // Protocol: one JSON request per stdin line, `{ id, op, ...args }`; one JSON answer per stdout
-// line, `{ id, ok: true, result }` or `{ id, ok: false, error }`. The driver exits when stdin
-// closes, so it cannot outlive the bench (and teardown kills it anyway).
+// line, `{ id, ok: true, result }` or `{ id, ok: false, error, detail? }`. The driver exits when
+// stdin closes, so it cannot outlive the bench (and teardown kills it anyway).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { request } from 'node:http';
@@ -68,42 +68,82 @@ async function upload({ url, file, size, timeoutMs = 600_000 }) {
   return { status: res.statusCode };
 }
 
+/** A pull that failed on its own terms: a bad status, a wrong digest or size. */
+class PullError extends Error {}
+
+const megabytes = (bytes) => (bytes / 1e6).toFixed(1);
+
 /**
  * The timed pull: waits for the shared start instant, GETs the blob and hashes it as it streams,
  * so a wrong byte shows up as a failed pull rather than a fast one. Times are ms after `startAt`
  * (a Date.now() instant, the clock every process shares; the intervals use the monotonic clock).
- * `headersMs` is when the response headers came, `endMs` the last byte.
+ * `headersMs` is when the response headers came, `endMs` the last byte. A failed pull says what
+ * failed, when, and how far it got, in its message and in `detail` (see pullFailure).
  */
 function pull(args) {
-  return timedFetch(args).catch((err) => {
-    if (err.name === 'AbortError' || err.name === 'TimeoutError')
-      throw new Error(`GET ${args.url}: not complete after ${Math.round(args.timeoutMs / 1000)} s`);
-    throw err;
+  const progress = { lagMs: undefined, headersMs: undefined, bytes: 0, socketError: undefined };
+  return timedFetch(args, progress).catch((err) => {
+    throw pullFailure(args, progress, err);
   });
 }
 
-async function timedFetch({ url, startAt, digest, size, timeoutMs }) {
+/**
+ * The error of a failed pull. node:http reports a connection that closed mid-body as `aborted`
+ * whatever closed it; the socket's own error (a reset, a timeout), when there was one, says more.
+ */
+function pullFailure({ url, size, startAt, timeoutMs }, progress, err) {
+  const atMs = Date.now() - startAt;
+  const cause = progress.socketError ?? err;
+  let what;
+  if (err instanceof PullError) what = err.message;
+  else if (cause.name === 'AbortError' || cause.name === 'TimeoutError')
+    what = `not complete after ${Math.round(timeoutMs / 1000)} s`;
+  else if (progress.headersMs === undefined) what = `failed before the response headers (${cause.message})`;
+  else what = `connection closed before the body's end (${cause.message})`;
+  const headers =
+    progress.headersMs === undefined
+      ? ''
+      : `, response headers at ${(progress.headersMs / 1000).toFixed(1)} s`;
+  const error = new Error(
+    `GET ${url}: ${what}, ${(atMs / 1000).toFixed(1)} s after the start with ${megabytes(progress.bytes)} ` +
+      `of ${megabytes(size)} MB received${headers}`,
+  );
+  error.detail = {
+    atMs,
+    bytes: progress.bytes,
+    ...(progress.headersMs === undefined ? {} : { headersMs: Math.round(progress.headersMs) }),
+    ...(progress.lagMs === undefined ? {} : { lagMs: progress.lagMs }),
+    ...(cause.code === undefined ? {} : { code: cause.code }),
+  };
+  return error;
+}
+
+async function timedFetch({ url, startAt, digest, size, timeoutMs }, progress) {
   const wait = Math.round(startAt - Date.now());
   if (wait > 0) await sleep(wait);
   const lagMs = Date.now() - startAt;
+  progress.lagMs = lagMs;
   const t0 = performance.now();
   const since = () => lagMs + (performance.now() - t0);
   const res = await httpRequest(url, { timeoutMs });
   const headersMs = since();
+  progress.headersMs = headersMs;
+  // Errors of the socket after the headers go to the request, not to the body being read.
+  res.req.on('error', (err) => (progress.socketError ??= err));
   if (res.statusCode !== 200) {
     const text = await readAll(res);
-    throw new Error(`GET ${url}: HTTP ${res.statusCode} ${text.slice(0, 300)}`);
+    throw new PullError(`HTTP ${res.statusCode} ${text.slice(0, 300)}`);
   }
   const hash = createHash('sha256');
-  let bytes = 0;
   for await (const chunk of res) {
     hash.update(chunk);
-    bytes += chunk.length;
+    progress.bytes += chunk.length;
   }
+  const { bytes } = progress;
   const endMs = since();
   const got = `sha256:${hash.digest('hex')}`;
   if (bytes !== size || got !== digest)
-    throw new Error(`GET ${url}: got ${bytes} bytes with digest ${got}, want ${size} bytes ${digest}`);
+    throw new PullError(`got ${bytes} bytes with digest ${got}, want ${size} bytes ${digest}`);
   return { lagMs, headersMs, endMs, bytes };
 }
 
@@ -136,10 +176,14 @@ async function serveBytes({ bytes }) {
   return { port: server.address().port };
 }
 
-/** Reads everything a serveBytes server sends; the time runs from connect to the last byte. */
+/**
+ * Reads everything a serveBytes server sends; the time runs from connect to the last byte. The
+ * socket sends TCP keep-alive probes after 1 s of silence, as node's HTTP agent does, so a
+ * connection the sender's kernel dropped is reset at once rather than waited on.
+ */
 function sinkBytes({ host, port, timeoutMs = 120_000 }) {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket = connect({ host, port, keepAlive: true, keepAliveInitialDelay: 1000 });
     const timer = setTimeout(() => socket.destroy(new Error(`no end after ${timeoutMs} ms`)), timeoutMs);
     let connectedAt = 0;
     let bytes = 0;
@@ -181,7 +225,13 @@ lines.on('line', (line) => {
     .then(() => fn(args))
     .then(
       (result) => answer({ id, ok: true, result }),
-      (err) => answer({ id, ok: false, error: err.message }),
+      (err) =>
+        answer({
+          id,
+          ok: false,
+          error: err.message,
+          ...(err.detail === undefined ? {} : { detail: err.detail }),
+        }),
     );
 });
 lines.once('close', () => {

@@ -18,11 +18,13 @@
 //
 // --p2p is merged into the p2p block (connections, bandwidth, scheduler) of every agent and
 // origin, for tuning runs; the apps validate it at start. --rate-mbps is in megabytes per second
-// (10^6 B/s), as tc's "mbps" unit. --mtu and --queue-ms set every link's frame size and tbf queue
-// (test-network.mjs and link-shaping.mjs say why 9000 and 200). --check exits 1 when a
+// (10^6 B/s), as tc's "mbps" unit. --mtu sets every link's frame size and --queue-ms the tbf
+// queue toward each host (test-network.mjs and link-shaping.mjs say why 9000 and 200, and why a
+// host's own end queues 1000 frames). --check exits 1 when a
 // target is missed; --keep leaves the temp dir (configs, data, logs), which is also kept after a
 // failure. --check-network only builds a two-host network, measures one shaped transfer and
-// tears it down, failing if the rate is off or anything is left behind.
+// 32 at once, and tears it down, failing if the rate is off, a connection is cut or anything is
+// left behind.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -33,7 +35,7 @@ import { haReport, haSummaryLines } from './ha-summary.mjs';
 import { cdfPlotSvg } from './cdf-plot.mjs';
 import { withNetwork } from './network-session.mjs';
 import { checkTargets, summaryLines } from './run-summary.mjs';
-import { checkShaping } from './shaping-check.mjs';
+import { checkParallelFlows, checkShaping } from './shaping-check.mjs';
 import { exitOnSignals, onTeardown, wasInterrupted } from './teardown-stack.mjs';
 import { DEFAULT_QUEUE_MS } from './link-shaping.mjs';
 import { DEFAULT_MTU, kernelRelease, MAX_MTU, MIN_MTU } from './test-network.mjs';
@@ -196,10 +198,12 @@ async function checkNetworkOnly(opts) {
       logDir,
       log,
     };
-    await withNetwork(network, ({ drivers }) =>
-      checkShaping({ from: drivers.get('h1'), to: drivers.get('h2'), bytesPerSecond, log }),
-    );
-    log('network check passed: shaped transfer measured, nothing left behind');
+    await withNetwork(network, async ({ drivers }) => {
+      const [from, to] = [drivers.get('h1'), drivers.get('h2')];
+      await checkShaping({ from, to, bytesPerSecond, log });
+      await checkParallelFlows({ from, to, bytesPerSecond, log });
+    });
+    log('network check passed: shaped transfer measured, parallel flows complete, nothing left behind');
   } finally {
     await removeLogs();
   }
@@ -230,7 +234,7 @@ async function main() {
     const bytesPerSecond = opts.rateMBps * 1e6;
     log(
       `test network: ${hosts.length} hosts, links shaped to ${opts.rateMBps} MB/s each way, ` +
-        `MTU ${opts.mtu}, ${opts.queueMs} ms queues`,
+        `MTU ${opts.mtu}, ${opts.queueMs} ms queues toward each host`,
     );
     const { runs, shaping, idealSeconds, owners } = await withNetwork(
       { hosts, bytesPerSecond, mtu: opts.mtu, queueMs: opts.queueMs, logDir, log },

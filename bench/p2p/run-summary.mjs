@@ -29,23 +29,35 @@ function percentiles(sorted, idealSeconds) {
 }
 
 /**
- * `pulls` holds one entry per agent, `{ agent, result?, error? }` with result from the driver's
- * pull. `idealSeconds` is S/R, the fastest any agent can receive the blob over its own link.
- * Agents that failed count as never done: they are listed, and excluded from the percentiles,
- * which are then marked partial.
+ * `pulls` holds one entry per agent, `{ agent, result?, error?, failure? }` with result from the
+ * driver's pull, or the error and how far the pull got (`failure`: { atMs, bytes, headersMs?,
+ * lagMs?, code? }). `idealSeconds` is S/R, the fastest any agent can receive the blob over its
+ * own link. Agents that failed count as never done: they are listed, with when they failed and
+ * the bytes they had, and excluded from the percentiles, which are then marked partial.
  */
 export function summarizeRun({ pulls, idealSeconds, sizeBytes, originEgressBytes, cpu, links }) {
-  const perAgent = pulls.map(({ agent, result, error, status }) => ({
-    agent,
-    ok: result !== undefined,
-    seconds: result ? round3(result.endMs / 1000) : null,
-    // Time to the response headers: how long the agent took to start answering.
-    headersSeconds: result ? round3(result.headersMs / 1000) : null,
-    // How late the request left after the common start (a busy driver's event loop).
-    startLagMs: result ? Math.round(result.lagMs) : null,
-    ...(error === undefined ? {} : { error }),
-    ...(status === undefined ? {} : { status }),
-  }));
+  const perAgent = pulls.map(({ agent, result, error, failure, status }) => {
+    const headersMs = result?.headersMs ?? failure?.headersMs;
+    const lagMs = result?.lagMs ?? failure?.lagMs;
+    return {
+      agent,
+      ok: result !== undefined,
+      seconds: result ? round3(result.endMs / 1000) : null,
+      // Time to the response headers: how long the agent took to start answering.
+      headersSeconds: headersMs === undefined ? null : round3(headersMs / 1000),
+      // How late the request left after the common start (a busy driver's event loop).
+      startLagMs: lagMs === undefined ? null : Math.round(lagMs),
+      ...(error === undefined ? {} : { error }),
+      ...(failure === undefined
+        ? {}
+        : {
+            failedAtSeconds: round3(failure.atMs / 1000),
+            bytesReceived: failure.bytes,
+            ...(failure.code === undefined ? {} : { errorCode: failure.code }),
+          }),
+      ...(status === undefined ? {} : { status }),
+    };
+  });
   const done = perAgent.filter((a) => a.ok);
   const times = done.map((a) => a.seconds).sort((a, b) => a - b);
   const completion = percentiles(times, idealSeconds);
@@ -100,7 +112,7 @@ const sec = (x) => (x === null ? 'n/a' : `${x.toFixed(1)} s`);
 export function summaryLines({ runs, targets, params, shaping }) {
   const lines = [
     `${params.agents} agents, ${params.sizeMiB} MiB blob, links shaped to ${params.rateMBps} MB/s ` +
-      `(MTU ${params.mtu}, ${params.queueMs} ms queues; measured ${(shaping.bytesPerSecond / 1e6).toFixed(2)} MB/s ` +
+      `(MTU ${params.mtu}, ${params.queueMs} ms queues toward each host; measured ${(shaping.bytesPerSecond / 1e6).toFixed(2)} MB/s ` +
       `end to end); S/R = ${sec(params.idealSeconds)}`,
   ];
   for (const [name, r] of Object.entries(runs)) {
@@ -122,6 +134,7 @@ export function summaryLines({ runs, targets, params, shaping }) {
     }
     const h = r.headersSeconds;
     lines.push(`       response headers at p50 ${sec(h.p50)} p99 ${sec(h.p99)} max ${sec(h.max)}`);
+    for (const a of r.perAgent) if (!a.ok) lines.push(`       ${a.agent} failed: ${a.error}`);
     if (r.links !== undefined) {
       lines.push(
         `       pulling hosts' uplinks ${pct(r.links.pullersUplinkBusy)} busy; TCP retransmissions: ` +

@@ -7,7 +7,7 @@
 // Every name carries the prefix `kp2p-<pid of the bench>-`, so teardown finds exactly what a run
 // created, and a later run recognises the leftovers of one that was SIGKILLed (its pid is gone).
 import { readFileSync } from 'node:fs';
-import { applyLinkShaping, DEFAULT_QUEUE_MS } from './link-shaping.mjs';
+import { applyLinkShaping, DEFAULT_QUEUE_MS, HOST_QUEUE_FRAMES, hostQueueBytes } from './link-shaping.mjs';
 import { run } from './system-command.mjs';
 
 const NAME_PREFIX = 'kp2p-';
@@ -107,8 +107,8 @@ function hostAddress(index) {
 /**
  * Builds the network: a bridge in the switch namespace and, for every host in `hosts` (in
  * order), a namespace with loopback up and `eth0` at its own address, linked to the bridge with
- * a veth pair shaped to `bytesPerSecond` in each direction with a queue of `queueMs` (see
- * link-shaping.mjs), both ends at `mtu` bytes.
+ * a veth pair shaped to `bytesPerSecond` in each direction (see link-shaping.mjs): toward the
+ * host with a queue of `queueMs`, from it with a host's transmit queue; both ends at `mtu` bytes.
  *
  * Returns { hosts: Map<name, { name, ns, ip, dev }>, shaping, close() }; close() is idempotent
  * and synchronous, and deletes everything created, including processes still inside.
@@ -161,9 +161,14 @@ export function createTestNetwork({ hosts, bytesPerSecond, mtu = DEFAULT_MTU, qu
       run('ip', ['-n', ns, 'link', 'set', 'eth0', 'mtu', String(mtu)]);
       run('ip', ['-n', switchNs, 'link', 'set', port, 'mtu', String(mtu)]);
       run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-      // The host's upload is shaped on its own end, its download on the switch's end.
-      shaping = { ...applyLinkShaping({ ns, dev: 'eth0', bytesPerSecond, latencyMs: queueMs }), mtu };
-      applyLinkShaping({ ns: switchNs, dev: port, bytesPerSecond, latencyMs: queueMs });
+      // The host's upload is shaped on its own end, with a host's transmit queue; its download
+      // on the switch's end, with a switch port's (see link-shaping.mjs).
+      applyLinkShaping({ ns, dev: 'eth0', bytesPerSecond, limitBytes: hostQueueBytes(mtu) });
+      shaping = {
+        ...applyLinkShaping({ ns: switchNs, dev: port, bytesPerSecond, latencyMs: queueMs }),
+        hostQueueFrames: HOST_QUEUE_FRAMES,
+        mtu,
+      };
       byName.set(name, { name, ns, ip, dev: 'eth0' });
     });
     return { hosts: byName, switchNs, shaping, close };

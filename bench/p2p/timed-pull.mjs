@@ -23,7 +23,11 @@ export async function timedPull({ drivers, urlFor, blob, originHosts, cpuGroups,
       .call('pull', { url: urlFor(driver), startAt, digest: blob.digest, size: blob.size, timeoutMs })
       .then(
         (result) => ({ agent: driver.host.name, result }),
-        (err) => ({ agent: driver.host.name, error: err.message }),
+        (err) => ({
+          agent: driver.host.name,
+          error: err.message,
+          ...(err.detail === undefined ? {} : { failure: err.detail }),
+        }),
       ),
   );
   await sleep(Math.max(0, startAt - Date.now()));

@@ -57,8 +57,15 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
         await unlink(path);
       },
     },
-    readPiece: (info) => createPieceReader(info, (range) => cache.read(parseDigest(info.digest), range)),
+    readPiece: (info) => {
+      const digest = parseDigest(info.digest);
+      // Seeding keeps the cached blob open (and pinned) until it leaves the swarm.
+      return createPieceReader(info, (range) => cache.read(digest, range), {
+        open: () => cache.openFile(digest),
+      });
+    },
     pieceStore: node.pieceStore,
+    buffers: node.buffers,
     fallbackAfterMs: config.p2p.fallbackAfterMs,
     timers: systemClock,
     logger: p2pLogger,

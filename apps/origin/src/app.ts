@@ -93,7 +93,14 @@ export function createApp(config: Config, deps: AppDeps): App {
   const seeder = createSwarmSeeder({
     scheduler: node.scheduler,
     metainfo: async (digest) => (await metainfo.get(digest))?.metainfo,
-    readPiece: (info) => createPieceReader(info, (range) => store.read(parseDigest(info.digest), range)),
+    readPiece: (info) => {
+      const digest = parseDigest(info.digest);
+      // A locally cached blob is seeded from its open file (pinned until it leaves the
+      // swarm); one that is not is read through, piece by piece.
+      return createPieceReader(info, (range) => store.read(digest, range), {
+        open: () => store.openFile(digest),
+      });
+    },
     // The blob's owners share the first pass: each starts at its own stretch of the blob.
     firstPiece: (info) => {
       const owners = originRing.owners(info.digest);

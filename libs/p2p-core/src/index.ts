@@ -30,6 +30,7 @@ export {
   announcedPeerSchema,
   peerAddressSchema,
   isUnspecifiedHost,
+  parseAnnounceRequest,
 } from './announce/announce-protocol.js';
 export type { AnnounceClient, AnnounceClientOptions } from './announce/announce-client.js';
 export { createAnnounceClient } from './announce/announce-client.js';
@@ -46,5 +47,5 @@ export type { SwarmFetcher, SwarmFetcherOptions } from './node/swarm-fetcher.js'
 export { createSwarmFetcher } from './node/swarm-fetcher.js';
 export type { SwarmSeeder, SwarmSeederOptions } from './node/swarm-seeder.js';
 export { createSwarmSeeder, firstPieceOf } from './node/swarm-seeder.js';
-export type { PieceReader, RangeReader } from './storage/piece-reader.js';
+export type { BlobFile, PieceReader, PieceReaderOptions, RangeReader } from './storage/piece-reader.js';
 export { createPieceReader } from './storage/piece-reader.js';

@@ -12,6 +12,7 @@ import { createServerTls } from './tls/server-tls.js';
 import { createWriteGuard } from './tls/write-guard.js';
 import type { Metrics } from './metrics.js';
 import { runReadinessChecks, type ReadinessCheck } from './readiness.js';
+import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -53,6 +54,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     // Digests and repository names never need case folding or trailing-slash games.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 1024 },
     forceCloseConnections: 'idle',
+    // ajv and fast-json-stringify load with the first route that declares a JSON schema.
+    schemaController: { compilersFactory: lazySchemaCompilers() },
   }) as unknown as FastifyInstance;
   if (tls !== undefined) {
     tls.attach(app.server as unknown as Parameters<typeof tls.attach>[0]);

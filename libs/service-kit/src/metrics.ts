@@ -25,7 +25,18 @@ export interface Metrics {
 export function createMetrics(component: string, options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   const prefix = `kraken_${component.replace(/-/g, '_')}_`;
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix });
+    // Buffers' memory, a part of external memory that prom-client leaves out.
+    new Gauge({
+      name: `${prefix}nodejs_array_buffers_bytes`,
+      help: 'Memory of ArrayBuffers and Buffers in bytes (process.memoryUsage().arrayBuffers).',
+      registers: [registry],
+      collect() {
+        this.set(process.memoryUsage().arrayBuffers);
+      },
+    });
+  }
   return {
     registry,
     prefix,

@@ -76,7 +76,12 @@ export type { BackendRouter } from './routing/namespace-router.js';
 export { createContentStore } from './content/content-store.js';
 export type { ContentStore, BlobStat, BlobWriteOptions, BlobWriteResult } from './content/content-store.js';
 export { createContentCache } from './content/content-cache.js';
-export type { ContentCache, ContentCacheOptions, ContentCacheUsage } from './content/content-cache.js';
+export type {
+  CachedBlobFile,
+  ContentCache,
+  ContentCacheOptions,
+  ContentCacheUsage,
+} from './content/content-cache.js';
 
 // The origin's durable write-back queue.
 export { createWriteBackQueue } from './write-back/write-back-queue.js';

@@ -1,19 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPeerPolicy } from './peer-policy.js';
-import type { PeerEntry } from './peer-store.js';
-
-function peer(n: number, kind: 'leecher' | 'seeder' | 'origin' = 'leecher'): PeerEntry {
-  return {
-    peerId: n.toString(16).padStart(40, '0'),
-    host: `10.0.0.${n}`,
-    port: 16001,
-    complete: kind !== 'leecher',
-    origin: kind === 'origin',
-  };
-}
-
-const requester = { peerId: 'f'.repeat(40), host: '10.9.9.9', port: 16001 };
-const numbers = (peers: readonly PeerEntry[]) => peers.map((p) => Number(p.host.split('.')[3]));
+import { createPeerPolicy, type PeerGroups } from './peer-policy.js';
 
 /** A seeded linear congruential generator: deterministic, but not constant. */
 function seeded(seed: number): () => number {
@@ -24,67 +10,89 @@ function seeded(seed: number): () => number {
   };
 }
 
-const swarm = [
-  peer(1),
-  peer(2, 'seeder'),
-  peer(3),
-  peer(4, 'origin'),
-  peer(5),
-  peer(6, 'seeder'),
-  peer(7),
-  peer(8),
-];
+/** Positions 0 (origin), 1-2 (completed), 3-7 (downloading). */
+const swarm: PeerGroups = { origins: 1, completed: 2, size: 8 };
+const none = () => false;
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe('peer policy', () => {
   it('hands out completed peers and origins first by default', () => {
-    const policy = createPeerPolicy({ random: seeded(1) });
-    const picked = policy.select(swarm, { requester, limit: 5 });
+    const picked = createPeerPolicy({ random: seeded(1) }).select(swarm, 5, none);
     expect(picked).toHaveLength(5);
-    expect(new Set(numbers(picked.slice(0, 3)))).toEqual(new Set([2, 4, 6]));
-    for (const n of numbers(picked.slice(3))) expect([1, 3, 5, 7, 8]).toContain(n);
+    expect(new Set(picked.slice(0, 3))).toEqual(new Set([0, 1, 2]));
+    for (const p of picked.slice(3)) expect(range(3, 8)).toContain(p);
   });
 
   it('puts origins before completed peers with origins-first', () => {
-    const policy = createPeerPolicy({ priority: 'origins-first', random: seeded(2) });
-    const picked = numbers(policy.select(swarm, { requester, limit: 8 }));
-    expect(picked[0]).toBe(4);
-    expect(new Set(picked.slice(1, 3))).toEqual(new Set([2, 6]));
-    expect(new Set(picked.slice(3))).toEqual(new Set([1, 3, 5, 7, 8]));
+    const picked = createPeerPolicy({ priority: 'origins-first', random: seeded(2) }).select(swarm, 8, none);
+    expect(picked[0]).toBe(0);
+    expect(new Set(picked.slice(1, 3))).toEqual(new Set([1, 2]));
+    expect(new Set(picked.slice(3))).toEqual(new Set(range(3, 8)));
   });
 
-  it('samples uniformly from one tier with random', () => {
-    const policy = createPeerPolicy({ priority: 'random', random: () => 0.999 });
-    // With random() near 1 the partial Fisher-Yates always picks the last slot, into
-    // which each step swaps the previous front: 8, then 1, then 2, tiers ignored.
-    expect(numbers(policy.select(swarm, { requester, limit: 3 }))).toEqual([8, 1, 2]);
+  it('samples across every group with random', () => {
+    const policy = createPeerPolicy({ priority: 'random', random: seeded(3) });
+    const firsts = new Set<number>();
+    for (let i = 0; i < 200; i++) firsts.add(policy.select(swarm, 1, none)[0] as number);
+    // Downloading peers come first as often as their share says, not after the seeders.
+    expect(firsts).toEqual(new Set(range(0, 8)));
   });
 
   it('draws its sample from the injected random source', () => {
-    const seeders = Array.from({ length: 40 }, (_, i) => peer(i + 1, 'seeder'));
-    const pick = (seed: number) =>
-      numbers(createPeerPolicy({ random: seeded(seed) }).select(seeders, { requester, limit: 5 }));
+    const seeders: PeerGroups = { origins: 0, completed: 40, size: 40 };
+    const pick = (seed: number) => createPeerPolicy({ random: seeded(seed) }).select(seeders, 5, none);
     expect(pick(7)).toEqual(pick(7));
     expect(pick(7)).not.toEqual(pick(8));
-    // Every seeder is handed out over enough draws: the sample is not biased to a prefix.
-    const seen = new Set<number>();
-    const policy = createPeerPolicy({ random: seeded(3) });
-    for (let i = 0; i < 200; i++)
-      for (const n of numbers(policy.select(seeders, { requester, limit: 5 }))) seen.add(n);
-    expect(seen.size).toBe(40);
   });
 
-  it('never hands the requester itself out, by id or by address', () => {
+  it.each([
+    ['a small swarm (partial shuffle)', 40, 5],
+    ['a large swarm (distinct draws)', 4_000, 50],
+  ])('hands every member of %s out, with no duplicates in one answer', (_what, size, limit) => {
     const policy = createPeerPolicy({ random: seeded(4) });
-    const self = { ...peer(9, 'seeder'), peerId: requester.peerId };
-    const restarted = { ...peer(10, 'seeder'), host: requester.host, port: requester.port };
-    const picked = policy.select([self, restarted, peer(1)], { requester, limit: 10 });
-    expect(numbers(picked)).toEqual([1]);
+    const groups: PeerGroups = { origins: 0, completed: size, size };
+    const counts = new Array<number>(size).fill(0);
+    const rounds = (size / limit) * 50;
+    for (let i = 0; i < rounds; i++) {
+      const picked = policy.select(groups, limit, none);
+      expect(new Set(picked).size).toBe(limit);
+      for (const p of picked) counts[p] = (counts[p] ?? 0) + 1;
+    }
+    // Each member is expected 50 times; a uniform sample keeps every count well inside 20-90.
+    expect(Math.min(...counts)).toBeGreaterThan(20);
+    expect(Math.max(...counts)).toBeLessThan(90);
+  });
+
+  it('never hands out a skipped position (the requester), in either way of sampling', () => {
+    const policy = createPeerPolicy({ random: seeded(5) });
+    const small = policy.select(swarm, 10, (p) => p === 1 || p === 4);
+    expect(new Set(small)).toEqual(new Set([0, 2, 3, 5, 6, 7]));
+    const large: PeerGroups = { origins: 0, completed: 10_000, size: 10_000 };
+    for (let i = 0; i < 100; i++) expect(policy.select(large, 50, (p) => p % 1000 === 0)).not.toContain(0);
+  });
+
+  it('finds the few members left when almost every position is skipped', () => {
+    const policy = createPeerPolicy({ random: seeded(6) });
+    const groups: PeerGroups = { origins: 0, completed: 1_000, size: 1_000 };
+    expect(new Set(policy.select(groups, 5, (p) => p !== 10 && p !== 900))).toEqual(new Set([10, 900]));
+  });
+
+  it('looks at O(limit) members, not the whole swarm', () => {
+    const policy = createPeerPolicy({ random: seeded(7) });
+    const groups: PeerGroups = { origins: 3, completed: 5_000, size: 100_000 };
+    let looked = 0;
+    const picked = policy.select(groups, 50, () => {
+      looked += 1;
+      return false;
+    });
+    expect(picked).toHaveLength(50);
+    expect(looked).toBeLessThan(60);
   });
 
   it('returns everyone when the swarm is smaller than the limit, and nothing for limit 0', () => {
-    const policy = createPeerPolicy({ random: seeded(5) });
-    expect(policy.select(swarm, { requester, limit: 50 })).toHaveLength(8);
-    expect(policy.select(swarm, { requester, limit: 0 })).toEqual([]);
-    expect(policy.select([], { requester, limit: 5 })).toEqual([]);
+    const policy = createPeerPolicy({ random: seeded(8) });
+    expect(policy.select(swarm, 50, none)).toHaveLength(8);
+    expect(policy.select(swarm, 0, none)).toEqual([]);
+    expect(policy.select({ origins: 0, completed: 0, size: 0 }, 5, none)).toEqual([]);
   });
 });

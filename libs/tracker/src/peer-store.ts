@@ -1,14 +1,26 @@
 /**
- * The tracker's memory of swarms: per blob (and cluster), the peers that announced
- * it recently. An entry lives for `ttlMs` after its last announce. Memory is bounded
- * twice: at most `maxPeersPerBlob` peers per swarm and `maxBlobs` swarms, the least
- * recently announced one giving way in both cases.
+ * The tracker's memory of swarms: per blob (and cluster), the peers that announced it
+ * recently. An entry lives for `ttlMs` after its last announce. Memory is bounded twice: at
+ * most `maxPeersPerBlob` peers per swarm and `maxBlobs` swarms, the least recently announced
+ * one giving way in both cases.
  *
- * Maps keep insertion order, and every announce re-inserts its peer and its swarm at
- * the end. With one TTL for all, expired entries are therefore always a prefix, so
- * expiry costs O(expired) and needs no timer: swarms whose last announce expired are
- * dropped on every announce, and a live swarm's expired peers when it is next read.
+ * Every operation an announce makes is O(1), and a handout O(peers handed out), whatever the
+ * size of the swarm:
+ * - peers are interned (swarm/peer-table.ts) and members are columns of typed arrays
+ *   (swarm/member-table.ts); with its swarm's indexes a member takes some 80 bytes;
+ * - each swarm keeps its members grouped for the handout and in announce order
+ *   (swarm/swarm.ts);
+ * - an answer is the join of its peers' entries, each encoded once (swarm/peer-table.ts): no
+ *   object per peer, and one string on the heap rather than a buffer per answer outside it;
+ * - expiry needs no timer. With one TTL for all, expired members are always the oldest
+ *   of their swarm, and stale swarms the oldest of the store: an announce drops the stale
+ *   swarms and its own swarm's expired members, a read its swarm's; `stats()` (at each
+ *   metrics scrape) sweeps every swarm. Each expired member is dropped once, in O(1).
  */
+import type { PeerPolicy } from './peer-policy.js';
+import { COMPLETE, NONE, ORIGIN, createMemberTable, type MemberRef } from './swarm/member-table.js';
+import { createPeerTable, type PeerRef } from './swarm/peer-table.js';
+import { Swarm, flagsOf, peerOf, type PackedPeer } from './swarm/swarm.js';
 
 export interface PeerEntry {
   /** 40 lowercase hex characters. */
@@ -45,25 +57,28 @@ export interface PeerStoreStats {
   readonly largestSwarm: number;
 }
 
+export interface HandoutRequest {
+  /** Never handed out: by id, nor by address (the same peer restarted under a new id). */
+  readonly requester: Pick<PeerEntry, 'peerId' | 'host' | 'port'>;
+  readonly limit: number;
+  readonly policy: PeerPolicy;
+}
+
 export interface PeerStore {
   /** Adds or refreshes a peer in a swarm. */
   announce(key: SwarmKey, peer: PeerEntry): void;
-  /** The live peers of a swarm, least recently announced first. */
+  /** Up to `limit` live peers of the swarm, as the policy picks them. */
+  handout(key: SwarmKey, request: HandoutRequest): PeerEntry[];
+  /** The same handout as the JSON array an announce answer carries. */
+  handoutJson(key: SwarmKey, request: HandoutRequest): string;
+  /** True when an origin is among the swarm's live peers. */
+  hasOrigin(key: SwarmKey): boolean;
+  /** The live peers of a swarm, least recently announced first (O(swarm): for tests and tools). */
   peers(key: SwarmKey): PeerEntry[];
   /** Forgets a peer (it said it is leaving); false when it was not there. */
   remove(key: SwarmKey, peerId: string): boolean;
   /** Expires what is due, then counts; for metrics at scrape time. */
   stats(): PeerStoreStats;
-}
-
-interface StoredPeer {
-  readonly entry: PeerEntry;
-  readonly seenAt: number;
-}
-
-interface Swarm {
-  readonly peers: Map<string, StoredPeer>;
-  touchedAt: number;
 }
 
 export const DEFAULT_MAX_PEERS_PER_BLOB = 10_000;
@@ -81,89 +96,191 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
   ] as const) {
     if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be positive, got ${value}`);
   }
+  const members = createMemberTable();
+  const peers = createPeerTable();
   const swarms = new Map<string, Swarm>();
-  let total = 0;
+  // The order of swarms by last announce: `oldest` is the next to go stale.
+  let oldest: Swarm | undefined;
+  let newest: Swarm | undefined;
 
-  const keyOf = (key: SwarmKey) => `${key.clusterId ?? ''}\n${key.blob}`;
+  const keyOf = (key: SwarmKey) => (key.clusterId === undefined ? key.blob : `${key.clusterId}\n${key.blob}`);
   const expired = (seenAt: number, now: number) => now - seenAt >= ttlMs;
 
-  const dropSwarm = (key: string, swarm: Swarm) => {
-    total -= swarm.peers.size;
-    swarms.delete(key);
+  const unlinkSwarm = (swarm: Swarm) => {
+    if (swarm.older === undefined) oldest = swarm.newer;
+    else swarm.older.newer = swarm.newer;
+    if (swarm.newer === undefined) newest = swarm.older;
+    else swarm.newer.older = swarm.older;
+    swarm.older = undefined;
+    swarm.newer = undefined;
   };
 
-  /** Drops the swarm's expired prefix; returns false when nothing is left of it. */
-  const prune = (key: string, swarm: Swarm, now: number): boolean => {
-    for (const [peerId, stored] of swarm.peers) {
-      if (!expired(stored.seenAt, now)) break;
-      swarm.peers.delete(peerId);
-      total -= 1;
+  const appendSwarm = (swarm: Swarm) => {
+    swarm.older = newest;
+    if (newest === undefined) oldest = swarm;
+    else newest.newer = swarm;
+    newest = swarm;
+  };
+
+  const packedOf = (swarm: Swarm, member: MemberRef) =>
+    swarm.handout[members.position[member] as number] as PackedPeer;
+
+  const dropMember = (swarm: Swarm, member: MemberRef) => {
+    const peer = peerOf(packedOf(swarm, member));
+    swarm.delete(member, peer);
+    peers.release(peer);
+    members.release(member);
+  };
+
+  const dropSwarm = (swarm: Swarm) => {
+    while (swarm.oldest !== NONE) dropMember(swarm, swarm.oldest);
+    unlinkSwarm(swarm);
+    swarms.delete(swarm.key);
+  };
+
+  /** Drops the swarm's expired members; false when nothing is left of it (and it is gone). */
+  const prune = (swarm: Swarm, now: number): boolean => {
+    while (swarm.oldest !== NONE && expired(members.seenAt[swarm.oldest] as number, now)) {
+      dropMember(swarm, swarm.oldest);
     }
-    if (swarm.peers.size > 0) return true;
-    swarms.delete(key);
+    if (swarm.oldest !== NONE) return true;
+    unlinkSwarm(swarm);
+    swarms.delete(swarm.key);
     return false;
   };
 
-  const pruneStaleSwarms = (now: number) => {
-    for (const [key, swarm] of swarms) {
-      if (!expired(swarm.touchedAt, now)) break;
-      dropSwarm(key, swarm);
-    }
+  const dropStaleSwarms = (now: number) => {
+    while (oldest !== undefined && expired(oldest.touchedAt, now)) dropSwarm(oldest);
+  };
+
+  /** The swarm with its expired members dropped, or undefined. */
+  const live = (key: SwarmKey): Swarm | undefined => {
+    const swarm = swarms.get(keyOf(key));
+    return swarm !== undefined && prune(swarm, clock()) ? swarm : undefined;
+  };
+
+  /** Handout positions of the swarm, as the policy picks them. */
+  const choose = (swarm: Swarm, { requester, limit, policy }: HandoutRequest): number[] => {
+    // A requester that announced is known by its record; another record at its address is the
+    // same peer restarted under a new id. Usually it is alone there.
+    const self = peers.find(requester.peerId);
+    const sameAddress =
+      self === -1 ? peers.withAddress(requester.host, requester.port) : peers.sameAddress(self);
+    const others =
+      sameAddress === undefined || (sameAddress.length === 1 && sameAddress[0] === self)
+        ? undefined
+        : sameAddress;
+    const handout = swarm.handout;
+    return policy.select(swarm, limit, (position) => {
+      const peer = peerOf(handout[position] as PackedPeer);
+      return peer === self || (others !== undefined && others.includes(peer));
+    });
+  };
+
+  const entryOf = (packed: PackedPeer): PeerEntry => {
+    const peer: PeerRef = peerOf(packed);
+    const flags = flagsOf(packed);
+    return {
+      peerId: peers.peerId(peer),
+      host: peers.host(peer),
+      port: peers.port(peer),
+      complete: (flags & COMPLETE) !== 0,
+      origin: (flags & ORIGIN) !== 0,
+    };
   };
 
   return {
-    announce(key, peer) {
+    announce(key, entry) {
       const now = clock();
-      pruneStaleSwarms(now);
+      dropStaleSwarms(now);
       const id = keyOf(key);
       let swarm = swarms.get(id);
       if (swarm === undefined) {
-        swarm = { peers: new Map(), touchedAt: now };
+        swarm = new Swarm(id, members, now);
+        swarms.set(id, swarm);
+        appendSwarm(swarm);
+        if (swarms.size > maxBlobs && oldest !== undefined) dropSwarm(oldest);
       } else {
-        swarms.delete(id);
-        prune(id, swarm, now);
-      }
-      swarm.touchedAt = now;
-      swarms.set(id, swarm);
-      if (swarm.peers.delete(peer.peerId)) total -= 1;
-      swarm.peers.set(peer.peerId, { entry: { ...peer }, seenAt: now });
-      total += 1;
-      if (swarm.peers.size > maxPeers) {
-        const oldest = swarm.peers.keys().next();
-        if (oldest.done !== true) {
-          swarm.peers.delete(oldest.value);
-          total -= 1;
+        prune(swarm, now);
+        // prune() forgets a swarm it empties; this announce brings it back.
+        if (swarm.oldest === NONE) {
+          swarms.set(id, swarm);
+          appendSwarm(swarm);
+        } else if (newest !== swarm) {
+          unlinkSwarm(swarm);
+          appendSwarm(swarm);
         }
       }
-      if (swarms.size > maxBlobs) {
-        const oldest = swarms.entries().next();
-        if (oldest.done !== true) dropSwarm(...oldest.value);
+      swarm.touchedAt = now;
+      const flags = (entry.complete ? COMPLETE : 0) | (entry.origin ? ORIGIN : 0);
+      const peer = peers.intern(entry.peerId, entry.host, entry.port);
+      const existing = swarm.byPeer.get(peer);
+      if (existing !== undefined) {
+        members.seenAt[existing] = now;
+        swarm.refresh(existing, flags);
+        return;
       }
+      const member = members.allocate();
+      members.seenAt[member] = now;
+      peers.retain(peer);
+      swarm.add(member, peer, flags);
+      if (swarm.size > maxPeers) dropMember(swarm, swarm.oldest);
+    },
+
+    handout(key, request) {
+      const swarm = live(key);
+      if (swarm === undefined) return [];
+      return choose(swarm, request).map((position) => entryOf(swarm.handout[position] as PackedPeer));
+    },
+
+    handoutJson(key, request) {
+      const swarm = live(key);
+      if (swarm === undefined) return '[]';
+      const chosen = choose(swarm, request);
+      const entries = new Array<string>(chosen.length);
+      for (let i = 0; i < chosen.length; i++) {
+        const packed = swarm.handout[chosen[i] as number] as PackedPeer;
+        entries[i] = peers.entry(peerOf(packed), flagsOf(packed));
+      }
+      return `[${entries.join(',')}]`;
+    },
+
+    hasOrigin(key) {
+      const swarm = live(key);
+      return swarm !== undefined && swarm.origins > 0;
     },
 
     peers(key) {
-      const id = keyOf(key);
-      const swarm = swarms.get(id);
-      if (swarm === undefined || !prune(id, swarm, clock())) return [];
-      return Array.from(swarm.peers.values(), (stored) => stored.entry);
+      const swarm = live(key);
+      const entries: PeerEntry[] = [];
+      if (swarm === undefined) return entries;
+      for (let m = swarm.oldest; m !== NONE; m = members.newer[m] as number) {
+        entries.push(entryOf(packedOf(swarm, m)));
+      }
+      return entries;
     },
 
     remove(key, peerId) {
-      const id = keyOf(key);
-      const swarm = swarms.get(id);
-      if (swarm === undefined || !swarm.peers.delete(peerId)) return false;
-      total -= 1;
-      if (swarm.peers.size === 0) swarms.delete(id);
+      const swarm = swarms.get(keyOf(key));
+      const peer = peers.find(peerId);
+      const member = swarm === undefined || peer === -1 ? undefined : swarm.byPeer.get(peer);
+      if (swarm === undefined || member === undefined) return false;
+      dropMember(swarm, member);
+      if (swarm.oldest === NONE) {
+        unlinkSwarm(swarm);
+        swarms.delete(swarm.key);
+      }
       return true;
     },
 
     stats() {
       const now = clock();
       let largest = 0;
-      for (const [id, swarm] of swarms) {
-        if (prune(id, swarm, now)) largest = Math.max(largest, swarm.peers.size);
+      // Deleting the entry being visited is safe in a Map iteration.
+      for (const swarm of swarms.values()) {
+        if (prune(swarm, now)) largest = Math.max(largest, swarm.size);
       }
-      return { blobs: swarms.size, peers: total, largestSwarm: largest };
+      return { blobs: swarms.size, peers: members.live, largestSwarm: largest };
     },
   };
 }

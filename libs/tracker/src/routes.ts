@@ -9,16 +9,16 @@
  *
  * Errors are answered with the /v1/ error body of @kraken/service-kit.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { digestParamSchema, parseDigest } from '@kraken/oci-content';
 import { InvalidRequestError, errorResponse, type Metrics } from '@kraken/service-kit';
-import { announceRequestSchema, isUnspecifiedHost, type AnnounceResponse } from '@kraken/p2p-core';
+import { isUnspecifiedHost, parseAnnounceRequest } from '@kraken/p2p-core';
 import { MetainfoNotFoundError } from './errors.js';
 import { createMetainfoCache, type MetainfoSource } from './metainfo-cache.js';
 import { createOriginSeeds, type OriginSeedsOptions } from './origin-seeds.js';
 import type { PeerPolicy } from './peer-policy.js';
-import type { PeerEntry, PeerStore } from './peer-store.js';
+import type { PeerEntry, PeerStore, PeerStoreStats, SwarmKey } from './peer-store.js';
 
 export interface TrackerRoutesOptions {
   readonly store: PeerStore;
@@ -37,6 +37,8 @@ export interface TrackerRoutesOptions {
   readonly originSeeds?: Omit<OriginSeedsOptions, 'onSeeding' | 'onError' | 'onEmpty'>;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** An announce is a few hundred bytes; anything near this is not one. */
 const MAX_ANNOUNCE_BODY_BYTES = 16 * 1024;
 
@@ -45,6 +47,8 @@ export const blobParamsSchema = z.object({ digest: digestParamSchema });
 export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPluginAsync {
   const { store, policy, metrics, peersPerAnnounce, announceIntervalSeconds } = options;
   const announces = metrics.counter('announces_total', 'Announces received, by result.', ['result']);
+  // Bound once: a labelled inc() hashes its labels on every call.
+  const announcesOk = announces.labels({ result: 'ok' });
   const lookups = metrics.counter('metainfo_cache_lookups_total', 'Metainfo lookups, by cache result.', [
     'result',
   ]);
@@ -61,14 +65,23 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
     'Requests asking origins to seed a blob whose swarm had none, by result (ok, empty, error).',
     ['result'],
   );
+  // stats() sweeps every swarm: once per scrape serves the three gauges.
+  let scraped: PeerStoreStats | undefined;
+  const stats = () => {
+    if (scraped === undefined) {
+      scraped = store.stats();
+      setImmediate(() => (scraped = undefined));
+    }
+    return scraped;
+  };
   metrics.gauge('swarms', 'Blobs with at least one live peer.', {
-    collect: (gauge) => gauge.set(store.stats().blobs),
+    collect: (gauge) => gauge.set(stats().blobs),
   });
   metrics.gauge('swarm_peers', 'Live peer entries over all swarms.', {
-    collect: (gauge) => gauge.set(store.stats().peers),
+    collect: (gauge) => gauge.set(stats().peers),
   });
   metrics.gauge('swarm_peers_max', 'Peers in the largest swarm.', {
-    collect: (gauge) => gauge.set(store.stats().largestSwarm),
+    collect: (gauge) => gauge.set(stats().largestSwarm),
   });
 
   return async function trackerRoutes(app: FastifyInstance) {
@@ -97,8 +110,20 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
       return reply.code(statusCode).send(body);
     });
 
-    app.post('/v1/announce', { bodyLimit: MAX_ANNOUNCE_BODY_BYTES }, async (request) => {
-      const parsed = announceRequestSchema.safeParse(request.body);
+    /** Records the announce and answers it with a handout of the swarm's other peers. */
+    const answer = (reply: FastifyReply, key: SwarmKey, self: PeerEntry) => {
+      // Recorded first: the handout then knows the requester by its record, to leave it out.
+      store.announce(key, self);
+      const peers = store.handoutJson(key, { requester: self, limit: peersPerAnnounce, policy });
+      announcesOk.inc();
+      // The answer (an AnnounceResponse) as text: each peer's part of it was encoded once, when
+      // the peer was first seen.
+      return reply.type(JSON_TYPE).send(`{"peers":${peers},"intervalSeconds":${announceIntervalSeconds}}`);
+    };
+
+    // Not async: an announce whose swarm has an origin is answered without a promise.
+    app.post('/v1/announce', { bodyLimit: MAX_ANNOUNCE_BODY_BYTES }, (request, reply) => {
+      const parsed = parseAnnounceRequest(request.body);
       if (!parsed.success) throw invalid('invalid announce', parsed.error);
       const announce = parsed.data;
       const self: PeerEntry = {
@@ -108,16 +133,13 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
         complete: announce.complete,
         origin: announce.origin,
       };
-      const key = { blob: announce.blob, clusterId: announce.clusterId };
-      if (originSeeds !== undefined && !announce.origin && !store.peers(key).some((peer) => peer.origin)) {
-        await originSeeds.ensure(parseDigest(announce.blob), announce.clusterId);
+      const key: SwarmKey = { blob: announce.blob, clusterId: announce.clusterId };
+      if (originSeeds !== undefined && !announce.origin && !store.hasOrigin(key)) {
+        return originSeeds
+          .ensure(parseDigest(announce.blob), announce.clusterId)
+          .then(() => answer(reply, key, self));
       }
-      // Sampled before recording the announce, so the answer never has to skip it.
-      const peers = policy.select(store.peers(key), { requester: self, limit: peersPerAnnounce });
-      store.announce(key, self);
-      announces.inc({ result: 'ok' });
-      const answer: AnnounceResponse = { peers, intervalSeconds: announceIntervalSeconds };
-      return answer;
+      return answer(reply, key, self);
     });
 
     app.get('/v1/blobs/:digest/metainfo', async (request, reply) => {

@@ -176,6 +176,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
         }),
       );
       recordStored(result);
+      metainfo.prepare(digest, result.size);
       log.debug({ digest: digest.value, size: result.size, created: result.created }, 'blob stored');
       const replica = request.headers[REPLICA_HEADER] === '1';
       await options.onStored?.({
@@ -224,6 +225,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): FastifyPluginA
       if (hasBody(request)) await appendChunk(request, id);
       const result = await uploads.commit(id, digest, namespace === undefined ? {} : { namespace });
       recordStored(result);
+      metainfo.prepare(digest, result.size);
       log.debug({ digest: digest.value, size: result.size, uploadId: id }, 'upload committed');
       await options.onStored?.({
         digest,

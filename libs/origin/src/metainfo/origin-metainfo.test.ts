@@ -2,7 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { digestOf, type Digest } from '@kraken/oci-content';
-import { generateMetainfo, metainfoId, pieceLengthFor, serializeMetainfo } from '@kraken/p2p-core';
+import {
+  MIN_PIECE_LENGTH,
+  generateMetainfo,
+  metainfoId,
+  pieceLengthFor,
+  serializeMetainfo,
+} from '@kraken/p2p-core';
 import type { ContentStore } from '@kraken/storage-backends';
 import { request } from 'undici';
 import { createOriginClient } from '../client/origin-client.js';
@@ -97,6 +103,20 @@ describe('origin metainfo generation', () => {
     expect(await metainfo.get(digest)).toBe(a);
     expect(counts.reads).toBe(1);
     expect(a?.json).toBe(serializeMetainfo(a!.metainfo));
+  });
+
+  it('prepares the metainfo of a blob just stored that the swarm carries, once', async () => {
+    const { store, counts } = memoryStore(bytes, digest);
+    const metainfo = createOriginMetainfo({ store });
+    metainfo.prepare(digest, bytes.length);
+    await expect.poll(() => counts.reads).toBe(1);
+    expect((await metainfo.get(digest))?.metainfo.size).toBe(bytes.length);
+    expect(counts.reads).toBe(1);
+    // A blob of one piece never goes through the swarm: nothing to prepare.
+    const small = memoryStore(bytes, digest);
+    createOriginMetainfo({ store: small.store }).prepare(digest, MIN_PIECE_LENGTH);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(small.counts.reads).toBe(0);
   });
 
   it('reports a stored blob that no longer matches its digest as a server fault', async () => {

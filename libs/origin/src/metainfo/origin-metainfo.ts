@@ -7,11 +7,20 @@
  *
  * The cache is not persisted: after a restart each blob is read once more on its
  * first request, which costs one sequential read of data the origin serves anyway.
+ * A blob just pushed gets its metainfo at once, in the background (`prepare`), as
+ * Kraken computes it at push time: its first pull then does not wait for the origin
+ * to read and hash it.
  */
 import { LRUCache } from 'lru-cache';
 import { DigestMismatchError, SizeMismatchError, type Digest } from '@kraken/oci-content';
 import { KrakenError } from '@kraken/foundation';
-import { generateMetainfo, metainfoId, serializeMetainfo, type Metainfo } from '@kraken/p2p-core';
+import {
+  MIN_PIECE_LENGTH,
+  generateMetainfo,
+  metainfoId,
+  serializeMetainfo,
+  type Metainfo,
+} from '@kraken/p2p-core';
 import { ObjectNotFoundError, type ContentStore } from '@kraken/storage-backends';
 
 export interface OriginMetainfoOptions {
@@ -36,6 +45,12 @@ export interface OriginMetainfo {
   get(digest: Digest): Promise<OriginMetainfoEntry | undefined>;
   /** Drops the cached entry of a deleted blob. */
   forget(digest: Digest): void;
+  /**
+   * Generates, in the background, the metainfo of a blob just stored when the blob is
+   * large enough to go through the swarm (more than one piece); a failure or a full
+   * line only leaves it to the first request.
+   */
+  prepare(digest: Digest, size: number): void;
 }
 
 /** Too many blobs are waiting to be hashed; the caller should retry later. */
@@ -115,6 +130,10 @@ export function createOriginMetainfo(options: OriginMetainfoOptions): OriginMeta
     },
     forget(digest) {
       cache.delete(digest.value);
+    },
+    prepare(digest, size) {
+      if (size <= MIN_PIECE_LENGTH) return;
+      cache.fetch(digest.value, { context: digest }).catch(() => undefined);
     },
   };
 }

@@ -20,7 +20,7 @@ import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestVerifyStream, type Digest } from '@kraken/oci-content';
 import type { Metrics } from '@kraken/service-kit';
-import type { ContentCache, ContentCacheUsage } from '@kraken/storage-backends';
+import type { CachedBlobFile, ContentCache, ContentCacheUsage } from '@kraken/storage-backends';
 import {
   createContentStore,
   type BlobWriteOptions,
@@ -79,6 +79,11 @@ export interface OriginBlobStore extends ContentStore {
     file: string,
     options: { size: number; namespace?: string },
   ): Promise<BlobWriteResult>;
+  /**
+   * The blob's local copy open for positional reads (seeding its pieces), pinned until
+   * closed; undefined when it is not in the local cache (read it through `read`).
+   */
+  openFile(digest: Digest): Promise<CachedBlobFile | undefined>;
   /** Pins blobs with queued write-backs, indexes the cache, resumes the queue. */
   start(): Promise<void>;
   /** Readiness of the local side: the cache directory is writable. */
@@ -216,6 +221,10 @@ export function createOriginBlobStore(options: OriginBlobStoreOptions): OriginBl
 
     read(digest, range) {
       return readThrough.read(digest, readSource, range);
+    },
+
+    openFile(digest) {
+      return cache.openFile(digest);
     },
 
     async write(digest, source, writeOptions = {}) {

@@ -91,6 +91,51 @@ export const announceResponseSchema = z
   })
   .strict();
 
+const ANNOUNCE_KEYS = new Set(['peerId', 'clusterId', 'address', 'blob', 'complete', 'origin']);
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+
+/**
+ * The announce in `body` when it is one in its usual form, checked field by field as the
+ * schema checks it; undefined for anything else, which the schema then judges.
+ */
+function wellFormedAnnounce(body: unknown): ParsedAnnounceRequest | undefined {
+  if (!isPlainObject(body)) return undefined;
+  for (const key in body) if (!ANNOUNCE_KEYS.has(key)) return undefined;
+  const { peerId, clusterId, address, blob, complete, origin } = body;
+  if (typeof peerId !== 'string' || !PEER_ID_PATTERN.test(peerId)) return undefined;
+  if ('clusterId' in body && (typeof clusterId !== 'string' || !CLUSTER_ID_PATTERN.test(clusterId))) {
+    return undefined;
+  }
+  if (typeof blob !== 'string' || !DIGEST_PATTERN.test(blob)) return undefined;
+  if (typeof complete !== 'boolean') return undefined;
+  if ('origin' in body && typeof origin !== 'boolean') return undefined;
+  if (!isPlainObject(address)) return undefined;
+  for (const key in address) if (key !== 'host' && key !== 'port') return undefined;
+  const { host, port } = address;
+  if (typeof host !== 'string' || !isValidPeerHost(host)) return undefined;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return {
+    peerId,
+    ...(typeof clusterId === 'string' ? { clusterId } : {}),
+    address: { host, port },
+    blob,
+    complete,
+    origin: origin === true,
+  };
+}
+
+/**
+ * announceRequestSchema.safeParse for the tracker, which validates every announce it gets:
+ * the same answer, but a well-formed announce is checked without the schema's machinery
+ * (a test holds the two to the same verdicts).
+ */
+export function parseAnnounceRequest(body: unknown): z.ZodSafeParseResult<ParsedAnnounceRequest> {
+  const data = wellFormedAnnounce(body);
+  return data === undefined ? announceRequestSchema.safeParse(body) : { success: true, data };
+}
+
 /** What a client sends; `origin` may be left out (false). */
 export type AnnounceRequest = z.input<typeof announceRequestSchema>;
 /** An announce as the tracker sees it after validation. */

@@ -8,6 +8,7 @@ import type { ConnectionConfig } from './conn-config.js';
 import type { PeerAdmission, RefusalReason } from './peer-admission.js';
 import type { ConnLogger, LocalPeer, PeerConn, PeerConnDirection, PeerConnEvent } from './peer-conn.js';
 import type { TokenBucket } from './token-bucket.js';
+import type { PieceBufferPool } from '../buffers/piece-buffer-pool.js';
 
 export interface DialTarget {
   readonly host: string;
@@ -28,6 +29,8 @@ export interface ConnManagerOptions {
   readonly config?: Partial<ConnectionConfig> | undefined;
   readonly dial?: Dialer | undefined;
   readonly maxPieceLength?: number | undefined;
+  /** Where received pieces are assembled (see PeerConnOptions.buffers). */
+  readonly buffers?: PieceBufferPool | undefined;
   readonly egress?: TokenBucket | undefined;
   readonly ingress?: TokenBucket | undefined;
   readonly clock?: Clock | undefined;

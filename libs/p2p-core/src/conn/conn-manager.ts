@@ -14,6 +14,7 @@ import { ConnectionError } from './conn-errors.js';
 import type { ProtocolError } from '../errors.js';
 import { MAX_HANDSHAKE_BLOB_IDS } from '../wire/messages.js';
 import { refusalReasonOf, type AdmittedSocket, type PeerAdmission } from './peer-admission.js';
+import { createReusedReads, type ChunkSource } from './reused-reads.js';
 import {
   createPeerConn,
   type ConnLogger,
@@ -45,6 +46,9 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
   const maxConnections = config.maxConnections ?? 200;
   const handshakeTimeoutMs = config.handshakeTimeoutMs ?? 10_000;
   const dialer = options.dial ?? defaultDialer;
+  // Plain TCP connections read into one reused buffer (reused-reads.ts): those accepted, and
+  // those dialed unless a dialer is injected. TLS reads its socket itself.
+  const reusedReads = admission?.mode === 'tls' ? undefined : createReusedReads();
   const logger = options.logger ?? noopLogger;
   const clock = options.clock ?? systemClock;
   const all = new Set<PeerConn>();
@@ -132,9 +136,12 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
   function start(
     socket: Duplex,
     direction: PeerConnDirection,
-    target?: DialTarget,
-    clusterToken?: Buffer,
+    from: { target?: DialTarget; clusterToken?: Buffer | undefined; chunks?: ChunkSource | undefined } = {},
   ): PeerConn {
+    const { target, clusterToken, chunks } = from;
+    // Requests and HAVEs are small and wait on nobody: Nagle's algorithm would hold them
+    // behind unacknowledged data. A piece leaves corked in one write (peer-conn.ts) anyway.
+    if (socket instanceof net.Socket) socket.setNoDelay(true);
     const blobs = options.handshakeBlobs?.();
     // The handshake lists are a hint (bitfields follow per blob), so past the wire
     // limit they are cut rather than failing the connection.
@@ -154,6 +161,8 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
       idleTimeoutMs: config.idleTimeoutMs,
       highWaterMarkBytes: config.highWaterMarkBytes,
       maxPieceLength: options.maxPieceLength,
+      buffers: options.buffers,
+      chunks,
       egress: options.egress,
       ingress: options.ingress,
       clusterToken,
@@ -179,14 +188,18 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
       socket.destroy();
       return;
     }
+    // Plain servers accept paused (pauseOnConnect), so that nothing is read before this;
+    // a connection that cannot be taken over is resumed by adopt() and read as usual.
+    const reused = socket instanceof net.Socket ? reusedReads?.adopt(socket) : undefined;
+    const conn = reused?.socket ?? socket;
     try {
-      start(socket, 'inbound', undefined, clusterToken);
+      start(conn, 'inbound', { clusterToken, chunks: reused?.chunks });
     } catch (error) {
       // A bad local identity or blob id from handshakeBlobs: refuse this connection
       // instead of throwing out of the server's 'connection' handler.
       logger.warn({ err: error }, 'refusing p2p connection: cannot build the handshake');
-      socket.on('error', () => {});
-      socket.destroy();
+      conn.on('error', () => {});
+      conn.destroy();
     }
   }
 
@@ -208,14 +221,17 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
         );
         return;
       }
-      const socket = dialer({ host: target.host, port: target.port });
+      const address = { host: target.host, port: target.port };
+      const reused = options.dial === undefined ? reusedReads?.dial(address) : undefined;
+      const socket = reused?.socket ?? dialer(address);
+      const chunks = reused?.chunks;
       if (admission !== undefined) {
-        admitThenStart(admission, socket, target, { resolve, reject });
+        admitThenStart(admission, socket, { target, chunks }, { resolve, reject });
         return;
       }
       try {
         // Registered before any event can fire: events come from socket I/O, later.
-        attempts.set(start(socket, 'outbound', target), { resolve, reject });
+        attempts.set(start(socket, 'outbound', { target, chunks }), { resolve, reject });
       } catch (error) {
         socket.on('error', () => {});
         socket.destroy();
@@ -225,7 +241,13 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
   }
 
   /** A dial through admission: the PeerConn starts once the peer passed, within the handshake timeout. */
-  function admitThenStart(use: PeerAdmission, socket: Duplex, target: DialTarget, attempt: Attempt): void {
+  function admitThenStart(
+    use: PeerAdmission,
+    socket: Duplex,
+    dialed: { target: DialTarget; chunks: ChunkSource | undefined },
+    attempt: Attempt,
+  ): void {
+    const { target } = dialed;
     const pending = new AbortController();
     admitting.add(pending);
     const timer = clock.setTimeout(() => {
@@ -249,7 +271,12 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
           return;
         }
         try {
-          attempts.set(start(admitted.socket, 'outbound', target, admitted.clusterToken), attempt);
+          // The reused-buffer reads belong to the dialed socket, not to a stream wrapped around it.
+          const chunks = admitted.socket === socket ? dialed.chunks : undefined;
+          attempts.set(
+            start(admitted.socket, 'outbound', { target, clusterToken: admitted.clusterToken, chunks }),
+            attempt,
+          );
         } catch (error) {
           admitted.socket.on('error', () => {});
           admitted.socket.destroy();
@@ -268,7 +295,9 @@ export function createConnManager(options: ConnManagerOptions): ConnManager {
   }
 
   function createListener(): Promise<net.Server> {
-    if (admission === undefined) return Promise.resolve(net.createServer((socket) => accept(socket)));
+    if (admission === undefined) {
+      return Promise.resolve(net.createServer({ pauseOnConnect: true }, (socket) => accept(socket)));
+    }
     return admission
       .createServer({
         admitted: ({ socket, clusterToken }) => accept(socket, clusterToken),

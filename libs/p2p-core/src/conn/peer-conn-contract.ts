@@ -6,6 +6,8 @@ import type { Clock } from '@kraken/foundation';
 import type { Duplex } from 'node:stream';
 import type { HandshakeMessage, KeepaliveMessage, Message } from '../wire/messages.js';
 import type { TokenBucket } from './token-bucket.js';
+import type { PieceBufferPool } from '../buffers/piece-buffer-pool.js';
+import type { ChunkSource } from './reused-reads.js';
 import type { ConnectionError } from './conn-errors.js';
 import type { ProtocolError } from '../errors.js';
 
@@ -58,6 +60,16 @@ export interface PeerConnOptions {
   /** Largest piece accepted from the peer (see FrameDecoderOptions). */
   readonly maxPieceLength?: number | undefined;
   /**
+   * Received pieces are assembled in buffers taken from it; the payload of a piece
+   * message then belongs to the receiver of the event, which gives it back when done.
+   */
+  readonly buffers?: PieceBufferPool | undefined;
+  /**
+   * The socket's bytes, when it reads into a reused buffer (reused-read-dialer.ts) rather
+   * than emitting 'data': each chunk is decoded before the next read overwrites it.
+   */
+  readonly chunks?: ChunkSource | undefined;
+  /**
    * The cluster token: both sides prove they hold it before either sends its handshake
    * (a peer that cannot is closed with KRAKEN_P2P_PEER_REFUSED). Absent: plain handshake.
    */
@@ -88,8 +100,12 @@ export interface PeerConn {
    * uploads. After close, or before the peer has proven its membership (a connection
    * is handed out only once open, so callers never see that), the message is dropped
    * and false is returned.
+   *
+   * `onWritten` runs once the whole message has been handed to the kernel, after which
+   * the connection holds no reference to a piece's payload (so its buffer may be reused).
+   * It does not run for a message dropped or failed by a closing connection.
    */
-  send(message: OutgoingMessage): boolean;
+  send(message: OutgoingMessage, onWritten?: () => void): boolean;
   /** Closes the connection (idempotent); 'close' reports `reason` or CLOSED_LOCALLY. */
   close(reason?: ProtocolError | ConnectionError): void;
 }

@@ -288,6 +288,81 @@ describe('PeerConn messages', () => {
   });
 });
 
+describe('PeerConn data path', () => {
+  it("sends a turn's frames in one write, and tells when a piece has left", async () => {
+    const [mine, raw] = duplexPair();
+    const rec = record();
+    const conn = createPeerConn({
+      socket: mine,
+      direction: 'outbound',
+      local: { clusterId: 'test', peerId: A },
+      onEvent: rec.onEvent,
+    });
+    cleanups.push(() => conn.close());
+    const received = readFrames(raw);
+    raw.write(handshakeFrom(B));
+    await rec.next('open');
+    await tick();
+    const written: number[] = [];
+    conn.send({ type: 'have', blobId: BLOB, index: 1 });
+    conn.send({ type: 'piece', blobId: BLOB, index: 2, payload: Buffer.alloc(1000, 2) }, () =>
+      written.push(2),
+    );
+    conn.send({ type: 'request', blobId: BLOB, index: 3 });
+    // Held together until the turn ends, then written at once.
+    expect(mine.writableCorked).toBe(1);
+    expect(written).toEqual([]);
+    await tick();
+    expect(mine.writableCorked).toBe(0);
+    await expect.poll(() => written).toEqual([2]);
+    expect(received.map((m) => m.type)).toEqual(['handshake', 'have', 'piece', 'request']);
+    conn.close();
+    expect(
+      conn.send({ type: 'piece', blobId: BLOB, index: 4, payload: Buffer.alloc(10) }, () => written.push(4)),
+    ).toBe(false);
+    await tick();
+    expect(written).toEqual([2]);
+  });
+
+  it('decodes chunks read into a reused buffer without keeping references to it', async () => {
+    const [mine, raw] = duplexPair();
+    let listener: ((chunk: Buffer) => void) | undefined;
+    const rec = record();
+    const conn = createPeerConn({
+      socket: mine,
+      direction: 'outbound',
+      local: { clusterId: 'test', peerId: A },
+      onEvent: rec.onEvent,
+      chunks: { listen: (next) => (listener = next) },
+    });
+    cleanups.push(() => conn.close());
+    readFrames(raw);
+    const reused = Buffer.alloc(64 * 1024);
+    const deliver = (bytes: Buffer) => {
+      for (let at = 0; at < bytes.length; at += reused.length) {
+        const n = bytes.copy(reused, 0, at, at + reused.length);
+        listener?.(reused.subarray(0, n));
+        // The next read overwrites the buffer.
+        reused.fill(0xee);
+      }
+    };
+    const payload = Buffer.alloc(1000, 9);
+    deliver(
+      Buffer.concat([
+        handshakeFrom(B),
+        ...encodeMessage({ type: 'piece', blobId: BLOB, index: 0, payload }),
+        ...encodeMessage({ type: 'bitfield', blobId: BLOB, pieceCount: 3, bits: Uint8Array.from([0xa0]) }),
+      ]),
+    );
+    await rec.next('open');
+    const messages = rec.events.flatMap((e) => (e.type === 'message' ? [e.message] : []));
+    expect(messages.map((m) => m.type)).toEqual(['piece', 'bitfield']);
+    const [piece, bitfield] = messages;
+    expect(piece?.type === 'piece' && Buffer.from(piece.payload).equals(payload)).toBe(true);
+    expect(bitfield?.type === 'bitfield' && [...bitfield.bits]).toEqual([0xa0]);
+  });
+});
+
 describe('PeerConn liveness', () => {
   it('sends keepalives when quiet and closes after the idle timeout', async () => {
     const clock = createFakeClock();
@@ -305,6 +380,8 @@ describe('PeerConn liveness', () => {
     raw.write(encodeMessage({ type: 'keepalive' })[0]);
     await tick();
     clock.advance(2999);
+    // Frames leave at the end of the event loop round that sent them (peer-conn.ts batches them).
+    await tick();
     expect(rec.events.some((e) => e.type === 'close')).toBe(false);
     expect(received.filter((m) => m.type === 'keepalive').length).toBeGreaterThanOrEqual(3);
     clock.advance(1);

@@ -25,7 +25,8 @@ export function createTokenAdmission(path: string, deps: PeerAdmissionDeps): Pee
       await token.load();
     },
     async createServer(hooks) {
-      return net.createServer((socket) => {
+      // Accepted paused: the connection manager decides how the socket is read.
+      return net.createServer({ pauseOnConnect: true }, (socket) => {
         token.current().then(
           (clusterToken) => hooks.admitted({ socket, clusterToken }),
           // Only a first read can fail, and start() made that one.

@@ -54,6 +54,34 @@ export const peerConfigShape = (defaults: PeerConfigDefaults) => ({
     ),
   connections: connectionSchema,
   bandwidth: bandwidthSchema,
+  bufferPoolBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(32 * 1024 * 1024)
+    .describe(
+      'Memory kept for reuse by piece buffers (pieces received, and read for uploads and for clients), ' +
+        'in bytes. Above it, finished buffers are left to the garbage collector; 0 pools nothing.',
+    ),
+  syncIntervalMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(200)
+    .describe(
+      "Least time between the starts of two rounds that make a download's pieces durable (one data sync and " +
+        'one bitfield write), in milliseconds: an agent that crashes resumes without the pieces of at most the ' +
+        'last round or this long; 0 syncs back to back.',
+    ),
+  recentPieceBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(16 * 1024 * 1024)
+    .describe(
+      'Bytes of the pieces received last that each download keeps in memory, so that uploads, clients ' +
+        'streaming the blob and its digest read them right after they arrived without going to disk; 0 keeps none.',
+    ),
   scheduler: schedulerLimitsSchema.prefault({}).describe('Swarm scheduling limits and timers.'),
 });
 

@@ -16,6 +16,7 @@ import { MAX_PIECE_LENGTH } from '../metainfo/piece-length.js';
 import type { PeerConfig } from './peer-config.js';
 import { createRefusalMetrics, registerPeerNodeMetrics } from './swarm-metrics.js';
 import { createPieceStore, type PieceStore } from '../storage/piece-store.js';
+import { createPieceBufferPool, type PieceBufferPool } from '../buffers/piece-buffer-pool.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { type Scheduler } from '../scheduler/scheduler-interface.js';
 import {
@@ -48,6 +49,8 @@ export interface PeerNode {
   readonly scheduler: Scheduler;
   /** Partial downloads under `<dir>/partial` (a fetcher removes abandoned ones from it). */
   readonly pieceStore: PieceStore;
+  /** The piece buffers of its data path, for a fetcher's live reads to share. */
+  readonly buffers: PieceBufferPool;
   /** How peers prove their membership: `tls`, `token`, or `plain` (nothing but the cluster id). */
   readonly membership: 'tls' | 'token' | 'plain';
   /** Reads the TLS or token files (a ConfigError names a bad one), then accepts peers; resolves with the bound address. */
@@ -63,7 +66,14 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
   const peerId = options.peerId ?? randomBytes(20).toString('hex');
   const logger = options.logger ?? silentSchedulerLogger;
   const bandwidth = createBandwidthLimiters(config.bandwidth);
-  const pieceStore = createPieceStore({ dir: join(config.dir, 'partial') });
+  const buffers = createPieceBufferPool({ maxPooledBytes: config.bufferPoolBytes });
+  const pieceStore = createPieceStore({
+    dir: join(config.dir, 'partial'),
+    buffers,
+    recentPieceBytes: config.recentPieceBytes,
+    syncIntervalMs: config.syncIntervalMs,
+    ...(options.timers === undefined ? {} : { clock: options.timers }),
+  });
   const admission = createPeerAdmission(config, {
     handshakeTimeoutMs: config.connections.handshakeTimeoutMs,
     logger,
@@ -85,6 +95,7 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
         handshakeBlobs,
         config: config.connections,
         maxPieceLength: MAX_PIECE_LENGTH,
+        buffers,
         egress: bandwidth.egress,
         ingress: bandwidth.ingress,
         admission,
@@ -94,6 +105,7 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
     pieceStore,
     announcer: options.announcer,
     limits: config.scheduler,
+    buffers,
     logger,
     ...(options.timers === undefined ? {} : { timers: options.timers }),
   });
@@ -106,6 +118,7 @@ export function createPeerNode(options: PeerNodeOptions): PeerNode {
     clusterId: config.clusterId,
     scheduler,
     pieceStore,
+    buffers,
     membership: admission?.mode ?? 'plain',
     async start() {
       await admission?.load();

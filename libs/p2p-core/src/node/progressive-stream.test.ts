@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { createServer, request, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { createPieceBufferPool } from '../buffers/piece-buffer-pool.js';
 import { describe, expect, it } from 'vitest';
 import { pieceRange, type Metainfo } from '../metainfo/metainfo.js';
 import { ProgressiveStreamError } from '../errors.js';
@@ -128,5 +131,55 @@ describe('createProgressiveStream', () => {
     await new Promise((r) => setImmediate(r));
     stream.destroy();
     await expect.poll(() => aborted).toBe(true);
+  });
+
+  it('writes pieces read into pooled buffers straight to a response, giving each back once sent', async () => {
+    // Pieces the pool keeps (it leaves small buffers to the allocator).
+    const BIG = 32 * 1024;
+    const big = randomBytes(BIG * 6 + 10);
+    const bigInfo: Metainfo = {
+      ...metainfo,
+      size: big.length,
+      pieceLength: BIG,
+      pieceHashes: Array(7).fill('0'.repeat(64)),
+    };
+    const pool = createPieceBufferPool({ maxPooledBytes: 4 * BIG });
+    const intoBuffers = new Set<ArrayBufferLike>();
+    const done = deferred<boolean>();
+    const server = createServer((_req, res: ServerResponse) => {
+      createProgressiveStream({
+        metainfo: bigInfo,
+        readPiece: (index, _signal, into) => {
+          if (into === undefined) throw new Error('expected a pooled buffer');
+          intoBuffers.add(into.buffer);
+          const bytes = big.subarray(index * BIG, (index + 1) * BIG);
+          into.set(bytes);
+          return Promise.resolve(into.subarray(0, bytes.length));
+        },
+        done: done.promise,
+        resume: () => Promise.reject(new Error('not needed')),
+        buffers: pool,
+      }).pipe(res);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no address');
+    const body = new Promise<Buffer>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: address.port }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', reject);
+      }).end();
+    });
+    // The last piece waits for the whole digest.
+    await expect.poll(() => intoBuffers.size).toBeGreaterThan(0);
+    done.resolve(true);
+    expect((await body).equals(big)).toBe(true);
+    server.close();
+    // A few buffers took turns (a piece is read while the one before is being sent), and came back.
+    expect(intoBuffers.size).toBeLessThanOrEqual(3);
+    await expect.poll(() => pool.pooledBytes).toBe(intoBuffers.size * BIG);
   });
 });

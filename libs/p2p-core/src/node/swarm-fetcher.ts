@@ -21,6 +21,7 @@ import type { PieceStore } from '../storage/piece-store.js';
 import type { BlobStatus, Scheduler } from '../scheduler/scheduler-interface.js';
 import type { SchedulerLogger } from '../scheduler/scheduler-deps.js';
 import type { PieceReader } from '../storage/piece-reader.js';
+import type { PieceBufferPool } from '../buffers/piece-buffer-pool.js';
 
 /** How a blob was fetched: the swarm, an origin directly, or an origin after the swarm failed. */
 export type FetchPath = 'swarm' | 'direct' | 'fallback';
@@ -66,6 +67,8 @@ export interface SwarmFetcherOptions {
   readonly onFetched?: ((outcome: FetchOutcome) => void) | undefined;
   /** Fetches remembered for `status()` (default 1,024). */
   readonly maxRecords?: number | undefined;
+  /** Live reads go through buffers of this pool (the peer node's `buffers`). */
+  readonly buffers?: PieceBufferPool | undefined;
 }
 
 export interface FetchRequest {
@@ -293,9 +296,10 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
       return createProgressiveStream({
         metainfo: info,
         range: request.range,
-        readPiece: (index, signal) => readPiece(info.digest, index, signal),
+        readPiece: (index, signal, into) => readPiece(info.digest, index, { signal, into }),
         done: request.done,
         resume: request.resume,
+        buffers: options.buffers,
       });
     },
 

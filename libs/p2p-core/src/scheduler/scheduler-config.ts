@@ -33,6 +33,16 @@ export const schedulerLimitsSchema = z
       .describe(
         "Piece requests outstanding per blob over all its peers; more only queue in the senders' uplinks.",
       ),
+    maxRequestBytesPerBlob: z
+      .number()
+      .int()
+      .min(1)
+      .default(D.maxRequestBytesPerBlob)
+      .describe(
+        'Bytes of pieces requested and not yet received per blob: with the large pieces of a large blob ' +
+          'fewer than maxRequestsPerBlob requests are outstanding (two at least), so that a download holds ' +
+          'as much memory for a 4 GiB blob as for a 1 GiB one.',
+      ),
     requestTimeoutMs: ms(
       D.requestTimeoutMs,
       'A piece request unanswered this long moves to another peer (ms).',
@@ -59,6 +69,16 @@ export const schedulerLimitsSchema = z
       .min(0)
       .default(D.seedAfterCompleteMs)
       .describe('How long a finished download keeps seeding (ms); 0 leaves the swarm at once.'),
+    readAheadPieces: z
+      .number()
+      .int()
+      .min(0)
+      .max(2048)
+      .default(D.readAheadPieces)
+      .describe(
+        'Pieces after the one a client streaming the blob waits for that are asked for before the rest ' +
+          '(rarest first among them), so that the client reads pieces as they arrive; 0 picks by rarity alone.',
+      ),
     announceIntervalMs: ms(D.announceIntervalMs, 'Announce interval until the tracker names one (ms).'),
     tickMs: ms(D.tickMs, 'How often request timeouts and idle peers are checked (ms).'),
   })

@@ -9,6 +9,7 @@ import type { AnnouncedPeer, AnnounceRequest } from '../announce/announce-protoc
 import type { ConnManager } from '../conn/conn-manager.js';
 import type { PeerConnEvent } from '../conn/peer-conn.js';
 import type { PieceStore } from '../storage/piece-store.js';
+import type { PieceBufferPool } from '../buffers/piece-buffer-pool.js';
 import type { SchedulerLimits } from './scheduler-limits.js';
 
 /** The tracker as the scheduler sees it: an AnnounceClient fits, tests use an in-memory one. */
@@ -51,6 +52,11 @@ export interface SchedulerOptions {
   readonly timers?: Clock | undefined;
   readonly random?: (() => number) | undefined;
   readonly logger?: SchedulerLogger | undefined;
+  /**
+   * Piece buffers: uploads are read into them, and received pieces (assembled in them by
+   * the connections) go back once written. Without it, every piece is a fresh buffer.
+   */
+  readonly buffers?: PieceBufferPool | undefined;
 }
 
 export const silentSchedulerLogger: SchedulerLogger = { debug() {}, info() {}, warn() {} };

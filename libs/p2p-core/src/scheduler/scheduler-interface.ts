@@ -32,6 +32,12 @@ export interface DownloadOptions {
   readonly readPiece?: PieceReader | undefined;
 }
 
+export interface PieceReadOptions {
+  /** Aborting rejects the read (and a wait for the piece). */
+  readonly signal?: AbortSignal | undefined;
+  readonly into?: Buffer | undefined;
+}
+
 export interface SeedOptions {
   readonly readPiece: PieceReader;
   /**
@@ -53,10 +59,12 @@ export interface Scheduler {
   download(metainfo: Metainfo, options: DownloadOptions): Promise<void>;
   /**
    * Resolves with piece `index` of a blob in the swarm once it is verified (at once
-   * when held), so that a client can stream a blob while it downloads. Rejects with
-   * SwarmStoppedError when the blob is not (or no longer) in the swarm.
+   * when held), so that a client can stream a blob while it downloads: read into
+   * `options.into` when given (at least the piece's length; the result is then a view
+   * of it). Rejects with SwarmStoppedError when the blob is not (or no longer) in the
+   * swarm.
    */
-  readPiece(key: string, index: number, signal?: AbortSignal): Promise<Uint8Array>;
+  readPiece(key: string, index: number, options?: PieceReadOptions): Promise<Uint8Array>;
   /** Serves a complete blob to the swarm until `signal` aborts or `stop()`. */
   seed(metainfo: Metainfo, options: SeedOptions): void;
   /** Leaves the swarm of a blob (by metainfo id or digest); pending downloads reject. */

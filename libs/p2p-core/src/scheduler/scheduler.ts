@@ -23,14 +23,16 @@ import { createSwarmMessageHandler } from './message-dispatch.js';
 import { createSwarmSweep } from './swarm-sweep.js';
 import { createSwarmMembership } from './swarm-membership.js';
 import { createSwarmPieceWaiters } from './swarm-piece-waiters.js';
-import { InvalidPieceIndexError } from '../errors.js';
+import { InvalidPieceIndexError, PartialBlobClosedError } from '../errors.js';
+import type { PieceReader } from '../storage/piece-reader.js';
 import { silentSchedulerLogger, type SchedulerOptions } from './scheduler-deps.js';
 import { DEFAULT_SCHEDULER_LIMITS } from './scheduler-limits.js';
 import { blobStatus, createSwarmBlob, waitFor, type SwarmBlob } from './swarm-blob.js';
+import { outstandingRequestsFor } from './request-budget.js';
 
+import { handshakeLists } from './handshake-lists.js';
 export type { DownloadOptions, SeedOptions, Scheduler } from './scheduler-interface.js';
 
-const MAX_HANDSHAKE_LIST = 1000;
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const limits = { ...DEFAULT_SCHEDULER_LIMITS, ...options.limits };
   const timers = options.timers ?? systemClock;
@@ -50,7 +52,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     blacklist,
     now: () => timers.now(),
   });
-  const manager = options.connections({ onEvent: handle, handshakeBlobs });
+  const manager = options.connections({
+    onEvent: handle,
+    handshakeBlobs: () => handshakeLists(blobs.values()),
+  });
   const swarmAnnouncer = createSwarmAnnouncer({
     local,
     announcer: options.announcer,
@@ -76,12 +81,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     onCompleted,
     onPieceStored: (blob) => pieceWaiters.release(blob),
     finish,
+    buffers: options.buffers,
     logger,
   });
   const uploads = createSwarmUploads({
     uploadQueueLength: limits.uploadQueueLength,
     blocked,
     isCurrent: (blob) => blobs.get(blob.id) === blob,
+    buffers: options.buffers,
     logger,
   });
   const onMessage = createSwarmMessageHandler({
@@ -112,19 +119,6 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let closed = false;
   let closing: Promise<void> | undefined;
   let tickHandle = timers.setTimeout(tick, limits.tickMs);
-
-  function handshakeBlobs(): { offered: string[]; wanted: string[] } {
-    const offered: string[] = [];
-    const wanted: string[] = [];
-    for (const blob of blobs.values()) {
-      if (blob.state === 'downloading') {
-        if (wanted.length < MAX_HANDSHAKE_LIST) wanted.push(blob.id);
-      } else if (offered.length < MAX_HANDSHAKE_LIST) {
-        offered.push(blob.id);
-      }
-    }
-    return { offered, wanted };
-  }
 
   // ---- connection events ------------------------------------------------------
 
@@ -206,6 +200,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     blob.picker = undefined;
     // Verified pieces stay on disk, so a later download resumes from them.
     if (partial !== undefined) closePartial(partial);
+    closeReader(blob.readPiece);
+    if (blob.readAfterComplete !== blob.readPiece) closeReader(blob.readAfterComplete);
+  }
+
+  /** A reader the blob no longer uses lets go of its open file. */
+  function closeReader(reader: PieceReader | undefined): void {
+    reader?.close?.().catch((err: unknown) => logger.debug({ err }, 'closing a piece reader failed'));
   }
 
   function closePartial(partial: PartialBlob): void {
@@ -245,12 +246,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       pieceCount: blob.metainfo.pieceHashes.length,
       have: blob.have,
       pipelineDepth: limits.pipelineDepth,
-      maxOutstanding: limits.maxRequestsPerBlob,
+      maxOutstanding: outstandingRequestsFor(blob.metainfo.pieceLength, limits),
       requestTimeoutMs: limits.requestTimeoutMs,
       now: () => timers.now(),
       random,
       isOrigin: (peerId) => swarmAnnouncer.isOrigin(peerId),
       urgent: () => pieceWaiters.waited(blob),
+      readAhead: limits.readAheadPieces,
     });
     // Peers that joined while the partial blob opened learn our resumed pieces.
     for (const peer of blob.peers.values()) {
@@ -312,6 +314,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       let blob = blobs.get(id);
       if (blob !== undefined && blob.state !== 'seeding') {
         // A download in flight seeds from the adopted blob once it completes.
+        if (blob.readAfterComplete !== seedOptions.readPiece) closeReader(blob.readAfterComplete);
         blob.readAfterComplete = seedOptions.readPiece;
         return;
       }
@@ -323,6 +326,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         if (options.local.origin === true) blob.superSeed = createBlobSuperSeed(blob, seedOptions.firstPiece);
         swarmAnnouncer.announceNow(id);
       }
+      if (blob.readPiece !== seedOptions.readPiece) closeReader(blob.readPiece);
       blob.readPiece = seedOptions.readPiece;
       if (blob.stopTimer !== undefined) {
         timers.clearTimeout(blob.stopTimer);
@@ -332,7 +336,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       seedOptions.signal?.addEventListener('abort', () => remove(seeded), { once: true });
     },
 
-    async readPiece(key, index, signal) {
+    async readPiece(key, index, readOptions = {}) {
+      const { signal, into } = readOptions;
       for (;;) {
         signal?.throwIfAborted();
         const blob = lookup(key);
@@ -341,10 +346,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         if (!Number.isInteger(index) || index < 0 || index >= count) {
           throw new InvalidPieceIndexError(index, count);
         }
-        if (blob.state === 'seeding' && blob.readPiece !== undefined) return blob.readPiece(index);
-        if (blob.have.has(index) && blob.partial !== undefined) return blob.partial.readPiece(index);
+        if (blob.state === 'seeding' && blob.readPiece !== undefined) return blob.readPiece(index, into);
+        if (blob.have.has(index) && blob.partial !== undefined) {
+          try {
+            return await blob.partial.readPiece(index, into);
+          } catch (err) {
+            // Closed as its completion ends: read again once the blob seeds from its new home.
+            if (!(err instanceof PartialBlobClosedError) || blob.state !== 'completing') throw err;
+          }
+        }
         if (blob.have.has(index)) {
-          // Completing: the file is being re-hashed and adopted; ask again shortly.
+          // Completing: the file is being verified and adopted; ask again shortly.
           await new Promise((resolve) => timers.setTimeout(() => resolve(undefined), 50));
           continue;
         }

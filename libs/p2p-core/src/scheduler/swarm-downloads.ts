@@ -11,6 +11,7 @@ import type { PeerBlacklist } from './policy/peer-blacklist.js';
 import type { PiecePicker } from './policy/rarest-first-policy.js';
 import type { SchedulerLogger } from './scheduler-deps.js';
 import type { BlobPeer, SwarmBlob } from './swarm-blob.js';
+import type { PieceBufferPool } from '../buffers/piece-buffer-pool.js';
 
 export interface SwarmDownloadsOptions {
   readonly now: () => number;
@@ -26,6 +27,8 @@ export interface SwarmDownloadsOptions {
   readonly onPieceStored?: ((blob: SwarmBlob) => void) | undefined;
   /** The download failed for good. */
   readonly finish: (blob: SwarmBlob, err: unknown) => void;
+  /** Where a received piece's buffer goes back once the piece is written or dropped. */
+  readonly buffers?: PieceBufferPool | undefined;
   readonly logger: SchedulerLogger;
 }
 
@@ -90,25 +93,47 @@ export function createSwarmDownloads(options: SwarmDownloadsOptions): SwarmDownl
   }
 
   function onPiece(blob: SwarmBlob, peer: BlobPeer, index: number, payload: Uint8Array): void {
+    // The payload is ours alone (the connection assembled it): it goes back to the pool
+    // once written, or at once when it is not written at all.
+    const release = () => options.buffers?.give(payload);
     const { partial, picker } = blob;
-    if (blob.state !== 'downloading' || partial === undefined || picker === undefined) return;
-    if (index >= blob.metainfo.pieceHashes.length) return;
+    if (
+      blob.state !== 'downloading' ||
+      partial === undefined ||
+      picker === undefined ||
+      index >= blob.metainfo.pieceHashes.length
+    ) {
+      release();
+      return;
+    }
     peer.lastActive = options.now();
     measure(peer, payload.byteLength);
     if (options.isOrigin(peer.peerId)) blob.bytesFromOrigins += payload.byteLength;
     else blob.bytesFromPeers += payload.byteLength;
     if (blob.have.has(index)) {
+      release();
       picker.received(peer.peerId, index);
       fill(blob, peer);
       return;
     }
     // An endgame duplicate of a piece being written: its request is released when
     // the write lands.
-    if (blob.writing.has(index)) return;
+    if (blob.writing.has(index)) {
+      release();
+      return;
+    }
     blob.writing.add(index);
     partial.writePiece(index, payload).then(
-      () => onWritten(blob, peer, index),
-      (err: unknown) => onWriteFailed(blob, peer, index, err),
+      (written) => {
+        // Written and verified: the reads that follow soon are served from memory.
+        if (written) partial.keep(index, payload);
+        else release();
+        onWritten(blob, peer, index);
+      },
+      (err: unknown) => {
+        release();
+        onWriteFailed(blob, peer, index, err);
+      },
     );
   }
 
@@ -121,7 +146,12 @@ export function createSwarmDownloads(options: SwarmDownloadsOptions): SwarmDownl
     }
     options.onPieceStored?.(blob);
     for (const peer of blob.peers.values()) {
-      if (peer.pieces?.has(index) !== true) peer.conn.send({ type: 'have', blobId: blob.id, index });
+      // An origin's bitfield lists the pieces it offers us, not all it holds, and an offer
+      // holds a place in its short list for us until it hears that we have the piece: from
+      // the piece leaving it, or from this HAVE when the piece came from someone else.
+      const tellOrigin = peer !== from && options.isOrigin(peer.peerId);
+      if (peer.pieces?.has(index) !== true || tellOrigin)
+        peer.conn.send({ type: 'have', blobId: blob.id, index });
     }
     fillAll(blob);
     maybeComplete(blob);

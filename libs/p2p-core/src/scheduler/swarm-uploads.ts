@@ -13,6 +13,7 @@ import type { PeerConn } from '../conn/peer-conn.js';
 import type { SchedulerLogger } from './scheduler-deps.js';
 import type { PieceReader } from '../storage/piece-reader.js';
 import type { BlobPeer, SwarmBlob } from './swarm-blob.js';
+import type { PieceBufferPool } from '../buffers/piece-buffer-pool.js';
 
 export interface SwarmUploadsOptions {
   readonly uploadQueueLength: number;
@@ -20,6 +21,8 @@ export interface SwarmUploadsOptions {
   readonly blocked: Set<PeerConn>;
   /** False once the blob left the swarm (results of reads for it are dropped). */
   readonly isCurrent: (blob: SwarmBlob) => boolean;
+  /** Pieces are read into buffers from it, which go back once the socket has sent them. */
+  readonly buffers?: PieceBufferPool | undefined;
   readonly logger: SchedulerLogger;
 }
 
@@ -36,7 +39,7 @@ export function createSwarmUploads(options: SwarmUploadsOptions): SwarmUploads {
   function reader(blob: SwarmBlob): PieceReader | undefined {
     if (blob.state === 'seeding') return blob.readPiece;
     const partial = blob.partial;
-    return partial === undefined ? undefined : (index) => partial.readPiece(index);
+    return partial === undefined ? undefined : (index, into) => partial.readPiece(index, into);
   }
 
   function onRequest(blob: SwarmBlob, peer: BlobPeer, index: number): void {
@@ -67,9 +70,11 @@ export function createSwarmUploads(options: SwarmUploadsOptions): SwarmUploads {
       return;
     }
     peer.reading = true;
-    read(index).then(
-      (data) => onRead(blob, peer, index, data),
+    const buffer = options.buffers?.take(blob.metainfo.pieceLength);
+    read(index, buffer).then(
+      (data) => onRead(blob, peer, index, data, buffer),
       (err: unknown) => {
+        if (buffer !== undefined) options.buffers?.give(buffer);
         peer.reading = false;
         options.logger.debug({ blob: blob.metainfo.digest, index, err }, 'reading a piece to upload failed');
         if (blob.peers.get(peer.peerId) !== peer) return;
@@ -79,18 +84,35 @@ export function createSwarmUploads(options: SwarmUploadsOptions): SwarmUploads {
     );
   }
 
-  function onRead(blob: SwarmBlob, peer: BlobPeer, index: number, data: Uint8Array): void {
+  function onRead(
+    blob: SwarmBlob,
+    peer: BlobPeer,
+    index: number,
+    data: Uint8Array,
+    buffer: Buffer | undefined,
+  ): void {
     peer.reading = false;
-    if (peer.conn.state !== 'open') return;
+    // Until the socket has the piece, nobody but us holds the buffer.
+    const release = () => {
+      if (buffer !== undefined) options.buffers?.give(buffer);
+    };
+    if (peer.conn.state !== 'open') {
+      release();
+      return;
+    }
     if (!options.isCurrent(blob)) {
+      release();
       // The blob left the swarm while the piece was read: say so rather than let the
       // request time out and the requester think we stalled.
       peer.conn.send({ type: 'reject', blobId: blob.id, index, reason: 'unknown-blob' });
       return;
     }
-    if (blob.peers.get(peer.peerId) !== peer) return;
+    if (blob.peers.get(peer.peerId) !== peer) {
+      release();
+      return;
+    }
     blob.bytesUploaded += data.byteLength;
-    const sent = peer.conn.send({ type: 'piece', blobId: blob.id, index, payload: data });
+    const sent = peer.conn.send({ type: 'piece', blobId: blob.id, index, payload: data }, release);
     blob.superSeed?.sent(peer.peerId, index);
     if (sent) {
       pump(blob, peer);

@@ -3,16 +3,22 @@
  * handed out by the piece store. Pieces are verified and written with positional
  * writes (so different pieces may be written concurrently); rounds of one data sync and
  * one atomic bitfield write then make them durable, the bitfield never claiming a
- * piece written after the sync. Completion syncs and re-hashes the whole file before
- * the caller's content store may adopt it.
+ * piece written after the sync. The whole blob's digest is computed as the verified
+ * prefix grows (blob-digest-cursor.ts), and checked before the caller's content store
+ * may adopt the file. It is computed over the bytes as they were verified and written
+ * (from memory while they are at hand, else read back): like the piece hashes, it checks
+ * what the peers sent, and the filesystem is trusted to keep what was written, as it is
+ * for every read of the blob after adoption.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { webcrypto } from 'node:crypto';
-import { DigestVerifyStream, type Digest } from '@kraken/oci-content';
-import { KrakenError } from '@kraken/foundation';
+import { DigestMismatchError, SizeMismatchError, type Digest } from '@kraken/oci-content';
+import { KrakenError, systemClock, type Clock, type TimerHandle } from '@kraken/foundation';
+import { createPieceBufferPool, type PieceBufferPool } from '../buffers/piece-buffer-pool.js';
+import { createBlobDigestCursor } from './blob-digest-cursor.js';
+import { pieceSha256 } from './piece-hashing.js';
+import { readAt } from './piece-reader.js';
+import { createRecentPieces } from './recent-pieces.js';
 import { createBitfield, type Bitfield } from './bitfield.js';
 import {
   decodeBitfieldFile,
@@ -30,56 +36,8 @@ import {
 } from '../errors.js';
 import { pieceRange, type Metainfo } from '../metainfo/metainfo.js';
 
-const VERIFY_CHUNK_BYTES = 1024 * 1024;
-
-/** Where a completed, verified blob goes: typically a content store's adopt-by-rename. */
-export interface BlobAdopter {
-  /**
-   * Takes ownership of the verified file at `path` (on the piece store's filesystem),
-   * making it visible under `digest`, normally by an atomic rename. The piece store
-   * never touches `path` again once this resolves.
-   */
-  adopt(digest: Digest, path: string): Promise<void>;
-}
-
-export interface PartialBlob {
-  readonly metainfo: Metainfo;
-  readonly digest: Digest;
-  has(index: number): boolean;
-  /** A snapshot of the verified pieces (for a bitfield message or the scheduler). */
-  bitfield(): Bitfield;
-  /** True when every piece is present and complete() may run. */
-  isComplete(): boolean;
-  /**
-   * Verifies and stores piece `index`; `data` must not change until the promise
-   * settles (it is hashed, then written, without a copy). Resolves true once the
-   * piece is written (readable at once, durable with the next sync round), false when
-   * the piece was already held (nothing written); a failed sync round fails the next
-   * write.
-   * Rejects with PieceVerificationError for a wrong length or hash, leaving the
-   * bitfield unchanged, and InvalidPieceIndexError for an index out of range.
-   */
-  writePiece(index: number, data: Uint8Array): Promise<boolean>;
-  /**
-   * Resolves once every piece written so far is durable (a restart resumes with it);
-   * rejects with the error of a failed sync round, which is then reported only once.
-   */
-  sync(): Promise<void>;
-  /** One verified piece, for serving to peers; PieceNotAvailableError when not held. */
-  readPiece(index: number): Promise<Buffer>;
-  /**
-   * Re-hashes the whole file against the digest, then hands it to `destination` and
-   * removes the bitfield; the handle is closed afterwards. On a digest mismatch the
-   * partial blob is discarded (its pieces cannot be trusted) and DigestMismatchError
-   * or SizeMismatchError is thrown; nothing becomes visible. When `adopt` fails, the
-   * partial blob stays on disk and a later open() + complete() retries.
-   */
-  complete(destination: BlobAdopter, options?: { signal?: AbortSignal | undefined }): Promise<void>;
-  /** Waits for in-flight writes, then closes; pieces stay for a later resume. Idempotent. */
-  close(): Promise<void>;
-  /** Closes and deletes the partial blob's files. */
-  discard(): Promise<void>;
-}
+import type { BlobAdopter, PartialBlob } from './partial-blob-contract.js';
+export type { BlobAdopter, PartialBlob } from './partial-blob-contract.js';
 
 /**
  * Opens (creating or resuming) the partial blob of an already validated metainfo,
@@ -92,8 +50,16 @@ export async function openPartialBlob(options: {
   digest: Digest;
   /** Called as closing starts, with the promise of its end. */
   onClose: (closed: Promise<void>) => void;
+  /** Buffers for reading pieces back (the digest's pass); a pool of its own by default. */
+  buffers?: PieceBufferPool | undefined;
+  /** Bytes of verified pieces kept in memory once written (`keep`); none by default. */
+  recentPieceBytes?: number | undefined;
+  /** Least time between two durability rounds started by writes (ms, default 0). */
+  syncIntervalMs?: number | undefined;
+  clock?: Clock | undefined;
 }): Promise<PartialBlob> {
   const { fs, dir, metainfo, digest } = options;
+  const buffers = options.buffers ?? createPieceBufferPool({ maxPooledBytes: 2 * metainfo.pieceLength });
   const dataPath = join(dir, `${digest.hex}.data`);
   const bitfieldPath = join(dir, `${digest.hex}.bitfield`);
   const pieceCount = metainfo.pieceHashes.length;
@@ -133,6 +99,10 @@ export async function openPartialBlob(options: {
   let flushing: Promise<void> | undefined;
   /** A failed flush round fails the next write: the disk is not taking our pieces. */
   let flushError: unknown;
+  const clock = options.clock ?? systemClock;
+  const syncIntervalMs = options.syncIntervalMs ?? 0;
+  let lastRoundAt = -Infinity;
+  let roundTimer: TimerHandle | undefined;
 
   function assertOpen(): void {
     if (closed) throw new PartialBlobClosedError(digest.value);
@@ -147,27 +117,46 @@ export async function openPartialBlob(options: {
 
   // Makes the verified pieces durable in rounds: one data sync, then one atomic bitfield
   // write claiming only the pieces written before that sync. Pieces arriving meanwhile
-  // wait for the next round, so a fast download costs a few syncs per second, not one
-  // per piece; a crash loses at most the pieces of the round in flight.
-  function flush(): Promise<void> {
-    if (flushing === undefined && durable < generation) {
-      flushing = (async () => {
-        while (durable < generation) {
-          const target = generation;
-          const snapshot = encodeBitfieldFile(metainfo, bits);
-          await file.datasync();
-          await writeFileAtomic(fs, { path: bitfieldPath, dir, data: snapshot });
-          durable = target;
-        }
-      })()
-        .catch((err: unknown) => {
-          flushError ??= err;
-        })
-        .finally(() => {
-          flushing = undefined;
-        });
+  // wait for the next round, which writes start at most every `syncIntervalMs` (counted
+  // from the start of the last): a fast download costs a few syncs a second, not one per
+  // piece (each sync also makes this process write back the data in the kernel's stead),
+  // and a crash loses at most the pieces of the last round or interval.
+  function round(): Promise<void> {
+    flushing ??= (async () => {
+      // Paced start to start: a round slower than the interval is followed at once.
+      lastRoundAt = clock.now();
+      const target = generation;
+      const snapshot = encodeBitfieldFile(metainfo, bits);
+      await file.datasync();
+      await writeFileAtomic(fs, { path: bitfieldPath, dir, data: snapshot });
+      durable = target;
+    })()
+      .catch((err: unknown) => {
+        flushError ??= err;
+      })
+      .finally(() => {
+        flushing = undefined;
+      });
+    return flushing;
+  }
+
+  /** Rounds until every piece written so far is durable, starting now (sync, close). */
+  async function flush(): Promise<void> {
+    if (roundTimer !== undefined) {
+      clock.clearTimeout(roundTimer);
+      roundTimer = undefined;
     }
-    return flushing ?? Promise.resolve();
+    while (durable < generation && flushError === undefined) await round();
+  }
+
+  /** The next round after a write: once the interval since the last one has passed. */
+  function scheduleRound(): void {
+    if (closed || roundTimer !== undefined || durable >= generation) return;
+    const wait = Math.max(0, lastRoundAt + syncIntervalMs - clock.now());
+    roundTimer = clock.setTimeout(() => {
+      roundTimer = undefined;
+      if (!closed) void track(round().then(scheduleRound));
+    }, wait);
   }
 
   /** Reports a failed sync round once; the next round retries the pieces it missed. */
@@ -187,13 +176,43 @@ export async function openPartialBlob(options: {
     // Readable (and servable to peers) at once; durable with the next flush round.
     bits.set(index);
     generation++;
-    void track(flush());
+    scheduleRound();
+    // While its bytes are at hand: the whole digest may go on from here.
+    if (cursor.offer(index, data) || index === cursor.position) void track(cursor.advance());
   }
+
+  const recent = createRecentPieces({ maxBytes: options.recentPieceBytes ?? 0, buffers });
+
+  /** Piece `index` into `into`, which is exactly its length: from memory when held there, else the data file. */
+  async function readStored(index: number, into: Buffer): Promise<Buffer> {
+    const held = recent.copy(index, into);
+    if (held !== undefined) return held;
+    try {
+      return await readAt(file, pieceRange(metainfo, index).offset, into);
+    } catch (err) {
+      // Only an outside truncation gets here: the bits say the piece is on disk.
+      if (err instanceof SizeMismatchError) throw new PieceNotAvailableError(index);
+      throw err;
+    }
+  }
+
+  const cursor = createBlobDigestCursor({
+    metainfo,
+    digest,
+    has: (index) => bits.has(index),
+    readInto: readStored,
+    peek: (index) => recent.peek(index),
+    buffers,
+  });
+  // A resumed download hashes the pieces it already holds, in the background.
+  if (pieceCount > 0 && bits.has(0)) void track(cursor.advance());
 
   async function finish(): Promise<void> {
     if (closed) return;
     closed = true;
+    cursor.stop();
     await Promise.allSettled([...active]);
+    recent.clear();
     await flush().catch(() => undefined);
     await file.close();
   }
@@ -213,7 +232,7 @@ export async function openPartialBlob(options: {
     if (data.byteLength !== range.length) {
       throw new PieceVerificationError(index, 'size', { expected: range.length, actual: data.byteLength });
     }
-    if ((await sha256Hex(data)) !== metainfo.pieceHashes[index]) {
+    if ((await pieceSha256(data)) !== metainfo.pieceHashes[index]) {
       throw new PieceVerificationError(index, 'hash');
     }
     if (bits.has(index)) return false;
@@ -233,15 +252,9 @@ export async function openPartialBlob(options: {
     return true;
   }
 
-  async function verifyFile(signal: AbortSignal | undefined): Promise<void> {
-    const reader = await fs.open(dataPath, 'r');
-    const verifier = new DigestVerifyStream({ expected: digest, expectedSize: metainfo.size });
-    await pipeline(
-      reader.createReadStream({ highWaterMark: VERIFY_CHUNK_BYTES }),
-      verifier,
-      new Writable({ write: (_chunk, _encoding, callback) => callback() }),
-      signal === undefined ? {} : { signal },
-    );
+  async function verifyDigest(signal: AbortSignal | undefined): Promise<void> {
+    const actual = await cursor.finish(signal);
+    if (actual.value !== digest.value) throw new DigestMismatchError(digest.value, actual.value);
   }
 
   const partial: PartialBlob = {
@@ -261,16 +274,24 @@ export async function openPartialBlob(options: {
       return track(writePiece(index, data));
     },
 
+    keep(index, data) {
+      if (closed || !bits.has(index)) buffers.give(data);
+      else recent.keep(index, data);
+    },
+
     async sync() {
       while (durable < generation && flushError === undefined) await flush();
       takeFlushError();
     },
 
-    async readPiece(index) {
+    async readPiece(index, into) {
       assertOpen();
-      const range = pieceRange(metainfo, index);
+      const { length } = pieceRange(metainfo, index);
       if (!bits.has(index)) throw new PieceNotAvailableError(index);
-      return track(readAt(file, range.offset, range.length, index));
+      const piece = into === undefined ? Buffer.allocUnsafe(length) : into.subarray(0, length);
+      if (piece.length < length)
+        throw new RangeError(`a buffer of ${into?.length} bytes cannot hold piece ${index}`);
+      return track(readStored(index, piece));
     },
 
     complete(destination, completeOptions = {}) {
@@ -294,7 +315,7 @@ export async function openPartialBlob(options: {
     assertOpen();
     if (!bits.complete()) throw new PartialBlobIncompleteError(digest.value, pieceCount - bits.count());
     try {
-      await track(verifyFile(signal));
+      await track(verifyDigest(signal));
     } catch (err) {
       if (
         err instanceof KrakenError &&
@@ -304,8 +325,13 @@ export async function openPartialBlob(options: {
       }
       throw err;
     }
-    await close();
-    await destination.adopt(digest, dataPath);
+    // Adopted while still open: readers (a client streaming the blob) go on reading the
+    // same inode until the scheduler serves the blob from its new home.
+    try {
+      await destination.adopt(digest, dataPath);
+    } finally {
+      await close();
+    }
     await fs.rm(bitfieldPath, { force: true });
   }
 
@@ -319,21 +345,4 @@ async function openDataFile(fs: PieceStoreFileSystem, path: string): Promise<Fil
     if (!isMissing(err)) throw err;
     return fs.open(path, 'w+');
   }
-}
-
-// WebCrypto hashes on the libuv thread pool, so verifying a multi-MiB piece does not
-// stall the event loop that serves every other connection.
-async function sha256Hex(data: Uint8Array): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex');
-}
-
-async function readAt(file: FileHandle, offset: number, length: number, index: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
-  for (let done = 0; done < length;) {
-    const { bytesRead } = await file.read(buffer, done, length - done, offset + done);
-    // Only an outside truncation can get here: the bits say the piece is on disk.
-    if (bytesRead === 0) throw new PieceNotAvailableError(index);
-    done += bytesRead;
-  }
-  return buffer;
 }

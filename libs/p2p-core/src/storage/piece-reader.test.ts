@@ -95,4 +95,44 @@ describe('createPieceReader', () => {
     await expect(readPiece(-1)).rejects.toBeInstanceOf(InvalidPieceIndexError);
     expect(ranges).toEqual([]);
   });
+
+  it("reads from the blob file when the store opens one, into the caller's buffer, until closed", async () => {
+    const { read, ranges } = store();
+    let opened = 0;
+    let closed = 0;
+    const readPiece = createPieceReader(metainfo, read, {
+      open: () => {
+        opened++;
+        return Promise.resolve({
+          read: (buffer: Uint8Array, offset: number, length: number, position: number) => {
+            // Short reads: the reader asks again for the rest.
+            const n = Math.min(length, 5000, data.byteLength - position);
+            buffer.set(data.subarray(position, position + n), offset);
+            return Promise.resolve({ bytesRead: n });
+          },
+          close: () => {
+            closed++;
+            return Promise.resolve();
+          },
+        });
+      },
+    });
+    const into = Buffer.alloc(PIECE);
+    const first = await readPiece(1, into);
+    expect(first.buffer).toBe(into.buffer);
+    expect(same(first, data.subarray(PIECE, 2 * PIECE))).toBe(true);
+    expect(same(await readPiece(2), data.subarray(2 * PIECE))).toBe(true);
+    expect([opened, ranges.length]).toEqual([1, 0]);
+    await readPiece.close?.();
+    expect(closed).toBe(1);
+    await readPiece(0);
+    expect(opened).toBe(2);
+  });
+
+  it('reads ranges while the store has no file at hand', async () => {
+    const { read, ranges } = store();
+    const readPiece = createPieceReader(metainfo, read, { open: () => Promise.resolve(undefined) });
+    expect(same(await readPiece(0), data.subarray(0, PIECE))).toBe(true);
+    expect(ranges).toHaveLength(1);
+  });
 });

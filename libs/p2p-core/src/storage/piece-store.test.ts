@@ -4,6 +4,7 @@ import { mkdtemp, readFile, readdir, rename, rm, stat, truncate, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createManualClock } from '@kraken/foundation/testing';
 import { DigestMismatchError, digestOf, type Digest } from '@kraken/oci-content';
 import type { PieceStoreFileSystem } from './bitfield-file.js';
 import {
@@ -17,6 +18,7 @@ import {
 import { MIN_PIECE_LENGTH } from '../metainfo/piece-length.js';
 import { toMetainfo, type Metainfo } from '../metainfo/metainfo.js';
 import { createPieceStore } from './piece-store.js';
+import { createPieceBufferPool } from '../buffers/piece-buffer-pool.js';
 import { type BlobAdopter } from './partial-blob.js';
 
 const PIECE = MIN_PIECE_LENGTH;
@@ -378,6 +380,86 @@ describe('piece store', () => {
     const resumed = await createPieceStore({ dir: partials }).open(metainfo);
     expect([...resumed.bitfield().present()]).toEqual([0, 1]);
     await resumed.close();
+    await partial.close();
+  });
+  it('serves pieces it was handed from memory, and gives their buffers back as it closes', async () => {
+    let reads = 0;
+    const counting: PieceStoreFileSystem = {
+      ...fsp,
+      open: async (...args: Parameters<typeof fsp.open>) => {
+        const handle = await fsp.open(...args);
+        const read = handle.read.bind(handle) as (...a: unknown[]) => unknown;
+        Object.assign(handle, {
+          read: (...a: unknown[]) => {
+            reads++;
+            return read(...a);
+          },
+        });
+        return handle;
+      },
+    };
+    const pool = createPieceBufferPool({ maxPooledBytes: 8 * PIECE });
+    const partial = await createPieceStore({
+      dir: partials,
+      fs: counting,
+      buffers: pool,
+      recentPieceBytes: 2 * PIECE,
+    }).open(metainfo);
+    const received = pool.take(PIECE);
+    pieceOf(blob, 1).copy(received);
+    expect(await partial.writePiece(1, received)).toBe(true);
+    partial.keep(1, received);
+    const into = Buffer.alloc(PIECE);
+    expect((await partial.readPiece(1, into)).equals(pieceOf(blob, 1))).toBe(true);
+    expect(reads).toBe(0);
+    // A piece never handed over is read from the data file, into the caller's buffer.
+    await partial.writePiece(2, pieceOf(blob, 2));
+    const read = await partial.readPiece(2, into);
+    expect(read.buffer).toBe(into.buffer);
+    expect(read.equals(pieceOf(blob, 2))).toBe(true);
+    expect(reads).toBe(1);
+    expect(pool.pooledBytes).toBe(0);
+    await partial.close();
+    expect(pool.pooledBytes).toBe(PIECE);
+    // After closing, a buffer handed over goes straight back.
+    const late = pool.take(PIECE);
+    partial.keep(3, late);
+    expect(pool.pooledBytes).toBe(PIECE);
+  });
+
+  it('starts durability rounds at most every syncIntervalMs, and sync() at once', async () => {
+    const clock = createManualClock();
+    let rounds = 0;
+    const counting: PieceStoreFileSystem = {
+      ...fsp,
+      rename: async (from, to) => {
+        rounds++;
+        return fsp.rename(from, to);
+      },
+    };
+    const store = createPieceStore({ dir: partials, fs: counting, syncIntervalMs: 1000, clock });
+    const partial = await store.open(metainfo);
+    const persisted = async () => {
+      const other = await createPieceStore({ dir: partials }).open(metainfo);
+      const bits = [...other.bitfield().present()];
+      await other.close();
+      return bits;
+    };
+    const before = rounds;
+    await partial.writePiece(0, pieceOf(blob, 0));
+    await clock.advance(0);
+    await expect.poll(() => rounds).toBe(before + 1);
+    expect(await persisted()).toEqual([0]);
+    await partial.writePiece(1, pieceOf(blob, 1));
+    await clock.advance(500);
+    expect(rounds).toBe(before + 1);
+    await clock.advance(500);
+    await expect.poll(() => rounds).toBe(before + 2);
+    expect(await persisted()).toEqual([0, 1]);
+    await partial.writePiece(2, pieceOf(blob, 2));
+    await partial.sync();
+    expect(rounds).toBe(before + 3);
+    expect(await persisted()).toEqual([0, 1, 2]);
     await partial.close();
   });
 });

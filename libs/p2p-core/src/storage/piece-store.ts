@@ -17,6 +17,8 @@ import { isMissing, type PieceStoreFileSystem } from './bitfield-file.js';
 import { InvalidMetainfoError } from '../errors.js';
 import { metainfoId, toMetainfo, type Metainfo } from '../metainfo/metainfo.js';
 import { openPartialBlob, type PartialBlob } from './partial-blob.js';
+import type { PieceBufferPool } from '../buffers/piece-buffer-pool.js';
+import type { Clock } from '@kraken/foundation';
 
 export type { BlobAdopter, PartialBlob } from './partial-blob.js';
 
@@ -24,6 +26,13 @@ export interface PieceStoreOptions {
   /** Directory of partial downloads; created on demand. */
   readonly dir: string;
   readonly fs?: PieceStoreFileSystem | undefined;
+  /** Buffers for reading pieces back (the whole digest's pass over pieces that came out of order). */
+  readonly buffers?: PieceBufferPool | undefined;
+  /** Bytes of verified pieces each partial blob keeps in memory once written (see PartialBlob.keep). */
+  readonly recentPieceBytes?: number | undefined;
+  /** Least time between two durability rounds of a partial blob (ms, default 0). */
+  readonly syncIntervalMs?: number | undefined;
+  readonly clock?: Clock | undefined;
 }
 
 export interface PieceStore {
@@ -67,6 +76,10 @@ export function createPieceStore(options: PieceStoreOptions): PieceStore {
           dir: join(root, digest.algorithm),
           metainfo,
           digest,
+          buffers: options.buffers,
+          recentPieceBytes: options.recentPieceBytes,
+          syncIntervalMs: options.syncIntervalMs,
+          clock: options.clock,
           onClose: (closed) => {
             if (opened.get(key)?.handle === handle) opened.delete(key);
             closing.set(key, closed);

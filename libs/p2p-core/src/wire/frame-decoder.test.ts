@@ -143,6 +143,54 @@ describe('frame round trips', () => {
   });
 });
 
+describe('piece bodies', () => {
+  const piece = { type: 'piece', blobId: id('a'), index: 5, payload: Buffer.alloc(300, 7) } as const;
+
+  it('assembles a piece split across chunks in a buffer of allocatePiece', () => {
+    const taken: Buffer[] = [];
+    const d = createFrameDecoder({
+      clusterId: CLUSTER,
+      allocatePiece: (size) => {
+        const buffer = Buffer.alloc(size);
+        taken.push(buffer);
+        return buffer;
+      },
+    });
+    const bytes = frames(HELLO, piece);
+    const cut = bytes.length - 100;
+    expect(d.feed(bytes.subarray(0, cut)).messages.map((m) => m.type)).toEqual(['handshake']);
+    const [message] = d.feed(bytes.subarray(cut)).messages;
+    expect(message?.type).toBe('piece');
+    expect(taken).toHaveLength(1);
+    if (message?.type !== 'piece') return;
+    expect(message.payload.buffer).toBe(taken[0]?.buffer);
+    expect(Buffer.from(message.payload).equals(piece.payload)).toBe(true);
+  });
+
+  it('copies pieces and bitfields out of chunks that are reused (transientChunks)', () => {
+    const bitfield = {
+      type: 'bitfield',
+      blobId: id('b'),
+      pieceCount: 11,
+      bits: Uint8Array.from([0xa0, 0x60]),
+    } as const;
+    for (const transientChunks of [false, true]) {
+      const d = createFrameDecoder({ clusterId: CLUSTER, transientChunks });
+      const chunk = frames(HELLO, piece, bitfield);
+      const { messages } = d.feed(chunk);
+      // The next read lands in the same buffer.
+      chunk.fill(0);
+      const [, decodedPiece, decodedBits] = messages.map(plain) as [
+        unknown,
+        { payload: Buffer },
+        { bits: Buffer },
+      ];
+      expect(decodedPiece.payload.equals(piece.payload)).toBe(transientChunks);
+      expect(decodedBits.bits.equals(Buffer.from(bitfield.bits))).toBe(transientChunks);
+    }
+  });
+});
+
 describe('protocol violations', () => {
   const blob = Buffer.from(id('a'), 'hex');
   const indexed = (index: number): Buffer =>

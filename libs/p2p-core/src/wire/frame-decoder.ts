@@ -8,7 +8,9 @@
  * anything but a handshake as the first frame are refused up front. Bodies that lie
  * wholly inside one chunk are decoded in place (no copy); only a body split across
  * chunks is assembled, in one buffer of its exact size allocated once. So memory per
- * connection is bounded by one piece frame, and nothing is allocated per byte.
+ * connection is bounded by one piece frame, and nothing is allocated per byte. A socket
+ * that reads into one reused buffer (`transientChunks`) gets every piece and bitfield
+ * body copied out instead, since its chunk is overwritten by the next read.
  */
 import { ProtocolError } from '../errors.js';
 import { decodeHandshakeBody } from './handshake.js';
@@ -25,6 +27,17 @@ export interface FrameDecoderOptions {
    * to the largest piece length among the blobs in flight to bound memory tighter.
    */
   maxPieceLength?: number;
+  /**
+   * Where the body of a piece frame split across chunks is assembled (a buffer pool's
+   * `take`); a fresh buffer by default. The buffer then belongs to the piece message's
+   * receiver, whose payload is a view of it.
+   */
+  allocatePiece?: (size: number) => Buffer;
+  /**
+   * The chunks fed are reused once feed() returns (a socket reading into one buffer): no
+   * message then shares memory with a chunk, pieces and bitfields are copied out.
+   */
+  transientChunks?: boolean;
 }
 
 export interface DecodeResult {
@@ -37,7 +50,8 @@ export interface DecodeResult {
 export interface FrameDecoder {
   /**
    * Decodes as much of `chunk` as completes frames. Decoded messages may share
-   * memory with `chunk`, so the caller must not reuse the chunk's buffer afterwards.
+   * memory with `chunk`, so the caller must not reuse the chunk's buffer afterwards
+   * (unless the decoder was made with `transientChunks`).
    */
   feed(chunk: Uint8Array): DecodeResult;
   /** Call when the stream ends: an error if it ended inside a frame. */
@@ -56,6 +70,8 @@ export function createFrameDecoder(options: FrameDecoderOptions): FrameDecoder {
     throw new RangeError(`maxPieceLength must be within 1..${MAX_PIECE_LENGTH}, got ${maxPieceLength}`);
   }
   const expectation = { clusterId: options.clusterId };
+  const allocatePiece = options.allocatePiece ?? Buffer.allocUnsafe;
+  const transient = options.transientChunks === true;
   // Decided once per connection so the per-frame check is an array lookup.
   const bounds: (BodyBounds | undefined)[] = Array.from({ length: 256 }, (_, type) =>
     bodyBounds(type, maxPieceLength),
@@ -153,14 +169,15 @@ export function createFrameDecoder(options: FrameDecoderOptions): FrameDecoder {
         }
         inBody = true;
       }
-      if (body === undefined && buf.length - at >= bodyLength) {
+      const keepsBody = transient && (type === MessageType.piece || type === MessageType.bitfield);
+      if (body === undefined && buf.length - at >= bodyLength && !keepsBody) {
         const whole = buf.subarray(at, at + bodyLength);
         at += bodyLength;
         inBody = false;
         messages.push(finishFrame(whole));
         continue;
       }
-      body ??= Buffer.allocUnsafe(bodyLength);
+      body ??= type === MessageType.piece ? allocatePiece(bodyLength) : Buffer.allocUnsafe(bodyLength);
       const take = Math.min(bodyLength - bodyFill, buf.length - at);
       buf.copy(body, bodyFill, at, at + take);
       bodyFill += take;

@@ -116,6 +116,28 @@ describe('content cache', () => {
     expect(cache.usage()).toMatchObject({ bytes: 1000, blobs: 1 });
   });
 
+  it('opens a cached blob for positional reads, pinned until the file is closed', async () => {
+    cache = createContentCache({ root: join(dir, 'c'), maxBytes: 1500, lowWatermark: 0.1 });
+    await cache.start();
+    const [a, b] = [blob(1), blob(2)];
+    expect(await cache.openFile(digestOf(a))).toBeUndefined();
+    await put(cache, a);
+    const file = await cache.openFile(digestOf(a));
+    if (file === undefined) throw new Error('not opened');
+    expect(file.size).toBe(1000);
+    const into = Buffer.alloc(10);
+    expect((await file.read(into, 0, 10, 500)).bytesRead).toBe(10);
+    expect(into.equals(a.subarray(500, 510))).toBe(true);
+    expect(cache.usage().pinned).toBe(1);
+    // Over the bound, yet the open blob stays.
+    await put(cache, b);
+    await settle();
+    expect(await cache.stat(digestOf(a))).toBeDefined();
+    await file.close();
+    await file.close();
+    expect(cache.usage().pinned).toBe(0);
+  });
+
   it('adopts a verified file by hard link, without copying', async () => {
     cache = createContentCache({ root: join(dir, 'c'), maxBytes: 0 });
     await cache.start();

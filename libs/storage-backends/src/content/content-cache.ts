@@ -6,7 +6,7 @@
  * through them, adopting the verified upload file by hard link instead of copying it.
  */
 import { createReadStream } from 'node:fs';
-import { link, mkdir } from 'node:fs/promises';
+import { link, mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -39,6 +39,14 @@ export interface ContentCacheOptions {
   readonly evictedBytesMetric?: boolean;
 }
 
+/** A cached blob open for positional reads; it stays pinned until closed. */
+export interface CachedBlobFile {
+  readonly size: number;
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  /** Closes the file and unpins the blob; idempotent. */
+  close(): Promise<void>;
+}
+
 export interface ContentCacheUsage {
   readonly bytes: number;
   readonly blobs: number;
@@ -53,6 +61,12 @@ export interface ContentCache {
   stat(digest: Digest): Promise<BlobStat | undefined>;
   /** Streams a cached blob; it stays pinned (not evictable) until the stream ends or is destroyed. */
   read(digest: Digest, range?: ByteRange): Promise<Readable>;
+  /**
+   * Opens a cached blob for positional reads, undefined when it is not cached: for
+   * readers that come back to one blob many times (seeding its pieces), which then pay
+   * one open instead of one per read. The blob stays pinned until the file is closed.
+   */
+  openFile(digest: Digest): Promise<CachedBlobFile | undefined>;
   /** Stores a stream once it verifies against `digest`. */
   write(digest: Digest, source: Readable, options?: BlobWriteOptions): Promise<BlobWriteResult>;
   /**
@@ -195,6 +209,32 @@ export function createContentCache(options: ContentCacheOptions): ContentCache {
         release();
         throw err;
       }
+    },
+
+    async openFile(digest) {
+      const entry = entries.get(digest.value);
+      if (entry === undefined) return undefined;
+      const release = pin(digest);
+      let handle;
+      try {
+        handle = await open(join(options.root, blobKey(digest)), 'r');
+      } catch (err) {
+        release();
+        // Deleted behind our back since the lookup: not cached after all.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      remember(digest, entry.size);
+      const file = handle;
+      let closing: Promise<void> | undefined;
+      return {
+        size: entry.size,
+        read: (buffer, offset, length, position) => file.read(buffer, offset, length, position),
+        close() {
+          closing ??= file.close().finally(release);
+          return closing;
+        },
+      };
     },
 
     async write(digest, source, writeOptions) {

@@ -58,6 +58,26 @@ describe('piece picker', () => {
     expect(picker.next('a', 1)).toEqual([6]);
   });
 
+  it('asks for the readAhead pieces after the one a reader waits for before the rest, rarest first', () => {
+    const reader: { waitsFor: number | undefined } = { waitsFor: undefined };
+    const picker = createPiecePicker({
+      pieceCount: 32,
+      have: createBitfield(32),
+      pipelineDepth: 8,
+      now: () => 0,
+      random: () => 0.5,
+      urgent: () => reader.waitsFor,
+      readAhead: 3,
+    });
+    picker.addPeer('a', all(32));
+    picker.addPeer('b', bits(32, [11, 20, 21, 22]));
+    // Nobody reads: rarity alone (pieces b lacks are the rarest).
+    expect(picker.next('a', 1)).toEqual([0]);
+    reader.waitsFor = 10;
+    // The waited piece, then the three after it (12, rarer than 11, first), then the rest.
+    expect(picker.next('a', 5)).toEqual([10, 12, 13, 11, 1]);
+  });
+
   it('keeps at most maxOutstanding requests over all peers', () => {
     const have = createBitfield(8);
     const picker = createPiecePicker({

@@ -14,10 +14,16 @@
  *   the endgame), and requests to origins are outside the request budget. An origin's
  *   uplink then carries pieces nobody else has, without waiting for our other requests.
  * - Streaming first: the piece a client reading the blob waits for (`urgent`) is asked
- *   for before the rarest, so its first bytes do not wait for pieces it reads last.
+ *   for before the rarest, so its first bytes do not wait for pieces it reads last; then
+ *   the `readAhead` pieces after it, rarest first among them, before the rest of the
+ *   blob. The client then reads pieces nearly as fast as they arrive instead of waiting
+ *   for the gaps rarest-first leaves until the end, and most pieces are still in memory
+ *   (and written nearly in order) when it does.
  *
  * Blobs have at most about 2,000 pieces, so a linear scan per pick is cheap and keeps
- * the state small; availability lives in a typed array.
+ * the state small. It runs for every request, so what it reads per piece lives in typed
+ * arrays: availability, requests per piece, and byte-per-piece copies of what we hold
+ * and what each peer holds.
  */
 import type { Bitfield } from '../../storage/bitfield.js';
 
@@ -44,6 +50,8 @@ export interface PiecePickerOptions {
   readonly isOrigin?: (peerId: string) => boolean;
   /** The piece a reader waits for, if any: requested ahead of rarest-first. */
   readonly urgent?: () => number | undefined;
+  /** Pieces after the urgent one picked (rarest first) before the rest of the blob (default 0). */
+  readonly readAhead?: number;
 }
 
 export interface PieceRequest {
@@ -73,6 +81,8 @@ export interface PiecePicker {
 
 interface PeerState {
   readonly pieces: Bitfield;
+  /** `pieces` as one byte per piece, for the scan. */
+  readonly holds: Uint8Array;
   readonly origin: boolean;
   /** index → time the request was sent */
   readonly requests: Map<number, number>;
@@ -90,10 +100,14 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
   const agentAvailability = new Uint16Array(pieceCount);
   const isOrigin = options.isOrigin ?? (() => false);
   const maxOutstanding = options.maxOutstanding ?? Infinity;
+  const readAhead = options.readAhead ?? 0;
   let inFlight = 0;
   /** How many peers a piece is currently requested from. */
   const requestedFrom = new Uint8Array(pieceCount);
   let unrequestedMissing = pieceCount - have.count();
+  /** `have` as one byte per piece, for the scan; `received` is where both change. */
+  const held = new Uint8Array(pieceCount);
+  for (const i of have.present()) held[i] = 1;
 
   function release(state: PeerState, index: number): void {
     if (!state.requests.delete(index)) return;
@@ -110,23 +124,25 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
   }
 
   /** The piece a reader waits for, when this peer may be asked for it and nobody is yet. */
-  function urgentFor(state: PeerState): number | undefined {
-    const index = options.urgent?.();
+  function urgentFor(state: PeerState, index: number | undefined): number | undefined {
     if (index === undefined || index < 0 || index >= pieceCount || have.has(index)) return undefined;
     if (!state.pieces.has(index) || (requestedFrom[index] ?? 0) > 0) return undefined;
     if (state.origin && (agentAvailability[index] ?? 0) > 0) return undefined;
     return index;
   }
 
-  /** The rarest eligible piece for this peer, ties broken at random (reservoir sampling). */
-  function pick(state: PeerState, endgame: boolean): number | undefined {
+  /** The rarest eligible piece of [from, to) for this peer, ties broken at random (reservoir sampling). */
+  function pick(state: PeerState, endgame: boolean, from = 0, to = pieceCount): number | undefined {
     let best: number | undefined;
     let bestAvailability = Infinity;
     let ties = 0;
-    for (let i = 0; i < pieceCount; i++) {
-      if (have.has(i) || !state.pieces.has(i) || state.requests.has(i)) continue;
+    const { holds } = state;
+    for (let i = from; i < to; i++) {
+      if (held[i] === 1 || holds[i] !== 1) continue;
       const copies = requestedFrom[i] ?? 0;
       if (endgame ? copies >= maxCopies : copies > 0) continue;
+      // Only a piece requested somewhere can be requested from this peer already.
+      if (copies > 0 && state.requests.has(i)) continue;
       if (state.origin && !endgame && (agentAvailability[i] ?? 0) > 0) continue;
       const a = availability[i] ?? 0;
       if (a < bestAvailability) {
@@ -144,8 +160,10 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
     addPeer(peerId, pieces) {
       if (peers.has(peerId)) this.removePeer(peerId);
       const origin = isOrigin(peerId);
-      peers.set(peerId, { pieces: pieces.clone(), origin, requests: new Map() });
+      const holds = new Uint8Array(pieceCount);
+      peers.set(peerId, { pieces: pieces.clone(), holds, origin, requests: new Map() });
       for (const i of pieces.present()) {
+        holds[i] = 1;
         availability[i] = (availability[i] ?? 0) + 1;
         if (!origin) agentAvailability[i] = (agentAvailability[i] ?? 0) + 1;
       }
@@ -166,6 +184,7 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
       const state = peers.get(peerId);
       if (state === undefined || index < 0 || index >= pieceCount) return;
       if (!state.pieces.set(index)) return;
+      state.holds[index] = 1;
       availability[index] = (availability[index] ?? 0) + 1;
       if (!state.origin) agentAvailability[index] = (agentAvailability[index] ?? 0) + 1;
     },
@@ -176,7 +195,13 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
       const picked: number[] = [];
       const budget = () => state.origin || inFlight < maxOutstanding;
       while (picked.length < limit && state.requests.size < depth && budget()) {
-        const index = urgentFor(state) ?? pick(state, unrequestedMissing === 0);
+        const endgame = unrequestedMissing === 0;
+        const urgent = options.urgent?.();
+        const ahead =
+          urgent === undefined || readAhead <= 0
+            ? undefined
+            : pick(state, endgame, Math.max(0, urgent + 1), Math.min(pieceCount, urgent + 1 + readAhead));
+        const index = urgentFor(state, urgent) ?? ahead ?? pick(state, endgame);
         if (index === undefined) break;
         request(state, index);
         picked.push(index);
@@ -194,6 +219,7 @@ export function createPiecePicker(options: PiecePickerOptions): PiecePicker {
       // Mark it held first, so that releasing its requests does not count it as missing.
       if (requestedFrom[index] === 0) unrequestedMissing--;
       have.set(index);
+      held[index] = 1;
       if (sender !== undefined) release(sender, index);
       for (const [otherId, other] of peers) {
         if (!other.requests.has(index)) continue;
