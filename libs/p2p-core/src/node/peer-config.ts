@@ -69,9 +69,10 @@ export const peerConfigShape = (defaults: PeerConfigDefaults) => ({
     .min(0)
     .default(200)
     .describe(
-      "Least time between the starts of two rounds that make a download's pieces durable (one data sync and " +
-        'one bitfield write), in milliseconds: an agent that crashes resumes without the pieces of at most the ' +
-        'last round or this long; 0 syncs back to back.',
+      "Least time between the starts of two writes of a download's bitfield (the pieces it holds), in " +
+        'milliseconds: a restarted agent resumes without the pieces of at most the last write or this long; ' +
+        '0 writes back to back. Pieces are not synced as they arrive; after a reboot, those the bitfield ' +
+        'claims are hashed again, and a complete blob is synced once before it enters the cache.',
     ),
   recentPieceBytes: z
     .number()

@@ -42,8 +42,9 @@ export interface PartialBlob {
    */
   keep(index: number, data: Uint8Array): void;
   /**
-   * Resolves once every piece written so far is durable (a restart resumes with it);
-   * rejects with the error of a failed sync round, which is then reported only once.
+   * Resolves once every piece written so far is recorded in the bitfield file (a restart
+   * of the process resumes with it; after a reboot it is hashed again first); rejects
+   * with the error of a failed round, which is then reported only once.
    */
   sync(): Promise<void>;
   /**

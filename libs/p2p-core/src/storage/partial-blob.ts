@@ -1,9 +1,13 @@
 /**
  * One partial blob: the open data file and bitfield of a download in progress, as
  * handed out by the piece store. Pieces are verified and written with positional
- * writes (so different pieces may be written concurrently); rounds of one data sync and
- * one atomic bitfield write then make them durable, the bitfield never claiming a
- * piece written after the sync. The whole blob's digest is computed as the verified
+ * writes (so different pieces may be written concurrently), and the bitfield is
+ * rewritten atomically in paced rounds. Pieces are not synced as they come: the page
+ * cache keeps them through a crash of the process, and after a crash of the machine
+ * (another boot id in the bitfield, boot-id.ts) the pieces it claims are hashed again
+ * on resume. So no sync sits on the data path; the complete blob is synced once,
+ * after its digest verified and before the content store adopts it, so that the cache
+ * never holds a blob a power cut could tear. The whole blob's digest is computed as the verified
  * prefix grows (blob-digest-cursor.ts), and checked before the caller's content store
  * may adopt the file. It is computed over the bytes as they were verified and written
  * (from memory while they are at hand, else read back): like the piece hashes, it checks
@@ -54,8 +58,10 @@ export async function openPartialBlob(options: {
   buffers?: PieceBufferPool | undefined;
   /** Bytes of verified pieces kept in memory once written (`keep`); none by default. */
   recentPieceBytes?: number | undefined;
-  /** Least time between two durability rounds started by writes (ms, default 0). */
+  /** Least time between two bitfield writes started by writes (ms, default 0). */
   syncIntervalMs?: number | undefined;
+  /** This boot's id (boot-id.ts); undefined when unknown: a resume then hashes its pieces again. */
+  bootId?: string | undefined;
   clock?: Clock | undefined;
 }): Promise<PartialBlob> {
   const { fs, dir, metainfo, digest } = options;
@@ -64,6 +70,7 @@ export async function openPartialBlob(options: {
   const bitfieldPath = join(dir, `${digest.hex}.bitfield`);
   const pieceCount = metainfo.pieceHashes.length;
 
+  const { bootId } = options;
   await fs.mkdir(dir, { recursive: true });
   const stored = await readOptionalFile(fs, bitfieldPath);
   let loaded = stored === undefined ? undefined : decodeBitfieldFile(metainfo, stored);
@@ -77,16 +84,48 @@ export async function openPartialBlob(options: {
       loaded = undefined;
       await file.truncate(metainfo.size);
     }
-    bits = loaded ?? createBitfield(pieceCount);
-    // A stale file must never outlive this point: were we to crash before the first
-    // piece persisted, it would otherwise claim pieces of a fresh, empty data file.
-    if (loaded === undefined) {
-      await file.sync();
-      await writeFileAtomic(fs, { path: bitfieldPath, dir, data: encodeBitfieldFile(metainfo, bits) });
+    const trusted = loaded?.holdsIn(bootId) === true;
+    bits =
+      loaded === undefined
+        ? createBitfield(pieceCount)
+        : trusted
+          ? loaded.bits
+          : await reverified(loaded.bits);
+    // A stale file must never outlive this point, nor one from another boot: rewritten
+    // at once, it claims only pieces of this data file that hashed right in this boot.
+    if (!trusted) {
+      await writeFileAtomic(fs, {
+        path: bitfieldPath,
+        dir,
+        data: encodeBitfieldFile(metainfo, bits, bootId),
+        durable: false,
+      });
     }
   } catch (err) {
     await file.close();
     throw err;
+  }
+
+  /** The pieces of `claimed` whose bytes on disk still hash right (after a reboot, say). */
+  async function reverified(claimed: Bitfield): Promise<Bitfield> {
+    const held = createBitfield(pieceCount);
+    const scratch = buffers.take(metainfo.pieceLength);
+    try {
+      for (const index of claimed.present()) {
+        const range = pieceRange(metainfo, index);
+        const piece = scratch.subarray(0, range.length);
+        try {
+          await readAt(file, range.offset, piece);
+        } catch (err) {
+          if (err instanceof SizeMismatchError) continue;
+          throw err;
+        }
+        if ((await pieceSha256(piece)) === metainfo.pieceHashes[index]) held.set(index);
+      }
+    } finally {
+      buffers.give(scratch);
+    }
+    return held;
   }
 
   let closed = false;
@@ -95,7 +134,7 @@ export async function openPartialBlob(options: {
   const writing = new Map<number, Promise<void>>();
   const active = new Set<Promise<unknown>>();
   let generation = 0;
-  let durable = 0;
+  let recorded = 0;
   let flushing: Promise<void> | undefined;
   /** A failed flush round fails the next write: the disk is not taking our pieces. */
   let flushError: unknown;
@@ -115,21 +154,19 @@ export async function openPartialBlob(options: {
     return promise;
   }
 
-  // Makes the verified pieces durable in rounds: one data sync, then one atomic bitfield
-  // write claiming only the pieces written before that sync. Pieces arriving meanwhile
-  // wait for the next round, which writes start at most every `syncIntervalMs` (counted
-  // from the start of the last): a fast download costs a few syncs a second, not one per
-  // piece (each sync also makes this process write back the data in the kernel's stead),
-  // and a crash loses at most the pieces of the last round or interval.
+  // Records the verified pieces in rounds: one atomic bitfield write claiming the pieces
+  // written before it started. Pieces arriving meanwhile wait for the next round, which
+  // writes start at most every `syncIntervalMs` (counted from the start of the last): a
+  // fast download rewrites its bitfield a few times a second, not once per piece, and a
+  // restart loses at most the pieces of the last round or interval.
   function round(): Promise<void> {
     flushing ??= (async () => {
       // Paced start to start: a round slower than the interval is followed at once.
       lastRoundAt = clock.now();
       const target = generation;
-      const snapshot = encodeBitfieldFile(metainfo, bits);
-      await file.datasync();
-      await writeFileAtomic(fs, { path: bitfieldPath, dir, data: snapshot });
-      durable = target;
+      const snapshot = encodeBitfieldFile(metainfo, bits, bootId);
+      await writeFileAtomic(fs, { path: bitfieldPath, dir, data: snapshot, durable: false });
+      recorded = target;
     })()
       .catch((err: unknown) => {
         flushError ??= err;
@@ -140,18 +177,18 @@ export async function openPartialBlob(options: {
     return flushing;
   }
 
-  /** Rounds until every piece written so far is durable, starting now (sync, close). */
+  /** Rounds until every piece written so far is recorded, starting now (sync, close). */
   async function flush(): Promise<void> {
     if (roundTimer !== undefined) {
       clock.clearTimeout(roundTimer);
       roundTimer = undefined;
     }
-    while (durable < generation && flushError === undefined) await round();
+    while (recorded < generation && flushError === undefined) await round();
   }
 
   /** The next round after a write: once the interval since the last one has passed. */
   function scheduleRound(): void {
-    if (closed || roundTimer !== undefined || durable >= generation) return;
+    if (closed || roundTimer !== undefined || recorded >= generation) return;
     const wait = Math.max(0, lastRoundAt + syncIntervalMs - clock.now());
     roundTimer = clock.setTimeout(() => {
       roundTimer = undefined;
@@ -173,7 +210,7 @@ export async function openPartialBlob(options: {
       const { bytesWritten } = await file.write(data, done, data.byteLength - done, offset + done);
       done += bytesWritten;
     }
-    // Readable (and servable to peers) at once; durable with the next flush round.
+    // Readable (and servable to peers) at once; recorded with the next round.
     bits.set(index);
     generation++;
     scheduleRound();
@@ -280,7 +317,7 @@ export async function openPartialBlob(options: {
     },
 
     async sync() {
-      while (durable < generation && flushError === undefined) await flush();
+      while (recorded < generation && flushError === undefined) await flush();
       takeFlushError();
     },
 
@@ -316,6 +353,8 @@ export async function openPartialBlob(options: {
     if (!bits.complete()) throw new PartialBlobIncompleteError(digest.value, pieceCount - bits.count());
     try {
       await track(verifyDigest(signal));
+      // The one data sync of a download; it also reports a write-back the disk failed.
+      await track(file.datasync());
     } catch (err) {
       if (
         err instanceof KrakenError &&

@@ -3,6 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { mkdtemp, readFile, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '@kraken/foundation/testing';
 import { DigestMismatchError, digestOf, type Digest } from '@kraken/oci-content';
@@ -141,6 +142,116 @@ describe('piece store', () => {
     await resumed.complete(adopter());
     expect((await readFile(join(blobs, digestOf(blob).hex))).equals(blob)).toBe(true);
     await crashed.close();
+  });
+
+  it('trusts its bitfield within the boot that wrote it, and hashes the claimed pieces again after a reboot', async () => {
+    const bootA = () => Promise.resolve('a'.repeat(32));
+    const bootB = () => Promise.resolve('b'.repeat(32));
+    const crashed = await createPieceStore({ dir: partials, bootId: bootA }).open(metainfo);
+    await crashed.writePiece(0, pieceOf(blob, 0));
+    await crashed.writePiece(3, pieceOf(blob, 3));
+    await crashed.sync();
+    await crashed.close();
+    // What a power cut may leave: the bitfield reached the disk, piece 3's bytes did not.
+    const dataPath = join(partials, 'sha256', `${digestOf(blob).hex}.data`);
+    const handle = await fsp.open(dataPath, 'r+');
+    await handle.write(Buffer.alloc(1000), 0, 1000, PIECE * 3);
+    await handle.close();
+    // Same boot: the page cache held every write, the bits stand as written.
+    const sameBoot = await createPieceStore({ dir: partials, bootId: bootA }).open(metainfo);
+    expect([...sameBoot.bitfield().present()]).toEqual([0, 3]);
+    await sameBoot.close();
+    // Another boot: only the pieces that still hash right count, and the file says so.
+    const rebooted = await createPieceStore({ dir: partials, bootId: bootB }).open(metainfo);
+    expect([...rebooted.bitfield().present()]).toEqual([0]);
+    await rebooted.close();
+    const again = await createPieceStore({ dir: partials, bootId: bootB }).open(metainfo);
+    expect([...again.bitfield().present()]).toEqual([0]);
+    await again.writePiece(1, pieceOf(blob, 1));
+    await again.writePiece(2, pieceOf(blob, 2));
+    await again.writePiece(3, pieceOf(blob, 3));
+    await again.complete(adopter());
+    expect((await readFile(join(blobs, digestOf(blob).hex))).equals(blob)).toBe(true);
+  });
+
+  it('hashes the claimed pieces again on every resume when the boot cannot be told', async () => {
+    const unknown = () => Promise.resolve(undefined);
+    const first = await createPieceStore({ dir: partials, bootId: unknown }).open(metainfo);
+    await first.writePiece(1, pieceOf(blob, 1));
+    await first.writePiece(2, pieceOf(blob, 2));
+    await first.close();
+    const dataPath = join(partials, 'sha256', `${digestOf(blob).hex}.data`);
+    const handle = await fsp.open(dataPath, 'r+');
+    await handle.write(Buffer.from('x'), 0, 1, PIECE * 2 + 7);
+    await handle.close();
+    const resumed = await createPieceStore({ dir: partials, bootId: unknown }).open(metainfo);
+    expect([...resumed.bitfield().present()]).toEqual([1]);
+    await resumed.close();
+  });
+
+  it('trusts a bitfield of the synced format (KPB1) in any boot', async () => {
+    const first = await createPieceStore({ dir: partials }).open(metainfo);
+    await first.writePiece(2, pieceOf(blob, 2));
+    await first.close();
+    const bitfieldPath = join(partials, 'sha256', `${digestOf(blob).hex}.bitfield`);
+    const current = await readFile(bitfieldPath);
+    // KPB1: no boot id; its pieces were synced before the bits claimed them.
+    const bits = current.subarray(4 + 16 + 32 + 4, current.byteLength - 4);
+    const legacy = Buffer.concat([
+      Buffer.from('KPB1', 'latin1'),
+      current.subarray(20, 20 + 32 + 4),
+      bits,
+      Buffer.alloc(4),
+    ]);
+    legacy.writeUInt32BE(crc32(legacy.subarray(0, legacy.byteLength - 4)), legacy.byteLength - 4);
+    await writeFile(bitfieldPath, legacy);
+    const resumed = await createPieceStore({
+      dir: partials,
+      bootId: () => Promise.resolve('c'.repeat(32)),
+    }).open(metainfo);
+    expect([...resumed.bitfield().present()]).toEqual([2]);
+    await resumed.close();
+  });
+
+  it('syncs the data once, after the digest verified and before adoption, and never while pieces arrive', async () => {
+    const events: string[] = [];
+    let failSync = false;
+    const watching: PieceStoreFileSystem = {
+      ...fsp,
+      open: async (...args: Parameters<typeof fsp.open>) => {
+        const handle = await fsp.open(...args);
+        for (const name of ['sync', 'datasync'] as const) {
+          const original = handle[name].bind(handle);
+          Object.assign(handle, {
+            [name]: async () => {
+              events.push(`${name} ${String(args[0]).split('/').pop()}`);
+              if (failSync) throw Object.assign(new Error('EIO: write-back failed'), { code: 'EIO' });
+              return original();
+            },
+          });
+        }
+        return handle;
+      },
+    };
+    const partial = await createPieceStore({ dir: partials, fs: watching }).open(metainfo);
+    for (const index of [3, 1, 0, 2]) await partial.writePiece(index, pieceOf(blob, index));
+    await partial.sync();
+    expect(events).toEqual([]);
+    failSync = true;
+    const failing = adopter();
+    await expect(partial.complete(failing)).rejects.toThrow('EIO');
+    expect(failing.adopted).toEqual([]);
+    failSync = false;
+    events.length = 0;
+    const target: BlobAdopter = {
+      async adopt(digest, path) {
+        events.push('adopt');
+        await fsp.mkdir(blobs, { recursive: true });
+        await fsp.link(path, join(blobs, digest.hex));
+      },
+    };
+    await partial.complete(target);
+    expect(events).toEqual([`datasync ${digestOf(blob).hex}.data`, 'adopt']);
   });
 
   it('resets the bitfield when the data file is missing, short or the bitfield is corrupt', async () => {

@@ -4,11 +4,13 @@
  * both under `<dir>/<algorithm>/<hex>.*`, names derived only from a parsed digest.
  *
  * A piece is hashed before it touches the disk, written at its offset with positional
- * writes, synced, and only then marked in the bitfield, which is persisted atomically.
- * So after a crash every piece the bitfield claims is on disk and verified, and a
- * restarted agent resumes from there. On completion the whole file is hashed again
- * and handed to the caller's content store, which moves it under its digest; until
- * then it is only ever visible here, under the partial directory.
+ * writes, and then marked in the bitfield, which is persisted atomically in paced
+ * rounds. Nothing is synced on the way (the page cache outlives a crash of the
+ * process); the bitfield names the boot that wrote it, and after a reboot the pieces
+ * it claims are hashed again before they count. So every piece a resumed download
+ * trusts is on disk and verified. On completion the whole digest is checked, the file
+ * synced once and handed to the caller's content store, which moves it under its
+ * digest; until then it is only ever visible here, under the partial directory.
  */
 import * as nodeFs from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -17,6 +19,7 @@ import { isMissing, type PieceStoreFileSystem } from './bitfield-file.js';
 import { InvalidMetainfoError } from '../errors.js';
 import { metainfoId, toMetainfo, type Metainfo } from '../metainfo/metainfo.js';
 import { openPartialBlob, type PartialBlob } from './partial-blob.js';
+import { currentBootId } from './boot-id.js';
 import type { PieceBufferPool } from '../buffers/piece-buffer-pool.js';
 import type { Clock } from '@kraken/foundation';
 
@@ -30,8 +33,10 @@ export interface PieceStoreOptions {
   readonly buffers?: PieceBufferPool | undefined;
   /** Bytes of verified pieces each partial blob keeps in memory once written (see PartialBlob.keep). */
   readonly recentPieceBytes?: number | undefined;
-  /** Least time between two durability rounds of a partial blob (ms, default 0). */
+  /** Least time between two bitfield writes of a partial blob (ms, default 0). */
   readonly syncIntervalMs?: number | undefined;
+  /** This boot's id; the kernel's (boot-id.ts) by default. */
+  readonly bootId?: (() => Promise<string | undefined>) | undefined;
   readonly clock?: Clock | undefined;
 }
 
@@ -72,6 +77,7 @@ export function createPieceStore(options: PieceStoreOptions): PieceStore {
       const handle = (async () => {
         await previous?.catch(() => undefined);
         return openPartialBlob({
+          bootId: await (options.bootId ?? currentBootId)(),
           fs,
           dir: join(root, digest.algorithm),
           metainfo,
