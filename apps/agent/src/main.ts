@@ -23,14 +23,17 @@ if (checkNodeVersion() && !relaunchWithNodeFlags(NODE_FLAGS)) {
   const { runMain } = await import('@kraken/service-kit');
   const { createApp } = await import('./app.js');
   const { configSchema } = await import('./config.js');
-  const setupContainerd = await import('./containerd/setup-containerd.js');
+  const { SUMMARY } = await import('./containerd/setup-containerd-summary.js');
   process.exitCode = await runMain({
     component: 'agent',
     summary: 'the read-only registry on every host; it pulls large blobs from its peers.',
     schema: configSchema,
     createApp,
     subcommands: {
-      'setup-containerd': { summary: setupContainerd.SUMMARY, run: (argv) => setupContainerd.run(argv) },
+      'setup-containerd': {
+        summary: SUMMARY,
+        run: async (argv) => (await import('./containerd/setup-containerd.js')).run(argv),
+      },
     },
   });
 }

@@ -30,7 +30,7 @@ export const EXIT_CONFIG_PATH_UNSET = 3;
 export const EXIT_LEGACY_MIRRORS = 4;
 
 /** One line for the agent's `--help`. */
-export const SUMMARY = 'point containerd at the agent: write hosts.toml per registry (--remove undoes it).';
+export { SUMMARY } from './setup-containerd-summary.js';
 
 export const USAGE = `Usage: kraken agent setup-containerd [flags]
 
