@@ -117,37 +117,58 @@ async function main() {
       if (profileDir !== undefined) await mkdir(profileDir, { recursive: true });
       const clusterDir = join(work, `run-${r}`);
       const perfFile = opts.perf ? join(work, `perf-${r}.data`) : undefined;
-      log(`run ${r}/${opts.runs}: product (fresh cluster, ${opts.agents} agents)`);
-      const product = await runCluster({
-        dir: clusterDir,
-        agents: opts.agents,
-        image: { layout: image.layout, repo: image.repo, tag: image.tag, layer },
-        timeoutMs: opts.timeoutMs,
-        profileDir,
-        perfFile,
-        dropCaches: opts.dropCaches,
-        p2p: opts.p2p,
-        log,
-      });
-      const perfSummary =
-        perfFile === undefined
-          ? undefined
-          : await summarizePerf({ file: perfFile, roleOfPid: product.roleOfPid });
-      // The JIT maps --perf-basic-prof wrote are only needed by the report above (and by
-      // `perf report -i <kept perf data>`).
-      if (!opts.keep)
-        for (const pid of product.roleOfPid.keys()) await rm(`/tmp/perf-${pid}.map`, { force: true });
-      if (perfFile !== undefined) await moveV8Logs([...product.roleOfPid.keys()], work);
-      if (!opts.keep) await rm(clusterDir, { recursive: true, force: true });
-      log(`run ${r}/${opts.runs}: floor`);
-      const floor = await runFloor({
-        dir: join(work, `floor-${r}`),
-        agents: opts.agents,
-        blob: { path: layerPath, digest: layer.digest, size, metainfo },
-        timeoutMs: opts.timeoutMs,
-        dropCaches: opts.dropCaches,
-      });
-      const run = summarizeRun({ product, floor, size, agents: opts.agents });
+      const runProduct = async () => {
+        log(`run ${r}/${opts.runs}: product (fresh cluster, ${opts.agents} agents)`);
+        const result = await runCluster({
+          dir: clusterDir,
+          agents: opts.agents,
+          image: { layout: image.layout, repo: image.repo, tag: image.tag, layer },
+          timeoutMs: opts.timeoutMs,
+          profileDir,
+          perfFile,
+          dropCaches: opts.dropCaches,
+          p2p: opts.p2p,
+          log,
+        });
+        const summary =
+          perfFile === undefined
+            ? undefined
+            : await summarizePerf({ file: perfFile, roleOfPid: result.roleOfPid });
+        // The JIT maps --perf-basic-prof wrote are only needed by the report above (and by
+        // `perf report -i <kept perf data>`).
+        if (!opts.keep)
+          for (const pid of result.roleOfPid.keys()) await rm(`/tmp/perf-${pid}.map`, { force: true });
+        if (perfFile !== undefined) await moveV8Logs([...result.roleOfPid.keys()], work);
+        if (!opts.keep) await rm(clusterDir, { recursive: true, force: true });
+        return { result, summary };
+      };
+      const runFloorPhase = () => {
+        log(`run ${r}/${opts.runs}: floor`);
+        return runFloor({
+          dir: join(work, `floor-${r}`),
+          agents: opts.agents,
+          blob: { path: layerPath, digest: layer.digest, size, metainfo },
+          timeoutMs: opts.timeoutMs,
+          dropCaches: opts.dropCaches,
+        });
+      };
+      // Odd runs measure the product first, even runs the floor: whichever runs second writes
+      // into memory the first one just freed (page-cache.mjs), so neither always does.
+      const productFirst = r % 2 === 1;
+      let product;
+      let perfSummary;
+      let floor;
+      if (productFirst) {
+        ({ result: product, summary: perfSummary } = await runProduct());
+        floor = await runFloorPhase();
+      } else {
+        floor = await runFloorPhase();
+        ({ result: product, summary: perfSummary } = await runProduct());
+      }
+      const run = {
+        order: productFirst ? 'product, floor' : 'floor, product',
+        ...summarizeRun({ product, floor, size, agents: opts.agents }),
+      };
       if (profileDir !== undefined) {
         const pidsOf = (role) => [...product.roleOfPid].filter(([, r2]) => r2 === role).map(([pid]) => pid);
         run.profile = {};

@@ -301,6 +301,7 @@ async function main() {
         ),
       };
       const mem = memory(tracker.pid);
+      phase.before = phases.at(-1)?.after ?? idle;
       phase.after = { ...mem, scrape: await scrapeTracker(tracker.url) };
       if (plan.name === 'steady' && opts.heapSnapshot) {
         log('writing a heap snapshot of the tracker');

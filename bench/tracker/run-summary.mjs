@@ -16,6 +16,29 @@ const round = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? undefined
  * `phase`: the generator's phase-end report plus what the bench measured around it
  * ({ trackerCpuSeconds, generatorCpuSeconds, wallSeconds, after: { rss, scrape } }).
  */
+/**
+ * The phase's share of announces the tracker answered within 5, 10 and 25 ms by its own
+ * histogram (the difference of two scrapes), and the smallest bucket bound holding 99 % of them.
+ */
+function serverLatency(before = {}, after = {}) {
+  const count = (le) => (after[le] ?? 0) - (before[le] ?? 0);
+  const total = count('+Inf');
+  if (total <= 0) return undefined;
+  const share = (le) => round((count(le) / total) * 100, 3);
+  const bounds = Object.keys(after)
+    .filter((le) => le !== '+Inf')
+    .map(Number)
+    .sort((a, b) => a - b);
+  const p99 = bounds.find((le) => count(String(le)) >= total * 0.99);
+  return {
+    announces: total,
+    within5msPercent: share('0.005'),
+    within10msPercent: share('0.01'),
+    within25msPercent: share('0.025'),
+    p99AtMostMs: p99 === undefined ? undefined : p99 * 1000,
+  };
+}
+
 function phaseFigures(phase) {
   const histogram = createHistogram();
   addSparse(histogram, phase.histogram);
@@ -46,6 +69,7 @@ function phaseFigures(phase) {
     completed: phase.completed,
     left: phase.left,
     trackerAfter: phase.after,
+    serverLatency: serverLatency(phase.before?.scrape.announceBuckets, phase.after.scrape.announceBuckets),
   };
 }
 
@@ -154,6 +178,13 @@ export function summaryLines(summary) {
         ` ${p.cpuBoundAnnouncesPerSecond}/s per core),` +
         ` generator ${p.generatorCpuPercent}%; other load ${p.otherLoadCores} cores`,
     );
+    const server = p.serverLatency;
+    if (server !== undefined) {
+      lines.push(
+        `${name.padEnd(6)} tracker's own histogram (parsed request to reply): ${server.within5msPercent}% ≤ 5 ms,` +
+          ` ${server.within10msPercent}% ≤ 10 ms, ${server.within25msPercent}% ≤ 25 ms; p99 ≤ ${server.p99AtMostMs ?? '> largest bucket'} ms`,
+      );
+    }
   }
   const q = summary.quietSteady;
   if (q.seconds < q.ofSeconds && q.seconds > 0) {

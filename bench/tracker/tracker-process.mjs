@@ -105,5 +105,23 @@ export async function scrapeTracker(url) {
     heapUsedBytes: value('nodejs_heap_size_used_bytes'),
     heapTotalBytes: value('nodejs_heap_size_total_bytes'),
     externalBytes: value('nodejs_external_memory_bytes'),
+    announceBuckets: announceBuckets(text),
   };
+}
+
+/**
+ * The tracker's own latency histogram of answered announces (service-kit's
+ * `http_request_duration_seconds`, route /v1/announce, status 200): cumulative counts by
+ * upper bound in seconds. It times from the parsed request to the reply, so it leaves out
+ * the time a request waited before the tracker read it.
+ */
+function announceBuckets(text) {
+  const buckets = {};
+  const line = /^kraken_tracker_http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/gm;
+  for (const [, labels, count] of text.matchAll(line)) {
+    if (!labels.includes('route="/v1/announce"') || !labels.includes('status="200"')) continue;
+    const le = /le="([^"]+)"/.exec(labels)?.[1];
+    if (le !== undefined) buckets[le] = (buckets[le] ?? 0) + Number(count);
+  }
+  return buckets;
 }
