@@ -27,6 +27,7 @@ import { hostOf, skopeoCopy } from '../replication/skopeo-copy.mjs';
 import { blobStatus, pullEverywhere } from './concurrent-pull.mjs';
 import { cpuSeconds, gcSeconds, memorySample, procMemory, resetPeak, startSampler } from './memory-probe.mjs';
 import { summarize, summaryLines } from './report.mjs';
+import { runBenchMain, UsageError, stopOnSignals } from '../shared/bench-main.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const REPO = 'bench/agent-memory';
@@ -34,7 +35,6 @@ const TAG = 'v1';
 const log = (msg) => console.error(`[bench:agent-memory] ${msg}`);
 
 /** A bad flag: reported as one line, without a stack. */
-class UsageError extends Error {}
 
 function positiveInt(name, raw, max) {
   const n = Number(raw);
@@ -113,13 +113,13 @@ async function main() {
     if (!opts.keep && !failed) await rm(work, { recursive: true, force: true });
     else log(`kept ${work} (layout, cluster data, configs, logs)`);
   };
-  const onSignal = (signal) => {
-    log(`${signal}: stopping`);
-    failed = true;
-    cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = stopOnSignals({
+    log,
+    interrupted: () => {
+      failed = true;
+    },
+    cleanup,
+  });
 
   try {
     const startedAt = new Date();
@@ -260,15 +260,9 @@ async function main() {
     failed = true;
     throw err;
   } finally {
+    removeSignalHandlers();
     await cleanup();
   }
 }
 
-main().catch((err) => {
-  if (err instanceof UsageError) {
-    console.error(`bench:agent-memory: ${err.message}`);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+runBenchMain('bench:agent-memory', main);

@@ -3,7 +3,8 @@
 // p50 target) marked. Time is on a log scale: the direct baseline takes about N times as long
 // as the swarm, and a linear axis would squash the swarm's curve against S/R.
 
-const escapeXml = (s) => String(s).replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeXml } from '../shared/svg.mjs';
+
 const COLORS = ['#2f6db5', '#d9822b', '#2e8b57', '#8e44ad'];
 
 /** 1-2-3-5 ticks per decade from `min` to `max`. */

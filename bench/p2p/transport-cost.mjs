@@ -21,6 +21,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateMetainfo } from '@kraken/p2p-core';
 import { createFixtures } from '../registry/blob-fixtures.mjs';
+import { nextMessage } from '../shared/child-messages.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const PEER = new URL('./transport-peer.mjs', import.meta.url).pathname;
@@ -51,27 +52,6 @@ function options() {
   return { sizeMiB, rounds, modes, dir: values.dir, outDir: values['out-dir'], keep: values.keep };
 }
 
-/** Resolves with the next message of `type` from `child`, or rejects when it exits first. */
-function nextMessage(child, type) {
-  return new Promise((resolve, reject) => {
-    const onMessage = (msg) => {
-      if (msg.type !== type) return;
-      cleanup();
-      resolve(msg);
-    };
-    const onExit = (code) => {
-      cleanup();
-      reject(new Error(`a transport peer exited (${code}) before '${type}'`));
-    };
-    const cleanup = () => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
 async function runOnce({ work, mode, blob, certs, tokenFile, round }) {
   const peers = {};
   try {
@@ -83,15 +63,15 @@ async function runOnce({ work, mode, blob, certs, tokenFile, round }) {
       child.send({ type: 'start', role, mode, dir, blob, tls: certs[role], tokenFile });
     }
     const [seeder] = await Promise.all([
-      nextMessage(peers.seeder, 'ready'),
-      nextMessage(peers.downloader, 'ready'),
+      nextMessage(peers.seeder, 'ready', 'a transport peer'),
+      nextMessage(peers.downloader, 'ready', 'a transport peer'),
     ]);
-    const done = nextMessage(peers.downloader, 'done');
+    const done = nextMessage(peers.downloader, 'done', 'a transport peer');
     peers.seeder.send({ type: 'go' });
     peers.downloader.send({ type: 'go', seeder: { peerId: seeder.peerId, port: seeder.port } });
     const { seconds, cpuSeconds: downloaderCpu } = await done;
     peers.seeder.send({ type: 'report' });
-    const { cpuSeconds: seederCpu } = await nextMessage(peers.seeder, 'cpu');
+    const { cpuSeconds: seederCpu } = await nextMessage(peers.seeder, 'cpu', 'a transport peer');
     const cpuSeconds = seederCpu + downloaderCpu;
     return {
       seconds: round3(seconds),

@@ -1,6 +1,8 @@
 // Turns both targets' measurements into ratios against the targets the project set, and draws
 // the ratios as a small SVG bar chart.
 
+import { escapeXml } from '../shared/svg.mjs';
+
 /** Metrics compared, how to read each, and the minimum proxy/docker-registry ratio where one is set. */
 export const METRICS = [
   { key: 'blobPut', label: 'blob PUT MB/s', field: 'MBps', min: null },
@@ -30,8 +32,6 @@ export function compare(results) {
   }
   return { ratios, targets };
 }
-
-const escapeXml = (s) => String(s).replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A horizontal bar per metric, a line at 1.0× and a tick at each metric's target. */
 export function ratioChartSvg({ ratios, title }) {

@@ -27,13 +27,13 @@ import { metricSum } from './metric-scrape.mjs';
 import { summarizeRun, summaryLines, TARGETS } from './run-summary.mjs';
 import { startStatusSampler, waitDrained } from './status-sampler.mjs';
 import { createTagWatch } from './tag-watch.mjs';
+import { runBenchMain, UsageError, stopOnSignals } from '../shared/bench-main.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const RULE = 'bench';
 const log = (msg) => console.error(`[bench:replication] ${msg}`);
 
 /** A bad flag: reported as one line, without a stack. */
-class UsageError extends Error {}
 
 function positiveInt(name, raw, max) {
   const n = Number(raw);
@@ -77,14 +77,14 @@ async function main() {
     if (!opts.keep && !failed) await rm(work, { recursive: true, force: true });
     else log(`kept ${work} (layouts, cluster data, configs, logs)`);
   };
-  const onSignal = (signal) => {
-    log(`${signal}: stopping`);
-    controller.abort();
-    failed = true;
-    cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = stopOnSignals({
+    log,
+    interrupted: () => {
+      controller.abort();
+      failed = true;
+    },
+    cleanup,
+  });
 
   try {
     const startedAt = new Date();
@@ -247,17 +247,9 @@ async function main() {
     failed = true;
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     await cleanup();
   }
 }
 
-main().catch((err) => {
-  if (err instanceof UsageError) {
-    console.error(`[bench:replication] ${err.message}`);
-    process.exit(2);
-  }
-  console.error(`[bench:replication] failed: ${err.stack ?? err}`);
-  process.exit(1);
-});
+runBenchMain('bench:replication', main);

@@ -8,28 +8,9 @@ import { join } from 'node:path';
 import { pullAll } from './blob-pull.mjs';
 import { resetPageCache } from './page-cache.mjs';
 import { cpuSnapshot, cpuSpent, machineBusySeconds, memory } from './process-stats.mjs';
+import { nextMessage } from '../shared/child-messages.mjs';
 
 const PEER = new URL('./floor-peer.mjs', import.meta.url).pathname;
-
-function next(child, type) {
-  return new Promise((resolve, reject) => {
-    const onMessage = (msg) => {
-      if (msg.type !== type) return;
-      cleanup();
-      resolve(msg);
-    };
-    const onExit = (code) => {
-      cleanup();
-      reject(new Error(`a floor process exited (${code}) before '${type}'`));
-    };
-    const cleanup = () => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 /** `blob`: { path, digest, size, metainfo }. Resolves like runCluster, without swarm status. */
 export async function runFloor({ dir, agents, blob, timeoutMs, dropCaches }) {
@@ -49,9 +30,9 @@ export async function runFloor({ dir, agents, blob, timeoutMs, dropCaches }) {
         last: i === agents - 1,
       }),
     );
-    const originReady = await next(origin, 'ready');
-    const ready = await Promise.all(peers.map((child) => next(child, 'ready')));
-    const wired = peers.map((child) => next(child, 'wired'));
+    const originReady = await nextMessage(origin, 'ready', 'a floor process');
+    const ready = await Promise.all(peers.map((child) => nextMessage(child, 'ready', 'a floor process')));
+    const wired = peers.map((child) => nextMessage(child, 'wired', 'a floor process'));
     peers.forEach((child, i) =>
       child.send({
         type: 'wire',

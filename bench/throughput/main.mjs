@@ -30,11 +30,10 @@ import { summarizePerf } from './perf-profile.mjs';
 import { summarizeProfiles } from './profile-summary.mjs';
 import { summarizeRun, summaryLines, targetsOf } from './run-report.mjs';
 import { throughputPlotSvg } from './throughput-plot.mjs';
+import { runBenchMain, UsageError } from '../shared/bench-main.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const log = (msg) => console.error(`[bench:throughput] ${msg}`);
-
-class UsageError extends Error {}
 
 /** `--p2p '{"syncIntervalMs":1000}'`: merged into every agent's and the origin's p2p block. */
 function parseP2p(raw) {
@@ -266,9 +265,4 @@ async function moveV8Logs(pids, into) {
 
 const round2 = (x) => Math.round(x * 100) / 100;
 
-main().catch((err) => {
-  console.error(
-    `[bench:throughput] ${err instanceof UsageError ? err.message : `failed: ${err.stack ?? err}`}`,
-  );
-  process.exit(err instanceof UsageError ? 2 : 1);
-});
+runBenchMain('bench:throughput', main);

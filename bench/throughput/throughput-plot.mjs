@@ -2,7 +2,8 @@
 // for the product (solid) and the floor (dashed) of one run; on the right, CPU-seconds per GiB
 // delivered, stacked by role, for the product and the floor of every run.
 
-const escapeXml = (s) => String(s).replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeXml } from '../shared/svg.mjs';
+
 const AGENT_COLORS = ['#2f6db5', '#d9822b', '#2e8b57', '#8e44ad', '#c0392b', '#16a085', '#7f8c8d', '#b7950b'];
 const ROLE_COLORS = { origin: '#d9822b', agents: '#2f6db5', tracker: '#2e8b57', other: '#95a5a6' };
 const MIB = 1024 * 1024;

@@ -28,11 +28,10 @@ import { cpuSeconds, machineBusySeconds, memory, startSampler } from './process-
 import { summarizeRun, summaryLines, TARGETS } from './run-summary.mjs';
 import { throughputPlotSvg } from './throughput-plot.mjs';
 import { canPin, pinSelf, pinned, scrapeTracker, startTracker } from './tracker-process.mjs';
+import { runBenchMain, UsageError, stopOnSignals } from '../shared/bench-main.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const log = (msg) => console.error(`[bench:tracker] ${msg}`);
-
-class UsageError extends Error {}
 
 function number(name, raw, { min, max, integer = true }) {
   const n = Number(raw);
@@ -187,13 +186,13 @@ async function main() {
       await rm(work, { recursive: true, force: true });
     else log(`kept ${work} (config, tracker log, profiles)`);
   };
-  const onSignal = (signal) => {
-    log(`${signal}: stopping`);
-    failed = true;
-    cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const removeSignalHandlers = stopOnSignals({
+    log,
+    interrupted: () => {
+      failed = true;
+    },
+    cleanup,
+  });
 
   try {
     const startedAt = new Date();
@@ -420,17 +419,9 @@ async function main() {
     failed = true;
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
     await cleanup();
   }
 }
 
-main().catch((err) => {
-  if (err instanceof UsageError) {
-    console.error(`[bench:tracker] ${err.message}`);
-    process.exit(2);
-  }
-  console.error(`[bench:tracker] failed: ${err.stack ?? err}`);
-  process.exit(1);
-});
+runBenchMain('bench:tracker', main);

@@ -3,16 +3,7 @@
 // the 20,000 announces/s and 10 ms targets as dashed lines, and grey bars along the bottom for
 // the seconds when other processes used the cores (their height: cores, up to two).
 
-const escapeXml = (s) => String(s).replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function linearTicks(max, count = 6) {
-  const raw = max / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw;
-  const ticks = [];
-  for (let t = 0; t <= max + 1e-9; t += step) ticks.push(Number(t.toPrecision(6)));
-  return ticks;
-}
+import { escapeXml, linearTicks } from '../shared/svg.mjs';
 
 /**
  * `points`: [{ t, perSecond, p99Ms, otherLoadCores }]; `phases`: [{ name, start, end }] (seconds);
