@@ -14,11 +14,17 @@
 // node:http is loaded with require(): an ESM import of a builtin reads all its exports, and
 // node:http's lazy WebSocket, CloseEvent and MessageEvent load the copy of undici inside
 // Node.js (13 MiB of RSS in a bare process, 2 to 3 MiB in an idle agent), which no app uses.
+// `--without <package>` (repeatable) fails the build when the app would load that package:
+// the agent is built `--without undici`, as its clients use Node's own HTTP stack
+// (service-kit's createHttpPool) and undici would cost every node 3 MiB for nothing.
 // The version and commit are baked in as KRAKEN_VERSION and KRAKEN_COMMIT.
 import { build } from 'esbuild';
 import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { buildInfo } from './build-info.mjs';
+
+const { values: args } = parseArgs({ options: { without: { type: 'string', multiple: true, default: [] } } });
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const leanUndici = {
@@ -52,7 +58,7 @@ const requiredHttp = {
 };
 const { version, commit } = buildInfo();
 rmSync('dist', { recursive: true, force: true });
-await build({
+const { metafile } = await build({
   entryPoints: ['src/main.ts', ...['src/config.ts', 'src/api.ts'].filter((entry) => existsSync(entry))],
   outdir: 'dist',
   bundle: true,
@@ -65,6 +71,7 @@ await build({
   packages: 'external',
   tsconfig: `${root}/tsconfig.base.json`,
   plugins: [leanUndici, requiredHttp],
+  metafile: true,
   logLevel: 'warning',
   // An import of a name a module does not export (e.g. from lean-undici.ts) is undefined at run time.
   logOverride: { 'import-is-undefined': 'error' },
@@ -73,3 +80,17 @@ await build({
     js: "import { createRequire as __krakenCreateRequire } from 'node:module'; const require = __krakenCreateRequire(import.meta.url);",
   },
 });
+// Checked on the output, after tree shaking: a lib's entry may name a package in code
+// the app drops.
+const loaded = Object.entries(metafile.outputs).flatMap(([output, { imports }]) =>
+  imports.filter((i) => i.external).map((i) => ({ output, path: i.path })),
+);
+for (const name of args.without) {
+  const found = loaded.find(({ path }) => path === name || path.startsWith(`${name}/`));
+  if (found !== undefined) {
+    console.error(
+      `build-app: this app is built --without ${name}, but ${found.output} imports ${found.path}`,
+    );
+    process.exit(1);
+  }
+}

@@ -48,7 +48,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const metrics = deps.metrics ?? createMetrics('build-index');
   // TLS of every request to another component; a bad file fails here, before anything opens.
   const clientTls = createClientTls(config.tls.client, { logger });
-  const { connect } = clientTls;
+  const tls = clientTls;
   const backend =
     deps.backend ??
     createResilientBackend({
@@ -59,7 +59,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       metricsByBackend: false,
     });
   // Existence checks ask a blob's owners on the origin ring, in order.
-  const originRing = createLiveRing(config.origins, { logger, connect });
+  const originRing = createLiveRing(config.origins, { logger, tls });
   const ownRing = deps.origin === undefined;
   const origin =
     deps.origin ??
@@ -68,7 +68,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       connections: config.origin.connections,
       headersTimeoutMs: config.origin.timeoutMs,
       bodyTimeoutMs: config.origin.timeoutMs,
-      connect,
+      tls,
     });
   const { advertiseUrl, clusterId } = config.replication;
   const cluster = createBuildIndexCluster({
@@ -80,7 +80,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     nodeId: advertiseUrl ?? `${config.listen.host}:${config.listen.port}`,
     logger,
     metrics,
-    connect,
+    tls,
     ...(deps.now ? { now: deps.now } : {}),
   });
   const closure = {
@@ -108,7 +108,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     closure,
     logger,
     metrics,
-    connect,
+    tls,
     ...(deps.replicationClock ? { clock: deps.replicationClock } : {}),
   });
   const server = createHttpServer({

@@ -50,7 +50,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const clientTls = createClientTls(config.tls.client, { logger });
   const buildIndex = createBuildIndexApi({
     serviceAddresses: config.serviceAddresses,
-    connect: clientTls.connect,
+    tls: clientTls,
     timeoutMs: config.replication.requestTimeoutMs,
   });
   let fail: (err: Error) => void = () => {};

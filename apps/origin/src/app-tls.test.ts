@@ -48,7 +48,7 @@ describe('origin app over mutual TLS', () => {
       keyFile: cert.keyFile,
       reloadIntervalMs: 30_000,
     });
-    const client = createOriginClient({ url: app!.url, connect: tls.connect });
+    const client = createOriginClient({ url: app!.url, tls });
     closers.push(
       () => tls.close(),
       () => client.close(),

@@ -33,11 +33,11 @@ export function createApp(config: Config, deps: AppDeps): App {
   const { tracker } = config;
   const metrics = deps.metrics ?? createMetrics('tracker');
   const clientTls = createClientTls(config.tls.client, { logger });
-  const { connect } = clientTls;
-  const originRing = createLiveRing(config.origins, { logger, connect });
+  const tls = clientTls;
+  const originRing = createLiveRing(config.origins, { logger, tls });
   const origin = createOriginRingClient({
     ring: originRing,
-    connect,
+    tls,
     connections: config.origin.connections,
     metainfoTimeoutMs: config.origin.metainfoTimeoutMs,
   });

@@ -4,7 +4,7 @@
  * misbehaving peer can never make us buffer more than the limit.
  */
 
-/** A readable body: a Node stream, an undici body, or any async iterable of bytes. */
+/** A readable body: a Node stream, an HTTP response body, or any async iterable of bytes. */
 export interface ByteSource extends AsyncIterable<Uint8Array> {
   destroy?(error?: Error): unknown;
 }

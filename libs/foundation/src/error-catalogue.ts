@@ -14,6 +14,8 @@ export const errorCatalogue = {
     'A remote /v1/ endpoint answered with a body that is too large, not JSON or off-contract.',
   KRAKEN_SERVICE_UNREACHABLE:
     'A remote service could not be reached, or the exchange broke before an answer.',
+  KRAKEN_HTTP_TIMEOUT:
+    'A remote service did not start its answer within the time allowed, or paused in its body for longer.',
   KRAKEN_INTERNAL: 'An unexpected server error; the body carries no detail.',
   KRAKEN_REQUEST_ABORTED: 'The client went away before its request body was complete.',
   KRAKEN_IDENTITY_FORBIDDEN:

@@ -27,7 +27,7 @@ export type {
   MembershipSource,
 } from './membership.js';
 export { createHttpHealthProbe } from './health-probe.js';
-export type { HealthProbe } from './health-probe.js';
+export type { HealthProbe, ProbeTls } from './health-probe.js';
 export { createHealthTracker } from './health-tracker.js';
 export type {
   HealthTracker,

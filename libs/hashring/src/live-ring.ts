@@ -4,11 +4,10 @@
  * rendezvous ring (lookups never see a half-updated one) and tell the health
  * tracker which nodes to follow.
  */
-import { Agent, type buildConnector } from 'undici';
 import { parseDnsTarget, type DnsResolver } from './dns-members.js';
 import { NoHealthyNodeError } from './errors.js';
 import { createHealthTracker, type HealthListener, type NodeHealth } from './health-tracker.js';
-import { createHttpHealthProbe, type HealthProbe } from './health-probe.js';
+import { createHttpHealthProbe, type HealthProbe, type ProbeTls } from './health-probe.js';
 import { createMembership, type MembershipListener, type MembershipSource } from './membership.js';
 import { createRing, keyString, type Ring, type RingKey } from './rendezvous.js';
 import type { RingConfig } from './ring-config.js';
@@ -49,10 +48,10 @@ export interface LiveRingDeps {
   /** Replaces the HTTP GET probe (config `health.active.path`). */
   readonly probe?: HealthProbe;
   /**
-   * Opens the HTTP probe's connections (undici's `connect`): TLS with the component's
-   * client files, as its ring clients use. Absent, undici's defaults.
+   * TLS of the HTTP probe for https:// members: the component's client files, as its
+   * ring clients use. Absent, the system CAs.
    */
-  readonly connect?: buildConnector.connector | undefined;
+  readonly tls?: ProbeTls | undefined;
 }
 
 /** The membership source a config describes. */
@@ -74,16 +73,8 @@ export function createLiveRing(config: RingConfig, deps: LiveRingDeps = {}): Liv
     { source, refreshIntervalMs: config.refreshIntervalMs },
     { resolver: deps.resolver, timers: deps.timers, logger: deps.logger },
   );
-  // The probe's own connections, closed with the ring.
-  const probeAgent =
-    deps.probe === undefined && deps.connect !== undefined ? new Agent({ connect: deps.connect }) : undefined;
   const health = createHealthTracker(config.health, {
-    probe:
-      deps.probe ??
-      createHttpHealthProbe(
-        config.health.active.path,
-        probeAgent === undefined ? {} : { dispatcher: probeAgent },
-      ),
+    probe: deps.probe ?? createHttpHealthProbe(config.health.active.path, { tls: deps.tls }),
     timers: deps.timers,
     logger: deps.logger,
   });
@@ -124,7 +115,6 @@ export function createLiveRing(config: RingConfig, deps: LiveRingDeps = {}): Liv
     close() {
       membership.close();
       health.close();
-      void probeAgent?.close().catch(() => {});
     },
   };
 }

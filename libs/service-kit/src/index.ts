@@ -35,7 +35,17 @@ export type { ClientTlsConfig, ServerTlsConfig, TlsConfig } from './tls/tls-conf
 export { createServerTls } from './tls/server-tls.js';
 export type { ServerTls } from './tls/server-tls.js';
 export { createClientTls } from './tls/client-tls.js';
-export type { ClientTls, TlsConnector } from './tls/client-tls.js';
+export type { ClientTls, ClientTlsContext } from './tls/client-tls.js';
+export { createHttpPool } from './http-client/http-pool.js';
+export type {
+  HttpPool,
+  HttpPoolDeps,
+  HttpPoolOptions,
+  HttpRequest,
+  HttpResponse,
+} from './http-client/http-pool.js';
+export { HttpResponseBody } from './http-client/response-body.js';
+export { HttpTimeoutError } from './http-client/http-errors.js';
 export { watchPemFiles } from './tls/pem-files.js';
 export type { DirectoryWatch, PemFile, PemFileDeps, WatchedPemFiles } from './tls/pem-files.js';
 export { identityMatches, peerIdentity } from './tls/peer-identity.js';

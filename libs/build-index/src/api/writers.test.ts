@@ -11,7 +11,7 @@ import {
   ServiceUnreachableError,
   silentLogger,
   type ClientTls,
-  type TlsConnector,
+  type ClientTlsContext,
 } from '@kraken/service-kit';
 import { createTestPki, type TestPki } from '@kraken/service-kit/testing';
 import { createFilesystemBackend } from '@kraken/storage-backends';
@@ -34,7 +34,7 @@ const origin = createFakeOrigin();
 const closers: Array<() => unknown> = [];
 
 /** One node of a two-node cluster, peers and clients all over mutual TLS. */
-async function startNode(i: number, peerConnect: TlsConnector | undefined): Promise<void> {
+async function startNode(i: number, peerTls: ClientTlsContext | undefined): Promise<void> {
   const url = urls[i]!;
   const cert = pki.issue(`build-index-${i}`, { file: `node-${i}` });
   const logger = silentLogger();
@@ -48,7 +48,7 @@ async function startNode(i: number, peerConnect: TlsConnector | undefined): Prom
     nodeId: url,
     logger,
     metrics,
-    connect: peerConnect,
+    tls: peerTls,
   });
   const replication = createBuildIndexReplication({
     config: replicationConfigSchema.parse({
@@ -63,7 +63,7 @@ async function startNode(i: number, peerConnect: TlsConnector | undefined): Prom
     selfUrl: () => url,
     logger,
     metrics,
-    connect: peerConnect,
+    tls: peerTls,
   });
   const server = createHttpServer({
     logger,
@@ -110,7 +110,7 @@ function tlsAs(identity: string | undefined): ClientTls {
 }
 
 function clientAs(identity: string | undefined, node = 0) {
-  const client = createBuildIndexClient({ url: urls[node]!, connect: tlsAs(identity).connect });
+  const client = createBuildIndexClient({ url: urls[node]!, tls: tlsAs(identity) });
   closers.push(() => client.close());
   return client;
 }
@@ -120,7 +120,7 @@ function apiAs(identity: string, node = 0) {
     url: urls[node]!,
     timeoutMs: 5_000,
     maxResponseBytes: 1024 * 1024,
-    connect: tlsAs(identity).connect,
+    tls: tlsAs(identity),
   });
   closers.push(() => api.close());
   return api;
@@ -132,8 +132,8 @@ beforeAll(async () => {
   urls = (await freePorts(2)).map((port) => `https://127.0.0.1:${port}`);
   // The nodes reach each other as `build-index`, one of the writers.
   const peers = tlsAs('build-index');
-  await startNode(0, peers.connect);
-  await startNode(1, peers.connect);
+  await startNode(0, peers);
+  await startNode(1, peers);
 });
 afterAll(async () => {
   for (const close of closers.splice(0).reverse()) await close();

@@ -1,10 +1,10 @@
 /**
- * BuildIndexClient over HTTP: an undici keep-alive pool, responses validated with the
+ * BuildIndexClient over HTTP: a keep-alive HTTP pool (`createHttpPool`), responses validated with the
  * shared zod contracts, /v1/ error bodies turned back into typed errors (409 refusals
  * into TagRejectedError / ManifestRejectedError with the missing digests). "Not found"
  * is `undefined` or `false`, never an exception.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { createHttpPool, type HttpResponse } from '@kraken/service-kit';
 import { parseDigest } from '@kraken/oci-content';
 import type { z } from 'zod';
 import type { BuildIndexClient } from './client-types.js';
@@ -17,7 +17,7 @@ import {
   tagValueSchema,
 } from '../contracts.js';
 import { errorFromResponse } from '@kraken/service-kit';
-import { RemoteApiError, ServiceUnreachableError, type TlsConnector } from '@kraken/service-kit';
+import { RemoteApiError, ServiceUnreachableError, type ClientTlsContext } from '@kraken/service-kit';
 import { readJsonResponse } from '@kraken/service-kit';
 import { ManifestRejectedError, TagRejectedError } from '../errors.js';
 
@@ -30,8 +30,8 @@ export interface BuildIndexClientOptions {
   readonly headersTimeoutMs?: number;
   /** Longest pause between body chunks, in ms (default 30 s). */
   readonly bodyTimeoutMs?: number;
-  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS for https:// URLs: the client files (`createClientTls`); the system CAs when absent. */
+  readonly tls?: ClientTlsContext | undefined;
 }
 
 /** Tag lists of big repositories are the largest legitimate responses. */
@@ -47,19 +47,15 @@ interface SendOptions {
 
 export function createBuildIndexClient(options: BuildIndexClientOptions): BuildIndexClient {
   const base = new URL(options.url);
-  const pool = new Pool(base.origin, {
+  const pool = createHttpPool(base.origin, {
     connections: options.connections ?? 16,
-    headersTimeout: options.headersTimeoutMs ?? 30_000,
-    bodyTimeout: options.bodyTimeoutMs ?? 30_000,
-    ...(options.connect === undefined ? {} : { connect: options.connect }),
+    headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000,
+    tls: options.tls,
   });
   const prefix = base.pathname.replace(/\/+$/, '');
 
-  const send = async (
-    method: Method,
-    path: string,
-    sendOptions: SendOptions = {},
-  ): Promise<Dispatcher.ResponseData> => {
+  const send = async (method: Method, path: string, sendOptions: SendOptions = {}): Promise<HttpResponse> => {
     const query = new URLSearchParams();
     if (sendOptions.query?.n !== undefined) query.set('n', String(sendOptions.query.n));
     if (sendOptions.query?.last !== undefined) query.set('last', sendOptions.query.last);

@@ -19,7 +19,7 @@ import {
 } from '@kraken/hashring';
 import type { BuildIndexClient } from './client-types.js';
 import { createBuildIndexClient } from './build-index-client.js';
-import { RemoteApiError, ServiceUnreachableError, type TlsConnector } from '@kraken/service-kit';
+import { RemoteApiError, ServiceUnreachableError, type ClientTlsContext } from '@kraken/service-kit';
 
 /** What the client needs of the ring; a LiveRing fits. */
 export interface BuildIndexRing extends FailoverRing {
@@ -33,8 +33,8 @@ export interface BuildIndexClusterClientOptions {
   readonly connections?: number;
   /** Time allowed for response headers, in ms (default 30 s): a tag write checks the origins first. */
   readonly headersTimeoutMs?: number;
-  /** Opens connections to the nodes: TLS with the client files (`createClientTls`). */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS to the nodes: the client files (`createClientTls`). */
+  readonly tls?: ClientTlsContext | undefined;
   /** Builds the client of one node; tests inject their own. */
   readonly clientFor?: (url: string) => BuildIndexClient;
 }
@@ -51,7 +51,7 @@ export function createBuildIndexClusterClient(options: BuildIndexClusterClientOp
         url,
         connections: options.connections ?? 8,
         ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
-        connect: options.connect,
+        tls: options.tls,
       }));
   let closed = false;
 

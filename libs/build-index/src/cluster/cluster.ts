@@ -23,7 +23,7 @@
  * tombstones are kept (they are tiny, and deletes are rare).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Logger, Metrics, TlsConnector } from '@kraken/service-kit';
+import type { Logger, Metrics, ClientTlsContext } from '@kraken/service-kit';
 import type { StorageBackend } from '@kraken/storage-backends';
 import type { ManifestRecord } from '../contracts.js';
 import type { StoredTag } from '../store/tag-store.js';
@@ -62,8 +62,8 @@ export interface BuildIndexClusterOptions {
    * Default: one over `backend` with a clock from `now`, `clusterId` and `nodeId`.
    */
   readonly tags?: VersionedTagStore;
-  /** Opens connections to the peers: TLS with the client files (`createClientTls`). */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS to the peers: the client files (`createClientTls`). */
+  readonly tls?: ClientTlsContext | undefined;
   /** Builds the client of one peer; tests inject their own. */
   readonly clientFor?: (url: string) => BuildIndexReplicaClient;
 }
@@ -131,7 +131,7 @@ export function createBuildIndexCluster(options: BuildIndexClusterOptions): Buil
       createBuildIndexReplicaClient({
         url,
         timeoutMs: options.replicationTimeoutMs,
-        connect: options.connect,
+        tls: options.tls,
       }));
   const peers = options.peers.map((url) => build(url));
   const pushes = options.metrics.counter(

@@ -10,7 +10,7 @@ import {
   createJsonApiClient,
   RemoteApiError,
   type JsonApiRequest,
-  type TlsConnector,
+  type ClientTlsContext,
 } from '@kraken/service-kit';
 import {
   replicaApplyResultSchema,
@@ -28,8 +28,8 @@ export interface BuildIndexReplicaClientOptions {
   readonly connections?: number;
   /** Time allowed for an answer to start, and each pause in its body (ms, default 5 s). */
   readonly timeoutMs?: number;
-  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS for https:// URLs: the client files (`createClientTls`); the system CAs when absent. */
+  readonly tls?: ClientTlsContext | undefined;
 }
 
 export interface BuildIndexReplicaClient {
@@ -57,7 +57,7 @@ export function createBuildIndexReplicaClient(
     timeoutMs: options.timeoutMs ?? 5_000,
     maxResponseBytes: MAX_RESPONSE_BYTES,
     ...(options.connections === undefined ? {} : { connections: options.connections }),
-    connect: options.connect,
+    tls: options.tls,
   });
   /** The validated answer on 200, undefined on 404; anything else throws. */
   const json = <T>(request: JsonApiRequest, schema: z.ZodType<T>, signal: AbortSignal | undefined) =>

@@ -11,7 +11,7 @@ import {
   RemoteApiError,
   ServiceUnreachableError,
   type JsonApiRequest,
-  type TlsConnector,
+  type ClientTlsContext,
 } from '@kraken/service-kit';
 import { TagRejectedError } from '../errors.js';
 import {
@@ -38,8 +38,8 @@ export interface RemoteReplicationClientOptions {
   /** Time allowed for an answer to start, and each pause in its body (ms). */
   readonly timeoutMs: number;
   readonly connections?: number;
-  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS for https:// URLs: the client files (`createClientTls`); the system CAs when absent. */
+  readonly tls?: ClientTlsContext | undefined;
 }
 
 /** Tag listings of big repositories are the largest answers. */
@@ -53,7 +53,7 @@ export function createRemoteReplicationClient(
     timeoutMs: options.timeoutMs,
     maxResponseBytes: MAX_RESPONSE_BYTES,
     ...(options.connections === undefined ? {} : { connections: options.connections }),
-    connect: options.connect,
+    tls: options.tls,
   });
 
   /** The answer, with a refused change as TagRejectedError; 404 is an error unless listed. */

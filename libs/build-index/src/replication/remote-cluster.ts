@@ -20,7 +20,7 @@ import {
   type NodeClients,
 } from '@kraken/hashring';
 import { createOriginRingClient, type OriginClient } from '@kraken/origin';
-import type { Logger, TlsConnector } from '@kraken/service-kit';
+import type { Logger, ClientTlsContext } from '@kraken/service-kit';
 import type { BuildIndexClient } from '../client/client-types.js';
 import { createBuildIndexClusterClient } from '../client/cluster-client.js';
 import type { ChangeResult, ClusterDescriptor, TagChange, VersionedTagList } from './change-protocol.js';
@@ -63,8 +63,8 @@ export interface RemoteClustersOptions {
   readonly refreshMs: number;
   /** Wall-clock ms. */
   readonly now: () => number;
-  /** Opens connections to the destinations' nodes: TLS with the client files (`createClientTls`). */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS to the destinations' nodes: the client files (`createClientTls`). */
+  readonly tls?: ClientTlsContext | undefined;
 }
 
 const originRingConfig = createRingConfigSchema({ healthPath: '/readiness' });
@@ -79,31 +79,31 @@ interface Connected {
 export function createRemoteClusters(options: RemoteClustersOptions): RemoteClusters {
   const remotes = new Map<string, { remote: RemoteCluster; close(): Promise<void> }>();
   const log = options.logger.child({ component: 'replication-remote' });
-  const tlsConnect = options.connect;
+  const tls = options.tls;
 
   const connect = async (descriptor: ClusterDescriptor): Promise<Connected> => {
     const originRing = createLiveRing(
       originRingConfig.parse({ nodes: descriptor.origins.nodes, replicas: descriptor.origins.replicas }),
-      { logger: log, connect: tlsConnect },
+      { logger: log, tls },
     );
     const biRing = createLiveRing(buildIndexRingConfig.parse({ nodes: descriptor.buildIndex, replicas: 1 }), {
       logger: log,
-      connect: tlsConnect,
+      tls,
     });
     await Promise.all([originRing.start(), biRing.start()]);
     const origins = createOriginRingClient({
       ring: originRing,
       headersTimeoutMs: options.timeoutMs,
       bodyTimeoutMs: options.timeoutMs,
-      connect: tlsConnect,
+      tls,
     });
     const buildIndex = createBuildIndexClusterClient({
       ring: biRing,
       headersTimeoutMs: options.timeoutMs,
-      connect: tlsConnect,
+      tls,
     });
     const clients: NodeClients<RemoteReplicationClient> = createNodeClients(biRing, (node) =>
-      createRemoteReplicationClient({ url: node.url, timeoutMs: options.timeoutMs, connect: tlsConnect }),
+      createRemoteReplicationClient({ url: node.url, timeoutMs: options.timeoutMs, tls }),
     );
     const onNodes = async <T>(
       repository: string,
@@ -169,7 +169,7 @@ export function createRemoteClusters(options: RemoteClustersOptions): RemoteClus
           url,
           timeoutMs: options.timeoutMs,
           connections: 1,
-          connect: tlsConnect,
+          tls,
         });
         try {
           const described = await client.describe(signal);

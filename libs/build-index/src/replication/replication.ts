@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Clock } from '@kraken/foundation';
 import type { OriginClient } from '@kraken/origin';
-import type { Logger, Metrics, TlsConnector } from '@kraken/service-kit';
+import type { Logger, Metrics, ClientTlsContext } from '@kraken/service-kit';
 import type { StorageBackend } from '@kraken/storage-backends';
 import { createManifestClosureCheck } from '../api/manifest-closure.js';
 import type { ManifestWrite, TagDelete, TagWrite } from '../api/routes.js';
@@ -58,8 +58,8 @@ export interface BuildIndexReplicationOptions {
   readonly random?: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Opens connections to peers and destinations: TLS with the client files (`createClientTls`). */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS to peers and destinations: the client files (`createClientTls`). */
+  readonly tls?: ClientTlsContext | undefined;
 }
 
 export interface BuildIndexReplication {
@@ -114,14 +114,14 @@ export function createBuildIndexReplication(options: BuildIndexReplicationOption
     timeoutMs: Math.min(timeoutMs, 5_000),
     timers: clock,
     logger,
-    connect: options.connect,
+    tls: options.tls,
   });
   const remotes = createRemoteClusters({
     logger,
     timeoutMs,
     refreshMs: 60_000,
     now: () => clock.now(),
-    connect: options.connect,
+    tls: options.tls,
   });
   const metrics = createReplicationMetrics(options.metrics, {
     rules: () => {

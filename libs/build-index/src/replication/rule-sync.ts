@@ -12,7 +12,7 @@
  * must only be reachable from inside the cluster.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { Pool } from 'undici';
+import { createHttpPool } from '@kraken/service-kit';
 import { z } from 'zod';
 import type { Timers } from '@kraken/foundation';
 import {
@@ -22,7 +22,7 @@ import {
   readJsonResponse,
   ServiceUnreachableError,
   type Logger,
-  type TlsConnector,
+  type ClientTlsContext,
 } from '@kraken/service-kit';
 import { ruleNameParamsSchema } from './rule-routes.js';
 import { ruleRecordSchema, type RuleRecord, type RuleStore } from './rule-store.js';
@@ -46,8 +46,8 @@ export interface RuleSyncOptions {
   readonly timeoutMs: number;
   readonly timers: Timers;
   readonly logger: Logger;
-  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS for https:// URLs: the client files (`createClientTls`); the system CAs when absent. */
+  readonly tls?: ClientTlsContext | undefined;
 }
 
 export const ruleRecordListSchema = z.object({ rules: z.array(ruleRecordSchema) }).strict();
@@ -63,11 +63,11 @@ export function createRuleSync(options: RuleSyncOptions): RuleSync {
     return {
       url: base.origin + base.pathname.replace(/\/+$/, ''),
       prefix: base.pathname.replace(/\/+$/, ''),
-      pool: new Pool(base.origin, {
+      pool: createHttpPool(base.origin, {
         connections: 2,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-        ...(options.connect === undefined ? {} : { connect: options.connect }),
+        headersTimeoutMs: options.timeoutMs,
+        bodyTimeoutMs: options.timeoutMs,
+        tls: options.tls,
       }),
     };
   });

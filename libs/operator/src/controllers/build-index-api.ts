@@ -10,7 +10,7 @@ import {
   createJsonApiClient,
   errorFromResponse,
   type JsonApiClient,
-  type TlsConnector,
+  type ClientTlsContext,
 } from '@kraken/service-kit';
 
 export interface BuildIndexApi {
@@ -26,8 +26,8 @@ export interface BuildIndexApi {
 export interface BuildIndexApiOptions {
   /** `host:port` of an in-cluster address → the `host:port` to dial instead. */
   readonly serviceAddresses?: Readonly<Record<string, string>>;
-  /** TLS connector with the operator's client certificate (`createClientTls`). */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS with the operator's client certificate (`createClientTls`). */
+  readonly tls?: ClientTlsContext | undefined;
   readonly timeoutMs?: number;
 }
 
@@ -47,7 +47,7 @@ export function createBuildIndexApi(options: BuildIndexApiOptions = {}): BuildIn
         timeoutMs: options.timeoutMs ?? 10_000,
         maxResponseBytes: MAX_RESPONSE_BYTES,
         connections: 1,
-        connect: options.connect,
+        tls: options.tls,
       });
       clients.set(key, client);
     }

@@ -79,7 +79,7 @@ function tlsAs(identity: string | undefined): ClientTls {
 }
 
 function clientAs(identity: string | undefined) {
-  const client = createOriginClient({ url, connect: tlsAs(identity).connect });
+  const client = createOriginClient({ url, tls: tlsAs(identity) });
   closers.push(() => client.close());
   return client;
 }
@@ -124,10 +124,10 @@ describe('origin writes with client certificates required', () => {
   });
 
   it('works as an https:// ring member, its health probes included', async () => {
-    const { connect } = tlsAs('proxy');
+    const tls = tlsAs('proxy');
     const clock = createManualClock();
     const config = createRingConfigSchema({ healthPath: '/readiness' }).parse({ nodes: [url], replicas: 1 });
-    const ring: LiveRing = createLiveRing(config, { connect, timers: clock });
+    const ring: LiveRing = createLiveRing(config, { tls, timers: clock });
     closers.push(() => ring.close());
     await ring.start();
     const [node] = ring.members();
@@ -141,7 +141,7 @@ describe('origin writes with client certificates required', () => {
     }
     expect(ring.isHealthy(node!.id)).toBe(true);
 
-    const origins = createOriginRingClient({ ring, connect });
+    const origins = createOriginRingClient({ ring, tls });
     closers.push(() => origins.close());
     const digest = digestOf('through the ring');
     await origins.putBlob(digest, body('through the ring'));

@@ -1,6 +1,6 @@
 /**
- * Typed clients of the internal APIs. Implementations use undici with keep-alive
- * pools, stream bodies both ways, and map /v1/ error bodies to KrakenError subclasses.
+ * Typed clients of the internal APIs. Implementations use keep-alive HTTP pools
+ * (`createHttpPool`), stream bodies both ways, and map /v1/ error bodies to KrakenError subclasses.
  * "Not found" is `undefined`/`false`, never an exception.
  */
 import type { Readable } from 'node:stream';

@@ -3,13 +3,13 @@
  * and validated by p2p-core, and checked to be the metainfo of the blob asked for.
  * Anything else is one typed error (502 KRAKEN_INVALID_RESPONSE).
  */
-import type { Dispatcher } from 'undici';
+import type { ByteSource } from '@kraken/foundation';
 import type { Digest } from '@kraken/oci-content';
 import { MAX_METAINFO_BYTES, parseMetainfo, type Metainfo } from '@kraken/p2p-core';
 import { invalidResponse } from '@kraken/service-kit';
 
 export async function readMetainfoResponse(
-  body: Dispatcher.ResponseData['body'],
+  body: ByteSource,
   options: { digest: Digest; what: string },
 ): Promise<Metainfo> {
   const { digest, what } = options;
@@ -18,7 +18,7 @@ export async function readMetainfoResponse(
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.byteLength;
     if (size > MAX_METAINFO_BYTES) {
-      body.destroy();
+      body.destroy?.();
       throw invalidResponse(what, `larger than ${MAX_METAINFO_BYTES} bytes`);
     }
     chunks.push(chunk);

@@ -1,11 +1,11 @@
 /**
- * OriginClient (and OriginUploadClient) over HTTP: an undici keep-alive pool, blob
+ * OriginClient (and OriginUploadClient) over HTTP: a keep-alive HTTP pool (`createHttpPool`), blob
  * bodies streamed in both directions, /v1/ error bodies turned back into typed
  * errors. "Not found" is `undefined` or `false`; a failure to reach the origin is a
  * ServiceUnreachableError; a failing upload source surfaces as its own error.
  */
 import type { Readable } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
+import { createHttpPool, type HttpResponse } from '@kraken/service-kit';
 import type { Digest } from '@kraken/oci-content';
 import type { OriginNodeClient } from './client-types.js';
 import { upstreamQuery, upstreamTagSchema } from '../upstream/upstream-ref.js';
@@ -13,7 +13,7 @@ import { seedAnswerSchema, uploadCreatedSchema, uploadStatusSchema } from '../ap
 import { errorFromResponse } from '@kraken/service-kit';
 import { invalidResponse, readJsonResponse } from '@kraken/service-kit';
 import { readMetainfoResponse } from './metainfo-response.js';
-import { RemoteApiError, ServiceUnreachableError, type TlsConnector } from '@kraken/service-kit';
+import { RemoteApiError, ServiceUnreachableError, type ClientTlsContext } from '@kraken/service-kit';
 import { REPLICA_HEADER } from '../api/replica-header.js';
 
 export interface OriginClientOptions {
@@ -30,8 +30,8 @@ export interface OriginClientOptions {
    * hashes the whole blob before it answers a first request.
    */
   readonly metainfoTimeoutMs?: number;
-  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS for https:// URLs: the client files (`createClientTls`); the system CAs when absent. */
+  readonly tls?: ClientTlsContext | undefined;
 }
 
 /** JSON answers of the origin are a few dozen bytes. */
@@ -48,18 +48,14 @@ interface SendOptions {
 export function createOriginClient(options: OriginClientOptions): OriginNodeClient {
   const base = new URL(options.url);
   const prefix = base.pathname.replace(/\/+$/, '');
-  const pool = new Pool(base.origin, {
+  const pool = createHttpPool(base.origin, {
     connections: options.connections ?? 16,
-    headersTimeout: options.headersTimeoutMs ?? 60_000,
-    bodyTimeout: options.bodyTimeoutMs ?? 60_000,
-    ...(options.connect === undefined ? {} : { connect: options.connect }),
+    headersTimeoutMs: options.headersTimeoutMs ?? 60_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 60_000,
+    tls: options.tls,
   });
 
-  const send = async (
-    method: Method,
-    path: string,
-    sendOptions: SendOptions = {},
-  ): Promise<Dispatcher.ResponseData> => {
+  const send = async (method: Method, path: string, sendOptions: SendOptions = {}): Promise<HttpResponse> => {
     try {
       return await pool.request({
         method,
@@ -67,7 +63,7 @@ export function createOriginClient(options: OriginClientOptions): OriginNodeClie
         ...(sendOptions.headers === undefined ? {} : { headers: sendOptions.headers }),
         ...(sendOptions.body === undefined ? {} : { body: sendOptions.body }),
         ...(sendOptions.signal === undefined ? {} : { signal: sendOptions.signal }),
-        ...(sendOptions.headersTimeout === undefined ? {} : { headersTimeout: sendOptions.headersTimeout }),
+        ...(sendOptions.headersTimeout === undefined ? {} : { headersTimeoutMs: sendOptions.headersTimeout }),
       });
     } catch (err) {
       if (sendOptions.signal?.aborted) throw err;

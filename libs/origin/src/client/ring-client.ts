@@ -25,7 +25,7 @@ import type {
   OriginUpstreamClient,
   SeedAnswer,
 } from './client-types.js';
-import { RemoteApiError, type TlsConnector } from '@kraken/service-kit';
+import { RemoteApiError, type ClientTlsContext } from '@kraken/service-kit';
 import { KrakenError, type ErrorCode } from '@kraken/foundation';
 
 const UPSTREAM_FAILED: ErrorCode = 'KRAKEN_UPSTREAM_UNAVAILABLE';
@@ -49,8 +49,8 @@ export interface OriginRingClientOptions {
    * the owners, plus the node that took a blob while an owner was down).
    */
   readonly readAttempts?: number;
-  /** Opens connections to the origins: TLS with the client files (`createClientTls`). */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS to the origins: the client files (`createClientTls`). */
+  readonly tls?: ClientTlsContext | undefined;
   /** Builds the client of one origin; tests inject their own. */
   readonly clientFor?: (node: RingNode) => OriginNodeClient;
   /** Told when a blob read broke off and went on from another origin. */
@@ -76,7 +76,7 @@ export function createOriginRingClient(options: OriginRingClientOptions): Origin
         ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
         ...(options.bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs: options.bodyTimeoutMs }),
         ...(options.metainfoTimeoutMs === undefined ? {} : { metainfoTimeoutMs: options.metainfoTimeoutMs }),
-        connect: options.connect,
+        tls: options.tls,
       }));
   let closed = false;
 

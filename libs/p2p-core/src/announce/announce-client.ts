@@ -1,11 +1,11 @@
 /**
- * The client of a tracker's /v1/ API, over an undici keep-alive pool: announces and
+ * The client of a tracker's /v1/ API, over a keep-alive HTTP pool (`createHttpPool`): announces and
  * metainfo lookups. Answers are read with a size cap and validated against the same
  * schemas the tracker uses. Errors follow the /v1/ conventions of @kraken/service-kit:
  * an error answer becomes a RemoteApiError carrying the tracker's code, and a failure
  * to reach it a ServiceUnreachableError.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { createHttpPool, type HttpRequest, type HttpResponse } from '@kraken/service-kit';
 import { readBounded } from '@kraken/foundation';
 import { parseDigest, type Digest } from '@kraken/oci-content';
 import {
@@ -14,7 +14,7 @@ import {
   errorFromResponse,
   invalidResponse,
   readJsonResponse,
-  type TlsConnector,
+  type ClientTlsContext,
 } from '@kraken/service-kit';
 import {
   announceRequestSchema,
@@ -31,8 +31,8 @@ export interface AnnounceClientOptions {
   readonly connections?: number;
   /** Time allowed for an answer to start, and for each pause in its body (ms, default 30 s). */
   readonly timeoutMs?: number;
-  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS for https:// URLs: the client files (`createClientTls`); the system CAs when absent. */
+  readonly tls?: ClientTlsContext | undefined;
 }
 
 export interface AnnounceClient {
@@ -50,17 +50,17 @@ export function createAnnounceClient(options: AnnounceClientOptions): AnnounceCl
   const base = new URL(options.url);
   const prefix = base.pathname.replace(/\/+$/, '');
   const timeout = options.timeoutMs ?? 30_000;
-  const pool = new Pool(base.origin, {
+  const pool = createHttpPool(base.origin, {
     connections: options.connections ?? 4,
-    headersTimeout: timeout,
-    bodyTimeout: timeout,
-    ...(options.connect === undefined ? {} : { connect: options.connect }),
+    headersTimeoutMs: timeout,
+    bodyTimeoutMs: timeout,
+    tls: options.tls,
   });
 
   const send = async (
-    request: Pick<Dispatcher.RequestOptions, 'method' | 'headers' | 'body'> & { path: string },
+    request: Pick<HttpRequest, 'method' | 'headers' | 'body'> & { path: string },
     signal: AbortSignal | undefined,
-  ): Promise<Dispatcher.ResponseData> => {
+  ): Promise<HttpResponse> => {
     try {
       return await pool.request({ ...request, path: prefix + request.path, ...(signal ? { signal } : {}) });
     } catch (err) {

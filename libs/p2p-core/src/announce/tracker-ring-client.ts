@@ -19,7 +19,7 @@ import { parseDigest, type Digest } from '@kraken/oci-content';
 import { createAnnounceClient, type AnnounceClient } from './announce-client.js';
 import type { AnnounceRequest, AnnounceResponse } from './announce-protocol.js';
 import type { Metainfo } from '../metainfo/metainfo.js';
-import { InvalidRequestError, RemoteApiError, type TlsConnector } from '@kraken/service-kit';
+import { InvalidRequestError, RemoteApiError, type ClientTlsContext } from '@kraken/service-kit';
 
 /** What the client needs of the ring; a LiveRing fits. */
 export interface TrackerRing extends FailoverRing {
@@ -36,8 +36,8 @@ export interface TrackerRingClientOptions {
    * 10 s). A tracker that hangs costs this much before the next one is asked.
    */
   readonly timeoutMs?: number;
-  /** Opens connections to the trackers: TLS with the client files (`createClientTls`). */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS to the trackers: the client files (`createClientTls`). */
+  readonly tls?: ClientTlsContext | undefined;
   /** Builds the client of one tracker; tests inject in-memory ones. */
   readonly clientFor?: (url: string) => AnnounceClient;
 }
@@ -56,7 +56,7 @@ export function createTrackerRingClient(options: TrackerRingClientOptions): Trac
         url,
         connections: options.connections ?? 2,
         timeoutMs: options.timeoutMs ?? 10_000,
-        connect: options.connect,
+        tls: options.tls,
       }));
   let closed = false;
 

@@ -61,7 +61,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 }
 
-/** A response body as undici exposes it: an async iterable of chunks that can be dropped. */
+/** A response body (`HttpResponseBody`, or any stream): an async iterable of chunks that can be dropped. */
 export interface ResponseBody extends AsyncIterable<Uint8Array> {
   destroy(error?: Error): unknown;
 }

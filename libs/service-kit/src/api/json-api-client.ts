@@ -1,12 +1,12 @@
 /**
- * The client side of a /v1/ JSON API over an undici keep-alive pool: requests with JSON
+ * The client side of a /v1/ JSON API over a keep-alive HTTP pool: requests with JSON
  * bodies, answers read bounded and validated against the shared contract, error
  * answers turned back into RemoteApiError, and a failure to reach the server into
  * ServiceUnreachableError. Typed clients of one API are built on it.
  */
-import { Pool, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import type { TlsConnector } from '../tls/client-tls.js';
+import { createHttpPool, type HttpResponse } from '../http-client/http-pool.js';
+import type { ClientTlsContext } from '../tls/client-tls.js';
 import { ServiceUnreachableError } from './api-errors.js';
 import { errorFromResponse } from './error-body.js';
 import { readJsonResponse } from './json-response.js';
@@ -20,8 +20,8 @@ export interface JsonApiClientOptions {
   readonly maxResponseBytes: number;
   /** Keep-alive connections (default 4). */
   readonly connections?: number;
-  /** Opens connections: TLS with the client files (`createClientTls`); undici's own when absent. */
-  readonly connect?: TlsConnector | undefined;
+  /** TLS for https:// URLs: the client files (`createClientTls`); the system CAs when absent. */
+  readonly tls?: ClientTlsContext | undefined;
 }
 
 export interface JsonApiRequest {
@@ -35,7 +35,7 @@ export interface JsonApiClient {
   /** The base URL, without a trailing slash. */
   readonly url: string;
   /** The raw answer; ServiceUnreachableError when the exchange fails before one. */
-  send(request: JsonApiRequest, signal?: AbortSignal): Promise<Dispatcher.ResponseData>;
+  send(request: JsonApiRequest, signal?: AbortSignal): Promise<HttpResponse>;
   /**
    * The validated answer on 200; undefined on 404 unless `notFound: 'error'`; any other
    * status throws the RemoteApiError its error body describes.
@@ -52,14 +52,14 @@ export function createJsonApiClient(options: JsonApiClientOptions): JsonApiClien
   const base = new URL(options.url);
   const prefix = base.pathname.replace(/\/+$/, '');
   const url = base.origin + prefix;
-  const pool = new Pool(base.origin, {
+  const pool = createHttpPool(base.origin, {
     connections: options.connections ?? 4,
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    ...(options.connect === undefined ? {} : { connect: options.connect }),
+    headersTimeoutMs: options.timeoutMs,
+    bodyTimeoutMs: options.timeoutMs,
+    tls: options.tls,
   });
 
-  const send = async (request: JsonApiRequest, signal?: AbortSignal): Promise<Dispatcher.ResponseData> => {
+  const send = async (request: JsonApiRequest, signal?: AbortSignal): Promise<HttpResponse> => {
     try {
       return await pool.request({
         method: request.method,

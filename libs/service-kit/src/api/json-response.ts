@@ -3,9 +3,8 @@
  * parsed, and validated against the shared zod contract, so a misbehaving peer
  * yields one typed error (502 KRAKEN_INVALID_RESPONSE) and never an unbounded buffer.
  */
-import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { readBounded } from '@kraken/foundation';
+import { readBounded, type ByteSource } from '@kraken/foundation';
 import { RemoteApiError } from './api-errors.js';
 
 export function invalidResponse(what: string, reason: string): RemoteApiError {
@@ -15,7 +14,7 @@ export function invalidResponse(what: string, reason: string): RemoteApiError {
 }
 
 export async function readJsonResponse<T>(
-  body: Dispatcher.ResponseData['body'],
+  body: ByteSource,
   options: { schema: z.ZodType<T>; what: string; maxBytes: number },
 ): Promise<T> {
   const { schema, what, maxBytes } = options;

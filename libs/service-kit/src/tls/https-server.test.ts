@@ -12,7 +12,7 @@ import { createMetrics } from '../metrics.js';
 import { silentLogger } from '../logger.js';
 import { createJsonApiClient } from '../api/json-api-client.js';
 import { ServiceUnreachableError } from '../api/api-errors.js';
-import { createClientTls } from './client-tls.js';
+import { createClientTls, type ClientTls } from './client-tls.js';
 import { peerIdentity } from './peer-identity.js';
 import { clientTlsSchema, serverTlsSchema, type ServerTlsConfig } from './tls-config.js';
 
@@ -47,8 +47,8 @@ async function serve(
   return { app, url };
 }
 
-function apiClient(url: string, connect?: ReturnType<typeof createClientTls>['connect']) {
-  const client = createJsonApiClient({ url, timeoutMs: 5_000, maxResponseBytes: 64 * 1024, connect });
+function apiClient(url: string, tls?: ClientTls) {
+  const client = createJsonApiClient({ url, timeoutMs: 5_000, maxResponseBytes: 64 * 1024, tls });
   cleanups.push(() => client.close());
   return client;
 }
@@ -73,11 +73,11 @@ describe('createHttpServer over TLS', () => {
     const tls = createClientTls(clientTlsSchema.parse({ caFile: pki.caFile }));
     cleanups.push(() => tls.close());
 
-    expect(await apiClient(url, tls.connect).json({ method: 'GET', path: '/health' }, health)).toEqual({
+    expect(await apiClient(url, tls).json({ method: 'GET', path: '/health' }, health)).toEqual({
       status: 'ok',
     });
     // No client certificate was asked for: the request has no identity.
-    expect(await apiClient(url, tls.connect).json({ method: 'GET', path: '/whoami' }, whoami)).toEqual({
+    expect(await apiClient(url, tls).json({ method: 'GET', path: '/whoami' }, whoami)).toEqual({
       names: null,
     });
     const err = await apiClient(url)
@@ -97,7 +97,7 @@ describe('createHttpServer over TLS', () => {
     );
     const tls = createClientTls(clientTlsSchema.parse({ caFile: pki.caFile }));
     cleanups.push(() => tls.close());
-    const client = apiClient(url, tls.connect);
+    const client = apiClient(url, tls);
     await client.json({ method: 'GET', path: '/health' }, health);
     expect(await servedFingerprint(url, pki.caFile)).toBe(first.fingerprint256);
 
@@ -128,7 +128,7 @@ describe('createHttpServer over TLS', () => {
       { timers: createManualClock() },
     );
     cleanups.push(() => tls.close());
-    expect(await apiClient(url, tls.connect).json({ method: 'GET', path: '/whoami' }, whoami)).toEqual({
+    expect(await apiClient(url, tls).json({ method: 'GET', path: '/whoami' }, whoami)).toEqual({
       names: ['proxy', 'proxy.kraken.svc', 'spiffe://kraken/proxy'],
     });
 
@@ -136,7 +136,7 @@ describe('createHttpServer over TLS', () => {
     renameSync(origin.keyFile, proxy.keyFile);
     renameSync(origin.certFile, proxy.certFile);
     expect(await tls.check()).toBe(true);
-    expect(await apiClient(url, tls.connect).json({ method: 'GET', path: '/whoami' }, whoami)).toEqual({
+    expect(await apiClient(url, tls).json({ method: 'GET', path: '/whoami' }, whoami)).toEqual({
       names: ['origin'],
     });
   });

@@ -68,7 +68,7 @@ async function call(url: string, tls: ClientTls, method: 'GET' | 'PUT' | 'DELETE
     url,
     timeoutMs: 5_000,
     maxResponseBytes: 64 * 1024,
-    connect: tls.connect,
+    tls,
   });
   try {
     const response = await client.send({
