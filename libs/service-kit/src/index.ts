@@ -45,13 +45,14 @@ export type {
   HttpResponse,
 } from './http-client/http-pool.js';
 export { HttpResponseBody } from './http-client/response-body.js';
-export { HttpTimeoutError } from './http-client/http-errors.js';
+
 export { watchPemFiles } from './tls/pem-files.js';
 export type { DirectoryWatch, PemFile, PemFileDeps, WatchedPemFiles } from './tls/pem-files.js';
 export { identityMatches, peerIdentity } from './tls/peer-identity.js';
 export type { PeerIdentity } from './tls/peer-identity.js';
 export { createWriteGuard } from './tls/write-guard.js';
 export {
+  HttpTimeoutError,
   IdentityForbiddenError,
   InvalidRequestError,
   RemoteApiError,

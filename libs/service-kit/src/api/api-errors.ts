@@ -1,7 +1,7 @@
 /**
  * Typed errors of the /v1/ conventions every internal API follows, on both sides: a
- * malformed request, a remote's error answer, an unreachable remote, and a client
- * that went away. Servers serialise errors as `{error: {code, message, detail}}`
+ * malformed request, a remote's error answer, an unreachable or slow remote, and a
+ * client that went away. Servers serialise errors as `{error: {code, message, detail}}`
  * (error-body.ts); clients turn such bodies back into RemoteApiError.
  */
 import { KrakenError, type ErrorCode } from '@kraken/foundation';
@@ -26,6 +26,21 @@ export class ServiceUnreachableError extends KrakenError {
   constructor(url: string, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super('KRAKEN_SERVICE_UNREACHABLE', `request to ${url} failed: ${reason}`, { statusCode: 503, cause });
+  }
+}
+
+/** No answer within the headers timeout, or a pause in the body longer than the body timeout. */
+export class HttpTimeoutError extends KrakenError {
+  readonly phase: 'headers' | 'body';
+  constructor(what: string, phase: 'headers' | 'body', timeoutMs: number) {
+    super(
+      'KRAKEN_HTTP_TIMEOUT',
+      phase === 'headers'
+        ? `${what}: no answer within ${timeoutMs} ms`
+        : `${what}: the body paused for more than ${timeoutMs} ms`,
+      { statusCode: 504 },
+    );
+    this.phase = phase;
   }
 }
 

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createManualClock } from '@kraken/foundation/testing';
 import { createHttpPool, type HttpPool } from './http-pool.js';
-import { HttpTimeoutError } from './http-errors.js';
+import { HttpTimeoutError } from '../api/api-errors.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

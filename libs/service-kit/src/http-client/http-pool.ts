@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { systemClock, type TimerHandle, type Timers } from '@kraken/foundation';
 import type { ClientTlsContext } from '../tls/client-tls.js';
-import { HttpTimeoutError } from './http-errors.js';
+import { HttpTimeoutError } from '../api/api-errors.js';
 import { HttpResponseBody } from './response-body.js';
 
 export interface HttpPoolOptions {

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TimerHandle, Timers } from '@kraken/foundation';
-import { HttpTimeoutError } from './http-errors.js';
+import { HttpTimeoutError } from '../api/api-errors.js';
 
 /** Bytes `dump()` reads to let the connection be reused; a longer body closes it instead. */
 const DUMP_LIMIT = 128 * 1024;
