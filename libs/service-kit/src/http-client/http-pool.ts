@@ -70,7 +70,16 @@ export function createHttpPool(origin: string, options: HttpPoolOptions, deps: H
   const secure = url.protocol === 'https:';
   const timers = deps.timers ?? systemClock;
   const connections = options.connections ?? 4;
-  const agentOptions = { keepAlive: true, maxSockets: connections, maxFreeSockets: connections };
+  // An idle connection is closed after a minute, or before the server's own keep-alive
+  // timeout when its answers announce a shorter one (`Keep-Alive: timeout=N`): Node's
+  // agent honours that hint only when it has a timeout of its own, and without it a
+  // request could go out on a connection the server is closing.
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: connections,
+    maxFreeSockets: connections,
+    timeout: 60_000,
+  };
   // No TLS session resumption: a session from before a reload of the client files
   // would carry on the old certificate's identity.
   const agent = secure
