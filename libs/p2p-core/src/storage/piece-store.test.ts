@@ -20,7 +20,7 @@ import { MIN_PIECE_LENGTH } from '../metainfo/piece-length.js';
 import { toMetainfo, type Metainfo } from '../metainfo/metainfo.js';
 import { createPieceStore } from './piece-store.js';
 import { createPieceBufferPool } from '../buffers/piece-buffer-pool.js';
-import { type BlobAdopter } from './partial-blob.js';
+import { WRITE_SLICE_BYTES, type BlobAdopter } from './partial-blob.js';
 
 const PIECE = MIN_PIECE_LENGTH;
 
@@ -252,6 +252,39 @@ describe('piece store', () => {
     };
     await partial.complete(target);
     expect(events).toEqual([`datasync ${digestOf(blob).hex}.data`, 'adopt']);
+  });
+
+  it('writes a piece larger than a write slice in slices, each at its own offset', async () => {
+    const pieceLength = WRITE_SLICE_BYTES * 4;
+    const large = randomBytes(pieceLength * 2 + 5000);
+    const info = metainfoFor(large, { pieceLength });
+    const writes: { length: number; position: number }[] = [];
+    const recording: PieceStoreFileSystem = {
+      ...fsp,
+      open: async (...args: Parameters<typeof fsp.open>) => {
+        const handle = await fsp.open(...args);
+        if (!String(args[0]).endsWith('.data')) return handle;
+        const original = handle.write.bind(handle) as (...a: unknown[]) => Promise<unknown>;
+        Object.assign(handle, {
+          write: (...a: unknown[]) => {
+            writes.push({ length: a[2] as number, position: a[3] as number });
+            return original(...a);
+          },
+        });
+        return handle;
+      },
+    };
+    const partial = await createPieceStore({ dir: partials, fs: recording }).open(info);
+    for (const index of [2, 0, 1]) await partial.writePiece(index, pieceOf(large, index, pieceLength));
+    expect(Math.max(...writes.map((w) => w.length))).toBe(WRITE_SLICE_BYTES);
+    // Piece 2 (5000 bytes) in one write, pieces 0 and 1 in four slices each, back to back.
+    expect(writes.filter((w) => w.position < pieceLength).map((w) => w.position)).toEqual(
+      [0, 1, 2, 3].map((i) => i * WRITE_SLICE_BYTES),
+    );
+    expect(writes).toHaveLength(9);
+    const destination = adopter();
+    await partial.complete(destination);
+    expect((await readFile(join(blobs, digestOf(large).hex))).equals(large)).toBe(true);
   });
 
   it('resets the bitfield when the data file is missing, short or the bitfield is corrupt', async () => {
