@@ -49,7 +49,7 @@ export type { BlobAdopter, PartialBlob } from './partial-blob-contract.js';
  * memory a virtual machine has most likely handed back to its host: the copy then waits
  * for the host to fault it in again. Pieces written in 128 KiB slices instead of whole
  * (512 KiB for a 1 GiB blob) cut the system time of a swarm download by about a third,
- * and its CPU per GiB by 15-20% (bench/README.md); slices of 16 or 64 KiB cost more in
+ * and its CPU per GiB by 10-20% (bench/README.md); slices of 16 or 64 KiB cost more in
  * write calls than they save.
  */
 export const WRITE_SLICE_BYTES = 128 * 1024;
