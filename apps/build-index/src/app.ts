@@ -48,7 +48,6 @@ export function createApp(config: Config, deps: AppDeps): App {
   const metrics = deps.metrics ?? createMetrics('build-index');
   // TLS of every request to another component; a bad file fails here, before anything opens.
   const clientTls = createClientTls(config.tls.client, { logger });
-  const tls = clientTls;
   const backend =
     deps.backend ??
     createResilientBackend({
@@ -59,7 +58,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       metricsByBackend: false,
     });
   // Existence checks ask a blob's owners on the origin ring, in order.
-  const originRing = createLiveRing(config.origins, { logger, tls });
+  const originRing = createLiveRing(config.origins, { logger, tls: clientTls });
   const ownRing = deps.origin === undefined;
   const origin =
     deps.origin ??
@@ -68,7 +67,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       connections: config.origin.connections,
       headersTimeoutMs: config.origin.timeoutMs,
       bodyTimeoutMs: config.origin.timeoutMs,
-      tls,
+      tls: clientTls,
     });
   const { advertiseUrl, clusterId } = config.replication;
   const cluster = createBuildIndexCluster({
@@ -80,7 +79,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     nodeId: advertiseUrl ?? `${config.listen.host}:${config.listen.port}`,
     logger,
     metrics,
-    tls,
+    tls: clientTls,
     ...(deps.now ? { now: deps.now } : {}),
   });
   const closure = {
@@ -108,7 +107,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     closure,
     logger,
     metrics,
-    tls,
+    tls: clientTls,
     ...(deps.replicationClock ? { clock: deps.replicationClock } : {}),
   });
   const server = createHttpServer({

@@ -48,7 +48,6 @@ export function createApp(config: Config, deps: AppDeps): App {
   const metrics = deps.metrics ?? createMetrics('origin');
   // TLS of every request to another component; a bad file fails here, before anything opens.
   const clientTls = createClientTls(config.tls.client, { logger });
-  const tls = clientTls;
   const storage = createOriginStorage(config, {
     logger,
     metrics,
@@ -67,8 +66,8 @@ export function createApp(config: Config, deps: AppDeps): App {
   });
   const metainfo = createOriginMetainfo({ store });
   // The origin ring: peers probed on /readiness, so a starting origin gets no copies.
-  const originRing = createLiveRing(config.origins, { logger, tls });
-  const peers = createOriginRingClient({ ring: originRing, tls });
+  const originRing = createLiveRing(config.origins, { logger, tls: clientTls });
+  const peers = createOriginRingClient({ ring: originRing, tls: clientTls });
   const self = config.replication.self ?? formatHostPort(config.listen.host, config.listen.port);
   const replication = createOriginReplication({
     ring: originRing,
@@ -80,8 +79,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     metrics,
     timers: systemClock,
   });
-  const trackerRing = createLiveRing(config.trackers, { logger, tls });
-  const tracker = createTrackerRingClient({ ring: trackerRing, tls });
+  const trackerRing = createLiveRing(config.trackers, { logger, tls: clientTls });
+  const tracker = createTrackerRingClient({ ring: trackerRing, tls: clientTls });
   const p2pLogger = logger.child({ component: 'p2p' });
   const node = createPeerNode({
     config: config.p2p,

@@ -24,11 +24,10 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   const metrics = createMetrics('proxy');
   // Its certificate is the identity the origins and the build-index let write.
   const clientTls = createClientTls(config.tls.client, { logger: deps.logger });
-  const tls = clientTls;
-  const originRing = createLiveRing(config.origins, { logger: deps.logger, tls });
-  const origin = createOriginRingClient({ ring: originRing, tls });
-  const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger, tls });
-  const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing, tls });
+  const originRing = createLiveRing(config.origins, { logger: deps.logger, tls: clientTls });
+  const origin = createOriginRingClient({ ring: originRing, tls: clientTls });
+  const buildIndexRing = createLiveRing(config.buildIndex, { logger: deps.logger, tls: clientTls });
+  const buildIndex = createBuildIndexClusterClient({ ring: buildIndexRing, tls: clientTls });
   const uploads = createFsUploadStore({ ...config.registry.uploads, logger: deps.logger });
   const blobCache =
     config.cache.blobBytes > 0

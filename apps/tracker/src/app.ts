@@ -33,11 +33,10 @@ export function createApp(config: Config, deps: AppDeps): App {
   const { tracker } = config;
   const metrics = deps.metrics ?? createMetrics('tracker');
   const clientTls = createClientTls(config.tls.client, { logger });
-  const tls = clientTls;
-  const originRing = createLiveRing(config.origins, { logger, tls });
+  const originRing = createLiveRing(config.origins, { logger, tls: clientTls });
   const origin = createOriginRingClient({
     ring: originRing,
-    tls,
+    tls: clientTls,
     connections: config.origin.connections,
     metainfoTimeoutMs: config.origin.metainfoTimeoutMs,
   });

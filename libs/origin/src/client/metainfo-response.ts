@@ -3,7 +3,7 @@
  * and validated by p2p-core, and checked to be the metainfo of the blob asked for.
  * Anything else is one typed error (502 KRAKEN_INVALID_RESPONSE).
  */
-import type { ByteSource } from '@kraken/foundation';
+import { readBounded, type ByteSource } from '@kraken/foundation';
 import type { Digest } from '@kraken/oci-content';
 import { MAX_METAINFO_BYTES, parseMetainfo, type Metainfo } from '@kraken/p2p-core';
 import { invalidResponse } from '@kraken/service-kit';
@@ -13,19 +13,11 @@ export async function readMetainfoResponse(
   options: { digest: Digest; what: string },
 ): Promise<Metainfo> {
   const { digest, what } = options;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > MAX_METAINFO_BYTES) {
-      body.destroy?.();
-      throw invalidResponse(what, `larger than ${MAX_METAINFO_BYTES} bytes`);
-    }
-    chunks.push(chunk);
-  }
+  const { bytes } = await readBounded(body, MAX_METAINFO_BYTES);
+  if (bytes === undefined) throw invalidResponse(what, `larger than ${MAX_METAINFO_BYTES} bytes`);
   let metainfo: Metainfo;
   try {
-    metainfo = parseMetainfo(Buffer.concat(chunks, size));
+    metainfo = parseMetainfo(bytes);
   } catch (err) {
     throw invalidResponse(what, (err as Error).message);
   }

@@ -33,7 +33,7 @@ export class HttpResponseBody extends Readable {
       this.#stopTimer();
       this.push(null);
     });
-    response.once('error', (err) => this.destroy(err));
+    response.on('error', (err) => this.destroy(err));
     // A connection that closes before the last byte: Node reports it as an error on
     // the response, and 'close' without 'end' covers the rest.
     response.once('close', () => {
