@@ -54,6 +54,18 @@ describe('peer store', () => {
     expect(store.stats()).toEqual({ blobs: 0, peers: 0, largestSwarm: 0 });
   });
 
+  it('finds nothing to remove once an entry is past its ttl, before anything pruned it', () => {
+    const clock = fakeClock();
+    const store = createPeerStore({ ttlMs: 1000, clock: clock.now });
+    store.announce({ blob }, peer(1));
+    store.announce({ blob }, peer(2));
+    clock.advance(999);
+    expect(store.remove({ blob }, peer(2).peerId)).toBe(true);
+    clock.advance(1);
+    expect(store.remove({ blob }, peer(1).peerId)).toBe(false);
+    expect(store.stats()).toEqual({ blobs: 0, peers: 0, largestSwarm: 0 });
+  });
+
   it('refreshes an entry (and its state) on every announce', () => {
     const clock = fakeClock();
     const store = createPeerStore({ ttlMs: 1000, clock: clock.now });

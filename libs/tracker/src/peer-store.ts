@@ -261,7 +261,8 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
     },
 
     remove(key, peerId) {
-      const swarm = swarms.get(keyOf(key));
+      // A member past its TTL is gone already, pruned or not: removing it finds nothing.
+      const swarm = live(key);
       const peer = peers.find(peerId);
       const member = swarm === undefined || peer === -1 ? undefined : swarm.byPeer.get(peer);
       if (swarm === undefined || member === undefined) return false;
