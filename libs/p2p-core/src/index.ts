@@ -32,6 +32,15 @@ export {
   isUnspecifiedHost,
   parseAnnounceRequest,
 } from './announce/announce-protocol.js';
+export type { DecodedAnnounce } from './announce/announce-binary.js';
+export {
+  ANNOUNCE_BINARY_TYPE,
+  acceptsBinaryAnswer,
+  decodeAnnounceAnswer,
+  encodeAnnounceHeader,
+  encodeAnnouncedPeer,
+  encodePeerCount,
+} from './announce/announce-binary.js';
 export type { AnnounceClient, AnnounceClientOptions } from './announce/announce-client.js';
 export { createAnnounceClient } from './announce/announce-client.js';
 export type { TrackerRingClient, TrackerRingClientOptions } from './announce/tracker-ring-client.js';

@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { KrakenError } from '@kraken/foundation';
 import { createMetrics } from '@kraken/service-kit';
-import { createAnnounceClient, type AnnounceClient } from '@kraken/p2p-core';
+import {
+  ANNOUNCE_BINARY_TYPE,
+  createAnnounceClient,
+  encodeAnnounceHeader,
+  encodeAnnouncedPeer,
+  encodePeerCount,
+  type AnnounceClient,
+} from '@kraken/p2p-core';
 import type { Metainfo } from '@kraken/p2p-core';
 import { createPeerPolicy } from './peer-policy.js';
 import { createPeerStore } from './peer-store.js';
@@ -99,6 +106,40 @@ describe('announce client', () => {
     await expect(client(url).announce(announceOf('a'.repeat(40)))).rejects.toMatchObject({
       name: 'ServiceUnreachableError',
       code: 'KRAKEN_SERVICE_UNREACHABLE',
+    });
+  });
+
+  it('asks for the binary answer, and reads JSON from a tracker that ignores the ask', async () => {
+    const peer = { peerId: 'c'.repeat(40), host: '10.0.0.3', port: 16001, complete: true, origin: false };
+    const accepts: (string | undefined)[] = [];
+    const server = Fastify();
+    server.post('/v1/announce', async (request, reply) => {
+      accepts.push(request.headers.accept);
+      return accepts.length === 1
+        ? reply
+            .type(ANNOUNCE_BINARY_TYPE)
+            .send(Buffer.concat([encodeAnnounceHeader(2), encodePeerCount(1), encodeAnnouncedPeer(peer)]))
+        : { peers: [peer], intervalSeconds: 2 };
+    });
+    servers.push(server);
+    const c = client(await server.listen({ host: '127.0.0.1', port: 0 }));
+    expect(await c.announce(announceOf('a'.repeat(40)))).toEqual({ peers: [peer], intervalSeconds: 2 });
+    expect(await c.announce(announceOf('a'.repeat(40)))).toEqual({ peers: [peer], intervalSeconds: 2 });
+    expect(accepts[0]).toContain(ANNOUNCE_BINARY_TYPE);
+  });
+
+  it('refuses a binary answer that breaks the layout', async () => {
+    const server = Fastify();
+    // One peer announced, none sent.
+    server.post('/v1/announce', async (_request, reply) =>
+      reply.type(ANNOUNCE_BINARY_TYPE).send(Buffer.concat([encodeAnnounceHeader(3), encodePeerCount(1)])),
+    );
+    servers.push(server);
+    const c = client(await server.listen({ host: '127.0.0.1', port: 0 }));
+    await expect(c.announce(announceOf('a'.repeat(40)))).rejects.toMatchObject({
+      code: 'KRAKEN_INVALID_RESPONSE',
+      statusCode: 502,
+      message: expect.stringMatching(/peer 0 is cut short/),
     });
   });
 

@@ -17,9 +17,11 @@
  *   swarms and its own swarm's expired members, a read its swarm's; `stats()` (at each
  *   metrics scrape) sweeps every swarm. Each expired member is dropped once, in O(1).
  */
+import { MAX_ANNOUNCE_PEERS, encodePeerCount } from '@kraken/p2p-core';
 import type { PeerPolicy } from './peer-policy.js';
+import { createMemberIndex } from './swarm/member-index.js';
 import { COMPLETE, NONE, ORIGIN, createMemberTable, type MemberRef } from './swarm/member-table.js';
-import { createPeerTable, type PeerRef } from './swarm/peer-table.js';
+import { createPeerTable, type EntryFormat, type PeerRef } from './swarm/peer-table.js';
 import { Swarm, flagsOf, peerOf, type PackedPeer } from './swarm/swarm.js';
 
 export interface PeerEntry {
@@ -71,6 +73,11 @@ export interface PeerStore {
   handout(key: SwarmKey, request: HandoutRequest): PeerEntry[];
   /** The same handout as the JSON array an announce answer carries. */
   handoutJson(key: SwarmKey, request: HandoutRequest): string;
+  /**
+   * The same handout as the end of a binary announce answer (@kraken/p2p-core,
+   * announce-binary.ts): the peer count and the peers' records, as a latin1 string.
+   */
+  handoutBinary(key: SwarmKey, request: HandoutRequest): string;
   /** True when an origin is among the swarm's live peers. */
   hasOrigin(key: SwarmKey): boolean;
   /** The live peers of a swarm, least recently announced first (O(swarm): for tests and tools). */
@@ -80,6 +87,12 @@ export interface PeerStore {
   /** Expires what is due, then counts; for metrics at scrape time. */
   stats(): PeerStoreStats;
 }
+
+/** A binary answer's peer count as latin1 text, by count: made once, not per answer. */
+const COUNT_PREFIXES = Array.from({ length: MAX_ANNOUNCE_PEERS + 1 }, (_, n) =>
+  encodePeerCount(n).toString('latin1'),
+);
+const countPrefix = (count: number) => COUNT_PREFIXES[count] ?? encodePeerCount(count).toString('latin1');
 
 export const DEFAULT_MAX_PEERS_PER_BLOB = 10_000;
 export const DEFAULT_MAX_BLOBS = 100_000;
@@ -97,8 +110,12 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
     if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be positive, got ${value}`);
   }
   const members = createMemberTable();
+  const index = createMemberIndex(members);
   const peers = createPeerTable();
   const swarms = new Map<string, Swarm>();
+  // Swarm numbers, reused once a swarm is forgotten (it has no member left in the index then).
+  const freeIds: number[] = [];
+  let nextId = 0;
   // The order of swarms by last announce: `oldest` is the next to go stale.
   let oldest: Swarm | undefined;
   let newest: Swarm | undefined;
@@ -122,20 +139,30 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
     newest = swarm;
   };
 
-  const packedOf = (swarm: Swarm, member: MemberRef) =>
-    swarm.handout[members.position[member] as number] as PackedPeer;
+  const createSwarm = (key: string, now: number): Swarm => {
+    const swarm = new Swarm(key, freeIds.pop() ?? nextId++, members, now);
+    swarms.set(key, swarm);
+    appendSwarm(swarm);
+    return swarm;
+  };
+
+  /** Forgets a swarm with no member left. */
+  const forgetSwarm = (swarm: Swarm) => {
+    unlinkSwarm(swarm);
+    swarms.delete(swarm.key);
+    freeIds.push(swarm.id);
+  };
 
   const dropMember = (swarm: Swarm, member: MemberRef) => {
-    const peer = peerOf(packedOf(swarm, member));
-    swarm.delete(member, peer);
-    peers.release(peer);
+    swarm.delete(member);
+    index.remove(member);
+    peers.release(members.peer[member] as PeerRef);
     members.release(member);
   };
 
   const dropSwarm = (swarm: Swarm) => {
     while (swarm.oldest !== NONE) dropMember(swarm, swarm.oldest);
-    unlinkSwarm(swarm);
-    swarms.delete(swarm.key);
+    forgetSwarm(swarm);
   };
 
   /** Drops the swarm's expired members; false when nothing is left of it (and it is gone). */
@@ -144,8 +171,7 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
       dropMember(swarm, swarm.oldest);
     }
     if (swarm.oldest !== NONE) return true;
-    unlinkSwarm(swarm);
-    swarms.delete(swarm.key);
+    forgetSwarm(swarm);
     return false;
   };
 
@@ -170,11 +196,23 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
       sameAddress === undefined || (sameAddress.length === 1 && sameAddress[0] === self)
         ? undefined
         : sameAddress;
-    const handout = swarm.handout;
     return policy.select(swarm, limit, (position) => {
-      const peer = peerOf(handout[position] as PackedPeer);
+      const peer = peerOf(swarm.at(position));
       return peer === self || (others !== undefined && others.includes(peer));
     });
+  };
+
+  /** The handout's entries in `format`, joined by `separator`. */
+  const encodedHandout = (key: SwarmKey, request: HandoutRequest, format: EntryFormat, separator: string) => {
+    const swarm = live(key);
+    if (swarm === undefined) return { count: 0, text: '' };
+    const chosen = choose(swarm, request);
+    const entries = new Array<string>(chosen.length);
+    for (let i = 0; i < chosen.length; i++) {
+      const packed = swarm.at(chosen[i] as number);
+      entries[i] = peers.entry(peerOf(packed), flagsOf(packed), format);
+    }
+    return { count: chosen.length, text: entries.join(separator) };
   };
 
   const entryOf = (packed: PackedPeer): PeerEntry => {
@@ -195,33 +233,28 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
       dropStaleSwarms(now);
       const id = keyOf(key);
       let swarm = swarms.get(id);
-      if (swarm === undefined) {
-        swarm = new Swarm(id, members, now);
-        swarms.set(id, swarm);
-        appendSwarm(swarm);
+      // prune() forgets a swarm it empties: this announce starts it afresh.
+      if (swarm === undefined || !prune(swarm, now)) {
+        swarm = createSwarm(id, now);
         if (swarms.size > maxBlobs && oldest !== undefined) dropSwarm(oldest);
-      } else {
-        prune(swarm, now);
-        // prune() forgets a swarm it empties; this announce brings it back.
-        if (swarm.oldest === NONE) {
-          swarms.set(id, swarm);
-          appendSwarm(swarm);
-        } else if (newest !== swarm) {
-          unlinkSwarm(swarm);
-          appendSwarm(swarm);
-        }
+      } else if (newest !== swarm) {
+        unlinkSwarm(swarm);
+        appendSwarm(swarm);
       }
       swarm.touchedAt = now;
       const flags = (entry.complete ? COMPLETE : 0) | (entry.origin ? ORIGIN : 0);
       const peer = peers.intern(entry.peerId, entry.host, entry.port);
-      const existing = swarm.byPeer.get(peer);
-      if (existing !== undefined) {
+      const existing = index.find(swarm.id, peer);
+      if (existing !== NONE) {
         members.seenAt[existing] = now;
         swarm.refresh(existing, flags);
         return;
       }
       const member = members.allocate();
       members.seenAt[member] = now;
+      members.peer[member] = peer;
+      members.swarm[member] = swarm.id;
+      index.insert(member);
       peers.retain(peer);
       swarm.add(member, peer, flags);
       if (swarm.size > maxPeers) dropMember(swarm, swarm.oldest);
@@ -230,19 +263,16 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
     handout(key, request) {
       const swarm = live(key);
       if (swarm === undefined) return [];
-      return choose(swarm, request).map((position) => entryOf(swarm.handout[position] as PackedPeer));
+      return choose(swarm, request).map((position) => entryOf(swarm.at(position)));
     },
 
     handoutJson(key, request) {
-      const swarm = live(key);
-      if (swarm === undefined) return '[]';
-      const chosen = choose(swarm, request);
-      const entries = new Array<string>(chosen.length);
-      for (let i = 0; i < chosen.length; i++) {
-        const packed = swarm.handout[chosen[i] as number] as PackedPeer;
-        entries[i] = peers.entry(peerOf(packed), flagsOf(packed));
-      }
-      return `[${entries.join(',')}]`;
+      return `[${encodedHandout(key, request, 'json', ',').text}]`;
+    },
+
+    handoutBinary(key, request) {
+      const records = encodedHandout(key, request, 'binary', '');
+      return countPrefix(records.count) + records.text;
     },
 
     hasOrigin(key) {
@@ -255,7 +285,7 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
       const entries: PeerEntry[] = [];
       if (swarm === undefined) return entries;
       for (let m = swarm.oldest; m !== NONE; m = members.newer[m] as number) {
-        entries.push(entryOf(packedOf(swarm, m)));
+        entries.push(entryOf(swarm.packedOf(m)));
       }
       return entries;
     },
@@ -264,13 +294,10 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
       // A member past its TTL is gone already, pruned or not: removing it finds nothing.
       const swarm = live(key);
       const peer = peers.find(peerId);
-      const member = swarm === undefined || peer === -1 ? undefined : swarm.byPeer.get(peer);
-      if (swarm === undefined || member === undefined) return false;
+      const member = swarm === undefined || peer === -1 ? NONE : index.find(swarm.id, peer);
+      if (swarm === undefined || member === NONE) return false;
       dropMember(swarm, member);
-      if (swarm.oldest === NONE) {
-        unlinkSwarm(swarm);
-        swarms.delete(swarm.key);
-      }
+      if (swarm.oldest === NONE) forgetSwarm(swarm);
       return true;
     },
 

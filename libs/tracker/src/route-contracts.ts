@@ -16,7 +16,11 @@ export const trackerRouteContracts: readonly RouteContract[] = [
       'When the swarm has no origin yet, the tracker first asks the origins that own the blob to seed it.',
     body: announceRequestSchema,
     responses: {
-      200: { description: 'Peers to connect to, and when to announce again.', body: announceResponseSchema },
+      200: {
+        description:
+          'Peers to connect to, and when to announce again. In JSON; in binary (`application/vnd.kraken.announce-answer.v1`, the layout in `@kraken/p2p-core` announce-binary.ts) when the Accept header lists it.',
+        body: announceResponseSchema,
+      },
       400: { description: 'Not an announce.', body: 'error' },
       413: { description: 'A body far larger than any announce.', body: 'error' },
       415: { description: 'Not JSON.', body: 'error' },

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Digest } from '@kraken/oci-content';
 import { createMetrics } from '@kraken/service-kit';
 import type { Metainfo } from '@kraken/p2p-core';
-import { metainfoId, serializeMetainfo } from '@kraken/p2p-core';
+import { ANNOUNCE_BINARY_TYPE, decodeAnnounceAnswer, metainfoId, serializeMetainfo } from '@kraken/p2p-core';
 import { createPeerPolicy } from './peer-policy.js';
 import { createPeerStore } from './peer-store.js';
 import { createTrackerRoutes } from './routes.js';
@@ -59,6 +59,45 @@ describe('POST /v1/announce', () => {
     expect(text).toMatch(/kraken_tracker_announces_total\{result="ok"\} 3/);
     expect(text).toMatch(/kraken_tracker_swarms 1/);
     expect(text).toMatch(/kraken_tracker_swarm_peers 2/);
+  });
+
+  it('answers in binary when the Accept header asks for it, with the peers JSON would name', async () => {
+    const { app } = setup();
+    const peerC = 'c'.repeat(40);
+    await announce(app, announceOf(peerA, { complete: true, origin: true }));
+    await announce(app, announceOf(peerB, { address: { host: 'node-b.example', port: 17001 } }));
+    const ask = (accept: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/announce',
+        payload: announceOf(peerC, { address: { host: '10.0.0.3', port: 16001 } }),
+        headers: { accept },
+      });
+    const binary = await ask(`${ANNOUNCE_BINARY_TYPE}, application/json;q=0.5`);
+    expect(binary.statusCode).toBe(200);
+    expect(binary.headers['content-type']).toBe(ANNOUNCE_BINARY_TYPE);
+    const decoded = decodeAnnounceAnswer(binary.rawPayload);
+    const expected = [
+      { peerId: peerA, host: '10.0.0.1', port: 16001, complete: true, origin: true },
+      { peerId: peerB, host: 'node-b.example', port: 17001, complete: false, origin: false },
+    ];
+    // Both peers fit in the limit: the policy hands out the origin first, then the rest.
+    expect(decoded).toEqual({ ok: true, value: { peers: expected, intervalSeconds: 3 } });
+    const json = await ask('application/json');
+    expect(json.headers['content-type']).toMatch(/^application\/json/);
+    expect(json.json()).toEqual({ peers: expected, intervalSeconds: 3 });
+    // Refused with q=0, and an empty swarm's answer in binary holds no peer.
+    expect((await ask(`${ANNOUNCE_BINARY_TYPE};q=0`)).headers['content-type']).toMatch(/^application\/json/);
+    const alone = await app.inject({
+      method: 'POST',
+      url: '/v1/announce',
+      payload: announceOf(peerA, { blob: `sha256:${'e'.repeat(64)}` }),
+      headers: { accept: ANNOUNCE_BINARY_TYPE },
+    });
+    expect(decodeAnnounceAnswer(alone.rawPayload)).toEqual({
+      ok: true,
+      value: { peers: [], intervalSeconds: 3 },
+    });
   });
 
   it('keeps clusters apart', async () => {

@@ -3,7 +3,8 @@
  *
  * - `POST /v1/announce`: records the peer in the blob's swarm and answers with a
  *   sample of the swarm's other peers (see peer-policy.ts) and when to
- *   announce again;
+ *   announce again, in JSON or, when the client accepts it, in binary
+ *   (@kraken/p2p-core, announce-binary.ts);
  * - `GET /v1/blobs/:digest/metainfo`: the blob's metainfo, fetched from the origins
  *   and cached (see metainfo-cache.ts), as canonical JSON.
  *
@@ -13,7 +14,13 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { z } from 'zod';
 import { digestParamSchema, parseDigest } from '@kraken/oci-content';
 import { InvalidRequestError, errorResponse, type Metrics } from '@kraken/service-kit';
-import { isUnspecifiedHost, parseAnnounceRequest } from '@kraken/p2p-core';
+import {
+  ANNOUNCE_BINARY_TYPE,
+  acceptsBinaryAnswer,
+  encodeAnnounceHeader,
+  isUnspecifiedHost,
+  parseAnnounceRequest,
+} from '@kraken/p2p-core';
 import { MetainfoNotFoundError } from './errors.js';
 import { createMetainfoCache, type MetainfoSource } from './metainfo-cache.js';
 import { createOriginSeeds, type OriginSeedsOptions } from './origin-seeds.js';
@@ -110,14 +117,32 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
       return reply.code(statusCode).send(body);
     });
 
+    // The binary answer's header as latin1 text, to join with the peers' records.
+    const binaryHeader = encodeAnnounceHeader(announceIntervalSeconds).toString('latin1');
+    // Every agent sends the same Accept header: its verdict is remembered, not parsed again.
+    let lastAccept: string | undefined;
+    let lastVerdict = false;
+    const wantsBinary = (accept: string | undefined) => {
+      if (accept !== lastAccept) {
+        lastAccept = accept;
+        lastVerdict = acceptsBinaryAnswer(accept);
+      }
+      return lastVerdict;
+    };
+
     /** Records the announce and answers it with a handout of the swarm's other peers. */
-    const answer = (reply: FastifyReply, key: SwarmKey, self: PeerEntry) => {
+    const answer = (request: FastifyRequest, reply: FastifyReply, key: SwarmKey, self: PeerEntry) => {
       // Recorded first: the handout then knows the requester by its record, to leave it out.
       store.announce(key, self);
-      const peers = store.handoutJson(key, { requester: self, limit: peersPerAnnounce, policy });
+      const handout = { requester: self, limit: peersPerAnnounce, policy };
       announcesOk.inc();
       // The answer (an AnnounceResponse) as text: each peer's part of it was encoded once, when
       // the peer was first seen.
+      if (wantsBinary(request.headers.accept)) {
+        const records = store.handoutBinary(key, handout);
+        return reply.type(ANNOUNCE_BINARY_TYPE).send(Buffer.from(binaryHeader + records, 'latin1'));
+      }
+      const peers = store.handoutJson(key, handout);
       return reply.type(JSON_TYPE).send(`{"peers":${peers},"intervalSeconds":${announceIntervalSeconds}}`);
     };
 
@@ -137,9 +162,9 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
       if (originSeeds !== undefined && !announce.origin && !store.hasOrigin(key)) {
         return originSeeds
           .ensure(parseDigest(announce.blob), announce.clusterId)
-          .then(() => answer(reply, key, self));
+          .then(() => answer(request, reply, key, self));
       }
-      return answer(reply, key, self);
+      return answer(request, reply, key, self);
     });
 
     app.get('/v1/blobs/:digest/metainfo', async (request, reply) => {

@@ -1,7 +1,8 @@
 /**
  * The client of a tracker's /v1/ API, over a keep-alive HTTP pool (`createHttpPool`): announces and
  * metainfo lookups. Answers are read with a size cap and validated against the same
- * schemas the tracker uses. Errors follow the /v1/ conventions of @kraken/service-kit:
+ * schemas the tracker uses. Announces ask for the binary answer (announce-binary.ts) and
+ * read JSON as well, from a tracker that does not offer it. Errors follow the /v1/ conventions of @kraken/service-kit:
  * an error answer becomes a RemoteApiError carrying the tracker's code, and a failure
  * to reach it a ServiceUnreachableError.
  */
@@ -16,6 +17,7 @@ import {
   readJsonResponse,
   type ClientTlsContext,
 } from '@kraken/service-kit';
+import { ANNOUNCE_BINARY_TYPE, decodeAnnounceAnswer } from './announce-binary.js';
 import {
   announceRequestSchema,
   announceResponseSchema,
@@ -45,6 +47,9 @@ export interface AnnounceClient {
 
 /** 1,000 peers of ~150 bytes of JSON each, with room to spare. */
 const MAX_ANNOUNCE_RESPONSE_BYTES = 512 * 1024;
+
+/** The binary answer first, JSON from a tracker without it. */
+const ANNOUNCE_ACCEPT = `${ANNOUNCE_BINARY_TYPE}, application/json;q=0.5`;
 
 export function createAnnounceClient(options: AnnounceClientOptions): AnnounceClient {
   const base = new URL(options.url);
@@ -83,12 +88,21 @@ export function createAnnounceClient(options: AnnounceClientOptions): AnnounceCl
         {
           method: 'POST',
           path: '/v1/announce',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', accept: ANNOUNCE_ACCEPT },
           body: JSON.stringify(checked.data),
         },
         signal,
       );
       if (response.statusCode !== 200) throw await errorFromResponse(response.statusCode, response.body);
+      const type = response.headers['content-type'];
+      if (typeof type === 'string' && type.toLowerCase().startsWith(ANNOUNCE_BINARY_TYPE)) {
+        const { bytes } = await readBounded(response.body, MAX_ANNOUNCE_RESPONSE_BYTES);
+        if (bytes === undefined)
+          throw invalidResponse(what, `larger than ${MAX_ANNOUNCE_RESPONSE_BYTES} bytes`);
+        const decoded = decodeAnnounceAnswer(bytes);
+        if (!decoded.ok) throw invalidResponse(what, decoded.reason);
+        return decoded.value;
+      }
       return readJsonResponse(response.body, {
         schema: announceResponseSchema,
         what,

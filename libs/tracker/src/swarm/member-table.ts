@@ -1,9 +1,10 @@
 /**
  * Swarm members as columns of typed arrays, indexed by a member number that is reused once
- * freed: 20 bytes a member and nothing for the garbage collector to trace, where an object per
- * member with its own strings costs ten times as much. A member is one peer in one swarm: when
- * it last announced, where its entry (peer and flags) sits in its swarm's handout array, and
- * its neighbours in its swarm's announce order.
+ * freed: 28 bytes a member, outside the garbage collector's heap, where an object per member
+ * with its own strings costs ten times as much and a major collection would mark every one.
+ * A member is one peer in one swarm: which peer and which swarm, when it last announced,
+ * where its entry (peer and flags) sits in its swarm's handout array, and its neighbours in
+ * its swarm's announce order.
  */
 
 export type MemberRef = number;
@@ -21,6 +22,10 @@ export interface MemberTable {
   allocate(): MemberRef;
   release(member: MemberRef): void;
   readonly live: number;
+  /** The member's peer record (peer-table.ts). */
+  peer: Int32Array;
+  /** The member's swarm number (Swarm.id). */
+  swarm: Int32Array;
   seenAt: Float64Array;
   /** Index in the swarm's handout array. */
   position: Int32Array;
@@ -43,6 +48,8 @@ export function createMemberTable(): MemberTable {
   let freeHead = NONE;
 
   const table: MemberTable = {
+    peer: new Int32Array(capacity),
+    swarm: new Int32Array(capacity),
     seenAt: new Float64Array(capacity),
     position: new Int32Array(capacity),
     older: new Int32Array(capacity),
@@ -59,6 +66,8 @@ export function createMemberTable(): MemberTable {
       }
       if (used === capacity) {
         capacity *= 2;
+        table.peer = grown(table.peer, capacity);
+        table.swarm = grown(table.swarm, capacity);
         table.seenAt = grown(table.seenAt, capacity);
         table.position = grown(table.position, capacity);
         table.older = grown(table.older, capacity);

@@ -5,9 +5,10 @@
  * them and are freed with the last one.
  *
  * An answer is the join of the entries of the peers handed out: each entry is a string made
- * once per peer and flags (two at most in practice), so an answer costs no object per peer and
- * no encoding. The entries sit in one array by record number and flags: a handout reaches each
- * with one lookup, not through the record.
+ * once per peer, flags (two at most in practice) and format (JSON, or the binary record of
+ * @kraken/p2p-core's announce-binary.ts held as a latin1 string), so an answer costs no object
+ * per peer and no encoding. The entries sit in one array by record number, format and flags:
+ * a handout reaches each with one lookup, not through the record.
  *
  * A peer id names one process, which listens on one P2P address; when a peer announces a new
  * address, its record (and so every swarm it is in) takes the new one. Records that share an
@@ -15,7 +16,12 @@
  * comparing record numbers.
  */
 
+import { encodeAnnouncedPeer } from '@kraken/p2p-core';
+
 export type PeerRef = number;
+
+/** How an entry is encoded: JSON (an AnnouncedPeer), or its binary record as a latin1 string. */
+export type EntryFormat = 'json' | 'binary';
 
 export interface PeerTable {
   /** The record of `peerId` with this address, created or updated; not counted until `retain`. */
@@ -32,8 +38,8 @@ export interface PeerTable {
   peerId(ref: PeerRef): string;
   host(ref: PeerRef): string;
   port(ref: PeerRef): number;
-  /** The peer's entry in an announce answer (an AnnouncedPeer as JSON) with these flags. */
-  entry(ref: PeerRef, flags: number): string;
+  /** The peer's entry in an announce answer with these flags, in `format`. */
+  entry(ref: PeerRef, flags: number, format: EntryFormat): string;
   readonly size: number;
 }
 
@@ -51,6 +57,8 @@ interface PeerRecord {
 const COMPLETE = 1;
 const ORIGIN = 2;
 const FLAG_VARIANTS = 4;
+/** Entries per record: each flags variant in each format. */
+const ENTRY_VARIANTS = FLAG_VARIANTS * 2;
 
 const addressKey = (host: string, port: number) => `${host.toLowerCase()}/${port}`;
 
@@ -59,10 +67,11 @@ export function createPeerTable(): PeerTable {
   const free: PeerRef[] = [];
   const byId = new Map<string, PeerRef>();
   const byAddress = new Map<string, PeerRef[]>();
-  /** Entries by record × FLAG_VARIANTS + flags, made when first handed out. */
+  /** Entries by record × ENTRY_VARIANTS + format × FLAG_VARIANTS + flags, made when first handed out. */
   const entries: (string | undefined)[] = [];
   const forgetEntries = (ref: PeerRef) => {
-    for (let flags = 0; flags < FLAG_VARIANTS; flags++) entries[ref * FLAG_VARIANTS + flags] = undefined;
+    for (let variant = 0; variant < ENTRY_VARIANTS; variant++)
+      entries[ref * ENTRY_VARIANTS + variant] = undefined;
   };
   const at = (ref: PeerRef) => records[ref] as PeerRecord;
 
@@ -122,15 +131,16 @@ export function createPeerTable(): PeerTable {
     peerId: (ref) => at(ref).peerId,
     host: (ref) => at(ref).host,
     port: (ref) => at(ref).port,
-    entry(ref, flags) {
-      const cached = entries[ref * FLAG_VARIANTS + flags];
+    entry(ref, flags, format) {
+      const slot = ref * ENTRY_VARIANTS + (format === 'binary' ? FLAG_VARIANTS : 0) + flags;
+      const cached = entries[slot];
       if (cached !== undefined) return cached;
       const { peerId, host, port } = at(ref);
-      const complete = (flags & COMPLETE) !== 0;
-      const origin = (flags & ORIGIN) !== 0;
-      // Key order as in the protocol's schema; JSON.stringify returns a flat string.
-      const made = JSON.stringify({ peerId, host, port, complete, origin });
-      entries[ref * FLAG_VARIANTS + flags] = made;
+      // Key order as in the protocol's schema.
+      const peer = { peerId, host, port, complete: (flags & COMPLETE) !== 0, origin: (flags & ORIGIN) !== 0 };
+      // Both flat strings, which a join copies without flattening first.
+      const made = format === 'binary' ? encodeAnnouncedPeer(peer).toString('latin1') : JSON.stringify(peer);
+      entries[slot] = made;
       return made;
     },
     get size() {

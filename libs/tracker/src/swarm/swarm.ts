@@ -8,6 +8,9 @@
  *   removing or regrouping a member moves at most one member per group.
  * - the announce order, least recent first, a list threaded through the member table: the
  *   oldest member is the one that expires first and the one that gives way past the bound.
+ *
+ * Both live in typed arrays, outside the garbage collector's heap: a swarm is a few objects
+ * whatever its size. Finding a peer's member is the store's (member-index.ts).
  */
 import type { PeerGroups } from '../peer-policy.js';
 import { COMPLETE, NONE, ORIGIN, type MemberRef, type MemberTable } from './member-table.js';
@@ -22,15 +25,19 @@ export const flagsOf = (packed: PackedPeer): number => packed & 3;
 
 const groupOf = (flags: number) => ((flags & ORIGIN) !== 0 ? 0 : (flags & COMPLETE) !== 0 ? 1 : 2);
 
+const INITIAL_CAPACITY = 4;
+
 export class Swarm implements PeerGroups {
-  /** Packed peers by handout position. */
-  readonly handout: PackedPeer[] = [];
-  /** Where the completed peers start in `handout`, and where the downloading ones do. */
+  /** Packed peers by handout position; `size` of them are in use. */
+  private entries = new Int32Array(INITIAL_CAPACITY);
+  /** The member at each handout position. */
+  private holders = new Int32Array(INITIAL_CAPACITY);
+  private used = 0;
+  /** Where the completed peers start in the handout array, and where the downloading ones do. */
   private completedStart = 0;
   private downloadingStart = 0;
   oldest: MemberRef = NONE;
   newest: MemberRef = NONE;
-  readonly byPeer = new Map<PeerRef, MemberRef>();
   touchedAt: number;
   /** Neighbours in the store's order of swarms, least recently announced first. */
   older: Swarm | undefined = undefined;
@@ -38,10 +45,17 @@ export class Swarm implements PeerGroups {
 
   constructor(
     readonly key: string,
+    /** The swarm's number in the member table's `swarm` column, unique among live swarms. */
+    readonly id: number,
     private readonly members: MemberTable,
     now: number,
   ) {
     this.touchedAt = now;
+  }
+
+  /** The packed peer at a handout position (below `size`). */
+  at(position: number): PackedPeer {
+    return this.entries[position] as PackedPeer;
   }
 
   get origins(): number {
@@ -53,36 +67,34 @@ export class Swarm implements PeerGroups {
   }
 
   get size(): number {
-    return this.handout.length;
+    return this.used;
   }
 
-  /** The member's flags (COMPLETE, ORIGIN). */
-  flagsOf(member: MemberRef): number {
-    return flagsOf(this.handout[this.members.position[member] as number] as PackedPeer);
+  /** The packed peer of a member of this swarm. */
+  packedOf(member: MemberRef): PackedPeer {
+    return this.at(this.members.position[member] as number);
   }
 
   /** Adds a new member of `peer` as the newest. */
   add(member: MemberRef, peer: PeerRef, flags: number): void {
-    this.byPeer.set(peer, member);
     this.insert(member, packPeer(peer, flags));
     this.append(member);
   }
 
   /** Takes the member out of both orders. */
-  delete(member: MemberRef, peer: PeerRef): void {
+  delete(member: MemberRef): void {
     this.unlink(member);
     this.extract(member);
-    this.byPeer.delete(peer);
   }
 
   /** The member announced again: it becomes the newest, with its flags as announced. */
   refresh(member: MemberRef, flags: number): void {
     const position = this.members.position[member] as number;
-    const packed = this.handout[position] as PackedPeer;
+    const packed = this.at(position);
     const before = flagsOf(packed);
     if (before !== flags) {
       if (groupOf(before) === groupOf(flags)) {
-        this.handout[position] = packPeer(peerOf(packed), flags);
+        this.entries[position] = packPeer(peerOf(packed), flags);
       } else {
         this.extract(member);
         this.insert(member, packPeer(peerOf(packed), flags));
@@ -115,17 +127,17 @@ export class Swarm implements PeerGroups {
 
   /** Moves the entry at `from` to `to` (a hole), telling its member. */
   private move(from: number, to: number): void {
-    const packed = this.handout[from] as PackedPeer;
-    this.handout[to] = packed;
-    this.members.position[this.byPeer.get(peerOf(packed)) as MemberRef] = to;
+    const holder = this.holders[from] as MemberRef;
+    this.entries[to] = this.entries[from] as PackedPeer;
+    this.holders[to] = holder;
+    this.members.position[holder] = to;
   }
 
   /** Puts the entry at the end of its group, moving the first entry of each later group to that group's end. */
   private insert(member: MemberRef, packed: PackedPeer): void {
     const group = groupOf(flagsOf(packed));
-    const handout = this.handout;
-    let hole = handout.length;
-    handout.push(packed);
+    if (this.used === this.entries.length) this.resize(this.entries.length * 2);
+    let hole = this.used++;
     if (group < 2) {
       const first = this.downloadingStart;
       if (first !== hole) this.move(first, hole);
@@ -138,13 +150,22 @@ export class Swarm implements PeerGroups {
       hole = first;
       this.completedStart += 1;
     }
-    handout[hole] = packed;
+    this.entries[hole] = packed;
+    this.holders[hole] = member;
     this.members.position[member] = hole;
+  }
+
+  private resize(capacity: number): void {
+    const entries = new Int32Array(capacity);
+    entries.set(this.entries.subarray(0, this.used));
+    this.entries = entries;
+    const holders = new Int32Array(capacity);
+    holders.set(this.holders.subarray(0, this.used));
+    this.holders = holders;
   }
 
   /** Takes the member's entry out of the handout array, filling its place from the end of each group. */
   private extract(member: MemberRef): void {
-    const handout = this.handout;
     let hole = this.members.position[member] as number;
     const group = hole < this.completedStart ? 0 : hole < this.downloadingStart ? 1 : 2;
     if (group === 0) {
@@ -159,8 +180,13 @@ export class Swarm implements PeerGroups {
       hole = last;
       this.downloadingStart -= 1;
     }
-    const last = handout.length - 1;
+    const last = this.used - 1;
     if (last !== hole) this.move(last, hole);
-    handout.pop();
+    this.used = last;
+    // A swarm that shrank a lot gives its memory back (a quarter full, so that a swarm
+    // hovering at one size does not copy back and forth).
+    if (this.used * 4 < this.entries.length && this.entries.length > INITIAL_CAPACITY * 16) {
+      this.resize(this.entries.length / 2);
+    }
   }
 }
