@@ -1,8 +1,10 @@
 // The load generator: a child process of the bench (pinned to its own core) that plays the
-// simulated fleet (fleet-model.mjs) against one tracker over HTTP/1.1 keep-alive with an undici
-// Pool, speaking the real announce protocol (POST /v1/announce, JSON). It uses the pool's
-// dispatch() with a small handler rather than request(): the same connections and parser at
-// about two thirds of the CPU per request, so that one core drives more than the tracker takes.
+// simulated fleet (fleet-model.mjs) against one tracker over HTTP/1.1 keep-alive connections,
+// speaking the real announce protocol (POST /v1/announce, JSON). Its client
+// (announce-connections.mjs) reads every answer into one reused buffer: nothing is allocated
+// per read, so that the generator's own garbage collection does not hold answers it has
+// received and count the wait as the tracker's latency. It reports its GC time and the longest
+// stall of its event loop every second.
 //
 // Phases come from the bench in the start message; the generator starts each on "continue" and
 // reports at its end, so the bench can read the tracker's memory between phases.
@@ -14,12 +16,11 @@
 // Every second it sends a tick: announces sent and answered, failures, the latency histogram
 // of the answers in that second, its own CPU time, and how far behind its schedule it is.
 // Every `sampleEvery`-th answer is parsed and checked against the protocol's response schema.
-import { Pool } from 'undici';
-import { announceResponseSchema } from '@kraken/p2p-core';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { ANNOUNCE_BINARY_TYPE, announceResponseSchema, decodeAnnounceAnswer } from '@kraken/p2p-core';
+import { createAnnounceConnections } from './announce-connections.mjs';
 import { createFleet } from './fleet-model.mjs';
 import { createHistogram, record, toSparse } from './latency-histogram.mjs';
-
-const HEADERS = { 'content-type': 'application/json' };
 
 function send(message) {
   return new Promise((resolve) => process.send(message, resolve));
@@ -39,10 +40,14 @@ function nextMessage(type) {
 async function run(options) {
   const fleet = createFleet(options.fleet);
   const order = fleet.schedule();
-  const pool = new Pool(options.url, {
+  const url = new URL(options.url);
+  const pool = createAnnounceConnections({
+    host: url.hostname,
+    port: Number(url.port),
     connections: options.connections,
-    pipelining: 1,
-    keepAliveTimeout: 120_000,
+    // The agents ask for the binary answer (and take JSON from a tracker without it).
+    accept:
+      options.answer === 'json' ? 'application/json' : `${ANNOUNCE_BINARY_TYPE}, application/json;q=0.5`,
   });
   const rate = fleet.members / options.intervalSeconds;
   await send({
@@ -73,13 +78,18 @@ async function run(options) {
     failures.set(why, (failures.get(why) ?? 0) + 1);
   };
 
-  const check = (member, text) => {
+  const check = (member, bytes) => {
     sampled.answers += 1;
     let parsed;
-    try {
-      parsed = announceResponseSchema.safeParse(JSON.parse(text));
-    } catch {
-      parsed = { success: false };
+    if (options.answer === 'json') {
+      try {
+        parsed = announceResponseSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+      } catch {
+        parsed = { success: false };
+      }
+    } else {
+      const decoded = decodeAnnounceAnswer(bytes);
+      parsed = decoded.ok ? { success: true, data: decoded.value } : { success: false };
     }
     if (!parsed.success) {
       sampled.invalid += 1;
@@ -106,38 +116,23 @@ async function run(options) {
     whole.sent += 1;
     inflight += 1;
     const started = performance.now();
-    let status = 0;
-    let chunks;
-    pool.dispatch(
-      { method: 'POST', path: '/v1/announce', headers: HEADERS, body },
-      {
-        onRequestStart() {},
-        onResponseStart(_controller, statusCode) {
-          status = statusCode;
-          if (sample) chunks = [];
-        },
-        onResponseData(_controller, chunk) {
-          chunks?.push(chunk);
-        },
-        onResponseEnd() {
-          inflight -= 1;
-          const us = (performance.now() - started) * 1000;
-          record(second.histogram, us);
-          record(whole.histogram, us);
-          if (status === 200) {
-            second.ok += 1;
-            whole.ok += 1;
-          } else fail(`HTTP ${status}`);
-          if (chunks !== undefined && status === 200) check(member, Buffer.concat(chunks).toString('utf8'));
-          done();
-        },
-        onResponseError(_controller, err) {
-          inflight -= 1;
-          fail(err.code ?? err.message);
-          done();
-        },
-      },
-    );
+    pool.announce(body, sample, (status, text, error) => {
+      inflight -= 1;
+      if (error !== undefined) {
+        fail(error);
+        done();
+        return;
+      }
+      const us = (performance.now() - started) * 1000;
+      record(second.histogram, us);
+      record(whole.histogram, us);
+      if (status === 200) {
+        second.ok += 1;
+        whole.ok += 1;
+      } else fail(`HTTP ${status}`);
+      if (text !== undefined && status === 200) check(member, text);
+      done();
+    });
   };
 
   const nextMember = () => {
@@ -148,6 +143,20 @@ async function run(options) {
 
   let cpu = process.cpuUsage();
   let behindMs = 0;
+  // The generator's own pauses, which delay the answers it times: garbage collection, and
+  // the longest gap between turns of its event loop (its pacing timer runs every ms).
+  let gcMs = 0;
+  let maxGapMs = 0;
+  let lastTurn = performance.now();
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const turns = setInterval(() => {
+    const now = performance.now();
+    maxGapMs = Math.max(maxGapMs, now - lastTurn);
+    lastTurn = now;
+  }, 1);
   const t0 = performance.now();
   const ticker = setInterval(() => {
     const used = process.cpuUsage(cpu);
@@ -162,9 +171,13 @@ async function run(options) {
       inflight,
       behindMs: Math.round(behindMs),
       cpuSeconds: (used.user + used.system) / 1e6,
+      gcMs: Math.round(gcMs * 10) / 10,
+      maxGapMs: Math.round(maxGapMs * 10) / 10,
       histogram: toSparse(second.histogram),
     };
     second = { sent: 0, ok: 0, failed: 0, histogram: createHistogram() };
+    gcMs = 0;
+    maxGapMs = 0;
     process.send(tick);
   }, 1000);
 
@@ -232,6 +245,8 @@ async function run(options) {
     });
   }
   clearInterval(ticker);
+  clearInterval(turns);
+  gcObserver.disconnect();
   await pool.close();
   await send({ type: 'done', sampled, failures: Object.fromEntries(failures) });
 }

@@ -63,6 +63,7 @@ function parseOptions(argv) {
       'peers-per-announce': { type: 'string', default: '50' },
       'max-outstanding': { type: 'string', default: '10000' },
       'sample-every': { type: 'string', default: '64' },
+      answer: { type: 'string', default: 'binary' },
       seed: { type: 'string', default: '1' },
       json: { type: 'string' },
       'out-dir': { type: 'string', default: join(ROOT, 'bench', 'results') },
@@ -83,7 +84,11 @@ function parseOptions(argv) {
   const blobs = number('blobs', values.blobs, { min: 1, max: 10_000 });
   const catalog = number('catalog', values.catalog, { min: 1, max: 10_000_000 });
   if (blobs > catalog) throw new UsageError(`--blobs (${blobs}) must not exceed --catalog (${catalog})`);
+  if (values.answer !== 'binary' && values.answer !== 'json') {
+    throw new UsageError(`--answer must be binary or json, got ${values.answer}`);
+  }
   return {
+    answer: values.answer,
     agents: number('agents', values.agents, { min: 1, max: 1_000_000 }),
     blobs,
     catalog,
@@ -245,6 +250,7 @@ async function main() {
         connections: opts.connections,
         maxOutstanding: opts.maxOutstanding,
         sampleEvery: opts.sampleEvery,
+        answer: opts.answer,
         phases: phasePlan,
         fleet: {
           agents: opts.agents,
@@ -347,6 +353,8 @@ async function main() {
         p99Ms: quantileMs(h, 0.99),
         behindMs: tick.behindMs,
         generatorCpuPercent: Math.round(tick.cpuSeconds * 1000) / 10,
+        generatorGcMs: tick.gcMs,
+        generatorMaxGapMs: tick.maxGapMs,
         otherLoadCores: otherLoadCores === undefined ? undefined : Math.round(otherLoadCores * 100) / 100,
       };
     });
@@ -373,6 +381,7 @@ async function main() {
         peakSeconds: opts.peakSeconds,
         peakConcurrency: opts.peakConcurrency,
         connections: opts.connections,
+        answer: opts.answer,
         completeShare: opts.completeShare,
         leaveShare: opts.leaveShare,
         peersPerAnnounce: opts.peersPerAnnounce,
