@@ -236,6 +236,29 @@ describe('peer store handout', () => {
     expect(ids(store.peers({ blob }))).toEqual([1, 2, 3]);
   });
 
+  it('keeps a swarm whole as it grows to hundreds of members, shrinks to a few and grows again', () => {
+    const store = createPeerStore({ ttlMs: 1000, clock: () => 0 });
+    const all = (): number[] => ids(store.peers({ blob }));
+    for (let n = 1; n <= 300; n++) store.announce({ blob }, peer(n, { complete: n % 5 === 0 }));
+    expect(all()).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    // Leaving from both ends and the middle moves entries between and within the groups, and
+    // gives the swarm's arrays back their room (a quarter full).
+    for (let n = 1; n <= 300; n++)
+      if (n % 30 !== 0) expect(store.remove({ blob }, peer(n).peerId)).toBe(true);
+    expect(all()).toEqual([30, 60, 90, 120, 150, 180, 210, 240, 270, 300]);
+    const handedOut = store.handout({ blob }, { requester, limit: 100, policy });
+    expect(new Set(ids(handedOut))).toEqual(new Set([30, 60, 90, 120, 150, 180, 210, 240, 270, 300]));
+    // Multiples of 30 are multiples of 5: all completed, so all in the seeders' group.
+    expect(handedOut.every((p) => p.complete)).toBe(true);
+    for (let n = 301; n <= 420; n++) store.announce({ blob }, peer(n));
+    expect(all()).toHaveLength(130);
+    expect(store.stats()).toEqual({ blobs: 1, peers: 130, largestSwarm: 130 });
+    // The seeders still come first in a handout.
+    expect(ids(store.handout({ blob }, { requester, limit: 10, policy })).sort((a, b) => a - b)).toEqual([
+      30, 60, 90, 120, 150, 180, 210, 240, 270, 300,
+    ]);
+  });
+
   it('agrees with a plain model of swarms over any sequence of announces, removals and time', () => {
     const op = fc.oneof(
       {
