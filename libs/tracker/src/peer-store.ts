@@ -256,7 +256,7 @@ export function createPeerStore(options: PeerStoreOptions): PeerStore {
       members.swarm[member] = swarm.id;
       index.insert(member);
       peers.retain(peer);
-      swarm.add(member, peer, flags);
+      swarm.add(member, flags);
       if (swarm.size > maxPeers) dropMember(swarm, swarm.oldest);
     },
 

@@ -2,9 +2,9 @@
  * The client of a tracker's /v1/ API, over a keep-alive HTTP pool (`createHttpPool`): announces and
  * metainfo lookups. Answers are read with a size cap and validated against the same
  * schemas the tracker uses. Announces ask for the binary answer (announce-binary.ts) and
- * read JSON as well, from a tracker that does not offer it. Errors follow the /v1/ conventions of @kraken/service-kit:
- * an error answer becomes a RemoteApiError carrying the tracker's code, and a failure
- * to reach it a ServiceUnreachableError.
+ * read JSON as well, from a tracker that does not offer it. Errors follow the /v1/
+ * conventions of @kraken/service-kit: an error answer becomes a RemoteApiError carrying
+ * the tracker's code, and a failure to reach it a ServiceUnreachableError.
  */
 import { createHttpPool, type HttpRequest, type HttpResponse } from '@kraken/service-kit';
 import { readBounded } from '@kraken/foundation';

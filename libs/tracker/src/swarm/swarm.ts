@@ -27,6 +27,13 @@ const groupOf = (flags: number) => ((flags & ORIGIN) !== 0 ? 0 : (flags & COMPLE
 
 const INITIAL_CAPACITY = 4;
 
+/** A copy of the first `used` entries of `column` with room for `capacity`. */
+function resized(column: Int32Array, capacity: number, used: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(capacity);
+  next.set(column.subarray(0, used));
+  return next;
+}
+
 export class Swarm implements PeerGroups {
   /** Packed peers by handout position; `size` of them are in use. */
   private entries = new Int32Array(INITIAL_CAPACITY);
@@ -75,9 +82,9 @@ export class Swarm implements PeerGroups {
     return this.at(this.members.position[member] as number);
   }
 
-  /** Adds a new member of `peer` as the newest. */
-  add(member: MemberRef, peer: PeerRef, flags: number): void {
-    this.insert(member, packPeer(peer, flags));
+  /** Adds a new member (its peer set in the member table) as the newest. */
+  add(member: MemberRef, flags: number): void {
+    this.insert(member, packPeer(this.members.peer[member] as PeerRef, flags));
     this.append(member);
   }
 
@@ -156,12 +163,8 @@ export class Swarm implements PeerGroups {
   }
 
   private resize(capacity: number): void {
-    const entries = new Int32Array(capacity);
-    entries.set(this.entries.subarray(0, this.used));
-    this.entries = entries;
-    const holders = new Int32Array(capacity);
-    holders.set(this.holders.subarray(0, this.used));
-    this.holders = holders;
+    this.entries = resized(this.entries, capacity, this.used);
+    this.holders = resized(this.holders, capacity, this.used);
   }
 
   /** Takes the member's entry out of the handout array, filling its place from the end of each group. */
