@@ -63,6 +63,32 @@ describe('skopeo round trip through proxy and agents', () => {
       expect(metrics).toMatch(/kraken_agent_blob_fetches_total\{path="swarm",result="ok"\} 3\b/);
       expect(metrics).toMatch(/kraken_agent_blob_fetches_total\{path="direct",result="ok"\} 2\b/);
     }
+    // Agents and origins announce their blobs in batches: once every node's blobs have met
+    // on its announce tick (within 1.5 intervals of 3 s), the tracker counts more announces
+    // than announce requests.
+    const tracker = cluster.endpoints.tracker[0]!;
+    const count = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+    let requests = 0;
+    let announces = 0;
+    let batches = 0;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+      const text = await (await fetch(`${tracker}/metrics`)).text();
+      announces = count(text, /^kraken_tracker_announces_total\{result="ok"\} (\d+)$/m);
+      const requestsTo = (route: string) =>
+        count(
+          text,
+          new RegExp(
+            `^kraken_tracker_http_request_duration_seconds_count\\{method="POST",route="${route}",status="200"\\} (\\d+)$`,
+            'm',
+          ),
+        );
+      batches = requestsTo('/v1/announce/batch');
+      requests = batches + requestsTo('/v1/announce');
+      if (batches > 0 && announces >= 2 * requests) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(batches).toBeGreaterThan(0);
+    expect(announces).toBeGreaterThanOrEqual(2 * requests);
   });
 
   it('copies a multi-arch index with every platform', async () => {

@@ -22,6 +22,7 @@ import { createContentCache } from '@kraken/storage-backends';
 import { stat, unlink } from 'node:fs/promises';
 import { createLiveRing } from '@kraken/hashring';
 import {
+  createAnnounceBatcher,
   createPeerNode,
   createPieceReader,
   createSwarmFetcher,
@@ -44,7 +45,9 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   const trackerRing = createLiveRing(config.trackers, { logger: deps.logger, tls: clientTls });
   const tracker = createTrackerRingClient({ ring: trackerRing, tls: clientTls });
   const p2pLogger = deps.logger.child({ component: 'p2p' });
-  const node = createPeerNode({ config: config.p2p, announcer: tracker, logger: p2pLogger, metrics });
+  // Each tracker gets one request per interval carrying all of this node's blobs.
+  const announcer = createAnnounceBatcher({ client: tracker, timers: systemClock });
+  const node = createPeerNode({ config: config.p2p, announcer, logger: p2pLogger, metrics });
   const fetcher = createSwarmFetcher({
     scheduler: node.scheduler,
     metainfo: (digest, signal) => tracker.getMetainfo(digest, signal),
@@ -123,6 +126,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
     },
     afterClose: async () => {
       await node.close();
+      announcer.close();
       originRing.close();
       await Promise.all([origin.close(), buildIndex.close(), tracker.close(), cache.close()]);
       trackerRing.close();

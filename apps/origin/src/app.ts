@@ -17,6 +17,7 @@ import {
   createPieceReader,
   createSwarmSeeder,
   firstPieceOf,
+  createAnnounceBatcher,
   createTrackerRingClient,
 } from '@kraken/p2p-core';
 import {
@@ -82,9 +83,11 @@ export function createApp(config: Config, deps: AppDeps): App {
   const trackerRing = createLiveRing(config.trackers, { logger, tls: clientTls });
   const tracker = createTrackerRingClient({ ring: trackerRing, tls: clientTls });
   const p2pLogger = logger.child({ component: 'p2p' });
+  // An origin seeds thousands of blobs: each tracker gets them in one request per interval.
+  const announcer = createAnnounceBatcher({ client: tracker, timers: systemClock });
   const node = createPeerNode({
     config: config.p2p,
-    announcer: tracker,
+    announcer,
     origin: true,
     logger: p2pLogger,
     metrics,
@@ -159,6 +162,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       await peers.close();
       seeder.close();
       await node.close();
+      announcer.close();
       await tracker.close();
       trackerRing.close();
       await storage.close();

@@ -18,6 +18,9 @@ export type { GenerateMetainfoOptions } from './metainfo/metainfo-generator.js';
 export { generateMetainfo } from './metainfo/metainfo-generator.js';
 
 export type {
+  AnnounceBatchRequest,
+  AnnounceBatchResponse,
+  ParsedAnnounceBatchRequest,
   AnnounceRequest,
   ParsedAnnounceRequest,
   AnnounceResponse,
@@ -25,26 +28,38 @@ export type {
 } from './announce/announce-protocol.js';
 export {
   MAX_ANNOUNCE_PEERS,
+  MAX_BATCH_BLOBS,
+  announceBatchRequestSchema,
+  announceBatchResponseSchema,
   announceRequestSchema,
   announceResponseSchema,
   announcedPeerSchema,
   peerAddressSchema,
   isUnspecifiedHost,
+  parseAnnounceBatchRequest,
   parseAnnounceRequest,
 } from './announce/announce-protocol.js';
-export type { DecodedAnnounce } from './announce/announce-binary.js';
+export type { DecodedAnnounce, DecodedAnnounceBatch } from './announce/announce-binary.js';
 export {
+  ANNOUNCE_BATCH_BINARY_TYPE,
   ANNOUNCE_BINARY_TYPE,
   acceptsBinaryAnswer,
   decodeAnnounceAnswer,
+  decodeAnnounceBatchAnswer,
   encodeAnnounceHeader,
   encodeAnnouncedPeer,
   encodePeerCount,
 } from './announce/announce-binary.js';
 export type { AnnounceClient, AnnounceClientOptions } from './announce/announce-client.js';
 export { createAnnounceClient } from './announce/announce-client.js';
-export type { TrackerRingClient, TrackerRingClientOptions } from './announce/tracker-ring-client.js';
+export type {
+  AnnounceOutcome,
+  TrackerRingClient,
+  TrackerRingClientOptions,
+} from './announce/tracker-ring-client.js';
 export { createTrackerRingClient } from './announce/tracker-ring-client.js';
+export type { AnnounceBatcher, AnnounceBatcherOptions } from './announce/announce-batcher.js';
+export { createAnnounceBatcher } from './announce/announce-batcher.js';
 export type { TrackerRingConfig } from './announce/tracker-ring-config.js';
 export { trackerRingSchema } from './announce/tracker-ring-config.js';
 

@@ -158,4 +158,71 @@ describe('announce client', () => {
     });
     await expect(c.getMetainfo(blob)).rejects.toMatchObject({ code: 'KRAKEN_INVALID_RESPONSE' });
   });
+
+  it('announces a batch and reads the answers in binary, or in JSON from a tracker that ignores the ask', async () => {
+    const c = await tracker();
+    const other = `sha256:${'b'.repeat(64)}`;
+    await c.announce(announceOf('a'.repeat(40)));
+    const batch = {
+      peerId: 'b'.repeat(40),
+      address: { host: '10.0.0.2', port: 16001 },
+      blobs: [
+        { blob, complete: false },
+        { blob: other, complete: true, want: 0 },
+      ],
+    };
+    const answer = await c.announceBatch(batch);
+    expect(answer).toEqual({
+      answers: [
+        {
+          peers: [{ peerId: 'a'.repeat(40), host: '10.0.0.1', port: 16001, complete: false, origin: false }],
+        },
+        { peers: [] },
+      ],
+      intervalSeconds: 3,
+    });
+    const server = Fastify();
+    server.post('/v1/announce/batch', async () => answer);
+    servers.push(server);
+    const json = client(await server.listen({ host: '127.0.0.1', port: 0 }));
+    expect(await json.announceBatch(batch)).toEqual(answer);
+  });
+
+  it('refuses a bad batch before sending it, and a batch answer of the wrong length', async () => {
+    const c = await tracker();
+    await expect(
+      c.announceBatch({ peerId: 'a'.repeat(40), address: { host: '10.0.0.1', port: 1 }, blobs: [] }),
+    ).rejects.toMatchObject({
+      code: 'KRAKEN_INVALID_REQUEST',
+      message: expect.stringMatching(/invalid batch announce: blobs/),
+    });
+    const server = Fastify();
+    server.post('/v1/announce/batch', async () => ({ answers: [], intervalSeconds: 3 }));
+    servers.push(server);
+    const short = client(await server.listen({ host: '127.0.0.1', port: 0 }));
+    await expect(
+      short.announceBatch({
+        peerId: 'a'.repeat(40),
+        address: { host: '10.0.0.1', port: 1 },
+        blobs: [{ blob, complete: false }],
+      }),
+    ).rejects.toMatchObject({
+      code: 'KRAKEN_INVALID_RESPONSE',
+      message: expect.stringMatching(/0 answers for 1 blobs/),
+    });
+  });
+
+  it('reports a tracker without the batch route as a 404', async () => {
+    const server = Fastify();
+    server.post('/v1/announce', async () => ({ peers: [], intervalSeconds: 3 }));
+    servers.push(server);
+    const c = client(await server.listen({ host: '127.0.0.1', port: 0 }));
+    await expect(
+      c.announceBatch({
+        peerId: 'a'.repeat(40),
+        address: { host: '10.0.0.1', port: 1 },
+        blobs: [{ blob, complete: false }],
+      }),
+    ).rejects.toMatchObject({ statusCode: 404 });
+  });
 });

@@ -3,7 +3,13 @@
  * the schemas the handlers parse with: the tracker's API document is rendered from
  * these, and route-contracts.test.ts checks that they name every route served.
  */
-import { announceRequestSchema, announceResponseSchema, metainfoSchema } from '@kraken/p2p-core';
+import {
+  announceBatchRequestSchema,
+  announceBatchResponseSchema,
+  announceRequestSchema,
+  announceResponseSchema,
+  metainfoSchema,
+} from '@kraken/p2p-core';
 import type { RouteContract } from '@kraken/service-kit';
 import { blobParamsSchema } from './routes.js';
 
@@ -23,6 +29,24 @@ export const trackerRouteContracts: readonly RouteContract[] = [
       },
       400: { description: 'Not an announce.', body: 'error' },
       413: { description: 'A body far larger than any announce.', body: 'error' },
+      415: { description: 'Not JSON.', body: 'error' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/announce/batch',
+    summary: 'Announces many blobs of one peer at once: each as `POST /v1/announce` would.',
+    description:
+      "Agents and origins send one batch per tracker and interval with every blob they hold, so a tracker's cost per announce is not a request's. An entry's `want` caps its handout; a seeder sends 0. Blobs whose swarm has no origin yet have the origins asked first, as for one announce.",
+    body: announceBatchRequestSchema,
+    responses: {
+      200: {
+        description:
+          "One answer per blob, in the request's order. In JSON; in binary (`application/vnd.kraken.announce-batch-answer.v1`, the layout in `@kraken/p2p-core` announce-binary.ts) when the Accept header lists it.",
+        body: announceBatchResponseSchema,
+      },
+      400: { description: 'Not a batch announce (including a blob named twice).', body: 'error' },
+      413: { description: 'A body larger than 1,000 entries take.', body: 'error' },
       415: { description: 'Not JSON.', body: 'error' },
     },
   },

@@ -3,7 +3,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Digest } from '@kraken/oci-content';
 import { createMetrics } from '@kraken/service-kit';
 import type { Metainfo } from '@kraken/p2p-core';
-import { ANNOUNCE_BINARY_TYPE, decodeAnnounceAnswer, metainfoId, serializeMetainfo } from '@kraken/p2p-core';
+import {
+  ANNOUNCE_BATCH_BINARY_TYPE,
+  ANNOUNCE_BINARY_TYPE,
+  MAX_BATCH_BLOBS,
+  decodeAnnounceAnswer,
+  decodeAnnounceBatchAnswer,
+  metainfoId,
+  serializeMetainfo,
+} from '@kraken/p2p-core';
 import { createPeerPolicy } from './peer-policy.js';
 import { createPeerStore } from './peer-store.js';
 import { createTrackerRoutes } from './routes.js';
@@ -141,6 +149,170 @@ describe('POST /v1/announce', () => {
     });
     expect(response.statusCode).toBe(400);
     expect(response.json().error.message).toMatch(/JSON/i);
+  });
+});
+
+describe('POST /v1/announce/batch', () => {
+  const blobB = `sha256:${'b'.repeat(64)}`;
+  const blobC = `sha256:${'c'.repeat(64)}`;
+  const peerC = 'c'.repeat(40);
+  const batch = (server: FastifyInstance, body: unknown, accept?: string) =>
+    server.inject({
+      method: 'POST',
+      url: '/v1/announce/batch',
+      payload: body as object,
+      ...(accept === undefined ? {} : { headers: { accept } }),
+    });
+  const batchOf = (peerId: string, blobs: unknown[], extra: Record<string, unknown> = {}) => ({
+    peerId,
+    address: { host: '10.0.0.1', port: 16001 },
+    blobs,
+    ...extra,
+  });
+
+  it('records every blob and answers each as a single announce would, in order', async () => {
+    const { app, metrics } = setup();
+    // Two single announces and one batch build the same swarms as three batches would.
+    await announce(app, announceOf(peerA, { complete: true, origin: true }));
+    await announce(app, announceOf(peerA, { blob: blobB, complete: true, origin: true }));
+    await batch(app, batchOf(peerB, [{ blob, complete: false }], { address: { host: '::1', port: 17001 } }));
+    const request = batchOf(peerC, [
+      { blob: blobC, complete: false },
+      { blob, complete: false },
+      { blob: blobB, complete: true, want: 0 },
+    ]);
+    request.address = { host: '10.0.0.3', port: 16001 };
+    const json = await batch(app, request);
+    expect(json.statusCode).toBe(200);
+    const originA = { peerId: peerA, host: '10.0.0.1', port: 16001, complete: true, origin: true };
+    const peerOfB = { peerId: peerB, host: '::1', port: 17001, complete: false, origin: false };
+    expect(json.json()).toEqual({
+      answers: [{ peers: [] }, { peers: [originA, peerOfB] }, { peers: [] }],
+      intervalSeconds: 3,
+    });
+    // The seeder that wanted no peers is still recorded: the next peer is handed it.
+    const next = await announce(
+      app,
+      announceOf(peerB, { blob: blobB, address: { host: '::1', port: 17001 } }),
+    );
+    expect(
+      next
+        .json()
+        .peers.map((p: { peerId: string }) => p.peerId)
+        .sort(),
+    ).toEqual([peerA, peerC]);
+
+    const binary = await batch(app, request, `${ANNOUNCE_BATCH_BINARY_TYPE}, application/json;q=0.5`);
+    expect(binary.headers['content-type']).toBe(ANNOUNCE_BATCH_BINARY_TYPE);
+    expect(decodeAnnounceBatchAnswer(binary.rawPayload)).toEqual({ ok: true, value: json.json() });
+    // The single answer's type does not ask for the batch answer.
+    expect((await batch(app, request, ANNOUNCE_BINARY_TYPE)).headers['content-type']).toMatch(
+      /^application\/json/,
+    );
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/kraken_tracker_announces_total\{result="ok"\} 13/);
+  });
+
+  it('caps each handout at its want and at the tracker limit, and never names the requester', async () => {
+    const { app } = setup();
+    for (let i = 0; i < 5; i++) {
+      const peerId = String(i).repeat(40);
+      await batch(
+        app,
+        batchOf(peerId, [{ blob, complete: true }], { address: { host: `10.0.1.${i}`, port: 1 } }),
+      );
+    }
+    const answer = await batch(
+      app,
+      batchOf('0'.repeat(40), [
+        { blob, complete: false, want: 2 },
+        { blob: blobB, complete: false, want: 1000 },
+      ]),
+    );
+    const [capped, empty] = answer.json().answers;
+    expect(capped.peers).toHaveLength(2);
+    expect(capped.peers.map((p: { peerId: string }) => p.peerId)).not.toContain('0'.repeat(40));
+    expect(empty.peers).toEqual([]);
+  });
+
+  it.each([
+    ['no blobs', batchOf(peerA, []), /blobs/],
+    [
+      'a blob named twice',
+      batchOf(peerA, [
+        { blob, complete: false },
+        { blob, complete: true },
+      ]),
+      /blobs\.1\.blob is a duplicate/,
+    ],
+    ['a malformed digest', batchOf(peerA, [{ blob: 'sha256:x', complete: false }]), /blobs\.0\.blob/],
+    ['a want over 1000', batchOf(peerA, [{ blob, complete: false, want: 1001 }]), /blobs\.0\.want/],
+    ['a negative want', batchOf(peerA, [{ blob, complete: false, want: -1 }]), /blobs\.0\.want/],
+    ['an unknown entry key', batchOf(peerA, [{ blob, complete: false, x: 1 }]), /unrecognized key/i],
+    ['a per-blob peer id', batchOf(peerA, [{ blob, complete: false }], { blob }), /unrecognized key/i],
+    ['a malformed peer id', batchOf('XYZ', [{ blob, complete: false }]), /peerId/],
+    [
+      'more than 1000 blobs',
+      batchOf(
+        peerA,
+        Array.from({ length: MAX_BATCH_BLOBS + 1 }, (_, i) => ({
+          blob: `sha256:${i.toString(16).padStart(64, '0')}`,
+          complete: false,
+        })),
+      ),
+      /blobs/,
+    ],
+  ])('refuses %s with 400 and records nothing', async (_what, body, message) => {
+    const { app, metrics } = setup();
+    const response = await batch(app, body);
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('KRAKEN_INVALID_REQUEST');
+    expect(response.json().error.message).toMatch(message);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/announces_total\{result="invalid"\} 1/);
+    expect(text).toMatch(/kraken_tracker_swarms 0/);
+  });
+
+  it('refuses a body far larger than 1000 entries with 413', async () => {
+    const { app } = setup();
+    const response = await batch(app, batchOf(peerA, [{ blob, complete: false, pad: 'x'.repeat(200_000) }]));
+    expect(response.statusCode).toBe(413);
+  });
+
+  it('has the origins asked to seed the blobs whose swarm has none', async () => {
+    const metrics = createMetrics('tracker', { defaultMetrics: false });
+    const asked: string[] = [];
+    app = Fastify();
+    app.register(
+      createTrackerRoutes({
+        store: createPeerStore({ ttlMs: 30_000 }),
+        policy: createPeerPolicy(),
+        metainfo: { getMetainfo: async () => undefined },
+        metrics,
+        peersPerAnnounce: 50,
+        announceIntervalSeconds: 3,
+        originSeeds: {
+          request: async (digest) => {
+            asked.push(digest.value);
+            return [{ host: '10.9.9.9', port: 15001, peerId: 'f'.repeat(40) }];
+          },
+        },
+      }),
+    );
+    const blobs = [
+      { blob, complete: false },
+      { blob: blobB, complete: false },
+    ];
+    const answer = await batch(app, batchOf(peerA, blobs));
+    expect(asked.sort()).toEqual([blob, blobB]);
+    // The swarms have their origin now: a second batch asks nobody.
+    await batch(app, batchOf(peerB, blobs));
+    expect(asked).toHaveLength(2);
+    for (const { peers } of answer.json().answers) {
+      expect(peers).toEqual([
+        { peerId: 'f'.repeat(40), host: '10.9.9.9', port: 15001, complete: true, origin: true },
+      ]);
+    }
   });
 });
 

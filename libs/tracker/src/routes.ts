@@ -5,6 +5,9 @@
  *   sample of the swarm's other peers (see peer-policy.ts) and when to
  *   announce again, in JSON or, when the client accepts it, in binary
  *   (@kraken/p2p-core, announce-binary.ts);
+ * - `POST /v1/announce/batch`: the same for many blobs of one peer in one request, each
+ *   blob's answer in the request's order; an entry may ask for fewer peers (`want`), and a
+ *   seeder asks for none;
  * - `GET /v1/blobs/:digest/metainfo`: the blob's metainfo, fetched from the origins
  *   and cached (see metainfo-cache.ts), as canonical JSON.
  *
@@ -15,11 +18,15 @@ import { z } from 'zod';
 import { digestParamSchema, parseDigest } from '@kraken/oci-content';
 import { InvalidRequestError, errorResponse, type Metrics } from '@kraken/service-kit';
 import {
+  ANNOUNCE_BATCH_BINARY_TYPE,
   ANNOUNCE_BINARY_TYPE,
+  MAX_BATCH_BLOBS,
   acceptsBinaryAnswer,
   encodeAnnounceHeader,
   isUnspecifiedHost,
+  parseAnnounceBatchRequest,
   parseAnnounceRequest,
+  type ParsedAnnounceBatchRequest,
 } from '@kraken/p2p-core';
 import { MetainfoNotFoundError } from './errors.js';
 import { createMetainfoCache, type MetainfoSource } from './metainfo-cache.js';
@@ -45,9 +52,14 @@ export interface TrackerRoutesOptions {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** A binary handout of no peers: its count, 0. */
+const NO_PEERS_BINARY = '\0\0';
 
 /** An announce is a few hundred bytes; anything near this is not one. */
 const MAX_ANNOUNCE_BODY_BYTES = 16 * 1024;
+/** A batch entry takes some 90 bytes: room for MAX_BATCH_BLOBS of them and the peer. */
+const MAX_BATCH_BODY_BYTES = MAX_BATCH_BLOBS * 128 + 1024;
+const ANNOUNCE_ROUTES = new Set(['/v1/announce', '/v1/announce/batch']);
 
 export const blobParamsSchema = z.object({ digest: digestParamSchema });
 
@@ -110,7 +122,7 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
 
     app.setErrorHandler((err, request, reply) => {
       const { statusCode, body } = errorResponse(err);
-      if (request.routeOptions.url === '/v1/announce') {
+      if (ANNOUNCE_ROUTES.has(request.routeOptions.url ?? '')) {
         announces.inc({ result: statusCode < 500 ? 'invalid' : 'error' });
       }
       if (statusCode >= 500) request.log.error({ err }, 'tracker request failed');
@@ -120,15 +132,19 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
     // The binary answer's header as latin1 text, to join with the peers' records.
     const binaryHeader = encodeAnnounceHeader(announceIntervalSeconds).toString('latin1');
     // Every agent sends the same Accept header: its verdict is remembered, not parsed again.
-    let lastAccept: string | undefined;
-    let lastVerdict = false;
-    const wantsBinary = (accept: string | undefined) => {
-      if (accept !== lastAccept) {
-        lastAccept = accept;
-        lastVerdict = acceptsBinaryAnswer(accept);
-      }
-      return lastVerdict;
+    const rememberVerdict = (binaryType: string) => {
+      let lastAccept: string | undefined;
+      let lastVerdict = false;
+      return (accept: string | undefined) => {
+        if (accept !== lastAccept) {
+          lastAccept = accept;
+          lastVerdict = acceptsBinaryAnswer(accept, binaryType);
+        }
+        return lastVerdict;
+      };
     };
+    const wantsBinary = rememberVerdict(ANNOUNCE_BINARY_TYPE);
+    const wantsBinaryBatch = rememberVerdict(ANNOUNCE_BATCH_BINARY_TYPE);
 
     /** Records the announce and answers it with a handout of the swarm's other peers. */
     const answer = (request: FastifyRequest, reply: FastifyReply, key: SwarmKey, self: PeerEntry) => {
@@ -165,6 +181,58 @@ export function createTrackerRoutes(options: TrackerRoutesOptions): FastifyPlugi
           .then(() => answer(request, reply, key, self));
       }
       return answer(request, reply, key, self);
+    });
+
+    /** Records every blob of the batch and answers each with its handout, in the batch's order. */
+    const answerBatch = (request: FastifyRequest, reply: FastifyReply, batch: ParsedAnnounceBatchRequest) => {
+      const host = isUnspecifiedHost(batch.address.host) ? sourceHost(request) : batch.address.host;
+      const binary = wantsBinaryBatch(request.headers.accept);
+      const format = binary ? store.handoutBinary : store.handoutJson;
+      const parts = new Array<string>(batch.blobs.length);
+      for (let i = 0; i < batch.blobs.length; i++) {
+        const { blob, complete, want } = batch.blobs[i] as ParsedAnnounceBatchRequest['blobs'][number];
+        const key: SwarmKey = { blob, clusterId: batch.clusterId };
+        const self: PeerEntry = {
+          peerId: batch.peerId,
+          host,
+          port: batch.address.port,
+          complete,
+          origin: batch.origin,
+        };
+        store.announce(key, self);
+        const limit = Math.min(want ?? peersPerAnnounce, peersPerAnnounce);
+        parts[i] =
+          limit === 0 ? (binary ? NO_PEERS_BINARY : '[]') : format(key, { requester: self, limit, policy });
+      }
+      announcesOk.inc(batch.blobs.length);
+      if (binary) {
+        const count = String.fromCharCode(parts.length >> 8, parts.length & 0xff);
+        return reply
+          .type(ANNOUNCE_BATCH_BINARY_TYPE)
+          .send(Buffer.from(binaryHeader + count + parts.join(''), 'latin1'));
+      }
+      return reply
+        .type(JSON_TYPE)
+        .send(
+          `{"answers":[{"peers":${parts.join('},{"peers":')}}],"intervalSeconds":${announceIntervalSeconds}}`,
+        );
+    };
+
+    app.post('/v1/announce/batch', { bodyLimit: MAX_BATCH_BODY_BYTES }, (request, reply) => {
+      const parsed = parseAnnounceBatchRequest(request.body);
+      if (!parsed.success) throw invalid('invalid batch announce', parsed.error);
+      const batch = parsed.data;
+      if (originSeeds !== undefined && !batch.origin) {
+        // Blobs whose swarm has no origin yet ask the origins to seed them first, as one
+        // announce does; the batch is answered when all of them are settled.
+        const pending: Promise<void>[] = [];
+        for (const { blob } of batch.blobs) {
+          if (!store.hasOrigin({ blob, clusterId: batch.clusterId }))
+            pending.push(originSeeds.ensure(parseDigest(blob), batch.clusterId));
+        }
+        if (pending.length > 0) return Promise.all(pending).then(() => answerBatch(request, reply, batch));
+      }
+      return answerBatch(request, reply, batch);
     });
 
     app.get('/v1/blobs/:digest/metainfo', async (request, reply) => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createLiveRing, createRingConfigSchema, type LiveRing } from '@kraken/hashring';
 import { createMetrics } from '@kraken/service-kit';
-import type { AnnounceClient } from '@kraken/p2p-core';
+import { createAnnounceClient, type AnnounceClient } from '@kraken/p2p-core';
 import type { Metainfo } from '@kraken/p2p-core';
 import { createPeerPolicy } from './peer-policy.js';
 import { createPeerStore, type PeerStore } from './peer-store.js';
@@ -144,6 +144,9 @@ describe('tracker ring client', () => {
       announce: async () => {
         throw new RemoteApiError('KRAKEN_INVALID_REQUEST', 'bad', { statusCode: 400 });
       },
+      announceBatch: async () => {
+        throw new RemoteApiError('KRAKEN_INVALID_REQUEST', 'bad', { statusCode: 400 });
+      },
       getMetainfo: async () => undefined,
       close: async () => {},
     };
@@ -162,6 +165,135 @@ describe('tracker ring client', () => {
     for (const t of trackers) await t.server.close();
     await expect(down.announce(announceOf('a'.repeat(40), blobs[2] as string))).rejects.toMatchObject({
       code: 'KRAKEN_FAILOVER_EXHAUSTED',
+    });
+  });
+
+  it('announces many blobs in one batch per owning tracker, each answered as alone', async () => {
+    const trackers = [await startTracker(), await startTracker()];
+    const batchCalls: string[] = [];
+    const singles: string[] = [];
+    const counting = (url: string): AnnounceClient => {
+      const real = createAnnounceClient({ url, timeoutMs: 5_000 });
+      return {
+        announce: (r, s) => (singles.push(r.blob), real.announce(r, s)),
+        announceBatch: (r, s) => (batchCalls.push(url), real.announceBatch(r, s)),
+        getMetainfo: (d, s) => real.getMetainfo(d, s),
+        close: () => real.close(),
+      };
+    };
+    const ring = ringOf(trackers);
+    const a = clientOf(ring, { clientFor: counting });
+    const b = clientOf(ringOf(trackers), { clientFor: counting });
+    await a.announceMany(blobs.map((blob) => announceOf('a'.repeat(40), blob)));
+    // One request per tracker, none alone.
+    expect(batchCalls.sort()).toEqual(trackers.map((t) => t.url).sort());
+    expect(singles).toEqual([]);
+    const outcomes = await b.announceMany(blobs.map((blob) => announceOf('b'.repeat(40), blob)));
+    for (const outcome of outcomes) {
+      expect(outcome).toEqual({
+        ok: true,
+        value: {
+          peers: [{ peerId: 'a'.repeat(40), host: '10.0.0.1', port: 16001, complete: false, origin: false }],
+          intervalSeconds: 3,
+        },
+      });
+    }
+    for (const blob of blobs) {
+      const owner = ring.owners(blob)[0]?.url;
+      for (const t of trackers) expect(peersOn(t, blob)).toBe(t.url === owner ? 2 : 0);
+    }
+  });
+
+  it('announces a complete blob wanting no peers, and a blob named twice apart', async () => {
+    const [tracker] = [await startTracker()];
+    const client = clientOf(ringOf([tracker as Tracker]));
+    const blob = blobs[0] as string;
+    await client.announce(announceOf('a'.repeat(40), blob));
+    const [seeding, downloading, again] = await client.announceMany([
+      { ...announceOf('b'.repeat(40), blob), complete: true },
+      announceOf('b'.repeat(40), blobs[1] as string),
+      announceOf('b'.repeat(40), blob),
+    ]);
+    expect(seeding).toEqual({ ok: true, value: { peers: [], intervalSeconds: 3 } });
+    expect(downloading).toMatchObject({ ok: true });
+    expect(again).toMatchObject({ ok: true, value: { peers: [{ peerId: 'a'.repeat(40) }] } });
+  });
+
+  it('sends single announces to a tracker without the batch route, for a while', async () => {
+    const [tracker] = [await startTracker()];
+    let now = 0;
+    const singles: string[] = [];
+    let batchAsks = 0;
+    const old = (url: string): AnnounceClient => {
+      const real = createAnnounceClient({ url, timeoutMs: 5_000 });
+      return {
+        announce: (r, s) => (singles.push(r.blob), real.announce(r, s)),
+        // What the older tracker answers: its not-found error.
+        announceBatch: async () => {
+          batchAsks += 1;
+          throw new RemoteApiError('KRAKEN_NOT_FOUND', 'Route POST:/v1/announce/batch not found', {
+            statusCode: 404,
+          });
+        },
+        getMetainfo: (d, s) => real.getMetainfo(d, s),
+        close: () => real.close(),
+      };
+    };
+    const ring = ringOf([tracker as Tracker]);
+    const client = createTrackerRingClient({ ring, clientFor: old, now: () => now, noBatchMs: 60_000 });
+    closers.push(() => client.close());
+    const requests = blobs.slice(0, 3).map((blob) => announceOf('a'.repeat(40), blob));
+    expect((await client.announceMany(requests)).every((o) => o.ok)).toBe(true);
+    expect([batchAsks, singles.length]).toEqual([1, 3]);
+    // Within noBatchMs the batch route is not tried again; after it, it is.
+    await client.announceMany(requests);
+    expect([batchAsks, singles.length]).toEqual([1, 6]);
+    now = 60_000;
+    await client.announceMany(requests);
+    expect([batchAsks, singles.length]).toEqual([2, 9]);
+    // The tracker stays healthy: a 404 is not its failure.
+    expect(ring.isHealthy(ring.members()[0]?.id ?? '')).toBe(true);
+    expect(peersOn(tracker as Tracker, blobs[0] as string)).toBe(1);
+  });
+
+  it('announces the blobs of a batch whose tracker is down one by one, down each order', async () => {
+    const trackers = [await startTracker(), await startTracker()];
+    const ring = ringOf(trackers);
+    const down = trackers[0] as Tracker;
+    const up = trackers[1] as Tracker;
+    const theirs = blobs.filter((blob) => ring.owners(blob)[0]?.url === down.url);
+    expect(theirs.length).toBeGreaterThan(1);
+    await down.server.close();
+    const client = clientOf(ring);
+    const outcomes = await client.announceMany(theirs.map((blob) => announceOf('a'.repeat(40), blob)));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    for (const blob of theirs) expect(peersOn(up, blob)).toBe(1);
+    expect(ring.isHealthy(ring.owners(theirs[0] as string)[0]?.id ?? '')).toBe(false);
+  });
+
+  it('fails the blobs of a batch the tracker refused, and only those', async () => {
+    const trackers = [await startTracker(), await startTracker()];
+    const ring = ringOf(trackers);
+    const refusedUrl = trackers[0]?.url;
+    const client = clientOf(ring, {
+      clientFor: (url) => {
+        const real = createAnnounceClient({ url, timeoutMs: 5_000 });
+        if (url !== refusedUrl) return real;
+        return {
+          ...real,
+          close: () => real.close(),
+          announceBatch: async () => {
+            throw new RemoteApiError('KRAKEN_INVALID_REQUEST', 'bad', { statusCode: 400 });
+          },
+        };
+      },
+    });
+    const outcomes = await client.announceMany(blobs.map((blob) => announceOf('a'.repeat(40), blob)));
+    blobs.forEach((blob, i) => {
+      const refused = ring.owners(blob)[0]?.url === refusedUrl;
+      expect(outcomes[i]).toMatchObject(
+        refused ? { ok: false, error: { code: 'KRAKEN_INVALID_REQUEST' } } : { ok: true },
+      );
     });
   });
 });

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ANNOUNCE_BATCH_BINARY_TYPE,
+  ANNOUNCE_BINARY_TYPE,
   acceptsBinaryAnswer,
   decodeAnnounceAnswer,
+  decodeAnnounceBatchAnswer,
   encodeAnnounceHeader,
   encodeAnnouncedPeer,
   encodePeerCount,
@@ -148,5 +151,58 @@ describe('binary announce answer', () => {
     [undefined, false],
   ])('Accept %s asks for the binary answer: %s', (accept, expected) => {
     expect(acceptsBinaryAnswer(accept)).toBe(expected);
+  });
+});
+
+describe('binary batch answer', () => {
+  const count = (n: number) => Buffer.from([n >> 8, n & 255]);
+  const batchOf = (intervalSeconds: number, answers: AnnouncedPeer[][], n = answers.length) =>
+    Buffer.concat([
+      encodeAnnounceHeader(intervalSeconds),
+      count(n),
+      ...answers.flatMap((peers) => [count(peers.length), ...peers.map(encodeAnnouncedPeer)]),
+    ]);
+  const answers = [
+    [peer(), peer({ host: 'fd00::1', origin: true })],
+    [],
+    [peer({ host: 'a.example', complete: true })],
+  ];
+  const reason = (bytes: Uint8Array) => {
+    const decoded = decodeAnnounceBatchAnswer(bytes);
+    return decoded.ok ? 'decoded' : decoded.reason;
+  };
+
+  it("round-trips each blob's peers, in order", () => {
+    expect(decodeAnnounceBatchAnswer(batchOf(3, answers))).toEqual({
+      ok: true,
+      value: { answers: answers.map((peers) => ({ peers })), intervalSeconds: 3 },
+    });
+    expect(decodeAnnounceBatchAnswer(batchOf(3, []))).toEqual({
+      ok: true,
+      value: { answers: [], intervalSeconds: 3 },
+    });
+  });
+
+  it('refuses a batch cut at any byte, or with a byte after the last answer', () => {
+    const whole = batchOf(3, answers);
+    for (let cut = 0; cut < whole.length; cut++) expect(reason(whole.subarray(0, cut))).not.toBe('decoded');
+    expect(reason(Buffer.concat([whole, Buffer.from([0])]))).toMatch(/1 bytes after the last answer/);
+    // An answer promised and never sent, and a peer cut short inside the second answer.
+    expect(reason(batchOf(3, answers, 4))).toMatch(/answer 3 is cut short/);
+    expect(reason(whole.subarray(0, whole.length - 3))).toMatch(/answer 2: peer 0 is cut short/);
+  });
+
+  it('refuses more answers than a batch may hold, and a bad peer inside one', () => {
+    expect(reason(batchOf(3, [], 1001))).toMatch(/1001 answers, more than 1000/);
+    const bad = batchOf(3, [[peer()], [peer()]]);
+    bad.writeUInt16BE(0, bad.length - 8 - 3); // the second peer's port
+    expect(reason(bad)).toMatch(/answer 1: peer 0 has port 0/);
+  });
+
+  it("is asked for by its own type, not by the single answer's", () => {
+    expect(acceptsBinaryAnswer(ANNOUNCE_BATCH_BINARY_TYPE, ANNOUNCE_BATCH_BINARY_TYPE)).toBe(true);
+    expect(acceptsBinaryAnswer(ANNOUNCE_BINARY_TYPE, ANNOUNCE_BATCH_BINARY_TYPE)).toBe(false);
+    expect(acceptsBinaryAnswer(ANNOUNCE_BATCH_BINARY_TYPE)).toBe(false);
+    expect(acceptsBinaryAnswer(`${ANNOUNCE_BATCH_BINARY_TYPE};q=0`, ANNOUNCE_BATCH_BINARY_TYPE)).toBe(false);
   });
 });

@@ -1,11 +1,12 @@
 /**
- * The client of a tracker's /v1/ API, over a keep-alive HTTP pool (`createHttpPool`): announces and
- * metainfo lookups. Answers are read with a size cap and validated against the same
+ * The client of a tracker's /v1/ API, over a keep-alive HTTP pool (`createHttpPool`): announces
+ * (one blob, or a batch) and metainfo lookups. Answers are read with a size cap and validated against the same
  * schemas the tracker uses. Announces ask for the binary answer (announce-binary.ts) and
  * read JSON as well, from a tracker that does not offer it. Errors follow the /v1/
  * conventions of @kraken/service-kit: an error answer becomes a RemoteApiError carrying
  * the tracker's code, and a failure to reach it a ServiceUnreachableError.
  */
+import type { z } from 'zod';
 import { createHttpPool, type HttpRequest, type HttpResponse } from '@kraken/service-kit';
 import { readBounded } from '@kraken/foundation';
 import { parseDigest, type Digest } from '@kraken/oci-content';
@@ -17,10 +18,19 @@ import {
   readJsonResponse,
   type ClientTlsContext,
 } from '@kraken/service-kit';
-import { ANNOUNCE_BINARY_TYPE, decodeAnnounceAnswer } from './announce-binary.js';
 import {
+  ANNOUNCE_BATCH_BINARY_TYPE,
+  ANNOUNCE_BINARY_TYPE,
+  decodeAnnounceAnswer,
+  decodeAnnounceBatchAnswer,
+} from './announce-binary.js';
+import {
+  announceBatchRequestSchema,
+  announceBatchResponseSchema,
   announceRequestSchema,
   announceResponseSchema,
+  type AnnounceBatchRequest,
+  type AnnounceBatchResponse,
   type AnnounceRequest,
   type AnnounceResponse,
 } from './announce-protocol.js';
@@ -40,6 +50,12 @@ export interface AnnounceClientOptions {
 export interface AnnounceClient {
   /** Announces one blob; rejects with InvalidRequestError before sending a bad request. */
   announce(request: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse>;
+  /**
+   * Announces many blobs of one peer in one request (`POST /v1/announce/batch`); the answers
+   * come in the request's order. A tracker without the route rejects with a RemoteApiError
+   * of status 404.
+   */
+  announceBatch(request: AnnounceBatchRequest, signal?: AbortSignal): Promise<AnnounceBatchResponse>;
   /** The blob's metainfo as the tracker serves it; undefined when no origin holds it. */
   getMetainfo(digest: Digest | string, signal?: AbortSignal): Promise<Metainfo | undefined>;
   close(): Promise<void>;
@@ -47,9 +63,22 @@ export interface AnnounceClient {
 
 /** 1,000 peers of ~150 bytes of JSON each, with room to spare. */
 const MAX_ANNOUNCE_RESPONSE_BYTES = 512 * 1024;
+/**
+ * A batch's answers hold at most 50 peers per blob by default (some 1.8 KB in binary):
+ * 64 MiB leaves room for a tracker configured for more, and still bounds a hostile one.
+ */
+const MAX_BATCH_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** The binary answer first, JSON from a tracker without it. */
 const ANNOUNCE_ACCEPT = `${ANNOUNCE_BINARY_TYPE}, application/json;q=0.5`;
+const BATCH_ACCEPT = `${ANNOUNCE_BATCH_BINARY_TYPE}, application/json;q=0.5`;
+
+function invalidAnnounce(what: string, error: z.ZodError): InvalidRequestError {
+  const issue = error.issues[0];
+  return new InvalidRequestError(
+    `invalid ${what}: ${issue?.path.join('.') ?? 'body'} ${issue?.message ?? 'is invalid'}`,
+  );
+}
 
 export function createAnnounceClient(options: AnnounceClientOptions): AnnounceClient {
   const base = new URL(options.url);
@@ -77,12 +106,7 @@ export function createAnnounceClient(options: AnnounceClientOptions): AnnounceCl
   return {
     async announce(request, signal) {
       const checked = announceRequestSchema.safeParse(request);
-      if (!checked.success) {
-        const issue = checked.error.issues[0];
-        throw new InvalidRequestError(
-          `invalid announce: ${issue?.path.join('.') ?? 'body'} ${issue?.message ?? 'is invalid'}`,
-        );
-      }
+      if (!checked.success) throw invalidAnnounce('announce', checked.error);
       const what = 'POST /v1/announce';
       const response = await send(
         {
@@ -108,6 +132,44 @@ export function createAnnounceClient(options: AnnounceClientOptions): AnnounceCl
         what,
         maxBytes: MAX_ANNOUNCE_RESPONSE_BYTES,
       });
+    },
+
+    async announceBatch(request, signal) {
+      const checked = announceBatchRequestSchema.safeParse(request);
+      if (!checked.success) throw invalidAnnounce('batch announce', checked.error);
+      const what = 'POST /v1/announce/batch';
+      const response = await send(
+        {
+          method: 'POST',
+          path: '/v1/announce/batch',
+          headers: { 'content-type': 'application/json', accept: BATCH_ACCEPT },
+          body: JSON.stringify(checked.data),
+        },
+        signal,
+      );
+      if (response.statusCode !== 200) throw await errorFromResponse(response.statusCode, response.body);
+      const type = response.headers['content-type'];
+      let answer: AnnounceBatchResponse;
+      if (typeof type === 'string' && type.toLowerCase().startsWith(ANNOUNCE_BATCH_BINARY_TYPE)) {
+        const { bytes } = await readBounded(response.body, MAX_BATCH_RESPONSE_BYTES);
+        if (bytes === undefined) throw invalidResponse(what, `larger than ${MAX_BATCH_RESPONSE_BYTES} bytes`);
+        const decoded = decodeAnnounceBatchAnswer(bytes);
+        if (!decoded.ok) throw invalidResponse(what, decoded.reason);
+        answer = decoded.value;
+      } else {
+        answer = await readJsonResponse(response.body, {
+          schema: announceBatchResponseSchema,
+          what,
+          maxBytes: MAX_BATCH_RESPONSE_BYTES,
+        });
+      }
+      if (answer.answers.length !== checked.data.blobs.length) {
+        throw invalidResponse(
+          what,
+          `${answer.answers.length} answers for ${checked.data.blobs.length} blobs`,
+        );
+      }
+      return answer;
     },
 
     async getMetainfo(digest, signal) {

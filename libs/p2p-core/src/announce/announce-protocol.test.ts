@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { announceRequestSchema, parseAnnounceRequest } from './announce-protocol.js';
+import {
+  MAX_BATCH_BLOBS,
+  announceBatchRequestSchema,
+  announceRequestSchema,
+  parseAnnounceBatchRequest,
+  parseAnnounceRequest,
+} from './announce-protocol.js';
 
 const valid = {
   peerId: 'a'.repeat(40),
@@ -136,6 +142,89 @@ describe('parseAnnounceRequest', () => {
     );
     // Both verdicts are well represented.
     expect(accepted).toBeGreaterThan(500);
+    expect(accepted).toBeLessThan(4_500);
+  });
+});
+
+/** Batch entries: mostly good ones, some broken in one field, some repeating a blob. */
+const goodBlobs = fc
+  .integer({ min: 0, max: 1_000_000 })
+  .map((i) => `sha256:${i.toString(16).padStart(64, '0')}`);
+// A roll picks the kind of entry: fast-check's own choice leans to the odd cases.
+const entries = fc
+  .tuple(
+    fc.integer({ min: 0, max: 99 }),
+    goodBlobs,
+    fc.boolean(),
+    fc.oneof(fc.constantFrom(0, 50, 1000, 1001, -1, 1.5, '3'), anyValue),
+    fc.oneof(
+      fc.record({ blob: blobs, complete: fc.boolean() }),
+      fc.record({ blob: blobs, complete: anyValue, extra: anyValue }, { requiredKeys: [] }),
+      anyValue,
+    ),
+  )
+  .map(([roll, blob, complete, want, odd]) =>
+    roll < 70 ? { blob, complete } : roll < 90 ? { blob, complete, want } : odd,
+  );
+
+const batches = fc
+  .record({
+    identity: fc.oneof({ weight: 2, arbitrary: fc.constant(valid) }, { weight: 1, arbitrary: nearlyGood }),
+    blobs: fc.oneof(
+      {
+        weight: 10,
+        arbitrary: fc.uniqueArray(entries, {
+          maxLength: 5,
+          selector: (e) => (typeof e === 'object' && e !== null && 'blob' in e ? e.blob : e),
+        }),
+      },
+      { weight: 2, arbitrary: fc.array(entries, { maxLength: 5 }) },
+      { weight: 1, arbitrary: anyValue },
+    ),
+  })
+  .map(({ identity, blobs }) => {
+    if (typeof identity !== 'object' || identity === null) return identity;
+    const { blob: _blob, complete: _complete, ...rest } = identity as Record<string, unknown>;
+    return JSON.parse(JSON.stringify({ ...rest, blobs })) as unknown;
+  });
+
+describe('parseAnnounceBatchRequest', () => {
+  const entry = { blob: valid.blob, complete: false };
+  const { blob: _blob, complete: _complete, ...identity } = valid;
+
+  it('accepts a well-formed batch, keeping each entry as sent', () => {
+    const other = { blob: `sha256:${'c'.repeat(64)}`, complete: true, want: 0 };
+    expect(parseAnnounceBatchRequest({ ...identity, blobs: [entry, other] })).toEqual({
+      success: true,
+      data: { ...identity, origin: false, blobs: [entry, other] },
+    });
+  });
+
+  it('refuses a blob named twice, empty batches and batches over the limit', () => {
+    const twice = parseAnnounceBatchRequest({ ...identity, blobs: [entry, { ...entry, complete: true }] });
+    expect(twice.error?.issues[0]).toMatchObject({ path: ['blobs', 1, 'blob'], message: 'is a duplicate' });
+    expect(parseAnnounceBatchRequest({ ...identity, blobs: [] }).success).toBe(false);
+    const many = Array.from({ length: MAX_BATCH_BLOBS + 1 }, (_, i) => ({
+      blob: `sha256:${i.toString(16).padStart(64, '0')}`,
+      complete: false,
+    }));
+    expect(parseAnnounceBatchRequest({ ...identity, blobs: many }).success).toBe(false);
+    expect(parseAnnounceBatchRequest({ ...identity, blobs: many.slice(1) }).success).toBe(true);
+  });
+
+  it('gives the same verdict and the same batch as the schema, for any body', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(batches, (body) => {
+        const fast = parseAnnounceBatchRequest(body);
+        const schema = announceBatchRequestSchema.safeParse(body);
+        expect(fast.success).toBe(schema.success);
+        if (fast.success && schema.success) expect(fast.data).toEqual(schema.data);
+        if (schema.success) accepted += 1;
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(accepted).toBeGreaterThan(250);
     expect(accepted).toBeLessThan(4_500);
   });
 });

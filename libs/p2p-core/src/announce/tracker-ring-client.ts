@@ -7,9 +7,16 @@
  *
  * Only failures of the tracker (unreachable, 5xx, 429) move a request on; a request
  * the tracker refused as bad (4xx) would be refused by every tracker.
+ *
+ * `announceMany` sends many announces as one batch per owning tracker. A batch that fails
+ * is not failed over as a whole: its blobs are announced one by one, each down its own
+ * order, so a dead tracker costs each blob what it costs a single announce. A tracker
+ * without the batch route (an older version, during a rolling upgrade) answers 404; it is
+ * then sent single announces for `noBatchMs`.
  */
 import {
   createNodeClients,
+  failoverOrder,
   runWithFailover,
   type FailoverRing,
   type MembershipListener,
@@ -17,7 +24,12 @@ import {
 } from '@kraken/hashring';
 import { parseDigest, type Digest } from '@kraken/oci-content';
 import { createAnnounceClient, type AnnounceClient } from './announce-client.js';
-import type { AnnounceRequest, AnnounceResponse } from './announce-protocol.js';
+import {
+  MAX_BATCH_BLOBS,
+  type AnnounceBatchRequest,
+  type AnnounceRequest,
+  type AnnounceResponse,
+} from './announce-protocol.js';
 import type { Metainfo } from '../metainfo/metainfo.js';
 import { InvalidRequestError, RemoteApiError, type ClientTlsContext } from '@kraken/service-kit';
 
@@ -40,9 +52,22 @@ export interface TrackerRingClientOptions {
   readonly tls?: ClientTlsContext | undefined;
   /** Builds the client of one tracker; tests inject in-memory ones. */
   readonly clientFor?: (url: string) => AnnounceClient;
+  /** How long a tracker that lacks the batch route gets single announces (ms, default 5 min). */
+  readonly noBatchMs?: number;
+  /** Monotonic milliseconds (default performance.now). */
+  readonly now?: () => number;
 }
 
-export interface TrackerRingClient extends AnnounceClient {
+/** One announce's outcome in `announceMany`. */
+export type AnnounceOutcome = { ok: true; value: AnnounceResponse } | { ok: false; error: unknown };
+
+export interface TrackerRingClient extends Omit<AnnounceClient, 'announceBatch'> {
+  /**
+   * Announces every request, in one batch per owning tracker (and per announcing peer), and
+   * settles each on its own: the outcomes come in the requests' order. A complete blob is
+   * announced wanting no peers: a seeder never dials, so its answer's peers would go unread.
+   */
+  announceMany(requests: readonly AnnounceRequest[], signal?: AbortSignal): Promise<AnnounceOutcome[]>;
   /** The tracker that would get the digest's next request (the first healthy owner). */
   ownerOf(digest: Digest | string): string | undefined;
 }
@@ -71,15 +96,110 @@ export function createTrackerRingClient(options: TrackerRingClientOptions): Trac
     ...(signal === undefined ? {} : { signal }),
   });
 
+  const noBatchMs = options.noBatchMs ?? 5 * 60_000;
+  const now = options.now ?? (() => performance.now());
+  /** Trackers that answered the batch route with 404, until when. */
+  const noBatchUntil = new Map<string, number>();
+  const batches = (node: RingNode) => (noBatchUntil.get(node.id) ?? -Infinity) <= now();
+
+  const announce = async (request: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse> => {
+    const { value } = await runWithFailover(
+      ring,
+      keyOf(request.blob),
+      (node, attempt) => clientOf(node).announce(request, attempt.signal),
+      failover(signal),
+    );
+    return value;
+  };
+
+  const settle = (request: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceOutcome> =>
+    announce(request, signal).then(
+      (value) => ({ ok: true, value }),
+      (error: unknown) => ({ ok: false, error }),
+    );
+
+  /** Sends one batch of requests that share a tracker and a peer; each outcome at its index. */
+  const sendBatch = async (
+    node: RingNode,
+    group: readonly AnnounceRequest[],
+    outcomes: AnnounceOutcome[],
+    indexes: readonly number[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> => {
+    const first = group[0] as AnnounceRequest;
+    const batch: AnnounceBatchRequest = {
+      peerId: first.peerId,
+      ...(first.clusterId === undefined ? {} : { clusterId: first.clusterId }),
+      address: first.address,
+      origin: first.origin ?? false,
+      blobs: group.map(({ blob, complete }) => (complete ? { blob, complete, want: 0 } : { blob, complete })),
+    };
+    try {
+      const answer = await clientOf(node).announceBatch(batch, signal);
+      ring.reportSuccess(node.id);
+      answer.answers.forEach(({ peers }, i) => {
+        outcomes[indexes[i] as number] = {
+          ok: true,
+          value: { peers, intervalSeconds: answer.intervalSeconds },
+        };
+      });
+      return;
+    } catch (error) {
+      if (signal?.aborted === true) throw error;
+      if (error instanceof RemoteApiError && error.statusCode === 404) {
+        noBatchUntil.set(node.id, now() + noBatchMs);
+      } else if (isRetryable(error)) {
+        ring.reportFailure(node.id, error);
+      } else {
+        for (const i of indexes) outcomes[i] = { ok: false, error };
+        return;
+      }
+    }
+    const singles = await Promise.all(group.map((request) => settle(request, signal)));
+    singles.forEach((outcome, i) => (outcomes[indexes[i] as number] = outcome));
+  };
+
   return {
-    async announce(request: AnnounceRequest, signal?: AbortSignal): Promise<AnnounceResponse> {
-      const { value } = await runWithFailover(
-        ring,
-        keyOf(request.blob),
-        (node, attempt) => clientOf(node).announce(request, attempt.signal),
-        failover(signal),
-      );
-      return value;
+    announce,
+
+    async announceMany(requests, signal) {
+      const outcomes = new Array<AnnounceOutcome>(requests.length);
+      // Grouped by owning tracker and announcing peer, in the requests' order.
+      const groups = new Map<string, { node: RingNode; indexes: number[]; blobs: Set<string> }>();
+      const sends: Promise<void>[] = [];
+      requests.forEach((request, i) => {
+        const node = failoverOrder(ring, keyOf(request.blob))[0];
+        if (node === undefined || !batches(node)) {
+          sends.push(settle(request, signal).then((outcome) => void (outcomes[i] = outcome)));
+          return;
+        }
+        const { peerId, clusterId, address, origin } = request;
+        const id = JSON.stringify([node.id, peerId, clusterId, address.host, address.port, origin ?? false]);
+        const group = groups.get(id);
+        if (group === undefined) groups.set(id, { node, indexes: [i], blobs: new Set([request.blob]) });
+        else if (group.blobs.has(request.blob)) {
+          // A batch names a blob once: a second announce of it goes alone.
+          sends.push(settle(request, signal).then((outcome) => void (outcomes[i] = outcome)));
+        } else {
+          group.indexes.push(i);
+          group.blobs.add(request.blob);
+        }
+      });
+      for (const { node, indexes } of groups.values()) {
+        for (let at = 0; at < indexes.length; at += MAX_BATCH_BLOBS) {
+          const chunk = indexes.slice(at, at + MAX_BATCH_BLOBS);
+          const group = chunk.map((i) => requests[i] as AnnounceRequest);
+          sends.push(
+            chunk.length === 1
+              ? settle(group[0] as AnnounceRequest, signal).then(
+                  (o) => void (outcomes[chunk[0] as number] = o),
+                )
+              : sendBatch(node, group, outcomes, chunk, signal),
+          );
+        }
+      }
+      await Promise.all(sends);
+      return outcomes;
     },
 
     async getMetainfo(digest: Digest | string, signal?: AbortSignal): Promise<Metainfo | undefined> {

@@ -1,7 +1,8 @@
 /**
  * The scheduler's announcer, the swarm side of the tracker: announces each blob through
- * the injected tracker client on jittered timers (scheduler/policy/announce-timers.ts;
- * the first one at once), remembers the peers of the last answer and which of them are origins,
+ * the injected tracker client on timers that put all blobs on one tick per interval
+ * (scheduler/policy/announce-timers.ts; the first one at once), for the announce batcher
+ * to send together, remembers the peers of the last answer and which of them are origins,
  * and dials up to `maxPeersPerBlob` of them for a download. Answers and dial results for
  * a blob that left the swarm meanwhile are dropped.
  *
