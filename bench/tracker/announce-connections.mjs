@@ -1,5 +1,5 @@
 // The load generator's HTTP/1.1 client: `connections` keep-alive TCP connections to the tracker,
-// one announce in flight on each, and a queue for announces waiting for a free connection.
+// one request in flight on each, and a queue for requests waiting for a free connection.
 //
 // Why not undici (which the generator used before): undici hands every socket read to
 // JavaScript as a fresh Buffer, and at 20,000 answers of 5–6 KB a second that is over 100 MB/s
@@ -7,7 +7,9 @@
 // the generator ran bursts of them, 50–120 ms a second, holding answers it had already
 // received: the latency it reported then was its own. Here every connection reads into one
 // shared buffer (node's `onread`), consumed before the next read, so a read allocates nothing;
-// only the answers chosen for checking are copied out.
+// only the answers chosen for checking are copied out, each into a buffer of its own size. A body
+// may span many reads (a batch answer is 90 KB in binary, 300 KB in JSON): it is counted as it
+// streams past, and copied only when kept.
 //
 // It parses what the tracker sends: a status line, headers with a content-length, a body. An
 // answer without a content-length, or anything after the body, fails the connection.
@@ -18,9 +20,17 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 /**
+ * `accept` is the answer asked for, the same on every request; `path` is per request
+ * (`/v1/announce`, `/v1/announce/batch`).
+ *
  * @param {{ host: string, port: number, connections: number, accept: string }} options
  * @returns {{
- *   announce(body: string, keepBody: boolean, done: (status: number, body: Buffer | undefined, error: string | undefined) => void): void,
+ *   announce(request: {
+ *     path: string,
+ *     body: string,
+ *     keepBody: boolean,
+ *     done: (status: number, body: Buffer | undefined, error: string | undefined) => void,
+ *   }): void,
  *   close(): Promise<void>,
  * }}
  */
@@ -66,7 +76,7 @@ export function createAnnounceConnections({ host, port, connections, accept }) {
     all.add(conn);
   };
 
-  /** A connection is free: it takes the next queued announce, or waits. */
+  /** A connection is free: it takes the next queued request, or waits. */
   const release = (conn) => {
     if (queueHead < queue.length) {
       const next = queue[queueHead];
@@ -85,7 +95,7 @@ export function createAnnounceConnections({ host, port, connections, accept }) {
     conn.remaining = -1;
     conn.bodyBytes = 0;
     conn.socket.write(
-      `POST /v1/announce HTTP/1.1\r\nhost: ${host}:${port}\r\ncontent-type: application/json\r\naccept: ${accept}\r\n` +
+      `POST ${request.path} HTTP/1.1\r\nhost: ${host}:${port}\r\ncontent-type: application/json\r\naccept: ${accept}\r\n` +
         `content-length: ${Buffer.byteLength(request.body)}\r\n\r\n${request.body}`,
     );
   };
@@ -93,10 +103,8 @@ export function createAnnounceConnections({ host, port, connections, accept }) {
   const finish = (conn, status, error) => {
     const request = conn.request;
     conn.request = undefined;
-    const body =
-      request.keepBody && error === undefined
-        ? Buffer.from(conn.body.subarray(0, conn.bodyBytes))
-        : undefined;
+    const body = request.keepBody && error === undefined ? conn.body : undefined;
+    conn.body = undefined;
     request.done(status, body, error);
   };
 
@@ -128,9 +136,8 @@ export function createAnnounceConnections({ host, port, connections, accept }) {
           return fail(conn, 'answer without content-length');
         conn.status = status;
         conn.remaining = Number(length[1]);
-        if (conn.request.keepBody && (conn.body === undefined || conn.body.length < conn.remaining)) {
-          conn.body = Buffer.allocUnsafe(Math.max(conn.remaining, 16 * 1024));
-        }
+        // Handed to the caller as it is: one allocation per kept answer, none kept per connection.
+        if (conn.request.keepBody) conn.body = Buffer.allocUnsafe(conn.remaining);
         // The part of this read after the headers is body.
         at += end + HEADER_END.length - (conn.headerBytes - take);
       } else {
@@ -150,8 +157,7 @@ export function createAnnounceConnections({ host, port, connections, accept }) {
   for (let i = 0; i < connections; i++) open();
 
   return {
-    announce(body, keepBody, done) {
-      const request = { body, keepBody, done };
+    announce(request) {
       const conn = idle.pop();
       if (conn === undefined) queue.push(request);
       else send(conn, request);

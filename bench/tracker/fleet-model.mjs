@@ -9,6 +9,12 @@
 // `completeShare` (it announces complete: true from then on); a completed member leaves with
 // probability `leaveShare`: it stops announcing (the tracker forgets it after its TTL, as a real
 // agent that evicted the blob) and the agent takes up a new blob in that slot, downloading.
+//
+// A request ("unit") carries up to `batch` members of one peer: as the agents do, whose announce
+// timers share one tick per interval and whose batcher sends one request per tracker. An agent's
+// slots split into ceil(slots ÷ batch) units, an origin's catalog into chunks of `batch`; units are
+// numbered in member order, so a unit's members are contiguous. With `batch` 1 a unit is a member
+// and its request the single announce (POST /v1/announce).
 import { createHash } from 'node:crypto';
 
 /** mulberry32: a small seeded generator, uniform in [0, 1). */
@@ -38,7 +44,7 @@ function zipfCdf(n, s) {
 }
 
 export function createFleet(options) {
-  const { agents, blobsPerAgent, catalog, zipf, origins, completeShare, leaveShare } = options;
+  const { agents, blobsPerAgent, catalog, zipf, origins, completeShare, leaveShare, batch = 1 } = options;
   if (blobsPerAgent > catalog) throw new Error('--blobs must not exceed --catalog');
   const random = seededRandom(options.seed);
   const digests = Array.from({ length: catalog }, (_, i) => `sha256:${hex(`bench blob ${i}`, 64)}`);
@@ -77,35 +83,92 @@ export function createFleet(options) {
     for (let s = 0; s < blobsPerAgent; s++) slotBlob[a * blobsPerAgent + s] = pickNew(a);
   }
 
-  // The JSON of an announce is prefix + digest + suffix; prefixes are built once per peer.
-  const prefixOf = (peerId, host, port) =>
-    `{"peerId":"${peerId}","address":{"host":"${host}","port":${port}},"blob":"`;
-  const agentPrefix = Array.from({ length: agents }, (_, a) =>
-    prefixOf(hex(`bench agent ${a}`, 40), `10.${(a >> 16) & 255}.${(a >> 8) & 255}.${a & 255}`, 16001),
-  );
-  const originPrefix = Array.from({ length: origins }, (_, o) =>
-    prefixOf(hex(`bench origin ${o}`, 40), `10.255.0.${o + 1}`, 15001),
-  );
+  const agentUnitsEach = Math.ceil(blobsPerAgent / batch);
+  const originUnitsEach = Math.ceil(catalog / batch);
+  const agentUnits = agents * agentUnitsEach;
+  const originUnits = origins * originUnitsEach;
+  /** Unit u holds members unitStart[u] to unitStart[u + 1] - 1. */
+  const unitStart = new Uint32Array(agentUnits + originUnits + 1);
+  let unit = 0;
+  for (let a = 0; a < agents; a++) {
+    for (let s = 0; s < blobsPerAgent; s += batch) unitStart[unit++] = a * blobsPerAgent + s;
+  }
+  for (let o = 0; o < origins; o++) {
+    for (let b = 0; b < catalog; b += batch) unitStart[unit++] = agentMembers + o * catalog + b;
+  }
+  unitStart[unit] = agentMembers + originMembers;
+
+  // A request's JSON is a prefix built once per peer, then the blob's part: the digest and a
+  // suffix for a single announce, an entry per member for a batch (both entries of every blob
+  // built once, so a batch of 50 is 50 concatenations).
+  const agentPeerIds = Array.from({ length: agents }, (_, a) => hex(`bench agent ${a}`, 40));
+  const originPeerIds = Array.from({ length: origins }, (_, o) => hex(`bench origin ${o}`, 40));
+  const agentAddress = (a) => `{"host":"10.${(a >> 16) & 255}.${(a >> 8) & 255}.${a & 255}","port":16001}`;
+  const originAddress = (o) => `{"host":"10.255.0.${o + 1}","port":15001}`;
+  const prefixOf =
+    batch === 1
+      ? (peerId, address) => `{"peerId":"${peerId}","address":${address},"blob":"`
+      : (peerId, address, origin) =>
+          `{"peerId":"${peerId}","address":${address},"origin":${origin},"blobs":[`;
+  const agentPrefix = agentPeerIds.map((id, a) => prefixOf(id, agentAddress(a), false));
+  const originPrefix = originPeerIds.map((id, o) => prefixOf(id, originAddress(o), true));
+  // A seeder never dials, so it asks for no peers (want 0); a downloader takes the tracker's limit.
+  const downloadingEntry = batch === 1 ? [] : digests.map((d) => `{"blob":"${d}","complete":false}`);
+  const completeEntry = batch === 1 ? [] : digests.map((d) => `{"blob":"${d}","complete":true,"want":0}`);
   const counts = { completed: 0, left: 0 };
+
+  /** The single announce of `member`. */
+  const singleBody = (member) => {
+    if (member >= agentMembers) {
+      const m = member - agentMembers;
+      const origin = (m / catalog) | 0;
+      return `${originPrefix[origin]}${digests[m % catalog]}","complete":true,"origin":true}`;
+    }
+    const agent = (member / blobsPerAgent) | 0;
+    const complete = slotComplete[member] === 1 ? 'true' : 'false';
+    return `${agentPrefix[agent]}${digests[slotBlob[member]]}","complete":${complete}}`;
+  };
+
+  const agentEntry = (member) =>
+    slotComplete[member] === 1 ? completeEntry[slotBlob[member]] : downloadingEntry[slotBlob[member]];
+
+  /** The batch announce of the members `first` to `end` - 1, all of one peer. */
+  const batchBody = (first, end) => {
+    if (first >= agentMembers) {
+      const m = first - agentMembers;
+      const blob = m % catalog;
+      let body = originPrefix[(m / catalog) | 0] + completeEntry[blob];
+      for (let b = blob + 1, last = blob + end - first; b < last; b++) body += `,${completeEntry[b]}`;
+      return `${body}]}`;
+    }
+    let body = agentPrefix[(first / blobsPerAgent) | 0] + agentEntry(first);
+    for (let member = first + 1; member < end; member++) body += `,${agentEntry(member)}`;
+    return `${body}]}`;
+  };
 
   return {
     digests,
     agentMembers,
     originMembers,
     members: agentMembers + originMembers,
+    agentUnits,
+    originUnits,
+    units: agentUnits + originUnits,
+    unitStart,
     counts,
     isOrigin: (member) => member >= agentMembers,
 
-    /** The request body of the member's next announce. */
-    body(member) {
-      if (member >= agentMembers) {
-        const m = member - agentMembers;
-        const origin = (m / catalog) | 0;
-        return `${originPrefix[origin]}${digests[m % catalog]}","complete":true,"origin":true}`;
-      }
-      const agent = (member / blobsPerAgent) | 0;
-      const complete = slotComplete[member] === 1 ? 'true' : 'false';
-      return `${agentPrefix[agent]}${digests[slotBlob[member]]}","complete":${complete}}`;
+    /** The announcing peer's id of a unit. */
+    peerIdOf(unit) {
+      const first = unitStart[unit];
+      return first >= agentMembers
+        ? originPeerIds[((first - agentMembers) / catalog) | 0]
+        : agentPeerIds[(first / blobsPerAgent) | 0];
+    },
+
+    /** The request body of the unit's next announce. */
+    body(unit) {
+      return batch === 1 ? singleBody(unit) : batchBody(unitStart[unit], unitStart[unit + 1]);
     },
 
     /** Applies churn after an announce; `churn` false in phases that keep the fleet still. */
@@ -124,9 +187,9 @@ export function createFleet(options) {
       }
     },
 
-    /** Members in a seeded random order: the announce schedule's round robin. */
+    /** Units in a seeded random order: the announce schedule's round robin. */
     schedule() {
-      const order = new Uint32Array(agentMembers + originMembers);
+      const order = new Uint32Array(agentUnits + originUnits);
       for (let i = 0; i < order.length; i++) order[i] = i;
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));

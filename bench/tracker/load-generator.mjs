@@ -1,6 +1,7 @@
 // The load generator: a child process of the bench (pinned to its own core) that plays the
 // simulated fleet (fleet-model.mjs) against one tracker over HTTP/1.1 keep-alive connections,
-// speaking the real announce protocol (POST /v1/announce, JSON). Its client
+// speaking the real announce protocol: POST /v1/announce/batch with up to `batch` blobs of one
+// peer, as the agents do, or POST /v1/announce, one blob a request, with `batch` 1. Its client
 // (announce-connections.mjs) reads every answer into one reused buffer: nothing is allocated
 // per read, so that the generator's own garbage collection does not hold answers it has
 // received and count the wait as the tracker's latency. It reports its GC time and the longest
@@ -8,17 +9,20 @@
 //
 // Phases come from the bench in the start message; the generator starts each on "continue" and
 // reports at its end, so the bench can read the tracker's memory between phases.
-// - closed: `concurrency` announces in flight, each completion sends the next (as fast as the
-//   tracker answers); `members: 'origins'` limits it to the origins' members (the seed phase).
-// - open: announces at a fixed rate (members ÷ interval), paced every millisecond, whatever the
-//   tracker's latency; at most `maxOutstanding` in flight, past which the generator falls behind
-//   its schedule and says so (`behindMs`).
-// Every second it sends a tick: announces sent and answered, failures, the latency histogram
-// of the answers in that second, its own CPU time, and how far behind its schedule it is.
-// Every `sampleEvery`-th answer is parsed and checked against the protocol's response schema.
+// The schedule is over requests (the fleet's units); an announce is one member of one.
+// - closed: `concurrency` requests in flight, each completion sends the next (as fast as the
+//   tracker answers); `members: 'origins'` limits it to the origins' requests (the seed phase).
+// - open: requests at a fixed rate (units ÷ interval, so members ÷ interval announces), paced
+//   every millisecond, whatever the tracker's latency; at most `maxOutstanding` requests in
+//   flight, past which the generator falls behind its schedule and says so (`behindMs`).
+// Every second it sends a tick: announces and requests sent and answered, failed announces,
+// the latency histogram of the requests answered in that second, its own CPU time, and how far
+// behind its schedule it is. Every `sampleEvery`-th answer is decoded and checked against the
+// request it answers (answer-check.mjs).
 import { PerformanceObserver } from 'node:perf_hooks';
-import { ANNOUNCE_BINARY_TYPE, announceResponseSchema, decodeAnnounceAnswer } from '@kraken/p2p-core';
+import { ANNOUNCE_BATCH_BINARY_TYPE, ANNOUNCE_BINARY_TYPE } from '@kraken/p2p-core';
 import { createAnnounceConnections } from './announce-connections.mjs';
+import { createAnswerCheck } from './answer-check.mjs';
 import { createFleet } from './fleet-model.mjs';
 import { createHistogram, record, toSparse } from './latency-histogram.mjs';
 
@@ -39,24 +43,30 @@ function nextMessage(type) {
 
 async function run(options) {
   const fleet = createFleet(options.fleet);
+  const { unitStart } = fleet;
   const order = fleet.schedule();
   const url = new URL(options.url);
+  const batched = options.fleet.batch > 1;
+  const path = batched ? '/v1/announce/batch' : '/v1/announce';
+  const binaryType = batched ? ANNOUNCE_BATCH_BINARY_TYPE : ANNOUNCE_BINARY_TYPE;
   const pool = createAnnounceConnections({
     host: url.hostname,
     port: Number(url.port),
     connections: options.connections,
     // The agents ask for the binary answer (and take JSON from a tracker without it).
-    accept:
-      options.answer === 'json' ? 'application/json' : `${ANNOUNCE_BINARY_TYPE}, application/json;q=0.5`,
+    accept: options.answer === 'json' ? 'application/json' : `${binaryType}, application/json;q=0.5`,
   });
-  const rate = fleet.members / options.intervalSeconds;
+  /** Requests per second in the open loop. */
+  const rate = fleet.units / options.intervalSeconds;
   await send({
     type: 'ready',
     fleet: {
       members: fleet.members,
       agentMembers: fleet.agentMembers,
       originMembers: fleet.originMembers,
-      offeredPerSecond: rate,
+      units: fleet.units,
+      offeredPerSecond: fleet.members / options.intervalSeconds,
+      offeredRequestsPerSecond: rate,
       swarmSizes: fleet.swarmSizes(),
     },
   });
@@ -67,78 +77,77 @@ async function run(options) {
   let inflight = 0;
   let sentTotal = 0;
 
-  // Per-second counters, reset by each tick.
-  let second = { sent: 0, ok: 0, failed: 0, histogram: createHistogram() };
-  let whole = { sent: 0, ok: 0, failed: 0, histogram: createHistogram() };
+  // Announces (sent, ok, failed) and requests (requests, requestsOk), per second (reset by
+  // each tick) and per phase; latency is per request.
+  const counters = () => ({
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    requests: 0,
+    requestsOk: 0,
+    histogram: createHistogram(),
+  });
+  let second = counters();
+  let whole = counters();
+  /** Failed requests by reason. */
   const failures = new Map();
-  const sampled = { answers: 0, invalid: 0, peers: 0, complete: 0, origins: 0, self: 0, wrongInterval: 0 };
-  const fail = (why) => {
-    second.failed += 1;
-    whole.failed += 1;
+  const answerCheck = createAnswerCheck({
+    batched,
+    json: options.answer === 'json',
+    intervalSeconds: options.intervalSeconds,
+  });
+  const fail = (why, announces) => {
+    second.failed += announces;
+    whole.failed += announces;
     failures.set(why, (failures.get(why) ?? 0) + 1);
   };
 
-  const check = (member, bytes) => {
-    sampled.answers += 1;
-    let parsed;
-    if (options.answer === 'json') {
-      try {
-        parsed = announceResponseSchema.safeParse(JSON.parse(bytes.toString('utf8')));
-      } catch {
-        parsed = { success: false };
-      }
-    } else {
-      const decoded = decodeAnnounceAnswer(bytes);
-      parsed = decoded.ok ? { success: true, data: decoded.value } : { success: false };
-    }
-    if (!parsed.success) {
-      sampled.invalid += 1;
-      return;
-    }
-    const { peers, intervalSeconds } = parsed.data;
-    const self = fleet.body(member).slice(11, 51);
-    sampled.peers += peers.length;
-    for (const peer of peers) {
-      if (peer.complete) sampled.complete += 1;
-      if (peer.origin) sampled.origins += 1;
-      if (peer.peerId === self) sampled.self += 1;
-    }
-    if (intervalSeconds !== options.intervalSeconds) sampled.wrongInterval += 1;
-  };
-
-  /** Sends one announce of `member`; `done` runs when it is answered or failed. */
-  const announce = (member, done) => {
-    const body = fleet.body(member);
-    fleet.announced(member, churn);
+  /** Sends the request of `unit`; `done` runs when it is answered or failed. */
+  const announce = (unit, done) => {
+    const body = fleet.body(unit);
+    const first = unitStart[unit];
+    const end = unitStart[unit + 1];
+    for (let member = first; member < end; member++) fleet.announced(member, churn);
+    const announces = end - first;
     const sample = sentTotal % options.sampleEvery === 0;
     sentTotal += 1;
-    second.sent += 1;
-    whole.sent += 1;
+    second.sent += announces;
+    whole.sent += announces;
+    second.requests += 1;
+    whole.requests += 1;
     inflight += 1;
     const started = performance.now();
-    pool.announce(body, sample, (status, text, error) => {
-      inflight -= 1;
-      if (error !== undefined) {
-        fail(error);
+    pool.announce({
+      path,
+      body,
+      keepBody: sample,
+      done: (status, answer, error) => {
+        inflight -= 1;
+        if (error !== undefined) {
+          fail(error, announces);
+          done();
+          return;
+        }
+        const us = (performance.now() - started) * 1000;
+        record(second.histogram, us);
+        record(whole.histogram, us);
+        if (status === 200) {
+          second.ok += announces;
+          whole.ok += announces;
+          second.requestsOk += 1;
+          whole.requestsOk += 1;
+        } else fail(`HTTP ${status}`, announces);
+        if (answer !== undefined && status === 200)
+          answerCheck.check({ peerId: fleet.peerIdOf(unit), body, answer });
         done();
-        return;
-      }
-      const us = (performance.now() - started) * 1000;
-      record(second.histogram, us);
-      record(whole.histogram, us);
-      if (status === 200) {
-        second.ok += 1;
-        whole.ok += 1;
-      } else fail(`HTTP ${status}`);
-      if (text !== undefined && status === 200) check(member, text);
-      done();
+      },
     });
   };
 
-  const nextMember = () => {
-    const member = order[cursor];
+  const nextUnit = () => {
+    const unit = order[cursor];
     cursor = cursor + 1 === order.length ? 0 : cursor + 1;
-    return member;
+    return unit;
   };
 
   let cpu = process.cpuUsage();
@@ -168,6 +177,8 @@ async function run(options) {
       sent: second.sent,
       ok: second.ok,
       failed: second.failed,
+      requests: second.requests,
+      requestsOk: second.requestsOk,
       inflight,
       behindMs: Math.round(behindMs),
       cpuSeconds: (used.user + used.system) / 1e6,
@@ -175,7 +186,7 @@ async function run(options) {
       maxGapMs: Math.round(maxGapMs * 10) / 10,
       histogram: toSparse(second.histogram),
     };
-    second = { sent: 0, ok: 0, failed: 0, histogram: createHistogram() };
+    second = counters();
     gcMs = 0;
     maxGapMs = 0;
     process.send(tick);
@@ -185,7 +196,7 @@ async function run(options) {
     new Promise((resolve) => {
       const originsOnly = p.members === 'origins';
       const deadline = p.seconds === undefined ? Infinity : performance.now() + p.seconds * 1000;
-      let remaining = originsOnly ? fleet.originMembers : Infinity;
+      let remaining = originsOnly ? fleet.originUnits : Infinity;
       let running = p.concurrency;
       const next = () => {
         if (remaining === 0 || performance.now() >= deadline) {
@@ -193,8 +204,7 @@ async function run(options) {
           return;
         }
         remaining -= 1;
-        const member = originsOnly ? fleet.agentMembers + originCursor++ : nextMember();
-        announce(member, next);
+        announce(originsOnly ? fleet.agentUnits + originCursor++ : nextUnit(), next);
       };
       for (let i = 0; i < p.concurrency; i++) next();
     });
@@ -209,7 +219,7 @@ async function run(options) {
         const due = Math.floor(((now - start) / 1000) * rate);
         while (issued < due && inflight < options.maxOutstanding) {
           issued += 1;
-          announce(nextMember(), () => {});
+          announce(nextUnit(), () => {});
         }
         behindMs = ((due - issued) / rate) * 1000;
         if (now >= end) {
@@ -226,7 +236,7 @@ async function run(options) {
     phase = p;
     churn = p.churn === true;
     const before = { ...fleet.counts };
-    whole = { sent: 0, ok: 0, failed: 0, histogram: createHistogram() };
+    whole = counters();
     const startedAt = performance.now();
     if (p.kind === 'closed') await closedPhase(p);
     else await openPhase(p);
@@ -241,6 +251,8 @@ async function run(options) {
       sent: whole.sent,
       ok: whole.ok,
       failed: whole.failed,
+      requests: whole.requests,
+      requestsOk: whole.requestsOk,
       histogram: toSparse(whole.histogram),
     });
   }
@@ -248,7 +260,7 @@ async function run(options) {
   clearInterval(turns);
   gcObserver.disconnect();
   await pool.close();
-  await send({ type: 'done', sampled, failures: Object.fromEntries(failures) });
+  await send({ type: 'done', sampled: answerCheck.sampled, failures: Object.fromEntries(failures) });
 }
 
 const { options } = await nextMessage('start');

@@ -1,27 +1,30 @@
 // Tracker benchmark: one tracker process (the built app with its real config) driven over
 // loopback by a load generator in another process that plays a fleet of agents announcing
-// their active blobs (fleet-model.mjs). On a machine with two or more cores the tracker runs on
-// core 0 and the generator and this process on core 1 (taskset). Reports announces per second
-// sustained in the steady phase, latency p50/p90/p99/max, the tracker's CPU, RSS and heap, memory
-// per swarm member and its projection to 15,000 agents × 100 blobs. Writes JSON and an SVG of
-// throughput and p99 over time to bench/results/. Run by `npm run bench:tracker`.
+// their active blobs (fleet-model.mjs), each agent's blobs in one batch request per interval as
+// the agents do (`--batch 1`: one request per blob, as before the batch). On a machine with two
+// or more cores the tracker runs on core 0 and the generator and this process on core 1
+// (taskset). Reports announces and requests per second sustained in the steady phase, request
+// latency p50/p90/p99/max, the tracker's CPU, RSS and heap, memory per swarm member and its
+// projection to 15,000 agents × 100 blobs. Writes JSON and an SVG of throughput and p99 over
+// time to bench/results/. Run by `npm run bench:tracker`.
 //
 //   node bench/tracker/main.mjs [--agents 15000] [--blobs 50] [--catalog 5000] [--zipf 1]
 //     [--origins 3] [--interval-s 35] [--ttl-s 2×interval] [--ramp-s <interval>] [--duration-s 90]
 //     [--peak-s 15] [--peak-concurrency 64] [--connections 256] [--complete-share 0.1]
-//     [--leave-share 0.2] [--peers-per-announce 50] [--seed 1] [--json out.json]
-//     [--out-dir bench/results] [--no-pin] [--wait-quiet-s 0] [--cpu-prof] [--heap-snapshot]
-//     [--tracker-main apps/tracker/dist/main.js] [--keep] [--check]
+//     [--leave-share 0.2] [--peers-per-announce 50] [--batch 50] [--answer binary|json] [--seed 1]
+//     [--json out.json] [--out-dir bench/results] [--no-pin] [--wait-quiet-s 0] [--cpu-prof]
+//     [--heap-snapshot] [--tracker-main apps/tracker/dist/main.js] [--keep] [--check]
 //
 // Phases, in order: seed (every origin announces every catalog blob, as fast as the tracker
 // answers), ramp (every member's first announce, at the steady rate: the swarms fill up),
-// steady (every member every interval, with churn) and peak (`--peak-concurrency` announces in
+// steady (every member every interval, with churn) and peak (`--peak-concurrency` requests in
 // flight, as fast as the tracker answers: the core's limit). See README.md.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MAX_BATCH_BLOBS } from '@kraken/p2p-core';
 import { stopAll } from '../registry/child-processes.mjs';
 import { createHistogram, addSparse, quantileMs } from './latency-histogram.mjs';
 import { cpuSeconds, machineBusySeconds, memory, startSampler } from './process-sampler.mjs';
@@ -61,6 +64,7 @@ function parseOptions(argv) {
       'complete-share': { type: 'string', default: '0.1' },
       'leave-share': { type: 'string', default: '0.2' },
       'peers-per-announce': { type: 'string', default: '50' },
+      batch: { type: 'string', default: '50' },
       'max-outstanding': { type: 'string', default: '10000' },
       'sample-every': { type: 'string', default: '64' },
       answer: { type: 'string', default: 'binary' },
@@ -104,6 +108,7 @@ function parseOptions(argv) {
     completeShare: number('complete-share', values['complete-share'], { min: 0, max: 1, integer: false }),
     leaveShare: number('leave-share', values['leave-share'], { min: 0, max: 1, integer: false }),
     peersPerAnnounce: number('peers-per-announce', values['peers-per-announce'], { min: 1, max: 1000 }),
+    batch: number('batch', values.batch, { min: 1, max: MAX_BATCH_BLOBS }),
     maxOutstanding: number('max-outstanding', values['max-outstanding'], { min: 1, max: 1_000_000 }),
     sampleEvery: number('sample-every', values['sample-every'], { min: 1, max: 1_000_000 }),
     seed: number('seed', values.seed, { min: 0, max: 2 ** 32 - 1 }),
@@ -261,18 +266,24 @@ async function main() {
           completeShare: opts.completeShare,
           leaveShare: opts.leaveShare,
           seed: opts.seed,
+          batch: opts.batch,
         },
       },
     });
     const { fleet } = await generator.next('ready');
     log(
-      `fleet: ${opts.agents} agents × ${opts.blobs} blobs + ${opts.origins} origins × ${opts.catalog} blobs = ${fleet.members} members; ` +
-        `largest swarm ${fleet.swarmSizes[0]}; offered ${Math.round(fleet.offeredPerSecond)} announces/s (every ${opts.intervalSeconds} s)`,
+      `fleet: ${opts.agents} agents × ${opts.blobs} blobs + ${opts.origins} origins × ${opts.catalog} blobs` +
+        ` = ${fleet.members} members in ${fleet.units} requests (batch ${opts.batch});` +
+        ` largest swarm ${fleet.swarmSizes[0]}; offered ${Math.round(fleet.offeredPerSecond)} announces/s` +
+        ` in ${Math.round(fleet.offeredRequestsPerSecond)} requests/s (every ${opts.intervalSeconds} s)`,
     );
 
     // Idle: the tracker started, nothing announced yet.
     await new Promise((r) => setTimeout(r, 2000));
-    const idle = { ...memory(tracker.pid), scrape: await scrapeTracker(tracker.url) };
+    // The tracker's own latency histogram is read for the route the generator drives.
+    const route = opts.batch > 1 ? '/v1/announce/batch' : '/v1/announce';
+    const scrape = () => scrapeTracker(tracker.url, route);
+    const idle = { ...memory(tracker.pid), scrape: await scrape() };
     const t0 = performance.now();
     const sampler = startSampler({
       pids: { tracker: tracker.pid, generator: generator.child.pid },
@@ -307,7 +318,7 @@ async function main() {
       };
       const mem = memory(tracker.pid);
       phase.before = phases.at(-1)?.after ?? idle;
-      phase.after = { ...mem, scrape: await scrapeTracker(tracker.url) };
+      phase.after = { ...mem, scrape: await scrape() };
       if (plan.name === 'steady' && opts.heapSnapshot) {
         log('writing a heap snapshot of the tracker');
         phase.after.heapSnapshot = await tracker.heapSnapshot();
@@ -315,7 +326,7 @@ async function main() {
       phases.push(phase);
       boundaries.push({ name: plan.name, start: (begin.at - t0) / 1000, end: (at - t0) / 1000 });
       log(
-        `phase ${plan.name}: ${end.ok} answered, ${end.failed} failed in ${phase.wallSeconds.toFixed(1)} s`,
+        `phase ${plan.name}: ${end.ok} announces answered in ${end.requestsOk} requests, ${end.failed} failed in ${phase.wallSeconds.toFixed(1)} s`,
       );
     }
     const done = await generator.next('done');
@@ -339,7 +350,13 @@ async function main() {
       .filter((tick) => tick.at >= t0)
       .map((tick) => ({ tick, t: Math.round(tick.at - t0) / 1000 }))
       .map(({ tick, t }) => ({ tick, t, otherLoadCores: otherLoadAt(t) }));
-    const summary = summarizeRun({ phases, idle, offeredPerSecond: fleet.offeredPerSecond, seconds });
+    const summary = summarizeRun({
+      phases,
+      idle,
+      offeredPerSecond: fleet.offeredPerSecond,
+      offeredRequestsPerSecond: fleet.offeredRequestsPerSecond,
+      seconds,
+    });
     const timeline = seconds.map(({ tick, t, otherLoadCores }) => {
       const h = createHistogram();
       addSparse(h, tick.histogram);
@@ -349,6 +366,8 @@ async function main() {
         sent: tick.sent,
         ok: tick.ok,
         failed: tick.failed,
+        requests: tick.requests,
+        requestsOk: tick.requestsOk,
         p50Ms: quantileMs(h, 0.5),
         p99Ms: quantileMs(h, 0.99),
         behindMs: tick.behindMs,
@@ -385,8 +404,10 @@ async function main() {
         completeShare: opts.completeShare,
         leaveShare: opts.leaveShare,
         peersPerAnnounce: opts.peersPerAnnounce,
+        batch: opts.batch,
         seed: opts.seed,
         members: fleet.members,
+        requests: fleet.units,
         largestSwarmPlanned: fleet.swarmSizes[0],
         trackerConfig: tracker.config,
         ...(opts.trackerMain === undefined ? {} : { trackerMain: opts.trackerMain }),
@@ -416,13 +437,24 @@ async function main() {
         })),
         phases: boundaries,
         targets: { perSecond: TARGETS.announcesPerSecond, p99Ms: TARGETS.p99Ms },
-        title: `tracker: ${opts.agents} agents × ${opts.blobs} blobs, every ${opts.intervalSeconds} s (${cpus} CPUs${pin ? ', pinned' : ''})`,
+        title: `tracker: ${opts.agents} agents × ${opts.blobs} blobs, every ${opts.intervalSeconds} s, batch ${opts.batch} (${cpus} CPUs${pin ? ', pinned' : ''})`,
       }),
     );
     console.log(JSON.stringify({ ...report, timeline: undefined, processSamples: undefined }, null, 2));
     for (const line of summaryLines(summary)) log(line);
+    const wrongAnswers = ['invalid', 'wrongAnswerCount', 'self', 'seederPeers', 'wrongInterval']
+      .map((key) => done.sampled[key])
+      .reduce((a, b) => a + b, 0);
+    log(
+      `sampled answers: ${Object.entries(done.sampled)
+        .map(([key, value]) => `${key} ${value}`)
+        .join(', ')}`,
+    );
     log(`wrote ${relative(process.cwd(), jsonPath)} and ${relative(process.cwd(), svgPath)}`);
-    if (opts.check && (summary.targets.some((t) => !t.met) || summary.phases.steady.failed > 0))
+    if (
+      opts.check &&
+      (summary.targets.some((t) => !t.met) || summary.phases.steady.failed > 0 || wrongAnswers > 0)
+    )
       process.exitCode = 1;
   } catch (err) {
     failed = true;

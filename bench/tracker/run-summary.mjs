@@ -1,6 +1,7 @@
 // The figures of a run and its targets: announces per second the tracker sustained in the
-// steady phase, latency percentiles, the tracker's CPU and memory, memory per swarm member and
-// the projection to the fleet the issue sizes the tracker for.
+// steady phase (and the requests that carried them: one per announce, or one per batch),
+// request latency percentiles, the tracker's CPU and memory, memory per swarm member and the
+// projection to the fleet the issue sizes the tracker for.
 import { createHistogram, addSparse, latencySummary } from './latency-histogram.mjs';
 
 export const TARGETS = {
@@ -17,7 +18,7 @@ const round = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? undefined
  * ({ trackerCpuSeconds, generatorCpuSeconds, wallSeconds, after: { rss, scrape } }).
  */
 /**
- * The phase's share of announces the tracker answered within 5, 10 and 25 ms by its own
+ * The phase's share of announce requests the tracker answered within 5, 10 and 25 ms by its own
  * histogram (the difference of two scrapes), and the smallest bucket bound holding 99 % of them.
  */
 function serverLatency(before = {}, after = {}) {
@@ -31,7 +32,7 @@ function serverLatency(before = {}, after = {}) {
     .sort((a, b) => a - b);
   const p99 = bounds.find((le) => count(String(le)) >= total * 0.99);
   return {
-    announces: total,
+    requests: total,
     within5msPercent: share('0.005'),
     within10msPercent: share('0.01'),
     within25msPercent: share('0.025'),
@@ -47,7 +48,11 @@ function phaseFigures(phase) {
     sent: phase.sent,
     ok: phase.ok,
     failed: phase.failed,
+    requests: phase.requests,
+    requestsOk: phase.requestsOk,
     announcesPerSecond: round(phase.ok / phase.wallSeconds),
+    requestsPerSecond: round(phase.requestsOk / phase.wallSeconds),
+    // Per request: a batch's latency is its whole answer's.
     latencyMs: latencySummary(histogram),
     trackerCpuPercent: round((phase.trackerCpuSeconds / phase.wallSeconds) * 100, 1),
     generatorCpuPercent: round((phase.generatorCpuSeconds / phase.wallSeconds) * 100, 1),
@@ -62,6 +67,7 @@ function phaseFigures(phase) {
       2,
     ),
     trackerCpuMicrosPerAnnounce: round((phase.trackerCpuSeconds / Math.max(1, phase.ok)) * 1e6, 1),
+    trackerCpuMicrosPerRequest: round((phase.trackerCpuSeconds / Math.max(1, phase.requestsOk)) * 1e6, 1),
     // What one core would answer at this cost per announce, were it the tracker's alone.
     cpuBoundAnnouncesPerSecond: round(phase.ok / Math.max(1e-9, phase.trackerCpuSeconds)),
     generatorCpuMicrosPerAnnounce: round((phase.generatorCpuSeconds / Math.max(1, phase.ok)) * 1e6, 1),
@@ -90,19 +96,22 @@ function quietSteady(seconds) {
   );
   const histogram = createHistogram();
   let ok = 0;
+  let requestsOk = 0;
   for (const s of quiet) {
     addSparse(histogram, s.tick.histogram);
     ok += s.tick.ok;
+    requestsOk += s.tick.requestsOk;
   }
   return {
     seconds: quiet.length,
     ofSeconds: steady.length,
     announcesPerSecond: quiet.length === 0 ? undefined : round(ok / quiet.length),
+    requestsPerSecond: quiet.length === 0 ? undefined : round(requestsOk / quiet.length),
     latencyMs: latencySummary(histogram),
   };
 }
 
-export function summarizeRun({ phases, idle, offeredPerSecond, seconds = [] }) {
+export function summarizeRun({ phases, idle, offeredPerSecond, offeredRequestsPerSecond, seconds = [] }) {
   const byName = Object.fromEntries(phases.map((p) => [p.phase, phaseFigures(p)]));
   const steady = byName.steady;
   const steadyAfter = steady.trackerAfter;
@@ -141,7 +150,7 @@ export function summarizeRun({ phases, idle, offeredPerSecond, seconds = [] }) {
       met: steady.announcesPerSecond >= TARGETS.announcesPerSecond,
     },
     {
-      name: 'steady p99 latency (ms)',
+      name: 'steady p99 request latency (ms)',
       target: `< ${TARGETS.p99Ms}`,
       value: steady.latencyMs.p99,
       met: steady.latencyMs.p99 < TARGETS.p99Ms,
@@ -156,6 +165,7 @@ export function summarizeRun({ phases, idle, offeredPerSecond, seconds = [] }) {
   const disturbed = ['steady', 'peak'].some((name) => byName[name]?.otherLoadCores > 0.2);
   return {
     offeredPerSecond: round(offeredPerSecond),
+    offeredRequestsPerSecond: round(offeredRequestsPerSecond),
     phases: byName,
     quietSteady: quietSteady(seconds),
     memory,
@@ -172,10 +182,10 @@ export function summaryLines(summary) {
   for (const [name, p] of Object.entries(summary.phases)) {
     const l = p.latencyMs;
     lines.push(
-      `${name.padEnd(6)} ${String(p.announcesPerSecond).padStart(6)} announces/s over ${p.seconds} s` +
-        ` (failed ${p.failed}); latency p50 ${l.p50} p90 ${l.p90} p99 ${l.p99} max ${l.max} ms;` +
+      `${name.padEnd(6)} ${String(p.announcesPerSecond).padStart(6)} announces/s in ${p.requestsPerSecond} requests/s over ${p.seconds} s` +
+        ` (failed ${p.failed}); request latency p50 ${l.p50} p90 ${l.p90} p99 ${l.p99} max ${l.max} ms;` +
         ` tracker CPU ${p.trackerCpuPercent}% (${p.trackerCpuMicrosPerAnnounce} µs/announce,` +
-        ` ${p.cpuBoundAnnouncesPerSecond}/s per core),` +
+        ` ${p.trackerCpuMicrosPerRequest} µs/request, ${p.cpuBoundAnnouncesPerSecond} announces/s per core),` +
         ` generator ${p.generatorCpuPercent}%; other load ${p.otherLoadCores} cores`,
     );
     const server = p.serverLatency;
@@ -189,8 +199,8 @@ export function summaryLines(summary) {
   const q = summary.quietSteady;
   if (q.seconds < q.ofSeconds && q.seconds > 0) {
     lines.push(
-      `steady, quiet seconds only (${q.seconds} of ${q.ofSeconds}): ${q.announcesPerSecond} announces/s;` +
-        ` latency p50 ${q.latencyMs.p50} p99 ${q.latencyMs.p99} max ${q.latencyMs.max} ms`,
+      `steady, quiet seconds only (${q.seconds} of ${q.ofSeconds}): ${q.announcesPerSecond} announces/s` +
+        ` in ${q.requestsPerSecond} requests/s; request latency p50 ${q.latencyMs.p50} p99 ${q.latencyMs.p99} max ${q.latencyMs.max} ms`,
     );
   }
   const m = summary.memory;

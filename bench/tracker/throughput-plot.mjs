@@ -1,5 +1,5 @@
 // Throughput and p99 latency over a run as a small hand-written SVG: announces answered per
-// second (left axis, linear) and that second's p99 (right axis, logarithmic), the phases marked,
+// second (left axis, linear) and that second's p99 per request (right axis, logarithmic), the phases marked,
 // the 20,000 announces/s and 10 ms targets as dashed lines, and grey bars along the bottom for
 // the seconds when other processes used the cores (their height: cores, up to two).
 
@@ -59,7 +59,7 @@ export function throughputPlotSvg({ points, phases, targets, title }) {
     `<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`,
     `<text x="${left + plotW / 2}" y="${height - 12}" text-anchor="middle">time (s)</text>`,
     `<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">announces answered per second</text>`,
-    `<text transform="translate(${width - 14} ${top + plotH / 2}) rotate(90)" text-anchor="middle" fill="#c0392b">p99 latency of the second (ms, log)</text>`,
+    `<text transform="translate(${width - 14} ${top + plotH / 2}) rotate(90)" text-anchor="middle" fill="#c0392b">p99 request latency of the second (ms, log)</text>`,
     `<line x1="${left}" x2="${left + plotW}" y1="${y(targets.perSecond).toFixed(1)}" y2="${y(targets.perSecond).toFixed(1)}" stroke="#2f6db5" stroke-dasharray="4 3"/>`,
     `<line x1="${left}" x2="${left + plotW}" y1="${yl(targets.p99Ms).toFixed(1)}" y2="${yl(targets.p99Ms).toFixed(1)}" stroke="#c0392b" stroke-dasharray="4 3"/>`,
   );

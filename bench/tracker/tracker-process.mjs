@@ -90,8 +90,11 @@ export async function startTracker({ dir, core, tracker, logLevel, cpuProfile, h
   };
 }
 
-/** The tracker's own figures from /metrics: swarm sizes, announces counted, V8 heap. */
-export async function scrapeTracker(url) {
+/**
+ * The tracker's own figures from /metrics: swarm sizes, announces counted, V8 heap, and the
+ * latency histogram of `route` (the announce route the generator drives).
+ */
+export async function scrapeTracker(url, route = '/v1/announce') {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name) => {
     const match = new RegExp(`^kraken_tracker_${name} (\\S+)$`, 'm').exec(text);
@@ -105,21 +108,21 @@ export async function scrapeTracker(url) {
     heapUsedBytes: value('nodejs_heap_size_used_bytes'),
     heapTotalBytes: value('nodejs_heap_size_total_bytes'),
     externalBytes: value('nodejs_external_memory_bytes'),
-    announceBuckets: announceBuckets(text),
+    announceBuckets: announceBuckets(text, route),
   };
 }
 
 /**
- * The tracker's own latency histogram of answered announces (service-kit's
- * `http_request_duration_seconds`, route /v1/announce, status 200): cumulative counts by
- * upper bound in seconds. It times from the parsed request to the reply, so it leaves out
- * the time a request waited before the tracker read it.
+ * The tracker's own latency histogram of answered announce requests (service-kit's
+ * `http_request_duration_seconds`, `route`, status 200): cumulative counts by upper bound in
+ * seconds. It times from the parsed request to the reply, so it leaves out the time a request
+ * waited before the tracker read it.
  */
-function announceBuckets(text) {
+function announceBuckets(text, route) {
   const buckets = {};
   const line = /^kraken_tracker_http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/gm;
   for (const [, labels, count] of text.matchAll(line)) {
-    if (!labels.includes('route="/v1/announce"') || !labels.includes('status="200"')) continue;
+    if (!labels.includes(`route="${route}"`) || !labels.includes('status="200"')) continue;
     const le = /le="([^"]+)"/.exec(labels)?.[1];
     if (le !== undefined) buckets[le] = (buckets[le] ?? 0) + Number(count);
   }
