@@ -46,7 +46,7 @@ export function createApp(config: Config, deps: { logger: Logger }): App {
   const tracker = createTrackerRingClient({ ring: trackerRing, tls: clientTls });
   const p2pLogger = deps.logger.child({ component: 'p2p' });
   // Each tracker gets one request per interval carrying all of this node's blobs.
-  const announcer = createAnnounceBatcher({ client: tracker, timers: systemClock });
+  const announcer = createAnnounceBatcher({ client: tracker, timers: systemClock, metrics });
   const node = createPeerNode({ config: config.p2p, announcer, logger: p2pLogger, metrics });
   const fetcher = createSwarmFetcher({
     scheduler: node.scheduler,

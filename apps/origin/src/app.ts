@@ -84,7 +84,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const tracker = createTrackerRingClient({ ring: trackerRing, tls: clientTls });
   const p2pLogger = logger.child({ component: 'p2p' });
   // An origin seeds thousands of blobs: each tracker gets them in one request per interval.
-  const announcer = createAnnounceBatcher({ client: tracker, timers: systemClock });
+  const announcer = createAnnounceBatcher({ client: tracker, timers: systemClock, metrics });
   const node = createPeerNode({
     config: config.p2p,
     announcer,

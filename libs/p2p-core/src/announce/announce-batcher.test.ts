@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createMetrics } from '@kraken/service-kit';
 import { createAnnounceBatcher } from './announce-batcher.js';
 import type { AnnounceRequest } from './announce-protocol.js';
 import type { AnnounceOutcome } from './tracker-ring-client.js';
@@ -74,15 +75,23 @@ describe('announce batcher', () => {
     expect(await before).toEqual(await after);
   });
 
-  it('fails only the announces that failed', async () => {
+  it('fails only the announces that failed, and counts both', async () => {
     vi.useFakeTimers();
+    const metrics = createMetrics('agent', { defaultMetrics: false });
     const client = recordingClient((r) => (r.blob === blobOf(2) ? new Error('tracker down') : undefined));
-    const batcher = createAnnounceBatcher({ client, timers });
+    const batcher = createAnnounceBatcher({ client, timers, metrics });
     const ok = batcher.announce(announceOf(1));
     const failed = batcher.announce(announceOf(2));
+    const alsoOk = batcher.announce(announceOf(3));
     vi.advanceTimersByTime(10);
     await expect(failed).rejects.toThrow('tracker down');
     expect((await ok).peers).toEqual([peerOf(1)]);
+    expect((await alsoOk).peers).toEqual([peerOf(3)]);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^kraken_agent_tracker_announces_total\{result="ok"\} 2$/m);
+    expect(text).toMatch(/^kraken_agent_tracker_announces_total\{result="error"\} 1$/m);
+    expect(text).toMatch(/^kraken_agent_tracker_announce_batch_blobs_sum 3$/m);
+    expect(text).toMatch(/^kraken_agent_tracker_announce_batch_blobs_count 1$/m);
   });
 
   it('fails every announce of a call that failed as a whole', async () => {

@@ -10,6 +10,7 @@
  * scheduler, the others are not held back.
  */
 import type { Timers } from '@kraken/foundation';
+import type { Metrics } from '@kraken/service-kit';
 import type { AnnounceRequest, AnnounceResponse } from './announce-protocol.js';
 import type { AnnounceOutcome } from './tracker-ring-client.js';
 import { SwarmStoppedError } from '../scheduler/scheduler-errors.js';
@@ -22,6 +23,11 @@ export interface AnnounceBatcherOptions {
   /** How long the first queued announce waits for others (ms, default 10). */
   readonly windowMs?: number;
   readonly timers: Timers;
+  /**
+   * Registers `tracker_announces_total{result}` (announces settled, ok or error) and
+   * `tracker_announce_batch_blobs` (blobs per flush) on it.
+   */
+  readonly metrics?: Metrics | undefined;
 }
 
 export interface AnnounceBatcher {
@@ -45,15 +51,29 @@ export function createAnnounceBatcher(options: AnnounceBatcherOptions): Announce
   let queue = new Map<string, Waiter>();
   let timer: unknown;
   let closed = false;
+  const settled = options.metrics?.counter(
+    'tracker_announces_total',
+    'Announces to the tracker ring settled, by result (ok, error).',
+    ['result'] as const,
+  );
+  const settledOk = settled?.labels({ result: 'ok' });
+  const settledError = settled?.labels({ result: 'error' });
+  const sizes = options.metrics?.histogram(
+    'tracker_announce_batch_blobs',
+    'Blobs announced together, per flush of the announce batcher (one request per tracker).',
+    { buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
+  );
 
   const flush = () => {
     timer = undefined;
     const waiters = [...queue.values()];
     queue = new Map();
+    sizes?.observe(waiters.length);
     client.announceMany(waiters.map((w) => w.request)).then(
       (outcomes) => {
         waiters.forEach((waiter, i) => {
           const outcome = outcomes[i] as AnnounceOutcome;
+          (outcome.ok ? settledOk : settledError)?.inc();
           for (const settler of waiter.settlers) {
             if (outcome.ok) settler.resolve(outcome.value);
             else settler.reject(outcome.error);
@@ -61,6 +81,7 @@ export function createAnnounceBatcher(options: AnnounceBatcherOptions): Announce
         });
       },
       (error: unknown) => {
+        settledError?.inc(waiters.length);
         for (const waiter of waiters) for (const settler of waiter.settlers) settler.reject(error);
       },
     );
