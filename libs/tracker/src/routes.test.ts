@@ -273,9 +273,21 @@ describe('POST /v1/announce/batch', () => {
     expect(text).toMatch(/kraken_tracker_swarms 0/);
   });
 
+  it('takes 1000 entries of the longest kind (sha512 digests, a want each)', async () => {
+    const { app } = setup();
+    const blobs = Array.from({ length: MAX_BATCH_BLOBS }, (_, i) => ({
+      blob: `sha512:${i.toString(16).padStart(128, '0')}`,
+      complete: false,
+      want: 1000,
+    }));
+    const response = await batch(app, batchOf(peerA, blobs));
+    expect(response.statusCode).toBe(200);
+    expect(response.json().answers).toHaveLength(MAX_BATCH_BLOBS);
+  });
+
   it('refuses a body far larger than 1000 entries with 413', async () => {
     const { app } = setup();
-    const response = await batch(app, batchOf(peerA, [{ blob, complete: false, pad: 'x'.repeat(200_000) }]));
+    const response = await batch(app, batchOf(peerA, [{ blob, complete: false, pad: 'x'.repeat(300_000) }]));
     expect(response.statusCode).toBe(413);
   });
 

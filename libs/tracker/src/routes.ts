@@ -57,8 +57,11 @@ const NO_PEERS_BINARY = '\0\0';
 
 /** An announce is a few hundred bytes; anything near this is not one. */
 const MAX_ANNOUNCE_BODY_BYTES = 16 * 1024;
-/** A batch entry takes some 90 bytes: room for MAX_BATCH_BLOBS of them and the peer. */
-const MAX_BATCH_BODY_BYTES = MAX_BATCH_BLOBS * 128 + 1024;
+/**
+ * Room for MAX_BATCH_BLOBS of the longest entries (a sha512 digest, `"complete":false`,
+ * `"want":1000`: 177 bytes and a comma) and the peer.
+ */
+const MAX_BATCH_BODY_BYTES = MAX_BATCH_BLOBS * 192 + 1024;
 const ANNOUNCE_ROUTES = new Set(['/v1/announce', '/v1/announce/batch']);
 
 export const blobParamsSchema = z.object({ digest: digestParamSchema });
