@@ -69,9 +69,19 @@ const MAX_ANNOUNCE_RESPONSE_BYTES = 512 * 1024;
  */
 const MAX_BATCH_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** The binary answer first, JSON from a tracker without it. */
-const ANNOUNCE_ACCEPT = `${ANNOUNCE_BINARY_TYPE}, application/json;q=0.5`;
-const BATCH_ACCEPT = `${ANNOUNCE_BATCH_BINARY_TYPE}, application/json;q=0.5`;
+/** Each answer in binary first, JSON from a tracker without it. */
+const SINGLE_ANSWER = {
+  binaryType: ANNOUNCE_BINARY_TYPE,
+  decode: decodeAnnounceAnswer,
+  schema: announceResponseSchema,
+  maxBytes: MAX_ANNOUNCE_RESPONSE_BYTES,
+};
+const BATCH_ANSWER = {
+  binaryType: ANNOUNCE_BATCH_BINARY_TYPE,
+  decode: decodeAnnounceBatchAnswer,
+  schema: announceBatchResponseSchema,
+  maxBytes: MAX_BATCH_RESPONSE_BYTES,
+};
 
 function invalidAnnounce(what: string, error: z.ZodError): InvalidRequestError {
   const issue = error.issues[0];
@@ -103,70 +113,60 @@ export function createAnnounceClient(options: AnnounceClientOptions): AnnounceCl
     }
   };
 
+  /**
+   * POSTs a checked announce body to `path` and reads the answer: binary when the tracker
+   * answers with `form.binaryType`, JSON (against `form.schema`) otherwise, both size-capped.
+   */
+  const post = async <T>(
+    path: string,
+    body: unknown,
+    form: {
+      readonly binaryType: string;
+      readonly decode: (bytes: Uint8Array) => { ok: true; value: T } | { ok: false; reason: string };
+      readonly schema: z.ZodType<T>;
+      readonly maxBytes: number;
+    },
+    signal: AbortSignal | undefined,
+  ): Promise<T> => {
+    const what = `POST ${path}`;
+    const accept = `${form.binaryType}, application/json;q=0.5`;
+    const response = await send(
+      {
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', accept },
+        body: JSON.stringify(body),
+      },
+      signal,
+    );
+    if (response.statusCode !== 200) throw await errorFromResponse(response.statusCode, response.body);
+    const type = response.headers['content-type'];
+    if (typeof type === 'string' && type.toLowerCase().startsWith(form.binaryType)) {
+      const { bytes } = await readBounded(response.body, form.maxBytes);
+      if (bytes === undefined) throw invalidResponse(what, `larger than ${form.maxBytes} bytes`);
+      const decoded = form.decode(bytes);
+      if (!decoded.ok) throw invalidResponse(what, decoded.reason);
+      return decoded.value;
+    }
+    return readJsonResponse(response.body, { schema: form.schema, what, maxBytes: form.maxBytes });
+  };
+
   return {
     async announce(request, signal) {
       const checked = announceRequestSchema.safeParse(request);
       if (!checked.success) throw invalidAnnounce('announce', checked.error);
-      const what = 'POST /v1/announce';
-      const response = await send(
-        {
-          method: 'POST',
-          path: '/v1/announce',
-          headers: { 'content-type': 'application/json', accept: ANNOUNCE_ACCEPT },
-          body: JSON.stringify(checked.data),
-        },
-        signal,
-      );
-      if (response.statusCode !== 200) throw await errorFromResponse(response.statusCode, response.body);
-      const type = response.headers['content-type'];
-      if (typeof type === 'string' && type.toLowerCase().startsWith(ANNOUNCE_BINARY_TYPE)) {
-        const { bytes } = await readBounded(response.body, MAX_ANNOUNCE_RESPONSE_BYTES);
-        if (bytes === undefined)
-          throw invalidResponse(what, `larger than ${MAX_ANNOUNCE_RESPONSE_BYTES} bytes`);
-        const decoded = decodeAnnounceAnswer(bytes);
-        if (!decoded.ok) throw invalidResponse(what, decoded.reason);
-        return decoded.value;
-      }
-      return readJsonResponse(response.body, {
-        schema: announceResponseSchema,
-        what,
-        maxBytes: MAX_ANNOUNCE_RESPONSE_BYTES,
-      });
+      return post('/v1/announce', checked.data, SINGLE_ANSWER, signal);
     },
 
     async announceBatch(request, signal) {
       const checked = announceBatchRequestSchema.safeParse(request);
       if (!checked.success) throw invalidAnnounce('batch announce', checked.error);
-      const what = 'POST /v1/announce/batch';
-      const response = await send(
-        {
-          method: 'POST',
-          path: '/v1/announce/batch',
-          headers: { 'content-type': 'application/json', accept: BATCH_ACCEPT },
-          body: JSON.stringify(checked.data),
-        },
-        signal,
-      );
-      if (response.statusCode !== 200) throw await errorFromResponse(response.statusCode, response.body);
-      const type = response.headers['content-type'];
-      let answer: AnnounceBatchResponse;
-      if (typeof type === 'string' && type.toLowerCase().startsWith(ANNOUNCE_BATCH_BINARY_TYPE)) {
-        const { bytes } = await readBounded(response.body, MAX_BATCH_RESPONSE_BYTES);
-        if (bytes === undefined) throw invalidResponse(what, `larger than ${MAX_BATCH_RESPONSE_BYTES} bytes`);
-        const decoded = decodeAnnounceBatchAnswer(bytes);
-        if (!decoded.ok) throw invalidResponse(what, decoded.reason);
-        answer = decoded.value;
-      } else {
-        answer = await readJsonResponse(response.body, {
-          schema: announceBatchResponseSchema,
-          what,
-          maxBytes: MAX_BATCH_RESPONSE_BYTES,
-        });
-      }
-      if (answer.answers.length !== checked.data.blobs.length) {
+      const answer = await post('/v1/announce/batch', checked.data, BATCH_ANSWER, signal);
+      const sent = checked.data.blobs.length;
+      if (answer.answers.length !== sent) {
         throw invalidResponse(
-          what,
-          `${answer.answers.length} answers for ${checked.data.blobs.length} blobs`,
+          'POST /v1/announce/batch',
+          `${answer.answers.length} answers for ${sent} blobs`,
         );
       }
       return answer;
