@@ -57,6 +57,13 @@ const announceOf = (peerId: string, host = '10.0.0.1') => ({
   complete: false,
 });
 
+/** A batch announce of peer a…a with these entries. */
+const batchOf = (blobs: { blob: string; complete: boolean }[]) => ({
+  peerId: 'a'.repeat(40),
+  address: { host: '10.0.0.1', port: 1 },
+  blobs,
+});
+
 describe('announce client', () => {
   it('announces and reads the peers back', async () => {
     const c = await tracker();
@@ -190,9 +197,7 @@ describe('announce client', () => {
 
   it('refuses a bad batch before sending it, and a batch answer of the wrong length', async () => {
     const c = await tracker();
-    await expect(
-      c.announceBatch({ peerId: 'a'.repeat(40), address: { host: '10.0.0.1', port: 1 }, blobs: [] }),
-    ).rejects.toMatchObject({
+    await expect(c.announceBatch(batchOf([]))).rejects.toMatchObject({
       code: 'KRAKEN_INVALID_REQUEST',
       message: expect.stringMatching(/invalid batch announce: blobs/),
     });
@@ -200,13 +205,7 @@ describe('announce client', () => {
     server.post('/v1/announce/batch', async () => ({ answers: [], intervalSeconds: 3 }));
     servers.push(server);
     const short = client(await server.listen({ host: '127.0.0.1', port: 0 }));
-    await expect(
-      short.announceBatch({
-        peerId: 'a'.repeat(40),
-        address: { host: '10.0.0.1', port: 1 },
-        blobs: [{ blob, complete: false }],
-      }),
-    ).rejects.toMatchObject({
+    await expect(short.announceBatch(batchOf([{ blob, complete: false }]))).rejects.toMatchObject({
       code: 'KRAKEN_INVALID_RESPONSE',
       message: expect.stringMatching(/0 answers for 1 blobs/),
     });
@@ -217,12 +216,8 @@ describe('announce client', () => {
     server.post('/v1/announce', async () => ({ peers: [], intervalSeconds: 3 }));
     servers.push(server);
     const c = client(await server.listen({ host: '127.0.0.1', port: 0 }));
-    await expect(
-      c.announceBatch({
-        peerId: 'a'.repeat(40),
-        address: { host: '10.0.0.1', port: 1 },
-        blobs: [{ blob, complete: false }],
-      }),
-    ).rejects.toMatchObject({ statusCode: 404 });
+    await expect(c.announceBatch(batchOf([{ blob, complete: false }]))).rejects.toMatchObject({
+      statusCode: 404,
+    });
   });
 });

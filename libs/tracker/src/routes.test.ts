@@ -14,7 +14,7 @@ import {
 } from '@kraken/p2p-core';
 import { createPeerPolicy } from './peer-policy.js';
 import { createPeerStore } from './peer-store.js';
-import { createTrackerRoutes } from './routes.js';
+import { createTrackerRoutes, type TrackerRoutesOptions } from './routes.js';
 import type { MetainfoSource } from './metainfo-cache.js';
 
 const blob = `sha256:${'a'.repeat(64)}`;
@@ -25,7 +25,10 @@ const metainfo: Metainfo = { digest: blob, size: 0, pieceLength: 256 * 1024, pie
 let app: FastifyInstance | undefined;
 afterEach(async () => app?.close());
 
-function setup(source: MetainfoSource = { getMetainfo: async () => undefined }) {
+function setup(
+  source: MetainfoSource = { getMetainfo: async () => undefined },
+  extra: Pick<TrackerRoutesOptions, 'originSeeds'> = {},
+) {
   const metrics = createMetrics('tracker', { defaultMetrics: false });
   app = Fastify();
   app.register(
@@ -36,6 +39,7 @@ function setup(source: MetainfoSource = { getMetainfo: async () => undefined }) 
       metrics,
       peersPerAnnounce: 50,
       announceIntervalSeconds: 3,
+      ...extra,
     }),
   );
   return { app, metrics };
@@ -292,25 +296,15 @@ describe('POST /v1/announce/batch', () => {
   });
 
   it('has the origins asked to seed the blobs whose swarm has none', async () => {
-    const metrics = createMetrics('tracker', { defaultMetrics: false });
     const asked: string[] = [];
-    app = Fastify();
-    app.register(
-      createTrackerRoutes({
-        store: createPeerStore({ ttlMs: 30_000 }),
-        policy: createPeerPolicy(),
-        metainfo: { getMetainfo: async () => undefined },
-        metrics,
-        peersPerAnnounce: 50,
-        announceIntervalSeconds: 3,
-        originSeeds: {
-          request: async (digest) => {
-            asked.push(digest.value);
-            return [{ host: '10.9.9.9', port: 15001, peerId: 'f'.repeat(40) }];
-          },
+    const { app } = setup(undefined, {
+      originSeeds: {
+        request: async (digest) => {
+          asked.push(digest.value);
+          return [{ host: '10.9.9.9', port: 15001, peerId: 'f'.repeat(40) }];
         },
-      }),
-    );
+      },
+    });
     const blobs = [
       { blob, complete: false },
       { blob: blobB, complete: false },

@@ -117,6 +117,13 @@ export function createTrackerRingClient(options: TrackerRingClientOptions): Trac
       (value) => ({ ok: true, value }),
       (error: unknown) => ({ ok: false, error }),
     );
+  /** Announces one request alone, its outcome going to `outcomes[index]`. */
+  const settleInto = (
+    outcomes: AnnounceOutcome[],
+    index: number,
+    request: AnnounceRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<void> => settle(request, signal).then((outcome) => void (outcomes[index] = outcome));
 
   /** Sends one batch of requests that share a tracker and a peer; each outcome at its index. */
   const sendBatch = async (
@@ -155,8 +162,7 @@ export function createTrackerRingClient(options: TrackerRingClientOptions): Trac
         return;
       }
     }
-    const singles = await Promise.all(group.map((request) => settle(request, signal)));
-    singles.forEach((outcome, i) => (outcomes[indexes[i] as number] = outcome));
+    await Promise.all(group.map((request, i) => settleInto(outcomes, indexes[i] as number, request, signal)));
   };
 
   return {
@@ -170,7 +176,7 @@ export function createTrackerRingClient(options: TrackerRingClientOptions): Trac
       requests.forEach((request, i) => {
         const node = failoverOrder(ring, keyOf(request.blob))[0];
         if (node === undefined || !batches(node)) {
-          sends.push(settle(request, signal).then((outcome) => void (outcomes[i] = outcome)));
+          sends.push(settleInto(outcomes, i, request, signal));
           return;
         }
         const { peerId, clusterId, address, origin } = request;
@@ -179,7 +185,7 @@ export function createTrackerRingClient(options: TrackerRingClientOptions): Trac
         if (group === undefined) groups.set(id, { node, indexes: [i], blobs: new Set([request.blob]) });
         else if (group.blobs.has(request.blob)) {
           // A batch names a blob once: a second announce of it goes alone.
-          sends.push(settle(request, signal).then((outcome) => void (outcomes[i] = outcome)));
+          sends.push(settleInto(outcomes, i, request, signal));
         } else {
           group.indexes.push(i);
           group.blobs.add(request.blob);
@@ -191,9 +197,7 @@ export function createTrackerRingClient(options: TrackerRingClientOptions): Trac
           const group = chunk.map((i) => requests[i] as AnnounceRequest);
           sends.push(
             chunk.length === 1
-              ? settle(group[0] as AnnounceRequest, signal).then(
-                  (o) => void (outcomes[chunk[0] as number] = o),
-                )
+              ? settleInto(outcomes, chunk[0] as number, group[0] as AnnounceRequest, signal)
               : sendBatch(node, group, outcomes, chunk, signal),
           );
         }
