@@ -106,7 +106,12 @@ async function main() {
     });
     const layer = image.blobs[0];
     const layerPath = join(imageDir, 'pool', layer.digest.slice('sha256:'.length));
-    const metainfo = await generateMetainfo(createReadStream(layerPath), { digest: layer.digest, size });
+    // The floor checks each piece with its own sha256: plain piece hashes.
+    const metainfo = await generateMetainfo(createReadStream(layerPath), {
+      digest: layer.digest,
+      size,
+      pieceHashing: 'sha256',
+    });
     log(`layer ${layer.digest}: ${metainfo.pieceHashes.length} pieces of ${metainfo.pieceLength / 1024} KiB`);
 
     const loadBefore = loadavg();

@@ -65,7 +65,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       { name: 'cache', check: (signal) => store.checkLocal(signal) },
     ],
   });
-  const metainfo = createOriginMetainfo({ store });
+  const metainfo = createOriginMetainfo({ store, pieceHashing: config.metainfo.pieceHashing });
   // The origin ring: peers probed on /readiness, so a starting origin gets no copies.
   const originRing = createLiveRing(config.origins, { logger, tls: clientTls });
   const peers = createOriginRingClient({ ring: originRing, tls: clientTls });

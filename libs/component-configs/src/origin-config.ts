@@ -69,6 +69,18 @@ export const originConfigSchema = z
       .strict()
       .prefault({})
       .describe('Seeding over P2P, on demand from the tracker.'),
+    metainfo: z
+      .object({
+        pieceHashing: z
+          .enum(['sha256-chain', 'sha256'])
+          .default('sha256-chain')
+          .describe(
+            'Piece hashes of new metainfo for sha256 blobs. sha256-chain: chaining values, so agents hash each byte once; sha256: each piece alone, which agents older than chains also read (they pull directly from the origins otherwise). Every origin of a ring must agree.',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe('How the origin describes blobs to the swarm.'),
     tls: z
       .object({
         ...tlsShape,

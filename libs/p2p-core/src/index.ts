@@ -6,7 +6,7 @@
  * connections, piece storage and the scheduler stay private to the folders below.
  */
 export { MIN_PIECE_LENGTH, pieceLengthFor } from './metainfo/piece-length.js';
-export type { Metainfo } from './metainfo/metainfo.js';
+export type { Metainfo, PieceHashing } from './metainfo/metainfo.js';
 export {
   MAX_METAINFO_BYTES,
   metainfoId,

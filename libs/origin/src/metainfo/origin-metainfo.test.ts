@@ -57,13 +57,10 @@ describe('origin metainfo endpoint', () => {
     );
     const pieceLength = pieceLengthFor(bytes.length);
     expect(metainfo?.pieceLength).toBe(pieceLength);
-    expect(metainfo?.pieceHashes).toEqual(
-      Array.from({ length: Math.ceil(bytes.length / pieceLength) }, (_, i) =>
-        createHash('sha256')
-          .update(bytes.subarray(i * pieceLength, (i + 1) * pieceLength))
-          .digest('hex'),
-      ),
-    );
+    // Chained by default: the last entry is the digest.
+    expect(metainfo?.pieceHashing).toBe('sha256-chain');
+    expect(metainfo?.pieceHashes).toHaveLength(Math.ceil(bytes.length / pieceLength));
+    expect(metainfo?.pieceHashes.at(-1)).toBe(digest.hex);
 
     const raw = await request(`${url}/v1/blobs/${digest.value}/metainfo`);
     expect(raw.statusCode).toBe(200);
@@ -103,6 +100,28 @@ describe('origin metainfo generation', () => {
     expect(await metainfo.get(digest)).toBe(a);
     expect(counts.reads).toBe(1);
     expect(a?.json).toBe(serializeMetainfo(a!.metainfo));
+  });
+
+  it('chains the piece hashes of sha256 blobs unless told not to, and never those of sha512 blobs', async () => {
+    const pieceLength = pieceLengthFor(bytes.length);
+    const plainHashes = Array.from({ length: Math.ceil(bytes.length / pieceLength) }, (_, i) =>
+      createHash('sha256')
+        .update(bytes.subarray(i * pieceLength, (i + 1) * pieceLength))
+        .digest('hex'),
+    );
+    const chained = await createOriginMetainfo({ store: memoryStore(bytes, digest).store }).get(digest);
+    expect(chained?.metainfo.pieceHashing).toBe('sha256-chain');
+    const plain = await createOriginMetainfo({
+      store: memoryStore(bytes, digest).store,
+      pieceHashing: 'sha256',
+    }).get(digest);
+    expect(plain?.metainfo.pieceHashing).toBeUndefined();
+    expect(plain?.metainfo.pieceHashes).toEqual(plainHashes);
+    expect(plain?.id).not.toBe(chained?.id);
+    const sha512 = digestOf(bytes, 'sha512');
+    const long = await createOriginMetainfo({ store: memoryStore(bytes, sha512).store }).get(sha512);
+    expect(long?.metainfo.pieceHashing).toBeUndefined();
+    expect(long?.metainfo.pieceHashes).toEqual(plainHashes);
   });
 
   it('prepares the metainfo of a blob just stored that the swarm carries, once', async () => {

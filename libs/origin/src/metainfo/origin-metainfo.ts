@@ -31,6 +31,8 @@ export interface OriginMetainfoOptions {
   readonly concurrency?: number;
   /** Generations waiting for a slot before new ones are refused with 503 (default 256). */
   readonly maxQueued?: number;
+  /** Piece hashes of sha256 blobs (default sha256-chain; see p2p-core's metainfo). */
+  readonly pieceHashing?: 'sha256-chain' | 'sha256';
 }
 
 export interface OriginMetainfoEntry {
@@ -67,6 +69,7 @@ export function createOriginMetainfo(options: OriginMetainfoOptions): OriginMeta
   const { store } = options;
   const concurrency = options.concurrency ?? 4;
   const maxQueued = options.maxQueued ?? 256;
+  const pieceHashing = options.pieceHashing ?? 'sha256-chain';
   let running = 0;
   const waiting: (() => void)[] = [];
 
@@ -100,7 +103,12 @@ export function createOriginMetainfo(options: OriginMetainfoOptions): OriginMeta
       }
       let metainfo: Metainfo;
       try {
-        metainfo = await generateMetainfo(body, { digest: digest.value, size: stat.size });
+        metainfo = await generateMetainfo(body, {
+          digest: digest.value,
+          size: stat.size,
+          // sha512 blobs keep plain piece hashes: chains are sha256's.
+          pieceHashing: digest.algorithm === 'sha256' ? pieceHashing : 'sha256',
+        });
       } catch (err) {
         // The store verified the blob when it was written: a mismatch now is damage at
         // rest, a server fault, not something wrong with the request.

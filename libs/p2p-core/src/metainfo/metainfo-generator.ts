@@ -2,13 +2,16 @@
  * Metainfo generation from a blob's byte stream. Pieces are hashed incrementally as
  * bytes flow, so nothing is buffered (not even one piece), and the whole-blob digest
  * is verified in the same pass: metainfo is never produced for content that does not
- * match the digest it will be published under.
+ * match the digest it will be published under. Chained piece hashes (the default for
+ * sha256 blobs) are the digest's own run read out at each piece boundary, so they cost
+ * one hash of the blob, not two.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { DigestMismatchError, SizeMismatchError, createDigester, parseDigest } from '@kraken/oci-content';
 import { InvalidMetainfoError } from '../errors.js';
-import { toMetainfo, type Metainfo } from './metainfo.js';
+import { toMetainfo, type Metainfo, type PieceHashing } from './metainfo.js';
 import { pieceLengthFor } from './piece-length.js';
+import { SHA256_INITIAL_CHAIN, loadSha256Chain, resumeSha256 } from './sha256-chain.js';
 
 export interface GenerateMetainfoOptions {
   /** The digest the content must hash to. */
@@ -17,6 +20,11 @@ export interface GenerateMetainfoOptions {
   size: number;
   /** Overrides the policy of pieceLengthFor (tests, migrations); must still be valid. */
   pieceLength?: number;
+  /**
+   * `sha256-chain` (the default for a non-empty sha256 blob) or `sha256` for plain piece
+   * hashes, which peers that predate chains can read (metainfo.ts).
+   */
+  pieceHashing?: PieceHashing | 'sha256';
 }
 
 /**
@@ -34,6 +42,14 @@ export async function generateMetainfo(
   const pieceLength = options.pieceLength ?? pieceLengthFor(size);
   if (!Number.isSafeInteger(pieceLength) || pieceLength <= 0) {
     throw new InvalidMetainfoError(`invalid piece length ${pieceLength}`);
+  }
+  const hashing = options.pieceHashing ?? (expected.algorithm === 'sha256' ? 'sha256-chain' : 'sha256');
+  // An empty blob has no piece to chain; its plain metainfo lists none either.
+  if (hashing === 'sha256-chain' && size > 0) {
+    if (expected.algorithm !== 'sha256' || pieceLength % 64 !== 0) {
+      throw new InvalidMetainfoError(`sha256-chain needs a sha256 digest and whole 64-byte blocks per piece`);
+    }
+    return generateChained(source, expected.value, size, pieceLength);
   }
   const blob = createDigester(expected.algorithm);
   const pieceHashes: string[] = [];
@@ -67,4 +83,33 @@ export async function generateMetainfo(
   // Runs the same validation as parsed metainfo, so a bad pieceLength override or a
   // size past the swarm limit cannot yield metainfo that peers would refuse.
   return toMetainfo({ digest: expected.value, size, pieceLength, pieceHashes });
+}
+
+/** Chained metainfo: one sha256 run over the blob, its chaining value read at each piece's end. */
+async function generateChained(
+  source: AsyncIterable<Uint8Array>,
+  digest: string,
+  size: number,
+  pieceLength: number,
+): Promise<Metainfo> {
+  await loadSha256Chain();
+  const run = resumeSha256(SHA256_INITIAL_CHAIN, 0);
+  const pieceHashes: string[] = [];
+  for await (const chunk of source) {
+    if (run.bytes + chunk.byteLength > size) throw new SizeMismatchError(size, run.bytes + chunk.byteLength);
+    let at = 0;
+    while (at < chunk.byteLength) {
+      // Up to the next piece boundary: its chaining value is read there.
+      const boundary = (Math.floor(run.bytes / pieceLength) + 1) * pieceLength;
+      const take = Math.min(boundary - run.bytes, chunk.byteLength - at);
+      run.update(chunk.subarray(at, at + take));
+      at += take;
+      if (run.bytes === boundary && boundary < size) pieceHashes.push(run.chainValue());
+    }
+  }
+  if (run.bytes !== size) throw new SizeMismatchError(size, run.bytes);
+  const actual = `sha256:${run.digest()}`;
+  if (actual !== digest) throw new DigestMismatchError(digest, actual);
+  pieceHashes.push(actual.slice('sha256:'.length));
+  return toMetainfo({ digest, size, pieceLength, pieceHashing: 'sha256-chain', pieceHashes });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { digestOf } from '@kraken/oci-content';
 import { InvalidMetainfoError, InvalidPieceIndexError } from '../errors.js';
 import {
@@ -14,6 +14,7 @@ import {
   type Metainfo,
 } from './metainfo.js';
 import { MAX_PIECE_COUNT, MIN_PIECE_LENGTH } from './piece-length.js';
+import { SHA256_INITIAL_CHAIN, loadSha256Chain, resumeSha256 } from './sha256-chain.js';
 
 const sha = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
 
@@ -134,7 +135,7 @@ describe('pieceRange and verifyPiece', () => {
     expect(() => pieceRange(sample(0), 0)).toThrow(InvalidPieceIndexError);
   });
 
-  it('verifies piece length and hash', () => {
+  it('verifies piece length and hash', async () => {
     const data = Buffer.from('hello');
     const m = toMetainfo({
       digest: digestOf(data).value,
@@ -142,8 +143,105 @@ describe('pieceRange and verifyPiece', () => {
       pieceLength: MIN_PIECE_LENGTH,
       pieceHashes: [sha(data)],
     });
-    expect(verifyPiece(m, 0, data)).toBe(true);
-    expect(verifyPiece(m, 0, Buffer.from('hellO'))).toBe(false);
-    expect(verifyPiece(m, 0, Buffer.from('hell'))).toBe(false);
+    expect(await verifyPiece(m, 0, data)).toBe(true);
+    expect(await verifyPiece(m, 0, Buffer.from('hellO'))).toBe(false);
+    expect(await verifyPiece(m, 0, Buffer.from('hell'))).toBe(false);
+  });
+});
+
+/** Chained metainfo for `data` built by hand: the run's state read at each boundary. */
+function chained(data: Buffer, pieceLength = MIN_PIECE_LENGTH): Metainfo {
+  const run = resumeSha256(SHA256_INITIAL_CHAIN, 0);
+  const pieceHashes: string[] = [];
+  for (let at = 0; at < data.length; at += pieceLength) {
+    run.update(data.subarray(at, at + pieceLength));
+    pieceHashes.push(at + pieceLength < data.length ? run.chainValue() : run.digest());
+  }
+  return toMetainfo({
+    digest: digestOf(data).value,
+    size: data.length,
+    pieceLength,
+    pieceHashing: 'sha256-chain',
+    pieceHashes,
+  });
+}
+
+describe('chained piece hashes', () => {
+  const L = MIN_PIECE_LENGTH;
+  const data = Buffer.alloc(3 * L + 100);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+  let m: Metainfo;
+  beforeAll(async () => {
+    await loadSha256Chain();
+    m = chained(data);
+  });
+  const piece = (blob: Buffer, i: number) => blob.subarray(i * L, (i + 1) * L);
+
+  it('serialises the kind between pieceLength and pieceHashes, and gets an id of its own', () => {
+    const json = serializeMetainfo(m);
+    expect(
+      json.startsWith(
+        `{"digest":"${m.digest}","size":${m.size},"pieceLength":${L},"pieceHashing":"sha256-chain","pieceHashes":[`,
+      ),
+    ).toBe(true);
+    expect(parseMetainfo(json)).toEqual(m);
+    expect(metainfoId(m)).toBe(sha(json));
+    const { pieceHashing: _kind, ...plain } = m;
+    expect(metainfoId(toMetainfo(plain))).not.toBe(metainfoId(m));
+  });
+
+  it('verifies every piece from the one before it, in any order', async () => {
+    for (const i of [3, 1, 0, 2]) {
+      const { offset, length } = pieceRange(m, i);
+      expect(await verifyPiece(m, i, data.subarray(offset, offset + length))).toBe(true);
+    }
+    // A piece in another's place fails, even where both pieces' bytes are genuine.
+    expect(await verifyPiece(m, 1, piece(data, 2))).toBe(false);
+    const flipped = Buffer.from(piece(data, 1));
+    flipped[100] = (flipped[100] ?? 0) ^ 1;
+    expect(await verifyPiece(m, 1, flipped)).toBe(false);
+    expect(await verifyPiece(m, 3, data.subarray(3 * L, data.length - 1))).toBe(false);
+  });
+
+  it('lets a forged entry vouch for one side of it only, so no wrong blob passes whole', async () => {
+    // Entry 1 forged as the state after a wrong piece 1: that wrong piece passes,
+    // the genuine piece 2 after it cannot, and nothing but a preimage would.
+    const wrong = Buffer.from(data);
+    wrong.fill(0, L, 2 * L);
+    const forged = chained(wrong).pieceHashes[1]!;
+    const hostile = toMetainfo({ ...m, pieceHashes: m.pieceHashes.map((h, i) => (i === 1 ? forged : h)) });
+    expect(await verifyPiece(hostile, 0, piece(data, 0))).toBe(true);
+    expect(await verifyPiece(hostile, 1, piece(wrong, 1))).toBe(true);
+    expect(await verifyPiece(hostile, 2, piece(data, 2))).toBe(false);
+    expect(await verifyPiece(hostile, 2, piece(wrong, 2))).toBe(false);
+  });
+
+  it('refuses a chain that does not end at the digest, of a sha512 blob, or of an empty blob', () => {
+    const base = { digest: m.digest, size: m.size, pieceLength: L, pieceHashing: 'sha256-chain' };
+    expect(() => toMetainfo({ ...base, pieceHashes: [...m.pieceHashes.slice(0, 3), sha('x')] })).toThrow(
+      'pieceHashes.3 must be the digest',
+    );
+    const sha512 = digestOf(data, 'sha512').value;
+    expect(() => toMetainfo({ ...base, digest: sha512, pieceHashes: m.pieceHashes })).toThrow(
+      'pieceHashing sha256-chain needs a sha256 digest',
+    );
+    expect(() => toMetainfo({ ...base, digest: digestOf('').value, size: 0, pieceHashes: [] })).toThrow(
+      InvalidMetainfoError,
+    );
+    expect(() => toMetainfo({ ...base, pieceHashing: 'sha1-chain', pieceHashes: m.pieceHashes })).toThrow(
+      InvalidMetainfoError,
+    );
+  });
+
+  it('fits the largest chained metainfo within MAX_METAINFO_BYTES', () => {
+    const size = MIN_PIECE_LENGTH * 8 * MAX_PIECE_COUNT;
+    const big = toMetainfo({
+      digest: digestOf('x').value,
+      size,
+      pieceLength: MIN_PIECE_LENGTH * 8,
+      pieceHashing: 'sha256-chain',
+      pieceHashes: [...Array.from({ length: MAX_PIECE_COUNT - 1 }, () => sha('a')), digestOf('x').hex],
+    });
+    expect(Buffer.byteLength(serializeMetainfo(big))).toBeLessThan(MAX_METAINFO_BYTES);
   });
 });

@@ -46,12 +46,15 @@ async function startNode(tracker: SchedulerAnnouncer, origin: boolean): Promise<
   return Object.assign(node, { dir });
 }
 
-async function testBlob(): Promise<{ data: Buffer; metainfo: Metainfo }> {
+async function testBlob(
+  pieceHashing: 'sha256-chain' | 'sha256' = 'sha256-chain',
+): Promise<{ data: Buffer; metainfo: Metainfo }> {
   const data = randomBytes(SIZE);
   const metainfo = await generateMetainfo(Readable.from([data]), {
     digest: digestOf(data).value,
     size: SIZE,
     pieceLength: PIECE,
+    pieceHashing,
   });
   return { data, metainfo };
 }
@@ -76,44 +79,52 @@ function agentFetcher(agent: PeerNode & { dir: string }, metainfo: Metainfo, fal
 }
 
 describe('createPeerNode with the seeder and the fetcher', () => {
-  it('an agent gets a 16-piece blob from a seeding origin through the swarm', async () => {
-    const tracker = memoryTracker();
-    const { data, metainfo } = await testBlob();
-    const digest = parseDigest(metainfo.digest);
-    const origin = await startNode(tracker, true);
-    const seeder = createSwarmSeeder({
-      scheduler: origin.scheduler,
-      metainfo: (asked) => Promise.resolve(asked.value === metainfo.digest ? metainfo : undefined),
-      readPiece: (info) =>
-        createPieceReader(info, ({ start, end }) =>
-          Promise.resolve(Readable.from([data.subarray(start, end + 1)])),
-        ),
-      idleMs: 60_000,
-      maxBlobs: 10,
-      timers: systemClock,
-      logger: silentSchedulerLogger,
-    });
-    cleanups.push(async () => seeder.close());
-    expect(await seeder.seed(digest)).toBe(true);
+  it.each(['sha256-chain', 'sha256'] as const)(
+    'an agent gets a 16-piece blob from a seeding origin through the swarm (%s piece hashes)',
+    async (pieceHashing) => {
+      const tracker = memoryTracker();
+      const { data, metainfo } = await testBlob(pieceHashing);
+      const digest = parseDigest(metainfo.digest);
+      const origin = await startNode(tracker, true);
+      const seeder = createSwarmSeeder({
+        scheduler: origin.scheduler,
+        metainfo: (asked) => Promise.resolve(asked.value === metainfo.digest ? metainfo : undefined),
+        readPiece: (info) =>
+          createPieceReader(info, ({ start, end }) =>
+            Promise.resolve(Readable.from([data.subarray(start, end + 1)])),
+          ),
+        idleMs: 60_000,
+        maxBlobs: 10,
+        timers: systemClock,
+        logger: silentSchedulerLogger,
+      });
+      cleanups.push(async () => seeder.close());
+      expect(await seeder.seed(digest)).toBe(true);
 
-    const agent = await startNode(tracker, false);
-    const { fetcher, sha256 } = agentFetcher(agent, metainfo, 10_000);
-    let directCalls = 0;
-    const direct = () => {
-      directCalls++;
-      return Promise.resolve(false);
-    };
-    expect(await fetcher.fetch(digest, { size: SIZE, direct })).toBe(true);
-    expect(await sha256()).toBe(metainfo.digest);
-    expect(directCalls).toBe(0);
-    const status = fetcher.status(digest.value);
-    expect(status).toMatchObject({ path: 'swarm', state: 'done', swarm: { piecesDone: 16, pieceCount: 16 } });
-    expect(status?.swarm?.bytesFromOrigins).toBeGreaterThan(0);
-    expect(
-      (status?.swarm?.bytesFromOrigins ?? 0) + (status?.swarm?.bytesFromPeers ?? 0),
-    ).toBeGreaterThanOrEqual(SIZE);
-    expect(origin.scheduler.status(metainfo.digest)?.bytesUploaded).toBeGreaterThanOrEqual(SIZE);
-  }, 20_000);
+      const agent = await startNode(tracker, false);
+      const { fetcher, sha256 } = agentFetcher(agent, metainfo, 10_000);
+      let directCalls = 0;
+      const direct = () => {
+        directCalls++;
+        return Promise.resolve(false);
+      };
+      expect(await fetcher.fetch(digest, { size: SIZE, direct })).toBe(true);
+      expect(await sha256()).toBe(metainfo.digest);
+      expect(directCalls).toBe(0);
+      const status = fetcher.status(digest.value);
+      expect(status).toMatchObject({
+        path: 'swarm',
+        state: 'done',
+        swarm: { piecesDone: 16, pieceCount: 16 },
+      });
+      expect(status?.swarm?.bytesFromOrigins).toBeGreaterThan(0);
+      expect(
+        (status?.swarm?.bytesFromOrigins ?? 0) + (status?.swarm?.bytesFromPeers ?? 0),
+      ).toBeGreaterThanOrEqual(SIZE);
+      expect(origin.scheduler.status(metainfo.digest)?.bytesUploaded).toBeGreaterThanOrEqual(SIZE);
+    },
+    20_000,
+  );
 
   it('an agent whose tracker knows no peers falls back to the origin after fallbackAfterMs', async () => {
     const { data, metainfo } = await testBlob();

@@ -7,12 +7,13 @@
  * (another boot id in the bitfield, boot-id.ts) the pieces it claims are hashed again
  * on resume. So no sync sits on the data path; the complete blob is synced once,
  * after its digest verified and before the content store adopts it, so that the cache
- * never holds a blob a power cut could tear. The whole blob's digest is computed as the verified
- * prefix grows (blob-digest-cursor.ts), and checked before the caller's content store
- * may adopt the file. It is computed over the bytes as they were verified and written
- * (from memory while they are at hand, else read back): like the piece hashes, it checks
- * what the peers sent, and the filesystem is trusted to keep what was written, as it is
- * for every read of the blob after adoption.
+ * never holds a blob a power cut could tear. With chained piece hashes (metainfo.ts) the
+ * pieces' checks are the digest's check. With plain ones, the whole blob's digest is
+ * computed as the verified prefix grows (blob-digest-cursor.ts), and checked before the
+ * caller's content store may adopt the file. It is computed over the bytes as they were
+ * verified and written (from memory while they are at hand, else read back): like the
+ * piece hashes, it checks what the peers sent, and the filesystem is trusted to keep what
+ * was written, as it is for every read of the blob after adoption.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { DigestMismatchError, SizeMismatchError, type Digest } from '@kraken/oci
 import { KrakenError, systemClock, type Clock, type TimerHandle } from '@kraken/foundation';
 import { createPieceBufferPool, type PieceBufferPool } from '../buffers/piece-buffer-pool.js';
 import { createBlobDigestCursor } from './blob-digest-cursor.js';
-import { pieceSha256 } from './piece-hashing.js';
+import { pieceMatches } from './piece-hashing.js';
 import { readAt } from './piece-reader.js';
 import { createRecentPieces } from './recent-pieces.js';
 import { createBitfield, type Bitfield } from './bitfield.js';
@@ -131,7 +132,7 @@ export async function openPartialBlob(options: {
           if (err instanceof SizeMismatchError) continue;
           throw err;
         }
-        if ((await pieceSha256(piece)) === metainfo.pieceHashes[index]) held.set(index);
+        if (await pieceMatches(metainfo, index, piece)) held.set(index);
       }
     } finally {
       buffers.give(scratch);
@@ -227,7 +228,9 @@ export async function openPartialBlob(options: {
     generation++;
     scheduleRound();
     // While its bytes are at hand: the whole digest may go on from here.
-    if (cursor.offer(index, data) || index === cursor.position) void track(cursor.advance());
+    if (cursor !== undefined && (cursor.offer(index, data) || index === cursor.position)) {
+      void track(cursor.advance());
+    }
   }
 
   const recent = createRecentPieces({ maxBytes: options.recentPieceBytes ?? 0, buffers });
@@ -245,21 +248,25 @@ export async function openPartialBlob(options: {
     }
   }
 
-  const cursor = createBlobDigestCursor({
-    metainfo,
-    digest,
-    has: (index) => bits.has(index),
-    readInto: readStored,
-    peek: (index) => recent.peek(index),
-    buffers,
-  });
+  // Chained piece hashes need no pass of their own for the digest.
+  const cursor =
+    metainfo.pieceHashing === 'sha256-chain'
+      ? undefined
+      : createBlobDigestCursor({
+          metainfo,
+          digest,
+          has: (index) => bits.has(index),
+          readInto: readStored,
+          peek: (index) => recent.peek(index),
+          buffers,
+        });
   // A resumed download hashes the pieces it already holds, in the background.
-  if (pieceCount > 0 && bits.has(0)) void track(cursor.advance());
+  if (cursor !== undefined && pieceCount > 0 && bits.has(0)) void track(cursor.advance());
 
   async function finish(): Promise<void> {
     if (closed) return;
     closed = true;
-    cursor.stop();
+    cursor?.stop();
     await Promise.allSettled([...active]);
     recent.clear();
     await flush().catch(() => undefined);
@@ -281,7 +288,7 @@ export async function openPartialBlob(options: {
     if (data.byteLength !== range.length) {
       throw new PieceVerificationError(index, 'size', { expected: range.length, actual: data.byteLength });
     }
-    if ((await pieceSha256(data)) !== metainfo.pieceHashes[index]) {
+    if (!(await pieceMatches(metainfo, index, data))) {
       throw new PieceVerificationError(index, 'hash');
     }
     if (bits.has(index)) return false;
@@ -302,6 +309,12 @@ export async function openPartialBlob(options: {
   }
 
   async function verifyDigest(signal: AbortSignal | undefined): Promise<void> {
+    if (cursor === undefined) {
+      // Every piece passed its check against a chain that ends at the last entry.
+      const end = metainfo.pieceHashes.at(-1);
+      if (end !== digest.hex) throw new DigestMismatchError(digest.value, `sha256:${end ?? 'none'}`);
+      return;
+    }
     const actual = await cursor.finish(signal);
     if (actual.value !== digest.value) throw new DigestMismatchError(digest.value, actual.value);
   }

@@ -1,13 +1,13 @@
 /**
- * Hashing on the data path: node's own (OpenSSL, SHA extensions where the CPU has them),
+ * Hashing on the data path: OpenSSL's (SHA extensions where the CPU has them), through node,
  * on the event loop, over the bytes where they lie. A thread-pool hash (WebCrypto) costs
  * more than it saves here: it copies its input first, and that copy is a piece-sized
  * allocation per piece. Pieces up to SYNC_HASH_BYTES are hashed in one go (a quarter of
  * a millisecond per 512 KiB); larger ones in slices of that size, yielding to the event
  * loop between slices, so that a 64 MiB piece does not hold every other connection up.
  */
-import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { loadPieceHashing, pieceHasher, type Metainfo } from '../metainfo/metainfo.js';
 
 /** Bytes hashed without yielding to the event loop. */
 export const SYNC_HASH_BYTES = 4 * 1024 * 1024;
@@ -27,9 +27,10 @@ export async function updateInSlices(
   }
 }
 
-/** Lowercase hex sha256 of `data` (a piece), as metainfo lists piece hashes. */
-export async function pieceSha256(data: Uint8Array): Promise<string> {
-  const hash = createHash('sha256');
+/** Whether `data` (exactly piece `index`'s length) hashes to what metainfo lists for the piece. */
+export async function pieceMatches(metainfo: Metainfo, index: number, data: Uint8Array): Promise<boolean> {
+  await loadPieceHashing(metainfo);
+  const hash = pieceHasher(metainfo, index);
   await updateInSlices(hash, data);
-  return hash.digest('hex');
+  return hash.result() === metainfo.pieceHashes[index];
 }

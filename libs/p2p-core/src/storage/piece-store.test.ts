@@ -3,6 +3,7 @@ import * as fsp from 'node:fs/promises';
 import { mkdtemp, readFile, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '@kraken/foundation/testing';
@@ -18,6 +19,7 @@ import {
 } from '../errors.js';
 import { MIN_PIECE_LENGTH } from '../metainfo/piece-length.js';
 import { toMetainfo, type Metainfo } from '../metainfo/metainfo.js';
+import { generateMetainfo } from '../metainfo/metainfo-generator.js';
 import { createPieceStore } from './piece-store.js';
 import { createPieceBufferPool } from '../buffers/piece-buffer-pool.js';
 import { WRITE_SLICE_BYTES, type BlobAdopter } from './partial-blob.js';
@@ -605,5 +607,99 @@ describe('piece store', () => {
     expect(rounds).toBe(before + 3);
     expect(await persisted()).toEqual([0, 1, 2]);
     await partial.close();
+  });
+
+  describe('with chained piece hashes', () => {
+    const chainedFor = (content: Buffer) =>
+      generateMetainfo(Readable.from([content]), {
+        digest: digestOf(content).value,
+        size: content.length,
+        pieceLength: PIECE,
+      });
+
+    /** A filesystem that counts reads of opened files. */
+    function counting(): { fs: PieceStoreFileSystem; reads: () => number } {
+      let reads = 0;
+      const fs: PieceStoreFileSystem = {
+        ...fsp,
+        open: async (...args: Parameters<typeof fsp.open>) => {
+          const handle = await fsp.open(...args);
+          const read = handle.read.bind(handle) as (...a: unknown[]) => unknown;
+          Object.assign(handle, {
+            read: (...a: unknown[]) => {
+              reads++;
+              return read(...a);
+            },
+          });
+          return handle;
+        },
+      };
+      return { fs, reads: () => reads };
+    }
+
+    it('completes pieces stored in any order without reading the data file back', async () => {
+      const chained = await chainedFor(blob);
+      expect(chained.pieceHashing).toBe('sha256-chain');
+      const { fs, reads } = counting();
+      const partial = await createPieceStore({ dir: partials, fs }).open(chained);
+      for (const index of [2, 3, 0, 1])
+        expect(await partial.writePiece(index, pieceOf(blob, index))).toBe(true);
+      const destination = adopter();
+      await partial.complete(destination);
+      expect(reads()).toBe(0);
+      expect(destination.adopted.map((d) => d.value)).toEqual([chained.digest]);
+      expect((await readFile(join(blobs, digestOf(blob).hex))).equals(blob)).toBe(true);
+    });
+
+    it("refuses a bad piece, and a piece in another piece's place", async () => {
+      const chained = await chainedFor(blob);
+      const partial = await createPieceStore({ dir: partials }).open(chained);
+      const corrupt = Buffer.from(pieceOf(blob, 1));
+      corrupt[0] = (corrupt[0] ?? 0) ^ 0x80;
+      await expect(partial.writePiece(1, corrupt)).rejects.toMatchObject({ reason: 'hash' });
+      await expect(partial.writePiece(1, pieceOf(blob, 2))).rejects.toMatchObject({ reason: 'hash' });
+      expect(partial.bitfield().count()).toBe(0);
+      await partial.close();
+    });
+
+    it('cannot complete under a forged entry: the piece after it never verifies', async () => {
+      const chained = await chainedFor(blob);
+      const wrong = Buffer.from(blob);
+      wrong.fill(0, PIECE, 2 * PIECE);
+      const forged = (await chainedFor(wrong)).pieceHashes[1]!;
+      const hostile = toMetainfo({
+        ...chained,
+        pieceHashes: chained.pieceHashes.map((h, i) => (i === 1 ? forged : h)),
+      });
+      const partial = await createPieceStore({ dir: partials }).open(hostile);
+      expect(await partial.writePiece(0, pieceOf(blob, 0))).toBe(true);
+      expect(await partial.writePiece(1, pieceOf(wrong, 1))).toBe(true);
+      expect(await partial.writePiece(3, pieceOf(blob, 3))).toBe(true);
+      for (const candidate of [pieceOf(blob, 2), pieceOf(wrong, 2)]) {
+        await expect(partial.writePiece(2, candidate)).rejects.toMatchObject({ reason: 'hash' });
+      }
+      await expect(partial.complete(adopter())).rejects.toBeInstanceOf(PartialBlobIncompleteError);
+      await partial.close();
+    });
+
+    it('checks the claimed pieces again after a reboot, each from its own entry', async () => {
+      const chained = await chainedFor(blob);
+      const before = await createPieceStore({ dir: partials, bootId: async () => '1'.repeat(32) }).open(
+        chained,
+      );
+      for (const index of [1, 3]) await before.writePiece(index, pieceOf(blob, index));
+      await before.sync();
+      await before.close();
+      // Piece 3 damaged on disk while the machine was down.
+      const hex = digestOf(blob).hex;
+      const file = await fsp.open(join(partials, 'sha256', `${hex}.data`), 'r+');
+      await file.write(Buffer.from([0xff, 0xff]), 0, 2, 3 * PIECE + 10);
+      await file.close();
+      const after = await createPieceStore({ dir: partials, bootId: async () => '2'.repeat(32) }).open(
+        chained,
+      );
+      expect([...after.bitfield().present()]).toEqual([1]);
+      await after.close();
+    });
   });
 });
