@@ -415,6 +415,13 @@ describe('the image in containerd, pulled through an agent', () => {
     ]);
     const index = readJson<{ manifests: { digest: string }[] }>(join(dir, 'pulled', 'index.json'));
     expect(index.manifests[0]?.digest).toBe(second.digest);
+    // The layers came through the swarm, checked against chained piece hashes by the
+    // image's own node and koffi, with no fallback to a direct download.
+    const agentUrl = `http://127.0.0.1:${agentPort}`;
+    expect(
+      await metricSum(agentUrl, 'kraken_agent_blob_fetches_total', { path: 'swarm', result: 'ok' }),
+    ).toBeGreaterThan(0);
+    expect(await metricSum(agentUrl, 'kraken_agent_blob_fetches_total', { path: 'fallback' })).toBe(0);
 
     for (const [component, container] of [
       ['origin', origin],
