@@ -66,11 +66,25 @@ export class PieceVerificationError extends KrakenError {
   constructor(index: number, reason: 'size' | 'hash', detail?: unknown) {
     super(
       'KRAKEN_P2P_BAD_PIECE',
-      reason === 'size' ? `piece ${index} has the wrong length` : `piece ${index} does not match its sha256`,
+      reason === 'size' ? `piece ${index} has the wrong length` : `piece ${index} does not match its hash`,
       { statusCode: 400, detail: { index, reason, ...(detail === undefined ? {} : { detail }) } },
     );
     this.index = index;
     this.reason = reason;
+  }
+}
+
+/**
+ * Chained sha256 cannot run on this node (its node exports no OpenSSL SHA256_Update, or
+ * the FFI does not load): a fault of this node, not of a peer or the metainfo.
+ */
+export class PieceHashUnavailableError extends KrakenError {
+  constructor(cause: unknown) {
+    super(
+      'KRAKEN_P2P_HASH_UNAVAILABLE',
+      `chained sha256 is unavailable on this node: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { statusCode: 500, cause },
+    );
   }
 }
 

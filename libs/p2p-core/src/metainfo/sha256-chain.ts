@@ -11,6 +11,7 @@
  * self-test on first use still proves it against createHash before any piece is trusted.
  */
 import { createHash } from 'node:crypto';
+import { PieceHashUnavailableError } from '../errors.js';
 
 /** The chaining value before any byte: SHA-256's initial state, as hex. */
 export const SHA256_INITIAL_CHAIN = '6a09e667bb67ae853c6ef372a54ff53a510e527f9b05688c1f83d9ab5be0cd19';
@@ -35,7 +36,7 @@ let loading: Promise<void> | undefined;
 /**
  * Loads the binding, once; chained runs need it loaded. Loaded on first need, not at
  * start-up: the FFI costs about 3 MiB of memory that a node pulling nothing large never
- * needs. Rejects, naming the cause, on a node that cannot run chained sha256.
+ * needs. Rejects with PieceHashUnavailableError on a node that cannot run chained sha256.
  */
 export function loadSha256Chain(): Promise<void> {
   loading ??= (async () => {
@@ -52,12 +53,7 @@ export function loadSha256Chain(): Promise<void> {
       selfTest(loaded);
       binding = loaded;
     } catch (cause) {
-      throw new Error(
-        `chained sha256 is unavailable on this platform (node without OpenSSL's SHA256_Update): ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`,
-        { cause },
-      );
+      throw new PieceHashUnavailableError(cause);
     }
   })();
   return loading;

@@ -15,7 +15,7 @@ import type { Metrics } from '@kraken/service-kit';
 import { createProgressiveStream } from './progressive-stream.js';
 import { createFetcherMetrics } from './swarm-metrics.js';
 import { MIN_PIECE_LENGTH } from '../metainfo/piece-length.js';
-import type { Metainfo } from '../metainfo/metainfo.js';
+import { loadPieceHashing, type Metainfo } from '../metainfo/metainfo.js';
 import type { BlobAdopter } from '../storage/partial-blob.js';
 import type { PieceStore } from '../storage/piece-store.js';
 import type { BlobStatus, Scheduler } from '../scheduler/scheduler-interface.js';
@@ -224,6 +224,12 @@ export function createSwarmFetcher(options: SwarmFetcherOptions): SwarmFetcher {
       return request.direct();
     }
     if (metainfo.pieceHashes.length <= 1) return request.direct();
+    try {
+      // Checked before joining: a node that cannot check a piece must not blame its peers.
+      await loadPieceHashing(metainfo);
+    } catch (err) {
+      return fallback(digest, request, record, `piece hashes cannot be checked: ${message(err)}`);
+    }
     record.path = 'swarm';
     try {
       await viaSwarm(digest, record, metainfo);
