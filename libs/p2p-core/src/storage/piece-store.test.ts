@@ -44,6 +44,26 @@ function metainfoFor(blob: Buffer, options: { pieceLength?: number; digest?: str
   });
 }
 
+/** A filesystem that counts reads of the files it opened. */
+function counting(): { fs: PieceStoreFileSystem; reads: () => number } {
+  let reads = 0;
+  const fs: PieceStoreFileSystem = {
+    ...fsp,
+    open: async (...args: Parameters<typeof fsp.open>) => {
+      const handle = await fsp.open(...args);
+      const read = handle.read.bind(handle) as (...a: unknown[]) => unknown;
+      Object.assign(handle, {
+        read: (...a: unknown[]) => {
+          reads++;
+          return read(...a);
+        },
+      });
+      return handle;
+    },
+  };
+  return { fs, reads: () => reads };
+}
+
 function pieceOf(blob: Buffer, index: number, pieceLength = PIECE): Buffer {
   return blob.subarray(index * pieceLength, (index + 1) * pieceLength);
 }
@@ -529,25 +549,11 @@ describe('piece store', () => {
     await partial.close();
   });
   it('serves pieces it was handed from memory, and gives their buffers back as it closes', async () => {
-    let reads = 0;
-    const counting: PieceStoreFileSystem = {
-      ...fsp,
-      open: async (...args: Parameters<typeof fsp.open>) => {
-        const handle = await fsp.open(...args);
-        const read = handle.read.bind(handle) as (...a: unknown[]) => unknown;
-        Object.assign(handle, {
-          read: (...a: unknown[]) => {
-            reads++;
-            return read(...a);
-          },
-        });
-        return handle;
-      },
-    };
+    const { fs, reads } = counting();
     const pool = createPieceBufferPool({ maxPooledBytes: 8 * PIECE });
     const partial = await createPieceStore({
       dir: partials,
-      fs: counting,
+      fs,
       buffers: pool,
       recentPieceBytes: 2 * PIECE,
     }).open(metainfo);
@@ -557,13 +563,13 @@ describe('piece store', () => {
     partial.keep(1, received);
     const into = Buffer.alloc(PIECE);
     expect((await partial.readPiece(1, into)).equals(pieceOf(blob, 1))).toBe(true);
-    expect(reads).toBe(0);
+    expect(reads()).toBe(0);
     // A piece never handed over is read from the data file, into the caller's buffer.
     await partial.writePiece(2, pieceOf(blob, 2));
     const read = await partial.readPiece(2, into);
     expect(read.buffer).toBe(into.buffer);
     expect(read.equals(pieceOf(blob, 2))).toBe(true);
-    expect(reads).toBe(1);
+    expect(reads()).toBe(1);
     expect(pool.pooledBytes).toBe(0);
     await partial.close();
     expect(pool.pooledBytes).toBe(PIECE);
@@ -616,26 +622,6 @@ describe('piece store', () => {
         size: content.length,
         pieceLength: PIECE,
       });
-
-    /** A filesystem that counts reads of opened files. */
-    function counting(): { fs: PieceStoreFileSystem; reads: () => number } {
-      let reads = 0;
-      const fs: PieceStoreFileSystem = {
-        ...fsp,
-        open: async (...args: Parameters<typeof fsp.open>) => {
-          const handle = await fsp.open(...args);
-          const read = handle.read.bind(handle) as (...a: unknown[]) => unknown;
-          Object.assign(handle, {
-            read: (...a: unknown[]) => {
-              reads++;
-              return read(...a);
-            },
-          });
-          return handle;
-        },
-      };
-      return { fs, reads: () => reads };
-    }
 
     it('completes pieces stored in any order without reading the data file back', async () => {
       const chained = await chainedFor(blob);
