@@ -54,30 +54,15 @@ export async function generateMetainfo(
   const blob = createDigester(expected.algorithm);
   const pieceHashes: string[] = [];
   let piece: Hash = createHash('sha256');
-  let pieceFill = 0;
-
-  for await (const chunk of source) {
-    if (blob.bytes + chunk.byteLength > size) {
-      throw new SizeMismatchError(size, blob.bytes + chunk.byteLength);
-    }
-    blob.update(chunk);
-    // A chunk may straddle any number of piece boundaries; hash views, never copies.
-    let at = 0;
-    while (at < chunk.byteLength) {
-      const take = Math.min(pieceLength - pieceFill, chunk.byteLength - at);
-      piece.update(chunk.subarray(at, at + take));
-      at += take;
-      pieceFill += take;
-      if (pieceFill === pieceLength) {
-        pieceHashes.push(piece.digest('hex'));
-        piece = createHash('sha256');
-        pieceFill = 0;
-      }
+  for await (const { slice, endsPiece } of pieceSlices(source, size, pieceLength)) {
+    blob.update(slice);
+    piece.update(slice);
+    if (endsPiece) {
+      pieceHashes.push(piece.digest('hex'));
+      piece = createHash('sha256');
     }
   }
-
-  if (blob.bytes !== size) throw new SizeMismatchError(size, blob.bytes);
-  if (pieceFill > 0) pieceHashes.push(piece.digest('hex'));
+  if (size % pieceLength > 0) pieceHashes.push(piece.digest('hex'));
   const actual = blob.digest();
   if (actual.value !== expected.value) throw new DigestMismatchError(expected.value, actual.value);
   // Runs the same validation as parsed metainfo, so a bad pieceLength override or a
@@ -95,21 +80,37 @@ async function generateChained(
   await loadSha256Chain();
   const run = resumeSha256(SHA256_INITIAL_CHAIN, 0);
   const pieceHashes: string[] = [];
-  for await (const chunk of source) {
-    if (run.bytes + chunk.byteLength > size) throw new SizeMismatchError(size, run.bytes + chunk.byteLength);
-    let at = 0;
-    while (at < chunk.byteLength) {
-      // Up to the next piece boundary: its chaining value is read there.
-      const boundary = (Math.floor(run.bytes / pieceLength) + 1) * pieceLength;
-      const take = Math.min(boundary - run.bytes, chunk.byteLength - at);
-      run.update(chunk.subarray(at, at + take));
-      at += take;
-      if (run.bytes === boundary && boundary < size) pieceHashes.push(run.chainValue());
-    }
+  for await (const { slice, endsPiece } of pieceSlices(source, size, pieceLength)) {
+    run.update(slice);
+    // The last piece's entry is the digest, read below.
+    if (endsPiece && run.bytes < size) pieceHashes.push(run.chainValue());
   }
-  if (run.bytes !== size) throw new SizeMismatchError(size, run.bytes);
   const actual = `sha256:${run.digest()}`;
   if (actual !== digest) throw new DigestMismatchError(digest, actual);
   pieceHashes.push(actual.slice('sha256:'.length));
   return toMetainfo({ digest, size, pieceLength, pieceHashing: 'sha256-chain', pieceHashes });
+}
+
+/**
+ * The source's bytes as views cut at piece boundaries (a chunk may straddle any number of
+ * them; nothing is copied or kept), each saying whether it ends a full piece. Throws
+ * SizeMismatchError as soon as more than `size` bytes arrive, and when fewer did.
+ */
+async function* pieceSlices(
+  source: AsyncIterable<Uint8Array>,
+  size: number,
+  pieceLength: number,
+): AsyncGenerator<{ slice: Uint8Array; endsPiece: boolean }> {
+  let bytes = 0;
+  for await (const chunk of source) {
+    if (bytes + chunk.byteLength > size) throw new SizeMismatchError(size, bytes + chunk.byteLength);
+    let at = 0;
+    while (at < chunk.byteLength) {
+      const take = Math.min(pieceLength - (bytes % pieceLength), chunk.byteLength - at);
+      bytes += take;
+      yield { slice: chunk.subarray(at, at + take), endsPiece: bytes % pieceLength === 0 };
+      at += take;
+    }
+  }
+  if (bytes !== size) throw new SizeMismatchError(size, bytes);
 }

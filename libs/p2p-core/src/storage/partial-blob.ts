@@ -2,7 +2,7 @@
  * One partial blob: the open data file and bitfield of a download in progress, as
  * handed out by the piece store. Pieces are verified and written with positional
  * writes (so different pieces may be written concurrently), and the bitfield is
- * rewritten atomically in paced rounds. Pieces are not synced as they come: the page
+ * rewritten atomically in paced rounds (bitfield-rounds.ts). Pieces are not synced as they come: the page
  * cache keeps them through a crash of the process, and after a crash of the machine
  * (another boot id in the bitfield, boot-id.ts) the pieces it claims are hashed again
  * on resume. So no sync sits on the data path; the complete blob is synced once,
@@ -18,9 +18,10 @@
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DigestMismatchError, SizeMismatchError, type Digest } from '@kraken/oci-content';
-import { KrakenError, systemClock, type Clock, type TimerHandle } from '@kraken/foundation';
+import { KrakenError, systemClock, type Clock } from '@kraken/foundation';
 import { createPieceBufferPool, type PieceBufferPool } from '../buffers/piece-buffer-pool.js';
 import { createBlobDigestCursor } from './blob-digest-cursor.js';
+import { createBitfieldRounds } from './bitfield-rounds.js';
 import { pieceMatches } from './piece-hashing.js';
 import { readAt } from './piece-reader.js';
 import { createRecentPieces } from './recent-pieces.js';
@@ -39,7 +40,7 @@ import {
   PieceNotAvailableError,
   PieceVerificationError,
 } from '../errors.js';
-import { pieceRange, type Metainfo } from '../metainfo/metainfo.js';
+import { loadPieceHashing, pieceRange, type Metainfo } from '../metainfo/metainfo.js';
 
 import type { BlobAdopter, PartialBlob } from './partial-blob-contract.js';
 export type { BlobAdopter, PartialBlob } from './partial-blob-contract.js';
@@ -81,6 +82,8 @@ export async function openPartialBlob(options: {
   const dataPath = join(dir, `${digest.hex}.data`);
   const bitfieldPath = join(dir, `${digest.hex}.bitfield`);
   const pieceCount = metainfo.pieceHashes.length;
+  // Once per blob, not per piece: chained hashes need their binding before any check.
+  await loadPieceHashing(metainfo);
 
   const { bootId } = options;
   await fs.mkdir(dir, { recursive: true });
@@ -145,16 +148,6 @@ export async function openPartialBlob(options: {
   let completing: Promise<void> | undefined;
   const writing = new Map<number, Promise<void>>();
   const active = new Set<Promise<unknown>>();
-  let generation = 0;
-  let recorded = 0;
-  let flushing: Promise<void> | undefined;
-  /** A failed flush round fails the next write: the disk is not taking our pieces. */
-  let flushError: unknown;
-  const clock = options.clock ?? systemClock;
-  const syncIntervalMs = options.syncIntervalMs ?? 0;
-  let lastRoundAt = -Infinity;
-  let roundTimer: TimerHandle | undefined;
-
   function assertOpen(): void {
     if (closed) throw new PartialBlobClosedError(digest.value);
   }
@@ -166,58 +159,21 @@ export async function openPartialBlob(options: {
     return promise;
   }
 
-  // Records the verified pieces in rounds: one atomic bitfield write claiming the pieces
-  // written before it started. Pieces arriving meanwhile wait for the next round, which
-  // writes start at most every `syncIntervalMs` (counted from the start of the last): a
-  // fast download rewrites its bitfield a few times a second, not once per piece, and a
-  // restart loses at most the pieces of the last round or interval.
-  function round(): Promise<void> {
-    flushing ??= (async () => {
-      // Paced start to start: a round slower than the interval is followed at once.
-      lastRoundAt = clock.now();
-      const target = generation;
-      const snapshot = encodeBitfieldFile(metainfo, bits, bootId);
-      await writeFileAtomic(fs, { path: bitfieldPath, dir, data: snapshot, durable: false });
-      recorded = target;
-    })()
-      .catch((err: unknown) => {
-        flushError ??= err;
-      })
-      .finally(() => {
-        flushing = undefined;
-      });
-    return flushing;
-  }
-
-  /** Rounds until every piece written so far is recorded, starting now (sync, close). */
-  async function flush(): Promise<void> {
-    if (roundTimer !== undefined) {
-      clock.clearTimeout(roundTimer);
-      roundTimer = undefined;
-    }
-    while (recorded < generation && flushError === undefined) await round();
-  }
-
-  /** The next round after a write: once the interval since the last one has passed. */
-  function scheduleRound(): void {
-    if (closed || roundTimer !== undefined || recorded >= generation) return;
-    const wait = Math.max(0, lastRoundAt + syncIntervalMs - clock.now());
-    roundTimer = clock.setTimeout(() => {
-      roundTimer = undefined;
-      if (!closed) void track(round().then(scheduleRound));
-    }, wait);
-  }
-
-  /** Reports a failed sync round once; the next round retries the pieces it missed. */
-  function takeFlushError(): void {
-    if (flushError === undefined) return;
-    const err = flushError;
-    flushError = undefined;
-    throw err;
-  }
+  const rounds = createBitfieldRounds({
+    write: () =>
+      writeFileAtomic(fs, {
+        path: bitfieldPath,
+        dir,
+        data: encodeBitfieldFile(metainfo, bits, bootId),
+        durable: false,
+      }),
+    clock: options.clock ?? systemClock,
+    intervalMs: options.syncIntervalMs ?? 0,
+    track: (round) => void track(round),
+  });
 
   async function store(index: number, data: Uint8Array, offset: number): Promise<void> {
-    takeFlushError();
+    rounds.takeError();
     for (let done = 0; done < data.byteLength;) {
       const length = Math.min(WRITE_SLICE_BYTES, data.byteLength - done);
       const { bytesWritten } = await file.write(data, done, length, offset + done);
@@ -225,8 +181,7 @@ export async function openPartialBlob(options: {
     }
     // Readable (and servable to peers) at once; recorded with the next round.
     bits.set(index);
-    generation++;
-    scheduleRound();
+    rounds.written();
     // While its bytes are at hand: the whole digest may go on from here.
     if (cursor !== undefined && (cursor.offer(index, data) || index === cursor.position)) {
       void track(cursor.advance());
@@ -266,10 +221,11 @@ export async function openPartialBlob(options: {
   async function finish(): Promise<void> {
     if (closed) return;
     closed = true;
+    rounds.stop();
     cursor?.stop();
     await Promise.allSettled([...active]);
     recent.clear();
-    await flush().catch(() => undefined);
+    await rounds.flush().catch(() => undefined);
     await file.close();
   }
 
@@ -341,10 +297,7 @@ export async function openPartialBlob(options: {
       else recent.keep(index, data);
     },
 
-    async sync() {
-      while (recorded < generation && flushError === undefined) await flush();
-      takeFlushError();
-    },
+    sync: () => rounds.sync(),
 
     async readPiece(index, into) {
       assertOpen();

@@ -7,7 +7,7 @@
  * loop between slices, so that a 64 MiB piece does not hold every other connection up.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { loadPieceHashing, pieceHasher, type Metainfo } from '../metainfo/metainfo.js';
+import { pieceHasher, type Metainfo } from '../metainfo/metainfo.js';
 
 /** Bytes hashed without yielding to the event loop. */
 export const SYNC_HASH_BYTES = 4 * 1024 * 1024;
@@ -27,9 +27,11 @@ export async function updateInSlices(
   }
 }
 
-/** Whether `data` (exactly piece `index`'s length) hashes to what metainfo lists for the piece. */
+/**
+ * Whether `data` (exactly piece `index`'s length) hashes to what metainfo lists for the
+ * piece; loadPieceHashing(metainfo) has resolved.
+ */
 export async function pieceMatches(metainfo: Metainfo, index: number, data: Uint8Array): Promise<boolean> {
-  await loadPieceHashing(metainfo);
   const hash = pieceHasher(metainfo, index);
   await updateInSlices(hash, data);
   return hash.result() === metainfo.pieceHashes[index];
