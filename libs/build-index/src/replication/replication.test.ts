@@ -158,8 +158,20 @@ describe('tag changes across clusters', () => {
     const [one, two] = [image('one'), image('two')];
     await Promise.all([a.push('app', 'latest', one), b.push('app', 'latest', two)]);
     await settled(a, b);
-    const onA = await a.nodes[0]!.cluster.tags.get('app', 'latest');
-    const onB = await b.nodes[0]!.cluster.tags.get('app', 'latest');
+    // Converges: idle queues can still leave a change in flight (a backfill scan is not
+    // counted), so both sides are read until they agree, within the poll's timeout.
+    const both = async () =>
+      Promise.all([
+        a.nodes[0]!.cluster.tags.get('app', 'latest'),
+        b.nodes[0]!.cluster.tags.get('app', 'latest'),
+      ]);
+    await expect
+      .poll(async () => {
+        const [onA, onB] = await both();
+        return onA !== undefined && JSON.stringify(onA) === JSON.stringify(onB);
+      })
+      .toBe(true);
+    const [onA, onB] = await both();
     expect(onA).toBeDefined();
     expect(onA).toEqual(onB);
   });
